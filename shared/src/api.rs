@@ -1,0 +1,262 @@
+//! The HTTP API's types, serialised exactly as the contract in DESIGN.md says
+//! (JSON, snake_case). Shared by the worker, the SPA, the CLI and the tests, so
+//! a change here is a change to the wire format.
+
+use serde::{Deserialize, Serialize};
+
+/// Where every API route lives.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The life of a job: `uploaded → processing → completed | error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Uploaded,
+    Processing,
+    Completed,
+    Error,
+}
+
+impl JobState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [JobState; 4] = [
+        JobState::Uploaded,
+        JobState::Processing,
+        JobState::Completed,
+        JobState::Error,
+    ];
+
+    /// `completed` and `error` never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobState::Completed | JobState::Error)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Uploaded => "uploaded",
+            JobState::Processing => "processing",
+            JobState::Completed => "completed",
+            JobState::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Pages analysed so far while a job is processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub pages_done: u32,
+    pub pages_total: u32,
+}
+
+/// One delivery attempt of a webhook event (filled in by the webhook delivery).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub event_id: String,
+    pub attempt: u32,
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_retry_at: Option<String>,
+}
+
+/// The callback a client asked for at upload time, with its delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Callback {
+    pub url: String,
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A job as every endpoint returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub state: JobState,
+    pub filename: String,
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the uploaded PDF.
+    pub sha256: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+    /// Analysis attempts started so far (0 until the consumer picks the job up).
+    pub attempt: u32,
+    pub progress: Option<Progress>,
+    pub error: Option<ErrorBody>,
+    pub callback: Option<Callback>,
+}
+
+/// Machine-readable error codes, on HTTP errors and on failed jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    // Refused at the door.
+    BadRequest,
+    InvalidFilename,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    LengthRequired,
+    PayloadTooLarge,
+    NotAPdf,
+    Conflict,
+    NotReady,
+    // A job that could not be analysed.
+    Encrypted,
+    Damaged,
+    TooLarge,
+    TooManyPages,
+    NoText,
+    AnalysisFailed,
+    // Ours.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status an error with this code is answered with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::InvalidFilename => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict | ErrorCode::NotReady => 409,
+            ErrorCode::LengthRequired => 411,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::NotAPdf => 415,
+            // A failed job's result: the request was fine, the document was not.
+            ErrorCode::Encrypted
+            | ErrorCode::Damaged
+            | ErrorCode::TooLarge
+            | ErrorCode::TooManyPages
+            | ErrorCode::NoText
+            | ErrorCode::AnalysisFailed => 422,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidFilename => "invalid_filename",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::LengthRequired => "length_required",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::NotAPdf => "not_a_pdf",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::NotReady => "not_ready",
+            ErrorCode::Encrypted => "encrypted",
+            ErrorCode::Damaged => "damaged",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::TooManyPages => "too_many_pages",
+            ErrorCode::NoText => "no_text",
+            ErrorCode::AnalysisFailed => "analysis_failed",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{"code": "...", "message": "..."}`: the error part of every error answer,
+/// and the `error` of a failed job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The envelope of every error answer: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+/// `GET /api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub service: String,
+    pub version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialise_as_their_names() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::NotAPdf,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::Encrypted,
+            ErrorCode::AnalysisFailed,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn job_round_trips_with_contract_field_names() {
+        let job = Job {
+            id: "j1".into(),
+            state: JobState::Processing,
+            filename: "q3.pdf".into(),
+            size_bytes: 183_211,
+            sha256: "ab".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:01Z".into(),
+            attempt: 1,
+            progress: Some(Progress {
+                pages_done: 3,
+                pages_total: 12,
+            }),
+            error: None,
+            callback: None,
+        };
+        let value = serde_json::to_value(&job).unwrap();
+        assert_eq!(value["state"], "processing");
+        assert_eq!(value["progress"]["pages_done"], 3);
+        assert_eq!(value["size_bytes"], 183_211);
+        assert!(value["error"].is_null());
+        let back: Job = serde_json::from_value(value).unwrap();
+        assert_eq!(back, job);
+    }
+
+    #[test]
+    fn terminal_states() {
+        assert!(!JobState::Uploaded.is_terminal());
+        assert!(!JobState::Processing.is_terminal());
+        assert!(JobState::Completed.is_terminal());
+        assert!(JobState::Error.is_terminal());
+    }
+}

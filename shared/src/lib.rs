@@ -1,0 +1,19 @@
+//! Docket's platform-free core.
+//!
+//! Everything that decides something lives here: the API types both sides speak
+//! ([`api`]), the job state machine ([`state`]), validation of what arrives at the
+//! door ([`validate`]), the queue message format ([`queue`]) and, behind the
+//! `analysis` feature, the PDF analysis engine ([`analysis`]).
+//!
+//! **Invariant:** this crate does no IO and knows nothing about HTTP, KV, R2,
+//! Durable Objects or the browser. The worker (`edge/`) adapts it to the platform;
+//! the SPA (`app/`) displays it. That is what keeps it testable natively.
+
+pub mod api;
+pub mod queue;
+pub mod report;
+pub mod state;
+pub mod validate;
+
+#[cfg(feature = "analysis")]
+pub mod analysis;

@@ -1,0 +1,213 @@
+//! The job state machine: the only place that decides whether a job may move
+//! from one state to another.
+//!
+//! `uploaded → processing → completed`, `processing → error`, and
+//! `uploaded → error` (e.g. the analysis message was dead-lettered before any
+//! attempt ran). `processing → processing` is the progress update and the
+//! retried attempt. Nothing moves backwards; `completed` and `error` are terminal.
+//!
+//! Edge code never assigns `job.state` itself: it calls the [`Job`] methods
+//! below, which go through [`transition`] and refuse illegal moves with a typed
+//! [`TransitionError`] (a redelivered queue message for a finished job is the
+//! common case; the consumer acknowledges it and does nothing).
+
+use crate::api::{ErrorBody, Job, JobState, Progress};
+
+/// A move the state machine does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a job cannot move from {from} to {to}")]
+pub struct TransitionError {
+    pub from: JobState,
+    pub to: JobState,
+}
+
+/// Whether `from → to` is legal.
+pub fn transition(from: JobState, to: JobState) -> Result<JobState, TransitionError> {
+    use JobState::*;
+    match (from, to) {
+        (Uploaded, Processing)
+        | (Uploaded, Error)
+        | (Processing, Processing)
+        | (Processing, Completed)
+        | (Processing, Error) => Ok(to),
+        _ => Err(TransitionError { from, to }),
+    }
+}
+
+impl Job {
+    fn move_to(&mut self, to: JobState, now: &str) -> Result<(), TransitionError> {
+        self.state = transition(self.state, to)?;
+        self.updated_at = now.to_owned();
+        Ok(())
+    }
+
+    /// An analysis attempt starts (the first, or a retry after a failure).
+    pub fn start_attempt(&mut self, attempt: u32, now: &str) -> Result<(), TransitionError> {
+        self.move_to(JobState::Processing, now)?;
+        self.attempt = attempt;
+        self.progress = None;
+        Ok(())
+    }
+
+    /// Pages analysed so far.
+    pub fn record_progress(
+        &mut self,
+        pages_done: u32,
+        pages_total: u32,
+        now: &str,
+    ) -> Result<(), TransitionError> {
+        self.move_to(JobState::Processing, now)?;
+        self.progress = Some(Progress {
+            pages_done: pages_done.min(pages_total),
+            pages_total,
+        });
+        Ok(())
+    }
+
+    /// The analysis finished and its result is stored.
+    pub fn complete(&mut self, now: &str) -> Result<(), TransitionError> {
+        self.move_to(JobState::Completed, now)?;
+        if let Some(p) = &mut self.progress {
+            p.pages_done = p.pages_total;
+        }
+        Ok(())
+    }
+
+    /// The job ends in `error` with a reason.
+    pub fn fail(&mut self, error: ErrorBody, now: &str) -> Result<(), TransitionError> {
+        self.move_to(JobState::Error, now)?;
+        self.error = Some(error);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ErrorCode;
+    use JobState::*;
+
+    const LEGAL: [(JobState, JobState); 5] = [
+        (Uploaded, Processing),
+        (Uploaded, Error),
+        (Processing, Processing),
+        (Processing, Completed),
+        (Processing, Error),
+    ];
+
+    #[test]
+    fn every_pair_is_decided_as_the_design_says() {
+        let mut legal_seen = 0;
+        for from in JobState::ALL {
+            for to in JobState::ALL {
+                let expected = LEGAL.contains(&(from, to));
+                let got = transition(from, to);
+                assert_eq!(got.is_ok(), expected, "{from} -> {to}");
+                if let Err(e) = got {
+                    assert_eq!(e, TransitionError { from, to });
+                } else {
+                    legal_seen += 1;
+                }
+            }
+        }
+        assert_eq!(legal_seen, LEGAL.len());
+    }
+
+    #[test]
+    fn terminal_states_never_move() {
+        for from in [Completed, Error] {
+            for to in JobState::ALL {
+                assert!(transition(from, to).is_err(), "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_moves_backwards_to_uploaded() {
+        for from in JobState::ALL {
+            assert!(transition(from, Uploaded).is_err());
+        }
+    }
+
+    fn new_job() -> Job {
+        Job {
+            id: "j".into(),
+            state: Uploaded,
+            filename: "a.pdf".into(),
+            size_bytes: 10,
+            sha256: String::new(),
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+            attempt: 0,
+            progress: None,
+            error: None,
+            callback: None,
+        }
+    }
+
+    #[test]
+    fn a_job_walks_the_happy_path() {
+        let mut job = new_job();
+        job.start_attempt(1, "t1").unwrap();
+        assert_eq!((job.state, job.attempt), (Processing, 1));
+        job.record_progress(3, 12, "t2").unwrap();
+        assert_eq!(job.progress.unwrap().pages_done, 3);
+        job.complete("t3").unwrap();
+        assert_eq!(job.state, Completed);
+        assert_eq!(job.progress.unwrap().pages_done, 12);
+        assert_eq!(job.updated_at, "t3");
+    }
+
+    #[test]
+    fn a_retry_stays_processing_with_the_attempt_incremented() {
+        let mut job = new_job();
+        job.start_attempt(1, "t1").unwrap();
+        job.record_progress(5, 9, "t2").unwrap();
+        job.start_attempt(2, "t3").unwrap();
+        assert_eq!(
+            (job.state, job.attempt, job.progress),
+            (Processing, 2, None)
+        );
+    }
+
+    #[test]
+    fn a_finished_job_refuses_a_redelivered_message_and_is_unchanged() {
+        let mut job = new_job();
+        job.start_attempt(1, "t1").unwrap();
+        job.complete("t2").unwrap();
+        let before = job.clone();
+        assert_eq!(
+            job.start_attempt(2, "t3"),
+            Err(TransitionError {
+                from: Completed,
+                to: Processing
+            })
+        );
+        assert!(
+            job.fail(ErrorBody::new(ErrorCode::Damaged, "x"), "t3")
+                .is_err()
+        );
+        assert_eq!(job, before);
+    }
+
+    #[test]
+    fn an_uploaded_job_can_fail_but_not_complete() {
+        let mut job = new_job();
+        assert!(job.complete("t1").is_err());
+        job.fail(
+            ErrorBody::new(ErrorCode::AnalysisFailed, "dead-lettered"),
+            "t1",
+        )
+        .unwrap();
+        assert_eq!(job.state, Error);
+        assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::AnalysisFailed);
+    }
+
+    #[test]
+    fn progress_never_exceeds_the_total() {
+        let mut job = new_job();
+        job.start_attempt(1, "t1").unwrap();
+        job.record_progress(20, 12, "t2").unwrap();
+        assert_eq!(job.progress.unwrap().pages_done, 12);
+    }
+}
