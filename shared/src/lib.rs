@@ -10,6 +10,8 @@
 //! the SPA (`app/`) displays it. That is what keeps it testable natively.
 
 pub mod api;
+pub mod auth;
+pub mod pacing;
 pub mod queue;
 pub mod report;
 pub mod state;
