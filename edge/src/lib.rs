@@ -1,1 +1,38 @@
+//! Docket's Cloudflare Worker: thin adapters from the platform (HTTP, KV, R2,
+//! Queues, the Durable Object) to the decisions made in `shared`.
+//!
+//! Entry points: [`fetch`] (the HTTP API under `/api/v1/`; everything else is the
+//! SPA, served by the assets binding before the worker is reached), [`queue`]
+//! (the analysis consumer) and [`hub::JobHub`] (the per-owner Durable Object).
+//!
+//! **Invariant:** no business rule lives here. Whether a transition is legal,
+//! what a valid upload is, what the report says: all of that is `shared`'s.
 
+mod config;
+mod consumer;
+mod error;
+mod events;
+mod hub;
+mod routes;
+mod store;
+mod util;
+
+use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
+
+pub use hub::JobHub;
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(routes::handle(req, env).await)
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    consumer::handle_batch(batch, env).await;
+    Ok(())
+}

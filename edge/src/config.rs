@@ -1,0 +1,42 @@
+//! Settings read from `wrangler.toml` `[vars]`, with defaults that keep one
+//! analysis inside a Worker's 128 MB.
+
+use shared::analysis::Limits;
+use worker::Env;
+
+/// Binding names, as in `wrangler.toml`.
+pub const JOBS_KV: &str = "JOBS";
+pub const FILES_R2: &str = "FILES";
+pub const ANALYSIS_QUEUE: &str = "ANALYSIS";
+pub const JOB_HUB: &str = "JOB_HUB";
+
+/// The dead-letter queue's name, which the consumer tells apart.
+pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";
+
+/// Largest upload accepted at the door.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    pub max_upload_bytes: u64,
+    pub limits: Limits,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Self {
+        let num = |name: &str| -> Option<u64> {
+            env.var(name).ok().and_then(|v| v.to_string().trim().parse().ok())
+        };
+        let max_upload_bytes = num("MAX_UPLOAD_BYTES").unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
+        let defaults = Limits::default();
+        Config {
+            max_upload_bytes,
+            limits: Limits {
+                max_bytes: max_upload_bytes,
+                max_pages: num("MAX_PAGES")
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(defaults.max_pages),
+            },
+        }
+    }
+}

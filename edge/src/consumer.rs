@@ -1,0 +1,159 @@
+//! The queue consumer: takes each `analysis` message through the job's states
+//! (`processing` → `completed` | `error`), runs `shared::analysis` on the PDF
+//! from R2, stores the report in R2, and publishes every change to the hub.
+//! Messages from the dead-letter queue end their job in `error`.
+//!
+//! Every message is acked or retried explicitly; the handler never returns an
+//! error (the macro would panic and the isolate be reset). Writes of one job's
+//! KV record are paced by `shared::pacing` (production KV: ~1 write/s per key).
+
+use std::time::Duration;
+
+use shared::analysis::analyse;
+use shared::api::{ErrorBody, ErrorCode, Job};
+use shared::pacing::{Pace, WritePacer};
+use shared::queue::AnalysisMessage;
+use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
+
+use crate::config::{ANALYSIS_DLQ_NAME, Config};
+use crate::error::AppResult;
+use crate::events::publish;
+use crate::store::Store;
+use crate::util::{now_ms, now_rfc3339};
+
+pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
+    let queue = batch.queue();
+    let messages = match batch.messages() {
+        Ok(messages) => messages,
+        Err(e) => {
+            console_error!("could not read a batch from {queue}: {e}");
+            batch.retry_all();
+            return;
+        }
+    };
+    for message in messages {
+        let parsed: Result<AnalysisMessage, _> = serde_json::from_value(message.body().clone());
+        let Ok(AnalysisMessage::AnalyseV1 {
+            owner,
+            job_id,
+            attempt,
+        }) = parsed
+        else {
+            console_error!("dropping an unreadable message on {queue}: {}", message.body());
+            message.ack();
+            continue;
+        };
+        let outcome = if queue == ANALYSIS_DLQ_NAME {
+            dead_lettered(&env, &owner, &job_id).await
+        } else {
+            run(&env, &owner, &job_id, attempt).await
+        };
+        match outcome {
+            Ok(()) => message.ack(),
+            Err(e) => {
+                console_warn!("job {job_id}: {e}; the message will be retried");
+                message.retry();
+            }
+        }
+    }
+}
+
+/// One job's record plus the pacing of its writes.
+struct Tracked<'a> {
+    store: &'a Store,
+    env: &'a Env,
+    owner: &'a str,
+    job: Job,
+    pacer: WritePacer,
+}
+
+impl Tracked<'_> {
+    /// Writes the record (waiting out KV's per-key gap when `must_land`) and
+    /// publishes the change.
+    async fn save(&mut self, must_land: bool) -> AppResult<()> {
+        match self.pacer.decide(now_ms(), must_land) {
+            Pace::Now => {}
+            Pace::Skip => {
+                publish(self.env, self.owner, &self.job).await;
+                return Ok(());
+            }
+            Pace::WaitMs(ms) => Delay::from(Duration::from_millis(ms.ceil() as u64)).await,
+        }
+        self.store.put_job(self.owner, &self.job).await?;
+        self.pacer.wrote(now_ms());
+        publish(self.env, self.owner, &self.job).await;
+        Ok(())
+    }
+}
+
+async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
+    let config = Config::from_env(env);
+    let store = Store::new(env)?;
+    let Some(job) = store.get_job(owner, job_id).await? else {
+        console_log!("job {job_id} no longer exists; nothing to do");
+        return Ok(());
+    };
+    let mut tracked = Tracked {
+        store: &store,
+        env,
+        owner,
+        job,
+        pacer: WritePacer::new(),
+    };
+    if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
+        console_log!("job {job_id}: {e}; message ignored");
+        return Ok(());
+    }
+    tracked.save(true).await?;
+
+    let Some(pdf) = store.get_pdf(owner, job_id).await? else {
+        let error = ErrorBody::new(ErrorCode::Internal, "the uploaded PDF is missing from storage");
+        return finish_with_error(&mut tracked, error).await;
+    };
+    let mut last_progress = (0, 0);
+    let outcome = analyse(&pdf, &config.limits, &now_ms, &mut |done, total| {
+        last_progress = (done, total);
+    });
+    drop(pdf);
+    match outcome {
+        Ok(report) => {
+            store
+                .put_result(owner, job_id, serde_json::to_string(&report)?)
+                .await?;
+            let now = now_rfc3339();
+            let (done, total) = last_progress;
+            if total > 0 {
+                let _ = tracked.job.record_progress(done, total, &now);
+            }
+            if tracked.job.complete(&now).is_ok() {
+                tracked.save(true).await?;
+            }
+            Ok(())
+        }
+        Err(e) => finish_with_error(&mut tracked, e.to_body()).await,
+    }
+}
+
+async fn finish_with_error(tracked: &mut Tracked<'_>, error: ErrorBody) -> AppResult<()> {
+    if tracked.job.fail(error, &now_rfc3339()).is_ok() {
+        tracked.save(true).await?;
+    }
+    Ok(())
+}
+
+/// The analysis message ran out of retries: the job ends in `error`.
+async fn dead_lettered(env: &Env, owner: &str, job_id: &str) -> AppResult<()> {
+    let store = Store::new(env)?;
+    let Some(mut job) = store.get_job(owner, job_id).await? else {
+        return Ok(());
+    };
+    let error = ErrorBody::new(
+        ErrorCode::AnalysisFailed,
+        "the analysis failed repeatedly and was given up",
+    );
+    if job.fail(error, &now_rfc3339()).is_ok() {
+        store.put_job(owner, &job).await?;
+        publish(env, owner, &job).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The job resource: upload (`POST /jobs`), poll (`GET /jobs/{id}`) and result
+//! (`GET /jobs/{id}/result`).
+//!
+//! An upload is checked at the door (length, filename, first bytes) and then
+//! streamed into R2 while its SHA-256 is computed, so no PDF is ever held whole
+//! in the fetch handler's memory. Only after the PDF is stored is the job record
+//! written and the analysis message sent; if the send fails, both are removed
+//! and the client is told to retry, so no job is left without a message.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_util::{StreamExt, stream};
+use sha2::{Digest, Sha256};
+use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
+use shared::auth::OwnerRecord;
+use shared::queue::AnalysisMessage;
+use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
+use worker::{Env, FixedLengthStream, Request, Response, console_error};
+
+use crate::config::{ANALYSIS_QUEUE, Config};
+use crate::error::{AppError, AppResult};
+use crate::events::publish;
+use crate::store::Store;
+use crate::util::now_rfc3339;
+
+/// Seconds a poller should wait before asking again while a job runs.
+const RETRY_AFTER_SECS: &str = "1";
+
+pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+    let config = Config::from_env(env);
+    let length = validate::check_length(
+        req.headers().get("content-length")?.as_deref(),
+        config.max_upload_bytes,
+    )?;
+    let url = req.url()?;
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let filename = validate::filename(query("filename").as_deref())?;
+    if query("callback_url").is_some() {
+        return Err(AppError::client(
+            ErrorCode::BadRequest,
+            "callback_url is not supported by this server yet; poll the job or use the WebSocket",
+        ));
+    }
+
+    // Sniff the first bytes before anything is stored.
+    let mut body = req.stream()?;
+    let mut head = Vec::with_capacity(PDF_HEADER_WINDOW);
+    while head.len() < PDF_HEADER_WINDOW {
+        match body.next().await {
+            Some(chunk) => head.extend_from_slice(&chunk?),
+            None => break,
+        }
+    }
+    if !looks_like_pdf(&head) {
+        return Err(AppError::client(
+            ErrorCode::NotAPdf,
+            "the body is not a PDF (it does not start with %PDF-); send the raw bytes of a PDF file",
+        ));
+    }
+
+    let store = Store::new(env)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let tap = Rc::clone(&hasher);
+    let upload = stream::iter([Ok(head)]).chain(body).inspect(move |chunk| {
+        if let Ok(bytes) = chunk {
+            tap.borrow_mut().update(bytes);
+        }
+    });
+    if let Err(e) = store
+        .put_pdf(&owner.owner, &id, FixedLengthStream::wrap(upload, length))
+        .await
+    {
+        console_error!("upload of job {id} failed: {e}");
+        return Err(AppError::client(
+            ErrorCode::BadRequest,
+            format!("the upload did not arrive whole ({length} bytes were announced); please retry"),
+        ));
+    }
+    let sha256 = hex::encode(hasher.borrow_mut().finalize_reset());
+
+    let now = now_rfc3339();
+    let job = Job {
+        id: id.clone(),
+        state: JobState::Uploaded,
+        filename,
+        size_bytes: length,
+        sha256,
+        created_at: now.clone(),
+        updated_at: now,
+        attempt: 0,
+        progress: None,
+        error: None,
+        callback: None,
+    };
+    store.put_job(&owner.owner, &job).await?;
+    let message = AnalysisMessage::AnalyseV1 {
+        owner: owner.owner.clone(),
+        job_id: id.clone(),
+        attempt: 1,
+    };
+    if let Err(e) = env.queue(ANALYSIS_QUEUE)?.send(&message).await {
+        // Leave nothing behind that no message will ever finish.
+        let _ = store.delete_job_record(&owner.owner, &id).await;
+        let _ = store.delete_pdf(&owner.owner, &id).await;
+        return Err(AppError::Internal(format!("enqueue of job {id} failed: {e}")));
+    }
+    publish(env, &owner.owner, &job).await;
+
+    let mut resp = Response::from_json(&job)?.with_status(202);
+    let headers = resp.headers_mut();
+    headers.set("location", &format!("/api/v1/jobs/{id}"))?;
+    headers.set("retry-after", RETRY_AFTER_SECS)?;
+    Ok(resp)
+}
+
+async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
+    let not_found = || AppError::client(ErrorCode::NotFound, format!("no job {id}"));
+    if !validate::is_job_id(id) {
+        return Err(not_found());
+    }
+    Store::new(env)?
+        .get_job(&owner.owner, id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
+    let job = load(env, owner, id).await?;
+    let body = serde_json::to_string(&job)?;
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..32]);
+    let matches = req
+        .headers()
+        .get("if-none-match")?
+        .is_some_and(|h| h.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    let mut resp = if matches {
+        Response::empty()?.with_status(304)
+    } else {
+        Response::ok(body)?
+    };
+    let headers = resp.headers_mut();
+    headers.set("content-type", "application/json")?;
+    headers.set("etag", &etag)?;
+    headers.set("cache-control", "no-cache")?;
+    if !job.state.is_terminal() {
+        headers.set("retry-after", RETRY_AFTER_SECS)?;
+    }
+    Ok(resp)
+}
+
+pub async fn result(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
+    let job = load(env, owner, id).await?;
+    match job.state {
+        JobState::Completed => {
+            let report = Store::new(env)?
+                .get_result(&owner.owner, id)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("result of completed job {id} is missing")))?;
+            let mut resp = Response::ok(report)?;
+            resp.headers_mut().set("content-type", "application/json")?;
+            Ok(resp)
+        }
+        JobState::Error => {
+            let error = job.error.clone().unwrap_or_else(|| {
+                ErrorBody::new(ErrorCode::AnalysisFailed, "the analysis failed")
+            });
+            with_job(error, &job)
+        }
+        JobState::Uploaded | JobState::Processing => with_job(
+            ErrorBody::new(
+                ErrorCode::NotReady,
+                format!("job {id} is {}; the result is not ready yet", job.state),
+            ),
+            &job,
+        ),
+    }
+}
+
+/// An error answer that also carries the job: `{"error": …, "job": …}`.
+fn with_job(error: ErrorBody, job: &Job) -> AppResult<Response> {
+    let status = error.code.http_status();
+    let mut value = serde_json::to_value(ErrorResponse { error })?;
+    value["job"] = serde_json::to_value(job)?;
+    let mut resp = Response::from_json(&value)?.with_status(status);
+    if !job.state.is_terminal() {
+        resp.headers_mut().set("retry-after", RETRY_AFTER_SECS)?;
+    }
+    Ok(resp)
+}

@@ -1,0 +1,83 @@
+//! Storage behind small service methods: job records and owner tokens in KV,
+//! PDFs and results in R2, laid out as `shared::validate::keys` says.
+
+use shared::api::Job;
+use shared::auth::{OwnerRecord, token_key};
+use shared::validate::keys;
+use worker::{Bucket, Env, FixedLengthStream, kv::KvStore};
+
+use crate::config::{FILES_R2, JOBS_KV};
+use crate::error::AppResult;
+
+pub struct Store {
+    kv: KvStore,
+    files: Bucket,
+}
+
+impl Store {
+    pub fn new(env: &Env) -> AppResult<Self> {
+        Ok(Store {
+            kv: env.kv(JOBS_KV)?,
+            files: env.bucket(FILES_R2)?,
+        })
+    }
+
+    pub async fn owner_by_token(&self, token: &str) -> AppResult<Option<OwnerRecord>> {
+        Ok(self.kv.get(&token_key(token)).json().await?)
+    }
+
+    pub async fn put_owner(&self, token: &str, record: &OwnerRecord) -> AppResult<()> {
+        self.kv.put(&token_key(token), record)?.execute().await?;
+        Ok(())
+    }
+
+    pub async fn get_job(&self, owner: &str, id: &str) -> AppResult<Option<Job>> {
+        Ok(self.kv.get(&keys::job(owner, id)).json().await?)
+    }
+
+    pub async fn put_job(&self, owner: &str, job: &Job) -> AppResult<()> {
+        self.kv.put(&keys::job(owner, &job.id), job)?.execute().await?;
+        Ok(())
+    }
+
+    pub async fn delete_job_record(&self, owner: &str, id: &str) -> AppResult<()> {
+        self.kv.delete(&keys::job(owner, id)).await?;
+        Ok(())
+    }
+
+    /// Streams an upload into R2; the stream must yield exactly its length.
+    pub async fn put_pdf(&self, owner: &str, id: &str, body: FixedLengthStream) -> AppResult<()> {
+        self.files.put(keys::pdf(owner, id), body).execute().await?;
+        Ok(())
+    }
+
+    pub async fn get_pdf(&self, owner: &str, id: &str) -> AppResult<Option<Vec<u8>>> {
+        let Some(object) = self.files.get(keys::pdf(owner, id)).execute().await? else {
+            return Ok(None);
+        };
+        match object.body() {
+            Some(body) => Ok(Some(body.bytes().await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_pdf(&self, owner: &str, id: &str) -> AppResult<()> {
+        self.files.delete(keys::pdf(owner, id)).await?;
+        Ok(())
+    }
+
+    pub async fn put_result(&self, owner: &str, id: &str, json: String) -> AppResult<()> {
+        self.files.put(keys::result(owner, id), json).execute().await?;
+        Ok(())
+    }
+
+    pub async fn get_result(&self, owner: &str, id: &str) -> AppResult<Option<String>> {
+        let Some(object) = self.files.get(keys::result(owner, id)).execute().await? else {
+            return Ok(None);
+        };
+        match object.body() {
+            Some(body) => Ok(Some(body.text().await?)),
+            None => Ok(None),
+        }
+    }
+}
