@@ -25,7 +25,9 @@ pub struct Config {
 impl Config {
     pub fn from_env(env: &Env) -> Self {
         let num = |name: &str| -> Option<u64> {
-            env.var(name).ok().and_then(|v| v.to_string().trim().parse().ok())
+            env.var(name)
+                .ok()
+                .and_then(|v| v.to_string().trim().parse().ok())
         };
         let max_upload_bytes = num("MAX_UPLOAD_BYTES").unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
         let defaults = Limits::default();

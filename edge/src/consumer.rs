@@ -39,7 +39,10 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             attempt,
         }) = parsed
         else {
-            console_error!("dropping an unreadable message on {queue}: {}", message.body());
+            console_error!(
+                "dropping an unreadable message on {queue}: {}",
+                message.body()
+            );
             message.ack();
             continue;
         };
@@ -107,7 +110,10 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     tracked.save(true).await?;
 
     let Some(pdf) = store.get_pdf(owner, job_id).await? else {
-        let error = ErrorBody::new(ErrorCode::Internal, "the uploaded PDF is missing from storage");
+        let error = ErrorBody::new(
+            ErrorCode::Internal,
+            "the uploaded PDF is missing from storage",
+        );
         return finish_with_error(&mut tracked, error).await;
     };
     let mut last_progress = (0, 0);

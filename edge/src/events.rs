@@ -15,7 +15,10 @@ pub async fn publish(env: &Env, owner: &str, job: &Job) {
 }
 
 async fn try_publish(env: &Env, owner: &str, job: &Job) -> worker::Result<()> {
-    let stub = env.durable_object(JOB_HUB)?.id_from_name(owner)?.get_stub()?;
+    let stub = env
+        .durable_object(JOB_HUB)?
+        .id_from_name(owner)?
+        .get_stub()?;
     let body = serde_json::to_string(job)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));

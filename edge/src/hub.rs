@@ -62,7 +62,11 @@ impl DurableObject for JobHub {
     ) -> Result<()> {
         let code = u16::try_from(code).unwrap_or(1000);
         // 1005/1006 cannot be sent back; answer a normal close instead.
-        let code = if matches!(code, 1005 | 1006) { 1000 } else { code };
+        let code = if matches!(code, 1005 | 1006) {
+            1000
+        } else {
+            code
+        };
         let _ = ws.close(Some(code), Some(reason));
         Ok(())
     }

@@ -36,7 +36,10 @@ impl Store {
     }
 
     pub async fn put_job(&self, owner: &str, job: &Job) -> AppResult<()> {
-        self.kv.put(&keys::job(owner, &job.id), job)?.execute().await?;
+        self.kv
+            .put(&keys::job(owner, &job.id), job)?
+            .execute()
+            .await?;
         Ok(())
     }
 
@@ -67,7 +70,10 @@ impl Store {
     }
 
     pub async fn put_result(&self, owner: &str, id: &str, json: String) -> AppResult<()> {
-        self.files.put(keys::result(owner, id), json).execute().await?;
+        self.files
+            .put(keys::result(owner, id), json)
+            .execute()
+            .await?;
         Ok(())
     }
 

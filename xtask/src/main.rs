@@ -1,1 +1,56 @@
-fn main() {}
+//! `cargo xtask`: Docket's one-command set-up, build, run and test.
+//!
+//! - `cargo xtask dev`   installs what is missing, builds, serves on :8787
+//! - `cargo xtask test`  every check, ending with `N passed, N failed`
+//! - `cargo xtask build [--release]`  the SPA and the worker
+//! - `cargo xtask build-worker`  what `wrangler.toml`'s build command runs
+//! - `cargo xtask setup [--browser]`  only the installs
+//!
+//! External programs are run directly (no `sh -c`), with paths from the root.
+
+mod build;
+mod setup;
+mod test;
+mod util;
+mod wrangler;
+
+use anyhow::{Result, bail};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["dev"] => wrangler::dev(8787),
+        ["dev", "--port", port] => wrangler::dev(port.parse()?),
+        ["test"] => test::run(),
+        ["build"] => build::all(build::Profile::Dev),
+        ["build", "--release"] => build::all(build::Profile::Release),
+        ["build-worker"] => build::for_wrangler(),
+        ["setup"] => setup::tools(),
+        ["setup", "--browser"] => {
+            setup::tools()?;
+            setup::browser()
+        }
+        [] | ["help"] | ["--help"] | ["-h"] => {
+            println!("{}", HELP);
+            Ok(())
+        }
+        other => bail!("unknown command {other:?}\n\n{HELP}"),
+    }
+}
+
+const HELP: &str = "\
+usage: cargo xtask <command>
+
+  dev [--port N]     install what is missing, build, run `wrangler dev` (default port 8787)
+  test               run every check (fmt, clippy, unit, browser, end-to-end, deploy dry-run)
+  build [--release]  build the SPA and the worker
+  build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)
+  setup [--browser]  only install the tools (with --browser: Chromium and ChromeDriver too)";

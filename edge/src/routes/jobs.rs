@@ -79,7 +79,9 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         console_error!("upload of job {id} failed: {e}");
         return Err(AppError::client(
             ErrorCode::BadRequest,
-            format!("the upload did not arrive whole ({length} bytes were announced); please retry"),
+            format!(
+                "the upload did not arrive whole ({length} bytes were announced); please retry"
+            ),
         ));
     }
     let sha256 = hex::encode(hasher.borrow_mut().finalize_reset());
@@ -108,7 +110,9 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         // Leave nothing behind that no message will ever finish.
         let _ = store.delete_job_record(&owner.owner, &id).await;
         let _ = store.delete_pdf(&owner.owner, &id).await;
-        return Err(AppError::Internal(format!("enqueue of job {id} failed: {e}")));
+        return Err(AppError::Internal(format!(
+            "enqueue of job {id} failed: {e}"
+        )));
     }
     publish(env, &owner.owner, &job).await;
 
@@ -133,11 +137,14 @@ async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
 pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
     let job = load(env, owner, id).await?;
     let body = serde_json::to_string(&job)?;
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..32]);
-    let matches = req
-        .headers()
-        .get("if-none-match")?
-        .is_some_and(|h| h.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+    );
+    let matches = req.headers().get("if-none-match")?.is_some_and(|h| {
+        h.split(',')
+            .any(|t| t.trim().trim_start_matches("W/") == etag)
+    });
     let mut resp = if matches {
         Response::empty()?.with_status(304)
     } else {
@@ -160,7 +167,9 @@ pub async fn result(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
             let report = Store::new(env)?
                 .get_result(&owner.owner, id)
                 .await?
-                .ok_or_else(|| AppError::Internal(format!("result of completed job {id} is missing")))?;
+                .ok_or_else(|| {
+                    AppError::Internal(format!("result of completed job {id} is missing"))
+                })?;
             let mut resp = Response::ok(report)?;
             resp.headers_mut().set("content-type", "application/json")?;
             Ok(resp)

@@ -47,12 +47,13 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let owner = authenticate(&req, &env).await?;
             events::connect(req, &env, &owner).await
         }
-        (["health"] | ["tokens"] | ["jobs"] | ["jobs", _] | ["jobs", _, "result"] | ["events"], m) => {
-            Err(AppError::client(
-                ErrorCode::MethodNotAllowed,
-                format!("{m:?} is not allowed on {path}"),
-            ))
-        }
+        (
+            ["health"] | ["tokens"] | ["jobs"] | ["jobs", _] | ["jobs", _, "result"] | ["events"],
+            m,
+        ) => Err(AppError::client(
+            ErrorCode::MethodNotAllowed,
+            format!("{m:?} is not allowed on {path}"),
+        )),
         _ => Err(AppError::client(
             ErrorCode::NotFound,
             format!("no such resource: {path}"),

@@ -1,0 +1,256 @@
+//! The walking skeleton, end to end: upload → R2/KV → queue → analysis →
+//! completed or error, polled over HTTP; and what is refused at the door.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use shared::api::JobState;
+
+use crate::support::{Client, corpus, max_upload_bytes, raw_request};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+#[test]
+fn health_answers() {
+    let answer = Client::anonymous().call("GET", "/api/v1/health", None, &[], 200);
+    assert_eq!(answer.json()["status"], "ok");
+}
+
+#[test]
+fn the_spa_is_served_at_the_root_and_for_client_routes() {
+    let client = Client::anonymous();
+    for path in ["/", "/jobs/some-id"] {
+        let answer = client.call("GET", path, None, &[], 200);
+        let html = String::from_utf8_lossy(&answer.body);
+        assert!(html.contains("<title>Docket"), "{path}: {html}");
+    }
+    let unknown_api = client.call("GET", "/api/v1/nope", None, &[], 404);
+    assert_eq!(unknown_api.error_code(), "not_found");
+}
+
+#[test]
+fn a_table_pdf_is_analysed_to_completed_with_its_page_count() {
+    let client = Client::owner();
+    let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
+    let path = "/api/v1/jobs?filename=nics.pdf";
+    let answer = client.call(
+        "POST",
+        path,
+        Some(&bytes),
+        &[("content-type", "application/pdf")],
+        202,
+    );
+    let job: shared::api::Job = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(job.state, JobState::Uploaded);
+    assert_eq!(job.filename, "nics.pdf");
+    assert_eq!(job.size_bytes, bytes.len() as u64);
+    assert_eq!(job.sha256, hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(
+        answer.header("location"),
+        Some(format!("/api/v1/jobs/{}", job.id).as_str())
+    );
+    assert!(answer.header("retry-after").is_some());
+
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(done.state, JobState::Completed, "{done:?}");
+    assert_eq!(done.attempt, 1);
+    assert_eq!(
+        done.progress.map(|p| (p.pages_done, p.pages_total)),
+        Some((1, 1))
+    );
+
+    let result = client.call(
+        "GET",
+        &format!("/api/v1/jobs/{}/result", job.id),
+        None,
+        &[],
+        200,
+    );
+    let report = result.json();
+    assert_eq!(report["pages"], 1);
+    assert_eq!(report["encrypted"], false);
+}
+
+#[test]
+fn a_multi_page_report_counts_all_pages() {
+    let client = Client::owner();
+    let job = client.submit(&corpus("pdfplumber-ca-warn-report.pdf"), "warn.pdf");
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(done.state, JobState::Completed, "{done:?}");
+    let report = client
+        .call(
+            "GET",
+            &format!("/api/v1/jobs/{}/result", job.id),
+            None,
+            &[],
+            200,
+        )
+        .json();
+    assert_eq!(report["pages"], 16);
+}
+
+#[test]
+fn a_password_protected_pdf_ends_in_error_encrypted() {
+    let client = Client::owner();
+    let job = client.submit(&corpus("pdfplumber-password-example.pdf"), "secret.pdf");
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(done.state, JobState::Error, "{done:?}");
+    let error = done.error.expect("a failed job carries its error");
+    assert_eq!(error.code.as_str(), "encrypted");
+    assert!(error.message.contains("encrypted"));
+
+    // The result endpoint answers with the job's error.
+    let answer = client.call(
+        "GET",
+        &format!("/api/v1/jobs/{}/result", job.id),
+        None,
+        &[],
+        422,
+    );
+    assert_eq!(answer.error_code(), "encrypted");
+    assert_eq!(answer.json()["job"]["state"], "error");
+}
+
+#[test]
+fn a_non_pdf_is_refused_with_415_and_creates_no_job() {
+    let client = Client::owner();
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs?filename=notes.pdf",
+        Some(b"just some text, not a PDF at all"),
+        &[("content-type", "application/pdf")],
+        415,
+    );
+    assert_eq!(answer.error_code(), "not_a_pdf");
+}
+
+#[test]
+fn an_empty_file_is_refused_at_upload() {
+    let client = Client::owner();
+    let empty = corpus("pdfplumber-empty.pdf");
+    assert!(empty.is_empty());
+    let answer = client.call("POST", "/api/v1/jobs", Some(&empty), &[], 415);
+    assert_eq!(answer.error_code(), "not_a_pdf");
+}
+
+#[test]
+fn a_bad_filename_is_400() {
+    let client = Client::owner();
+    let bytes = corpus("pdfminer-issue-886-xref-stream-widths.pdf");
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs?filename=..%2Fetc%2Fpasswd",
+        Some(&bytes),
+        &[],
+        400,
+    );
+    assert_eq!(answer.error_code(), "invalid_filename");
+}
+
+#[test]
+fn an_upload_over_the_limit_is_413_stating_the_limit() {
+    let client = Client::owner();
+    let token = client.token.clone().unwrap();
+    let limit = max_upload_bytes();
+    let head = format!(
+        "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/pdf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        limit + 1
+    );
+    let (status, text) = raw_request(&head, b"%PDF-1.4\n");
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+    assert!(
+        text.contains(&limit.to_string()),
+        "the message states the limit: {text}"
+    );
+}
+
+#[test]
+fn a_chunked_upload_without_length_is_411() {
+    let client = Client::owner();
+    let token = client.token.clone().unwrap();
+    let head = format!(
+        "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/pdf\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let (status, text) = raw_request(&head, b"9\r\n%PDF-1.4\n\r\n0\r\n\r\n");
+    assert_eq!(status, 411, "{text}");
+    assert!(text.contains("length_required"), "{text}");
+}
+
+#[test]
+fn every_job_endpoint_needs_a_valid_token() {
+    let anonymous = Client::anonymous();
+    let id = "0f8e3c2a-1b4d-4e5f-9a8b-7c6d5e4f3a2b";
+    for (method, path) in [
+        ("POST", "/api/v1/jobs".to_owned()),
+        ("GET", format!("/api/v1/jobs/{id}")),
+        ("GET", format!("/api/v1/jobs/{id}/result")),
+    ] {
+        let answer = anonymous.call(method, &path, None, &[], 401);
+        assert_eq!(answer.error_code(), "unauthorized");
+    }
+    let mut forged = Client::anonymous();
+    forged.token = Some(format!("dkt_{}", "A".repeat(43)));
+    let answer = forged.call("GET", &format!("/api/v1/jobs/{id}"), None, &[], 401);
+    assert!(
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown token")
+    );
+}
+
+#[test]
+fn another_owners_job_is_404() {
+    let alice = Client::owner();
+    let bob = Client::owner();
+    let job = alice.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "a.pdf",
+    );
+    let answer = bob.call("GET", &format!("/api/v1/jobs/{}", job.id), None, &[], 404);
+    assert_eq!(answer.error_code(), "not_found");
+    bob.call(
+        "GET",
+        &format!("/api/v1/jobs/{}/result", job.id),
+        None,
+        &[],
+        404,
+    );
+    alice.wait_terminal(&job.id, WAIT);
+}
+
+#[test]
+fn polling_supports_etag_and_304() {
+    let client = Client::owner();
+    let job = client.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "x.pdf",
+    );
+    let done = client.wait_terminal(&job.id, WAIT);
+    let path = format!("/api/v1/jobs/{}", done.id);
+    let first = client.call("GET", &path, None, &[], 200);
+    let etag = first.header("etag").expect("an ETag").to_owned();
+    assert!(
+        first.header("retry-after").is_none(),
+        "no Retry-After once terminal"
+    );
+    let again = client.call("GET", &path, None, &[("if-none-match", &etag)], 304);
+    assert!(again.body.is_empty());
+    client.call("GET", &path, None, &[("if-none-match", "\"other\"")], 200);
+}
+
+#[test]
+fn malformed_job_ids_are_404_not_errors() {
+    let client = Client::owner();
+    for id in [
+        "nope",
+        "..%2F..%2Fx",
+        "0F8E3C2A-1B4D-4E5F-9A8B-7C6D5E4F3A2B",
+    ] {
+        let answer = client.call("GET", &format!("/api/v1/jobs/{id}"), None, &[], 404);
+        assert_eq!(answer.error_code(), "not_found");
+    }
+}

@@ -1,0 +1,208 @@
+//! Builds the SPA (cargo → wasm-bindgen → wasm-opt in release → `app/dist`) and
+//! the worker (worker-build → `edge/build`), skipping a build whose output is
+//! newer than every input and was made with the same profile.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::setup;
+use crate::util::{gzip_size, kib, newest_mtime, root, run, step, which};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Dev,
+    Release,
+}
+
+impl Profile {
+    fn name(self) -> &'static str {
+        match self {
+            Profile::Dev => "dev",
+            Profile::Release => "release",
+        }
+    }
+    fn target_subdir(self) -> &'static str {
+        match self {
+            Profile::Dev => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+/// Installs what is missing, then builds the SPA and the worker.
+pub fn all(profile: Profile) -> Result<()> {
+    setup::tools()?;
+    app(profile)?;
+    worker(profile)
+}
+
+/// What `wrangler.toml`'s build command runs (`DOCKET_PROFILE`, default release).
+pub fn for_wrangler() -> Result<()> {
+    let profile = match std::env::var("DOCKET_PROFILE").as_deref() {
+        Ok("dev") => Profile::Dev,
+        Ok("release") | Err(_) => Profile::Release,
+        Ok(other) => bail!("DOCKET_PROFILE must be dev or release, not {other:?}"),
+    };
+    all(profile)
+}
+
+/// A build's stamp: which profile made the output, and when.
+struct Stamp {
+    file: PathBuf,
+    profile: Profile,
+    inputs: Vec<PathBuf>,
+}
+
+impl Stamp {
+    fn fresh(&self) -> bool {
+        let Ok(made_with) = std::fs::read_to_string(&self.file) else {
+            return false;
+        };
+        let Ok(stamped) = std::fs::metadata(&self.file).and_then(|m| m.modified()) else {
+            return false;
+        };
+        made_with.trim() == self.profile.name()
+            && newest_mtime(&self.inputs).is_some_and(|newest| newest <= stamped)
+    }
+    fn write(&self) -> Result<()> {
+        std::fs::write(&self.file, self.profile.name()).context("writing build stamp")
+    }
+}
+
+fn inputs(root: &Path, own: &[&str]) -> Vec<PathBuf> {
+    [
+        "Cargo.toml",
+        "Cargo.lock",
+        "shared/src",
+        "shared/Cargo.toml",
+    ]
+    .iter()
+    .chain(own)
+    .map(|p| root.join(p))
+    .collect()
+}
+
+pub fn app(profile: Profile) -> Result<()> {
+    let root = root();
+    let dist = root.join("app/dist");
+    let stamp = Stamp {
+        file: dist.join(".docket-build"),
+        profile,
+        inputs: inputs(
+            &root,
+            &[
+                "app/src",
+                "app/Cargo.toml",
+                "app/index.html",
+                "app/style.css",
+            ],
+        ),
+    };
+    if stamp.fresh() {
+        println!("ok: SPA is up to date ({} build)", profile.name());
+        return Ok(());
+    }
+    step(&format!("building the SPA ({})", profile.name()));
+    let mut cargo = Command::new("cargo");
+    cargo.current_dir(&root).args([
+        "build",
+        "-p",
+        "docket-app",
+        "--bin",
+        "app",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    if profile == Profile::Release {
+        cargo.arg("--release");
+    }
+    run(&mut cargo)?;
+    std::fs::create_dir_all(&dist)?;
+    let wasm = root
+        .join("target/wasm32-unknown-unknown")
+        .join(profile.target_subdir())
+        .join("app.wasm");
+    let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
+    run(Command::new(bindgen)
+        .arg(&wasm)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "app",
+            "--out-dir",
+        ])
+        .arg(&dist))?;
+    let out = dist.join("app_bg.wasm");
+    if profile == Profile::Release {
+        run(Command::new(setup::wasm_opt_bin())
+            .arg(&out)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .args([
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+            ])
+            .args(["--enable-multivalue", "-o"])
+            .arg(&out))?;
+    }
+    for file in ["index.html", "style.css"] {
+        std::fs::copy(root.join("app").join(file), dist.join(file))
+            .with_context(|| format!("copying app/{file}"))?;
+    }
+    let raw = std::fs::metadata(&out)?.len() as usize;
+    println!(
+        "SPA wasm: {} raw, {} gzipped ({})",
+        kib(raw),
+        kib(gzip_size(&out)?),
+        out.display()
+    );
+    stamp.write()
+}
+
+pub fn worker(profile: Profile) -> Result<()> {
+    let root = root();
+    let build = root.join("edge/build");
+    let stamp = Stamp {
+        file: build.join(".docket-build"),
+        profile,
+        inputs: inputs(&root, &["edge/src", "edge/Cargo.toml"]),
+    };
+    if stamp.fresh() && build.join("index.js").is_file() {
+        println!("ok: worker is up to date ({} build)", profile.name());
+        return Ok(());
+    }
+    step(&format!("building the worker ({})", profile.name()));
+    let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
+    let worker_build = which("worker-build").context("worker-build is not installed")?;
+    let mut cmd = Command::new(worker_build);
+    cmd.current_dir(root.join("edge"))
+        // Its own target dir: worker-build sets env that would invalidate the
+        // SPA's and the native builds' artefacts on every switch.
+        .env("CARGO_TARGET_DIR", root.join("target/edge"))
+        // worker-build never looks on PATH and would download from GitHub.
+        .env("WASM_BINDGEN_BIN", bindgen)
+        .env("ESBUILD_BIN", setup::esbuild_bin())
+        .env("WASM_OPT_BIN", setup::wasm_opt_bin());
+    match profile {
+        Profile::Dev => cmd.args(["--dev", "--no-opt"]),
+        Profile::Release => cmd.arg("--release"),
+    };
+    run(&mut cmd)?;
+    let wasm = build.join("index_bg.wasm");
+    let raw = std::fs::metadata(&wasm)?.len() as usize;
+    println!(
+        "worker wasm: {} raw, {} gzipped ({})",
+        kib(raw),
+        kib(gzip_size(&wasm)?),
+        wasm.display()
+    );
+    stamp.write()
+}

@@ -1,0 +1,126 @@
+//! Installs what the build and the tests need when it is missing, and says so:
+//! the wasm32 target, the wasm-bindgen CLI equal to the crate in Cargo.lock,
+//! worker-build, the npm tools (wrangler, esbuild, binaryen, playwright-core)
+//! and, for the browser tests, Debian's Chromium and ChromeDriver.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{output, root, run, step, which};
+
+/// worker-build, pinned to the `worker` crate's version.
+pub const WORKER_BUILD_VERSION: &str = "0.8.7";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Everything but the browser.
+pub fn tools() -> Result<()> {
+    step("checking tools");
+    wasm_target()?;
+    let installed = output(Command::new("cargo").args(["install", "--list"]))?;
+    let bindgen = wasm_bindgen_version()?;
+    cargo_install(&installed, "wasm-bindgen-cli", &bindgen, false)?;
+    cargo_install(&installed, "worker-build", WORKER_BUILD_VERSION, true)?;
+    npm_packages()?;
+    Ok(())
+}
+
+fn wasm_target() -> Result<()> {
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    if targets
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        println!("ok: rust target wasm32-unknown-unknown");
+        return Ok(());
+    }
+    println!("installing the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The wasm-bindgen version in Cargo.lock; the CLI must equal it.
+pub fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen package")
+}
+
+fn cargo_install(installed: &str, krate: &str, version: &str, locked: bool) -> Result<()> {
+    let wanted = format!("{krate} v{version}:");
+    if installed.lines().any(|l| l.trim() == wanted) {
+        println!("ok: {krate} {version}");
+        return Ok(());
+    }
+    println!("installing {krate} {version} (cold: several minutes)");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["install", krate, "--version", version, "--force"]);
+    // worker-build installs --locked; wasm-bindgen-cli cannot (its lockfile names
+    // a webpki-roots version the registry lacks).
+    if locked {
+        cmd.arg("--locked");
+    }
+    run(&mut cmd)
+}
+
+fn npm_packages() -> Result<()> {
+    let root = root();
+    let stamp = root.join("node_modules/.package-lock.json");
+    let lock = root.join("package-lock.json");
+    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(&lock)) {
+        (Ok(s), Ok(l)) => s.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if fresh && esbuild_bin().is_file() && wasm_opt_bin().is_file() {
+        println!("ok: npm packages (wrangler, esbuild, binaryen, playwright-core)");
+        return Ok(());
+    }
+    if which("npm").is_none() {
+        bail!("npm is not installed: install Node.js 20+ (with npm) and run again");
+    }
+    println!("installing npm packages from package-lock.json");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&root))
+}
+
+pub fn esbuild_bin() -> PathBuf {
+    root().join("node_modules/@esbuild/linux-x64/bin/esbuild")
+}
+
+pub fn wasm_opt_bin() -> PathBuf {
+    root().join("node_modules/binaryen/bin/wasm-opt")
+}
+
+pub fn wrangler_bin() -> PathBuf {
+    root().join("node_modules/.bin/wrangler")
+}
+
+/// Debian's Chromium and ChromeDriver for the browser tests.
+pub fn browser() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+        println!("ok: chromium and chromedriver");
+        return Ok(());
+    }
+    let uid = output(Command::new("id").arg("-u")).unwrap_or_default();
+    if uid.trim() != "0" {
+        bail!(
+            "the browser tests need Debian's chromium and chromium-driver; install them with \
+             `sudo apt-get install chromium chromium-driver` and run again"
+        );
+    }
+    println!("installing chromium and chromium-driver with apt-get");
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .context("apt-get could not install chromium; install chromium and chromium-driver by hand")
+}

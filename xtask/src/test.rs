@@ -1,0 +1,321 @@
+//! `cargo xtask test`: every check, in order, continuing past failures so one
+//! run shows everything; ends with `N passed, N failed` (tests counted from the
+//! test runners' own result lines, other checks one each).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::{self, Profile};
+use crate::setup;
+use crate::util::{root, step};
+use crate::wrangler::Server;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    passed: u32,
+    failed: u32,
+}
+
+struct Report {
+    rows: Vec<(String, Counts, f64)>,
+}
+
+impl Report {
+    fn record(&mut self, name: &str, started: Instant, outcome: Result<Counts>) {
+        let counts = match outcome {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("FAILED: {name}: {e:#}");
+                Counts {
+                    passed: 0,
+                    failed: 1,
+                }
+            }
+        };
+        self.rows
+            .push((name.to_owned(), counts, started.elapsed().as_secs_f64()));
+    }
+
+    fn check(&mut self, name: &str, f: impl FnOnce() -> Result<Counts>) {
+        step(name);
+        let started = Instant::now();
+        let outcome = f();
+        self.record(name, started, outcome);
+    }
+}
+
+pub fn run() -> Result<()> {
+    let started = Instant::now();
+    setup::tools()?;
+    setup::browser()?;
+    let root = root();
+    let work = root.join("target/xtask");
+    std::fs::create_dir_all(&work)?;
+    let mut report = Report { rows: Vec::new() };
+
+    report.check("cargo fmt --check", || {
+        plain(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))
+    });
+    report.check("clippy (native)", || {
+        plain(Command::new("cargo").args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "docket-edge",
+            "--exclude",
+            "docket-app",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    report.check("clippy (wasm32: edge, app)", || {
+        plain(Command::new("cargo").args([
+            "clippy",
+            "-p",
+            "docket-edge",
+            "-p",
+            "docket-app",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    report.check("unit tests (native)", || {
+        tests(Command::new("cargo").args([
+            "test",
+            "-p",
+            "docket-shared",
+            "-p",
+            "xtask",
+            "--all-features",
+        ]))
+    });
+    report.check(
+        "browser tests (wasm-bindgen-test, headless Chromium)",
+        || {
+            let webdriver = webdriver_json(&work)?;
+            tests(
+                Command::new("cargo")
+                    .args([
+                        "test",
+                        "-p",
+                        "docket-app",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                    ])
+                    .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+                    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver)
+                    .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+            )
+        },
+    );
+
+    let mut built = false;
+    report.check("build the SPA and the worker (dev)", || {
+        build::app(Profile::Dev)?;
+        build::worker(Profile::Dev)?;
+        built = true;
+        Ok(Counts {
+            passed: 1,
+            failed: 0,
+        })
+    });
+    if built {
+        report.check("end-to-end tests against wrangler dev", || {
+            end_to_end(&work)
+        });
+        report.check("wrangler deploy --dry-run", || dry_run(&work));
+    } else {
+        eprintln!("skipping the end-to-end tests and the dry run: the build failed");
+        report.rows.push((
+            "end-to-end tests (not run)".into(),
+            Counts {
+                passed: 0,
+                failed: 1,
+            },
+            0.0,
+        ));
+    }
+
+    println!("\n==> summary");
+    let mut total = Counts::default();
+    for (name, c, secs) in &report.rows {
+        println!(
+            "{:>4} passed {:>3} failed {:>7.1} s  {name}",
+            c.passed, c.failed, secs
+        );
+        total.passed += c.passed;
+        total.failed += c.failed;
+    }
+    println!("total time {:.1} s", started.elapsed().as_secs_f64());
+    println!("{} passed, {} failed", total.passed, total.failed);
+    if total.failed > 0 {
+        bail!("{} check(s) failed", total.failed);
+    }
+    Ok(())
+}
+
+/// A check without test counts: passes or fails as a whole.
+fn plain(cmd: &mut Command) -> Result<Counts> {
+    crate::util::run(cmd.current_dir(root()))?;
+    Ok(Counts {
+        passed: 1,
+        failed: 0,
+    })
+}
+
+/// Runs a test command, echoing its output and adding up its
+/// `test result: … N passed; M failed` lines.
+fn tests(cmd: &mut Command) -> Result<Counts> {
+    let printable = format!("{cmd:?}");
+    println!("$ {printable}");
+    let mut child = cmd
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {printable}"))?;
+    let mut counts = Counts::default();
+    let mut saw_result = false;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.trim().strip_prefix("test result: ") {
+                saw_result = true;
+                counts.passed += number_before(rest, " passed");
+                counts.failed += number_before(rest, " failed");
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && counts.failed == 0 {
+        // A build error or a crash: no test failed, the check did.
+        counts.failed = 1;
+    }
+    if !saw_result && status.success() {
+        bail!("{printable} ran no tests");
+    }
+    Ok(counts)
+}
+
+fn number_before(text: &str, marker: &str) -> u32 {
+    text.find(marker)
+        .and_then(|end| {
+            let start = text[..end]
+                .rfind(|c: char| !c.is_ascii_digit())
+                .map_or(0, |i| i + 1);
+            text[start..end].parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Chrome options for wasm-bindgen-test: headless, no sandbox (root), nothing
+/// that reaches for the network, a fresh profile.
+fn webdriver_json(work: &std::path::Path) -> Result<PathBuf> {
+    let profile = work.join("chrome-profile");
+    let _ = std::fs::remove_dir_all(&profile);
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+    ]
+    .iter()
+    .map(|a| format!("\"{a}\""))
+    .chain([format!("\"--user-data-dir={}\"", profile.display())])
+    .collect::<Vec<_>>()
+    .join(",");
+    let json = format!(
+        "{{\"goog:chromeOptions\":{{\"binary\":\"{}\",\"args\":[{args}]}}}}",
+        setup::CHROMIUM
+    );
+    let path = work.join("webdriver.json");
+    std::fs::write(&path, json)?;
+    Ok(path)
+}
+
+/// Starts wrangler dev on a free port with a throw-away state directory, runs
+/// the `tests/` crate against it, and stops it (the guard drops on every path).
+fn end_to_end(work: &std::path::Path) -> Result<Counts> {
+    let state = work.join("e2e-state");
+    let _ = std::fs::remove_dir_all(&state);
+    let log = work.join("wrangler-e2e.log");
+    let server = Server::start(&state, &log, &[("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES)])?;
+    let corpus = root().join("../shared/corpus");
+    let counts = tests(
+        Command::new("cargo")
+            .args(["test", "-p", "docket-tests", "--", "--test-threads", "4"])
+            .env("DOCKET_URL", server.url())
+            .env("DOCKET_CORPUS", &corpus)
+            .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
+    );
+    drop(server);
+    let counts = counts?;
+    if counts.failed > 0 {
+        println!("wrangler's log is in {}", log.display());
+    }
+    Ok(counts)
+}
+
+/// The upload limit the end-to-end tests run with (small, so 413 is cheap to test).
+const E2E_MAX_UPLOAD_BYTES: &str = "4000000";
+
+/// `wrangler deploy --dry-run`: bundles and checks the worker offline.
+fn dry_run(work: &std::path::Path) -> Result<Counts> {
+    let out = work.join("dry-run");
+    let output = Command::new(setup::wrangler_bin())
+        .current_dir(root())
+        .args(["deploy", "--dry-run", "--outdir"])
+        .arg(&out)
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("DOCKET_PROFILE", "dev")
+        .output()
+        .context("could not start wrangler")?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    print!("{text}");
+    if !output.status.success() {
+        bail!("wrangler deploy --dry-run failed");
+    }
+    if !text.contains("--dry-run: exiting now") {
+        bail!("wrangler deploy --dry-run did not reach its end");
+    }
+    Ok(Counts {
+        passed: 1,
+        failed: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_before;
+
+    #[test]
+    fn reads_cargo_result_lines() {
+        let line = "ok. 24 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out";
+        assert_eq!(number_before(line, " passed"), 24);
+        assert_eq!(number_before(line, " failed"), 0);
+        let bad = "FAILED. 3 passed; 2 failed; 0 ignored";
+        assert_eq!(number_before(bad, " failed"), 2);
+        assert_eq!(number_before("nothing here", " passed"), 0);
+    }
+}
