@@ -207,11 +207,11 @@ mod tests {
     }
 
     #[test]
-    fn password_protected_files_are_encrypted_errors() {
-        for name in ["pdfplumber-password-example.pdf"] {
-            let err = run(&corpus(name)).0.unwrap_err();
-            assert_eq!(err.code(), ErrorCode::Encrypted, "{name}: {err}");
-        }
+    fn a_password_protected_file_is_an_encrypted_error() {
+        let err = run(&corpus("pdfplumber-password-example.pdf"))
+            .0
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Encrypted, "{err}");
     }
 
     #[test]
