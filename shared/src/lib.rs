@@ -11,6 +11,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod benford;
+pub mod numbers;
 pub mod pacing;
 pub mod queue;
 pub mod report;

@@ -1,0 +1,316 @@
+//! Benford's-law tests on significant-digit strings: first digit, second digit
+//! and first two digits — counts, observed and expected proportions, χ² with its
+//! p-value (statrs' χ² distribution), Kolmogorov–Smirnov with its 95% critical
+//! value (1.358/√n), and the mean absolute deviation with Nigrini's conformity
+//! class. Below [`MIN_COUNT`] numbers a test is still computed but its class is
+//! `insufficient_data`.
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+/// Fewest numbers a test needs before its conformity class means anything.
+pub const MIN_COUNT: u64 = 50;
+
+/// Nigrini's conformity classes (and too little data to say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conformity {
+    Close,
+    Acceptable,
+    Marginal,
+    Nonconformity,
+    InsufficientData,
+}
+
+impl Conformity {
+    /// A one-line explanation for people who are not statisticians.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Conformity::Close => "The digits follow Benford's law closely.",
+            Conformity::Acceptable => "The digits follow Benford's law acceptably.",
+            Conformity::Marginal => {
+                "The digits follow Benford's law only marginally; worth a closer look."
+            }
+            Conformity::Nonconformity => {
+                "The digits do not follow Benford's law; this can mean made-up or unusual numbers (or just data Benford does not fit)."
+            }
+            Conformity::InsufficientData => "Too few numbers to judge.",
+        }
+    }
+}
+
+/// Which digits a test looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    First,
+    Second,
+    FirstTwo,
+}
+
+impl Kind {
+    /// The digit values of the bins, in order.
+    pub fn bins(self) -> std::ops::RangeInclusive<u32> {
+        match self {
+            Kind::First => 1..=9,
+            Kind::Second => 0..=9,
+            Kind::FirstTwo => 10..=99,
+        }
+    }
+
+    /// Nigrini's MAD thresholds: close / acceptable / marginal.
+    pub fn mad_thresholds(self) -> [f64; 3] {
+        match self {
+            Kind::First => [0.006, 0.012, 0.015],
+            Kind::Second => [0.008, 0.010, 0.012],
+            Kind::FirstTwo => [0.0012, 0.0018, 0.0022],
+        }
+    }
+
+    /// Benford's expected proportion of each bin.
+    pub fn expected(self) -> Vec<f64> {
+        match self {
+            Kind::First | Kind::FirstTwo => self
+                .bins()
+                .map(|d| (1.0 + 1.0 / f64::from(d)).log10())
+                .collect(),
+            Kind::Second => self
+                .bins()
+                .map(|d| {
+                    (1..=9)
+                        .map(|k| (1.0 + 1.0 / f64::from(10 * k + d)).log10())
+                        .sum()
+                })
+                .collect(),
+        }
+    }
+
+    /// The bin of a significant-digit string, if it has enough digits.
+    fn bin(self, digits: &[u8]) -> Option<usize> {
+        let d = |i: usize| digits.get(i).map(|b| u32::from(b - b'0'));
+        let value = match self {
+            Kind::First => d(0)?,
+            Kind::Second => d(1)?,
+            Kind::FirstTwo => d(0)? * 10 + d(1)?,
+        };
+        Some((value - self.bins().start()) as usize)
+    }
+}
+
+/// One test's figures, as the report carries them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigitTest {
+    pub n: u64,
+    pub counts: Vec<u64>,
+    pub observed: Vec<f64>,
+    pub expected: Vec<f64>,
+    pub chi_square: f64,
+    pub degrees_of_freedom: u32,
+    pub p_value: f64,
+    pub ks: f64,
+    pub ks_critical: f64,
+    pub mad: f64,
+    pub conformity: Conformity,
+}
+
+/// The three tests of one document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Benford {
+    pub first_digit: DigitTest,
+    pub second_digit: DigitTest,
+    pub first_two_digits: DigitTest,
+    pub min_count: u64,
+}
+
+/// Runs the three tests on significant-digit strings (ASCII digits, no
+/// leading zero; see `numbers`). Strings too short for a test are left out
+/// of that test.
+pub fn benford<'a>(digits: impl IntoIterator<Item = &'a str> + Clone) -> Benford {
+    Benford {
+        first_digit: test(Kind::First, digits.clone()),
+        second_digit: test(Kind::Second, digits.clone()),
+        first_two_digits: test(Kind::FirstTwo, digits),
+        min_count: MIN_COUNT,
+    }
+}
+
+/// One test over significant-digit strings.
+pub fn test<'a>(kind: Kind, digits: impl IntoIterator<Item = &'a str>) -> DigitTest {
+    let expected = kind.expected();
+    let mut counts = vec![0u64; expected.len()];
+    for s in digits {
+        let bytes = s.as_bytes();
+        if bytes.first().is_some_and(|b| (b'1'..=b'9').contains(b))
+            && bytes.iter().all(u8::is_ascii_digit)
+            && let Some(bin) = kind.bin(bytes)
+        {
+            counts[bin] += 1;
+        }
+    }
+    from_counts(kind, counts)
+}
+
+/// The figures for given bin counts.
+pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
+    let expected = kind.expected();
+    let n: u64 = counts.iter().sum();
+    let nf = n as f64;
+    let observed: Vec<f64> = counts
+        .iter()
+        .map(|&c| if n == 0 { 0.0 } else { c as f64 / nf })
+        .collect();
+    let chi_square: f64 = counts
+        .iter()
+        .zip(&expected)
+        .map(|(&c, &p)| {
+            let e = nf * p;
+            (c as f64 - e).powi(2) / e
+        })
+        .sum();
+    let degrees_of_freedom = (counts.len() - 1) as u32;
+    let p_value = if n == 0 {
+        1.0
+    } else {
+        ChiSquared::new(f64::from(degrees_of_freedom))
+            .map(|dist| dist.sf(chi_square))
+            .unwrap_or(f64::NAN)
+    };
+    let (mut cum_o, mut cum_e, mut ks) = (0.0_f64, 0.0_f64, 0.0_f64);
+    for (o, e) in observed.iter().zip(&expected) {
+        cum_o += o;
+        cum_e += e;
+        ks = ks.max((cum_o - cum_e).abs());
+    }
+    let mad = observed
+        .iter()
+        .zip(&expected)
+        .map(|(o, e)| (o - e).abs())
+        .sum::<f64>()
+        / expected.len() as f64;
+    let [close, acceptable, marginal] = kind.mad_thresholds();
+    let conformity = if n < MIN_COUNT {
+        Conformity::InsufficientData
+    } else if mad <= close {
+        Conformity::Close
+    } else if mad <= acceptable {
+        Conformity::Acceptable
+    } else if mad <= marginal {
+        Conformity::Marginal
+    } else {
+        Conformity::Nonconformity
+    };
+    DigitTest {
+        n,
+        counts,
+        observed,
+        expected,
+        chi_square: if n == 0 { 0.0 } else { chi_square },
+        degrees_of_freedom,
+        p_value,
+        ks: if n == 0 { 0.0 } else { ks },
+        ks_critical: if n == 0 {
+            f64::INFINITY
+        } else {
+            1.358 / nf.sqrt()
+        },
+        mad,
+        conformity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_proportions_sum_to_one() {
+        for kind in [Kind::First, Kind::Second, Kind::FirstTwo] {
+            let sum: f64 = kind.expected().iter().sum();
+            assert!((sum - 1.0).abs() < 1e-12, "{kind:?}: {sum}");
+        }
+        let first = Kind::First.expected();
+        assert!((first[0] - 0.301_03).abs() < 1e-5);
+        assert!((first[8] - 0.045_76).abs() < 1e-5);
+        let second = Kind::Second.expected();
+        assert!((second[0] - 0.119_68).abs() < 1e-5);
+        assert!((second[9] - 0.085_00).abs() < 1e-5);
+    }
+
+    /// Counts that follow Benford exactly (to rounding) conform closely.
+    #[test]
+    fn benford_counts_conform_closely() {
+        let counts: Vec<u64> = Kind::First
+            .expected()
+            .iter()
+            .map(|p| (p * 100_000.0).round() as u64)
+            .collect();
+        let t = from_counts(Kind::First, counts);
+        assert_eq!(t.conformity, Conformity::Close);
+        assert!(t.chi_square < 0.01, "{}", t.chi_square);
+        assert!(t.p_value > 0.99);
+        assert!(t.ks < t.ks_critical);
+    }
+
+    #[test]
+    fn uniform_first_digits_do_not_conform() {
+        let t = from_counts(Kind::First, vec![100; 9]);
+        assert_eq!(t.conformity, Conformity::Nonconformity);
+        assert!(t.p_value < 1e-10);
+        assert!(t.ks > t.ks_critical);
+    }
+
+    /// Reference values computed with scipy.stats.chi2.sf for the same counts.
+    #[test]
+    fn chi_square_and_p_value_match_scipy() {
+        // scipy.stats.chisquare(obs, n * p): (19.098622321411842, 0.014341020018966782)
+        let t = from_counts(Kind::First, vec![120, 70, 60, 50, 45, 40, 35, 35, 30]);
+        assert!(
+            (t.chi_square - 19.098_622_321).abs() < 1e-6,
+            "{}",
+            t.chi_square
+        );
+        assert!(
+            (t.p_value - 0.014_341_020_019).abs() < 1e-8,
+            "{}",
+            t.p_value
+        );
+        // (29.346985394366335, 0.0002755646627953445)
+        let t = from_counts(Kind::First, vec![100, 70, 60, 50, 45, 40, 35, 35, 30]);
+        assert!(
+            (t.chi_square - 29.346_985_394).abs() < 1e-6,
+            "{}",
+            t.chi_square
+        );
+        assert!(
+            (t.p_value - 0.000_275_564_663).abs() < 1e-9,
+            "{}",
+            t.p_value
+        );
+    }
+
+    #[test]
+    fn few_numbers_are_insufficient_data() {
+        let t = test(Kind::First, ["12", "345", "9"]);
+        assert_eq!(t.n, 3);
+        assert_eq!(t.conformity, Conformity::InsufficientData);
+    }
+
+    #[test]
+    fn digit_strings_are_binned_by_the_right_digits() {
+        let all = benford(["123", "45", "9", "10"]);
+        assert_eq!(all.first_digit.counts, [2, 0, 0, 1, 0, 0, 0, 0, 1]);
+        // "9" has no second digit.
+        assert_eq!(all.second_digit.n, 3);
+        assert_eq!(all.second_digit.counts[0], 1); // "10"
+        assert_eq!(all.second_digit.counts[2], 1); // "123"
+        assert_eq!(all.first_two_digits.counts[12 - 10], 1);
+        assert_eq!(all.first_two_digits.counts[45 - 10], 1);
+    }
+
+    #[test]
+    fn no_numbers_at_all_is_not_a_nan_party() {
+        let t = test(Kind::First, std::iter::empty());
+        assert_eq!(t.n, 0);
+        assert_eq!(t.conformity, Conformity::InsufficientData);
+        assert!(t.chi_square.is_finite() && t.p_value.is_finite() && t.mad.is_finite());
+    }
+}
