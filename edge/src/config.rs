@@ -38,6 +38,7 @@ impl Config {
                 max_pages: num("MAX_PAGES")
                     .and_then(|n| u32::try_from(n).ok())
                     .unwrap_or(defaults.max_pages),
+                max_stream_bytes: defaults.max_stream_bytes,
             },
         }
     }

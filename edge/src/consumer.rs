@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use shared::analysis::analyse;
+use shared::analysis::Analysis;
 use shared::api::{ErrorBody, ErrorCode, Job};
 use shared::pacing::{Pace, WritePacer};
 use shared::queue::AnalysisMessage;
@@ -20,6 +20,9 @@ use crate::error::AppResult;
 use crate::events::publish;
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339};
+
+/// How often progress is published while a document is analysed.
+const PROGRESS_EVERY_MS: f64 = 250.0;
 
 pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
     let queue = batch.queue();
@@ -116,21 +119,39 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         );
         return finish_with_error(&mut tracked, error).await;
     };
-    let mut last_progress = (0, 0);
-    let outcome = analyse(&pdf, &config.limits, &now_ms, &mut |done, total| {
-        last_progress = (done, total);
-    });
+    let mut analysis = match Analysis::open(&pdf, &config.limits, &now_ms) {
+        Ok(a) => a,
+        Err(e) => return finish_with_error(&mut tracked, e.to_body()).await,
+    };
+    // lopdf holds its own copy of what it needs.
     drop(pdf);
-    match outcome {
+    let total = analysis.pages_total();
+    let mut last_publish = now_ms();
+    loop {
+        match analysis.step(&now_ms) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return finish_with_error(&mut tracked, e.to_body()).await,
+        }
+        let done = analysis.pages_done();
+        if done < total && now_ms() - last_publish >= PROGRESS_EVERY_MS {
+            if tracked
+                .job
+                .record_progress(done, total, &now_rfc3339())
+                .is_ok()
+            {
+                tracked.save(false).await?;
+            }
+            last_publish = now_ms();
+        }
+    }
+    match analysis.finish(&now_ms) {
         Ok(report) => {
             store
                 .put_result(owner, job_id, serde_json::to_string(&report)?)
                 .await?;
             let now = now_rfc3339();
-            let (done, total) = last_progress;
-            if total > 0 {
-                let _ = tracked.job.record_progress(done, total, &now);
-            }
+            let _ = tracked.job.record_progress(total, total, &now);
             if tracked.job.complete(&now).is_ok() {
                 tracked.save(true).await?;
             }

@@ -69,6 +69,13 @@ fn a_table_pdf_is_analysed_to_completed_with_its_page_count() {
     let report = result.json();
     assert_eq!(report["pages"], 1);
     assert_eq!(report["encrypted"], false);
+    // pdftotext finds 1,242 numbers in this table; so does the engine.
+    assert_eq!(report["numbers"]["found"], 1242);
+    let first = &report["benford"]["first_digit"];
+    assert_eq!(first["counts"].as_array().map(Vec::len), Some(9));
+    assert!(first["n"].as_u64().is_some_and(|n| n >= 1000), "{first}");
+    assert!(first["p_value"].as_f64().is_some());
+    assert_eq!(report["per_page"][0]["numbers_found"], 1242);
 }
 
 #[test]

@@ -1,0 +1,695 @@
+//! Text extraction: a content-stream walker on lopdf that keeps track of where
+//! each glyph lands, so that the text it returns has a space where the page has
+//! a gap and a line break where the page has a new line.
+//!
+//! It follows the text state (`Tf Tc Tw Tz TL Ts`), text positioning (`Td TD Tm
+//! T*`, `'`, `"`), `TJ` arrays, the graphics state (`q Q cm`) and Form XObjects
+//! (`Do`, bounded depth, no cycles). Glyphs are decoded with the font's
+//! `/ToUnicode` CMap when it has one, else with its `/Encoding` (lopdf's tables
+//! and glyph names); advances use `/Widths` (simple fonts) or `/W` and `/DW`
+//! (CID fonts). Decoded fonts are cached per object id, and the cache is bounded.
+//!
+//! Layout: every glyph is recorded with its device-space position, advance and
+//! font size; at the end of the page glyphs are grouped into lines (baselines
+//! within half a font size of each other, so super- and subscripts stay on
+//! their line), each line is sorted left to right, and a space goes where the
+//! gap to the previous glyph is wider than [`SPACE_GAP_EM`] of the font size.
+//! So a `TJ` kerning inside a number glues, a gap between table cells
+//! separates, and cells drawn out of order (or glyphs interleaved with
+//! character spacing tricks) come out in reading order. A glyph drawn twice at
+//! the same place (fake bold) is kept once.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::cmap::ToUnicode;
+
+/// Gap, in ems, above which two glyphs are separate words.
+pub const SPACE_GAP_EM: f64 = 0.15;
+/// Baselines closer than this many ems are one line.
+pub const SAME_LINE_EM: f64 = 0.5;
+/// Most glyphs recorded on one page (the rest of the page is ignored).
+pub const MAX_GLYPHS_PER_PAGE: usize = 400_000;
+/// Deepest Form XObject nesting followed.
+pub const MAX_FORM_DEPTH: usize = 8;
+/// Fonts kept decoded at once.
+pub const FONT_CACHE_LIMIT: usize = 64;
+
+/// Why a page's text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    #[error("a content stream inflates beyond {limit} bytes")]
+    TooLarge { limit: usize },
+}
+
+type Matrix = [f64; 6];
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+/// `a × b` for PDF's row-vector matrices.
+fn mul(a: &Matrix, b: &Matrix) -> Matrix {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+}
+
+fn apply(m: &Matrix, x: f64, y: f64) -> (f64, f64) {
+    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+}
+
+/// How a font turns codes into text and advances.
+struct Font {
+    two_byte: bool,
+    to_unicode: Option<ToUnicode>,
+    /// Simple fonts: the text of each one-byte code.
+    table: Option<Vec<String>>,
+    widths: Widths,
+}
+
+enum Widths {
+    Simple {
+        first: u32,
+        widths: Vec<f64>,
+        missing: f64,
+    },
+    Cid {
+        default: f64,
+        map: HashMap<u32, f64>,
+    },
+}
+
+impl Font {
+    fn load(doc: &Document, dict: &Dictionary) -> Font {
+        let subtype = dict
+            .get(b"Subtype")
+            .and_then(Object::as_name)
+            .unwrap_or(b"");
+        let two_byte = subtype == b"Type0";
+        let to_unicode = dict
+            .get(b"ToUnicode")
+            .ok()
+            .and_then(|o| deref(doc, o).as_stream().ok())
+            .and_then(|s| {
+                s.decompressed_content()
+                    .ok()
+                    .or_else(|| Some(s.content.clone()))
+            })
+            .map(|data| ToUnicode::parse(&data))
+            .filter(|c| !c.is_empty());
+        let table = if two_byte {
+            None
+        } else {
+            dict.get_font_encoding(doc).ok().map(|enc| {
+                (0u8..=255)
+                    .map(|b| enc.bytes_to_string(&[b]).unwrap_or_default())
+                    .collect()
+            })
+        };
+        let widths = if two_byte {
+            cid_widths(doc, dict)
+        } else {
+            let first = dict
+                .get(b"FirstChar")
+                .ok()
+                .and_then(|o| number(deref(doc, o)))
+                .unwrap_or(0.0) as u32;
+            let widths = dict
+                .get(b"Widths")
+                .ok()
+                .and_then(|o| deref(doc, o).as_array().ok())
+                .map(|a| {
+                    a.iter()
+                        .map(|w| number(deref(doc, w)).unwrap_or(0.0))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let missing = dict
+                .get(b"FontDescriptor")
+                .ok()
+                .and_then(|o| deref(doc, o).as_dict().ok())
+                .and_then(|d| d.get(b"MissingWidth").ok())
+                .and_then(|o| number(deref(doc, o)))
+                .filter(|w| *w > 0.0)
+                .unwrap_or(500.0);
+            Widths::Simple {
+                first,
+                widths,
+                missing,
+            }
+        };
+        Font {
+            two_byte,
+            to_unicode,
+            table,
+            widths,
+        }
+    }
+
+    /// Splits a shown string into (code, byte length) pairs.
+    fn codes(&self, bytes: &[u8]) -> Vec<(u32, usize)> {
+        let len = if self.two_byte {
+            2
+        } else {
+            match &self.to_unicode {
+                Some(c) if c.code_lengths == [2] => 2,
+                _ => 1,
+            }
+        };
+        bytes
+            .chunks(len)
+            .map(|c| {
+                (
+                    c.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)),
+                    c.len(),
+                )
+            })
+            .collect()
+    }
+
+    fn text(&self, code: u32) -> String {
+        if let Some(s) = self.to_unicode.as_ref().and_then(|c| c.get(code)) {
+            return s;
+        }
+        if let Some(table) = &self.table
+            && let Some(s) = table.get(code as usize)
+        {
+            return s.clone();
+        }
+        String::new()
+    }
+
+    /// Advance of a code, in thousandths of an em.
+    fn width(&self, code: u32) -> f64 {
+        match &self.widths {
+            Widths::Simple {
+                first,
+                widths,
+                missing,
+            } => code
+                .checked_sub(*first)
+                .and_then(|i| widths.get(i as usize))
+                .copied()
+                .filter(|w| *w > 0.0)
+                .unwrap_or(*missing),
+            Widths::Cid { default, map } => map.get(&code).copied().unwrap_or(*default),
+        }
+    }
+}
+
+fn cid_widths(doc: &Document, dict: &Dictionary) -> Widths {
+    let descendant = dict
+        .get(b"DescendantFonts")
+        .ok()
+        .and_then(|o| deref(doc, o).as_array().ok())
+        .and_then(|a| a.first())
+        .and_then(|o| deref(doc, o).as_dict().ok());
+    let mut map = HashMap::new();
+    let mut default = 1000.0;
+    if let Some(d) = descendant {
+        if let Some(dw) = d.get(b"DW").ok().and_then(|o| number(deref(doc, o))) {
+            default = dw;
+        }
+        if let Some(w) = d.get(b"W").ok().and_then(|o| deref(doc, o).as_array().ok()) {
+            let mut i = 0;
+            while i < w.len() && map.len() < 65_536 {
+                let Some(first) = number(deref(doc, &w[i])) else {
+                    break;
+                };
+                match w.get(i + 1).map(|o| deref(doc, o)) {
+                    Some(Object::Array(list)) => {
+                        for (k, v) in list.iter().enumerate() {
+                            if let Some(v) = number(deref(doc, v)) {
+                                map.insert(first as u32 + k as u32, v);
+                            }
+                        }
+                        i += 2;
+                    }
+                    Some(last) => {
+                        let (Some(last), Some(v)) = (
+                            number(last),
+                            w.get(i + 2).and_then(|o| number(deref(doc, o))),
+                        ) else {
+                            break;
+                        };
+                        let (first, last) = (first as u32, last as u32);
+                        for c in first..=last.min(first.saturating_add(65_535)) {
+                            map.insert(c, v);
+                        }
+                        i += 3;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    Widths::Cid { default, map }
+}
+
+fn deref<'a>(doc: &'a Document, o: &'a Object) -> &'a Object {
+    match o {
+        Object::Reference(id) => doc.get_object(*id).unwrap_or(o),
+        _ => o,
+    }
+}
+
+fn number(o: &Object) -> Option<f64> {
+    match o {
+        Object::Integer(i) => Some(*i as f64),
+        Object::Real(r) => Some(f64::from(*r)),
+        _ => None,
+    }
+}
+
+fn numbers(ops: &[Object]) -> Vec<f64> {
+    ops.iter().map(|o| number(o).unwrap_or(0.0)).collect()
+}
+
+#[derive(Clone)]
+struct GraphicsState {
+    ctm: Matrix,
+    font: Option<Rc<Font>>,
+    font_size: f64,
+    char_spacing: f64,
+    word_spacing: f64,
+    h_scale: f64,
+    leading: f64,
+    rise: f64,
+}
+
+/// Extracts the text of pages; keeps the font cache between pages.
+pub struct Extractor {
+    fonts: HashMap<ObjectId, Rc<Font>>,
+    max_stream_bytes: usize,
+}
+
+/// One glyph placed on the page, in its own baseline's frame (rotated text is
+/// turned level, so `x` runs along the baseline).
+#[derive(Debug, Clone, Copy)]
+struct Glyph {
+    /// Baseline direction, whole degrees: glyphs of one direction are laid out together.
+    dir: i16,
+    x: f64,
+    y: f64,
+    /// Advance along the baseline, device units.
+    width: f64,
+    /// Font size, device units.
+    em: f64,
+    /// Its text: `Sink::chars[start..start + len]`.
+    start: u32,
+    len: u8,
+}
+
+/// The glyphs of one page, being collected.
+#[derive(Default)]
+struct Sink {
+    glyphs: Vec<Glyph>,
+    chars: Vec<char>,
+}
+
+impl Sink {
+    fn push(&mut self, dir: i16, x: f64, y: f64, width: f64, em: f64, text: &str) {
+        if self.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
+            return;
+        }
+        let start = self.chars.len() as u32;
+        let mut len = 0u8;
+        // Spaces are not recorded: the layout puts a space wherever the page has
+        // a gap, and a drawn space that overlaps the next column must not split it.
+        for c in text.chars().take(8) {
+            if !c.is_whitespace() && !c.is_control() && c != '\u{a0}' {
+                self.chars.push(c);
+                len += 1;
+            }
+        }
+        if len > 0 {
+            self.glyphs.push(Glyph {
+                dir,
+                x,
+                y,
+                width,
+                em,
+                start,
+                len,
+            });
+        }
+    }
+
+    /// Lays the glyphs out into lines of words.
+    fn layout(mut self) -> String {
+        let glyphs = &mut self.glyphs;
+        glyphs.sort_by(|a, b| {
+            a.dir
+                .cmp(&b.dir)
+                .then(b.y.total_cmp(&a.y))
+                .then(a.x.total_cmp(&b.x))
+        });
+        let mut lines: Vec<Vec<Glyph>> = Vec::new();
+        let mut line_dir = i16::MIN;
+        let mut line_y = f64::NAN;
+        let mut line_em = 0.0_f64;
+        for g in glyphs.iter() {
+            let same = g.dir == line_dir && (line_y - g.y).abs() < SAME_LINE_EM * line_em.max(g.em);
+            if !same {
+                lines.push(Vec::new());
+                line_dir = g.dir;
+                line_y = g.y;
+                line_em = g.em;
+            }
+            if let Some(line) = lines.last_mut() {
+                line.push(*g);
+            }
+        }
+        let mut out = String::new();
+        for mut line in lines {
+            line.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let mut prev: Option<Glyph> = None;
+            let mut text = String::new();
+            for g in line {
+                let chars = &self.chars[g.start as usize..g.start as usize + g.len as usize];
+                if let Some(p) = prev {
+                    let duplicate = (g.x - p.x).abs() < 0.1 * g.em
+                        && self.chars[p.start as usize..p.start as usize + p.len as usize]
+                            == *chars;
+                    if duplicate {
+                        continue;
+                    }
+                    let gap = g.x - (p.x + p.width);
+                    if gap > SPACE_GAP_EM * p.em.max(g.em) && !text.ends_with(' ') {
+                        text.push(' ');
+                    }
+                }
+                text.extend(chars);
+                prev = Some(g);
+            }
+            let text = text.trim_end();
+            if !text.is_empty() {
+                out.push_str(text);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+impl Extractor {
+    pub fn new(max_stream_bytes: usize) -> Self {
+        Extractor {
+            fonts: HashMap::new(),
+            max_stream_bytes,
+        }
+    }
+
+    /// The text of one page: words separated by spaces, lines by `\n`.
+    pub fn page_text(&mut self, doc: &Document, page_id: ObjectId) -> Result<String, ExtractError> {
+        let content = doc
+            .get_page_content_with_limit(page_id, self.max_stream_bytes)
+            .map_err(|_| ExtractError::TooLarge {
+                limit: self.max_stream_bytes,
+            })?;
+        let resources = page_resources(doc, page_id);
+        let mut sink = Sink::default();
+        let state = GraphicsState {
+            ctm: IDENTITY,
+            font: None,
+            font_size: 0.0,
+            char_spacing: 0.0,
+            word_spacing: 0.0,
+            h_scale: 1.0,
+            leading: 0.0,
+            rise: 0.0,
+        };
+        let mut stack = Vec::new();
+        self.run(doc, &content, &resources, state, &mut sink, &mut stack)?;
+        drop(content);
+        Ok(sink.layout())
+    }
+
+    fn font<'d>(
+        &mut self,
+        doc: &'d Document,
+        resources: &[&'d Dictionary],
+        name: &[u8],
+    ) -> Option<Rc<Font>> {
+        let (id, dict) = lookup(doc, resources, b"Font", name)?;
+        let dict = dict.as_dict().ok()?;
+        if let Some(id) = id
+            && let Some(f) = self.fonts.get(&id)
+        {
+            return Some(Rc::clone(f));
+        }
+        let font = Rc::new(Font::load(doc, dict));
+        if let Some(id) = id {
+            if self.fonts.len() >= FONT_CACHE_LIMIT {
+                self.fonts.clear();
+            }
+            self.fonts.insert(id, Rc::clone(&font));
+        }
+        Some(font)
+    }
+
+    fn run<'d>(
+        &mut self,
+        doc: &'d Document,
+        content: &[u8],
+        resources: &[&'d Dictionary],
+        mut gs: GraphicsState,
+        sink: &mut Sink,
+        forms: &mut Vec<ObjectId>,
+    ) -> Result<(), ExtractError> {
+        let Ok(ops) = Content::decode(content) else {
+            return Ok(()); // an unreadable content stream has no text we can trust
+        };
+        let mut saved: Vec<GraphicsState> = Vec::new();
+        let mut tm = IDENTITY;
+        let mut tlm = IDENTITY;
+        for op in &ops.operations {
+            let args = &op.operands;
+            match op.operator.as_str() {
+                "q" => saved.push(gs.clone()),
+                "Q" => {
+                    if let Some(prev) = saved.pop() {
+                        gs = prev;
+                    }
+                }
+                "cm" => {
+                    let n = numbers(args);
+                    if n.len() == 6 {
+                        gs.ctm = mul(&[n[0], n[1], n[2], n[3], n[4], n[5]], &gs.ctm);
+                    }
+                }
+                "BT" => {
+                    tm = IDENTITY;
+                    tlm = IDENTITY;
+                }
+                "Tf" => {
+                    if let (Some(Object::Name(name)), Some(size)) =
+                        (args.first(), args.get(1).and_then(number))
+                    {
+                        gs.font = self.font(doc, resources, name);
+                        gs.font_size = size;
+                    }
+                }
+                "Tc" => gs.char_spacing = args.first().and_then(number).unwrap_or(0.0),
+                "Tw" => gs.word_spacing = args.first().and_then(number).unwrap_or(0.0),
+                "Tz" => gs.h_scale = args.first().and_then(number).unwrap_or(100.0) / 100.0,
+                "TL" => gs.leading = args.first().and_then(number).unwrap_or(0.0),
+                "Ts" => gs.rise = args.first().and_then(number).unwrap_or(0.0),
+                "Td" | "TD" => {
+                    let n = numbers(args);
+                    if n.len() == 2 {
+                        if op.operator == "TD" {
+                            gs.leading = -n[1];
+                        }
+                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, n[0], n[1]], &tlm);
+                        tm = tlm;
+                    }
+                }
+                "Tm" => {
+                    let n = numbers(args);
+                    if n.len() == 6 {
+                        tlm = [n[0], n[1], n[2], n[3], n[4], n[5]];
+                        tm = tlm;
+                    }
+                }
+                "T*" => {
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
+                    tm = tlm;
+                }
+                "Tj" | "'" | "\"" => {
+                    if op.operator != "Tj" {
+                        if op.operator == "\"" {
+                            let n = numbers(args);
+                            if n.len() >= 2 {
+                                gs.word_spacing = n[0];
+                                gs.char_spacing = n[1];
+                            }
+                        }
+                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
+                        tm = tlm;
+                    }
+                    if let Some(Object::String(bytes, _)) = args.last() {
+                        show(&gs, &mut tm, bytes, sink);
+                    }
+                }
+                "TJ" => {
+                    if let Some(Object::Array(items)) = args.first() {
+                        for item in items {
+                            match item {
+                                Object::String(bytes, _) => show(&gs, &mut tm, bytes, sink),
+                                other => {
+                                    if let Some(adj) = number(other) {
+                                        let tx = -adj / 1000.0 * gs.font_size * gs.h_scale;
+                                        tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], &tm);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                "Do" => {
+                    if let Some(Object::Name(name)) = args.first() {
+                        self.form(doc, resources, name, &gs, sink, forms)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn form<'d>(
+        &mut self,
+        doc: &'d Document,
+        resources: &[&'d Dictionary],
+        name: &[u8],
+        gs: &GraphicsState,
+        sink: &mut Sink,
+        forms: &mut Vec<ObjectId>,
+    ) -> Result<(), ExtractError> {
+        let Some((Some(id), object)) = lookup(doc, resources, b"XObject", name) else {
+            return Ok(());
+        };
+        if forms.len() >= MAX_FORM_DEPTH || forms.contains(&id) {
+            return Ok(());
+        }
+        let Ok(stream) = object.as_stream() else {
+            return Ok(());
+        };
+        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
+            return Ok(());
+        }
+        let data = match stream.decompressed_content_with_limit(self.max_stream_bytes) {
+            Ok(d) => d,
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                ..
+            })) => {
+                return Err(ExtractError::TooLarge {
+                    limit: self.max_stream_bytes,
+                });
+            }
+            Err(_) => stream.content.clone(),
+        };
+        let mut inner = gs.clone();
+        if let Ok(m) = stream.dict.get(b"Matrix").and_then(Object::as_array) {
+            let n: Vec<f64> = m.iter().map(|o| number(o).unwrap_or(0.0)).collect();
+            if n.len() == 6 {
+                inner.ctm = mul(&[n[0], n[1], n[2], n[3], n[4], n[5]], &gs.ctm);
+            }
+        }
+        let own = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|o| deref(doc, o).as_dict().ok());
+        let mut res: Vec<&'d Dictionary> = Vec::with_capacity(resources.len() + 1);
+        if let Some(own) = own {
+            res.push(own);
+        }
+        res.extend_from_slice(resources);
+        forms.push(id);
+        let result = self.run(doc, &data, &res, inner, sink, forms);
+        forms.pop();
+        result
+    }
+}
+
+/// Shows a string: records its glyphs in the sink and advances the text matrix.
+fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
+    let Some(font) = gs.font.as_deref() else {
+        return;
+    };
+    for (code, len) in font.codes(bytes) {
+        let trm = mul(tm, &gs.ctm);
+        // Turn the baseline level: rotate device space by minus its angle.
+        let angle = trm[1].atan2(trm[0]);
+        let (sin, cos) = angle.sin_cos();
+        let level = |(px, py): (f64, f64)| (px * cos + py * sin, py * cos - px * sin);
+        let (x, y) = level(apply(&trm, 0.0, gs.rise));
+        // Font size in device space: the text rendering matrix's vertical scale.
+        let em = (gs.font_size * (trm[2] * trm[2] + trm[3] * trm[3]).sqrt()).abs();
+        let w0 = font.width(code) / 1000.0;
+        let word = if len == 1 && code == 32 {
+            gs.word_spacing
+        } else {
+            0.0
+        };
+        let glyph_tx = w0 * gs.font_size * gs.h_scale;
+        let (gx, _) = level(apply(
+            &mul(&[1.0, 0.0, 0.0, 1.0, glyph_tx, 0.0], &trm),
+            0.0,
+            gs.rise,
+        ));
+        let dir = angle.to_degrees().round() as i16;
+        sink.push(dir, x, y, gx - x, em.max(1e-6), &font.text(code));
+        let tx = (w0 * gs.font_size + gs.char_spacing + word) * gs.h_scale;
+        *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);
+    }
+}
+
+/// The page's resource dictionaries, nearest first (inherited ones after).
+fn page_resources(doc: &Document, page_id: ObjectId) -> Vec<&Dictionary> {
+    let mut out = Vec::new();
+    if let Ok((direct, ids)) = doc.get_page_resources(page_id) {
+        if let Some(d) = direct {
+            out.push(d);
+        }
+        for id in ids {
+            if let Ok(d) = doc.get_dictionary(id) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// Finds `/category /name` in the resource dictionaries.
+fn lookup<'a>(
+    doc: &'a Document,
+    resources: &[&'a Dictionary],
+    category: &[u8],
+    name: &[u8],
+) -> Option<(Option<ObjectId>, &'a Object)> {
+    for res in resources {
+        let Some(dict) = res
+            .get(category)
+            .ok()
+            .and_then(|o| deref(doc, o).as_dict().ok())
+        else {
+            continue;
+        };
+        if let Ok(entry) = dict.get(name) {
+            return match entry {
+                Object::Reference(id) => doc.get_object(*id).ok().map(|o| (Some(*id), o)),
+                other => Some((None, other)),
+            };
+        }
+    }
+    None
+}

@@ -1,0 +1,429 @@
+//! The PDF analysis engine (feature `analysis`): opens a PDF with lopdf,
+//! extracts each page's text ([`extract`]), finds its numbers
+//! ([`crate::numbers`]) and runs the Benford tests ([`crate::benford`]),
+//! producing a [`Report`] — or a typed [`AnalysisError`] whose code the job
+//! carries. It never panics on bad input and takes its clock from the caller
+//! (`std::time::Instant` does not exist on wasm32-unknown-unknown).
+//!
+//! [`Analysis`] runs page by page so the caller can publish progress between
+//! pages (the queue consumer awaits between steps); [`analyse`] runs it all.
+//!
+//! Memory: lopdf holds the whole document, so the load drops what text
+//! extraction never reads — image data, embedded font programs, XMP metadata —
+//! as objects are read ([`LoadOptions::filter`]); each page's decoded content is
+//! dropped after the page; every stream is inflated under a limit
+//! ([`Limits::max_stream_bytes`]), which is the decompression-bomb guard.
+
+pub mod cmap;
+pub mod extract;
+
+use lopdf::{Document, LoadOptions, Object, ObjectId};
+
+use crate::api::{ErrorBody, ErrorCode};
+use crate::benford::Tally;
+use crate::numbers::{RULES, find_numbers, is_page_number_line};
+use crate::report::{Metadata, NumberStats, PageStats, Report, TextStats, Timings};
+use crate::validate::{human_bytes, looks_like_pdf};
+use extract::Extractor;
+
+/// Bounds that keep one analysis inside a Worker's 128 MB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest document accepted, in bytes.
+    pub max_bytes: u64,
+    /// Most pages analysed.
+    pub max_pages: u32,
+    /// Most bytes any one stream may inflate to.
+    pub max_stream_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 20 * 1024 * 1024,
+            max_pages: 5_000,
+            max_stream_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a document could not be analysed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalysisError {
+    #[error("the file is not a PDF (no %PDF- header)")]
+    NotAPdf,
+    #[error("the PDF is encrypted and cannot be read without its password")]
+    Encrypted,
+    #[error("the PDF is damaged beyond repair: {0}")]
+    Damaged(String),
+    #[error("the PDF is {size} bytes; the analysis limit is {limit} bytes ({})", human_bytes(*.limit))]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the PDF has {pages} pages; the analysis limit is {limit} pages")]
+    TooManyPages { pages: u32, limit: u32 },
+    #[error(
+        "a stream in the PDF inflates beyond {} (a decompression bomb?)", human_bytes(*.limit as u64)
+    )]
+    DecompressionBomb { limit: usize },
+    #[error("the PDF has no extractable text (a scanned image without OCR?)")]
+    NoText,
+}
+
+impl AnalysisError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AnalysisError::NotAPdf => ErrorCode::NotAPdf,
+            AnalysisError::Encrypted => ErrorCode::Encrypted,
+            AnalysisError::Damaged(_) => ErrorCode::Damaged,
+            AnalysisError::TooLarge { .. } | AnalysisError::DecompressionBomb { .. } => {
+                ErrorCode::TooLarge
+            }
+            AnalysisError::TooManyPages { .. } => ErrorCode::TooManyPages,
+            AnalysisError::NoText => ErrorCode::NoText,
+        }
+    }
+
+    /// The `error` recorded on the failed job.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody::new(self.code(), self.to_string())
+    }
+}
+
+/// One document being analysed, page by page.
+pub struct Analysis {
+    doc: Document,
+    pages: Vec<ObjectId>,
+    next: usize,
+    extractor: Extractor,
+    limits: Limits,
+    encrypted: bool,
+    text: TextStats,
+    numbers: NumberStats,
+    tally: Tally,
+    per_page: Vec<PageStats>,
+    timings: Timings,
+}
+
+impl Analysis {
+    /// Loads the document and checks it can be analysed at all.
+    pub fn open(
+        bytes: &[u8],
+        limits: &Limits,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<Analysis, AnalysisError> {
+        let size = bytes.len() as u64;
+        if size > limits.max_bytes {
+            return Err(AnalysisError::TooLarge {
+                size,
+                limit: limits.max_bytes,
+            });
+        }
+        if !looks_like_pdf(bytes) {
+            return Err(AnalysisError::NotAPdf);
+        }
+        let t0 = now_ms();
+        let options = LoadOptions {
+            filter: Some(drop_unread_data),
+            max_decompressed_size: Some(limits.max_stream_bytes),
+            ..LoadOptions::default()
+        };
+        let doc = Document::load_mem_with_options(bytes, options)
+            .map_err(|e| classify_load_error(e, limits))?;
+        let encrypted = doc.trailer.get(b"Encrypt").is_ok() || doc.was_encrypted();
+        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+        let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+        if count == 0 {
+            // lopdf loads some encrypted files it cannot decrypt as 0 pages, no error.
+            return Err(if encrypted {
+                AnalysisError::Encrypted
+            } else {
+                AnalysisError::Damaged("the document has no pages".into())
+            });
+        }
+        if doc.is_encrypted() {
+            // Still encrypted after loading: lopdf could not decrypt it.
+            return Err(AnalysisError::Encrypted);
+        }
+        if count > limits.max_pages {
+            return Err(AnalysisError::TooManyPages {
+                pages: count,
+                limit: limits.max_pages,
+            });
+        }
+        Ok(Analysis {
+            doc,
+            pages,
+            next: 0,
+            extractor: Extractor::new(limits.max_stream_bytes),
+            limits: *limits,
+            encrypted,
+            text: TextStats::default(),
+            numbers: NumberStats {
+                rules: RULES.to_owned(),
+                ..NumberStats::default()
+            },
+            tally: Tally::default(),
+            per_page: Vec::with_capacity(pages_capacity(count)),
+            timings: Timings {
+                parse: now_ms() - t0,
+                ..Timings::default()
+            },
+        })
+    }
+
+    pub fn pages_total(&self) -> u32 {
+        self.pages.len() as u32
+    }
+
+    pub fn pages_done(&self) -> u32 {
+        self.next as u32
+    }
+
+    /// Analyses the next page; `Ok(false)` once every page is done.
+    pub fn step(&mut self, now_ms: &dyn Fn() -> f64) -> Result<bool, AnalysisError> {
+        let Some(&page_id) = self.pages.get(self.next) else {
+            return Ok(false);
+        };
+        self.next += 1;
+        let page_no = self.next as u32;
+        let t0 = now_ms();
+        let text = self.extractor.page_text(&self.doc, page_id).map_err(|_| {
+            AnalysisError::DecompressionBomb {
+                limit: self.limits.max_stream_bytes,
+            }
+        })?;
+        let t1 = now_ms();
+        self.timings.extract += t1 - t0;
+
+        let mut stats = PageStats {
+            page: page_no,
+            ..PageStats::default()
+        };
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let last = lines.len().saturating_sub(1);
+        for (i, line) in lines.iter().enumerate() {
+            stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
+            stats.words += line.split_whitespace().count() as u64;
+            let page_number_line = (i == 0 || i == last) && is_page_number_line(line, page_no);
+            for number in find_numbers(line) {
+                stats.numbers_found += 1;
+                if number.used() && !page_number_line {
+                    stats.numbers_used += 1;
+                    self.tally.add(&number.digits);
+                }
+            }
+        }
+        self.text.chars += stats.chars;
+        self.text.words += stats.words;
+        self.numbers.found += stats.numbers_found;
+        self.numbers.used += stats.numbers_used;
+        self.per_page.push(stats);
+        self.timings.analyse += now_ms() - t1;
+        Ok(true)
+    }
+
+    /// The report, once every page is done.
+    pub fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+        while self.step(now_ms)? {}
+        if self.text.chars == 0 {
+            return Err(AnalysisError::NoText);
+        }
+        let t0 = now_ms();
+        let benford = self.tally.finish();
+        self.timings.analyse += now_ms() - t0;
+        Ok(Report {
+            pages: self.pages.len() as u32,
+            pdf_version: self.doc.version.clone(),
+            encrypted: self.encrypted,
+            metadata: metadata(&self.doc),
+            text: self.text,
+            numbers: self.numbers,
+            benford,
+            per_page: self.per_page,
+            timings_ms: self.timings,
+        })
+    }
+}
+
+fn pages_capacity(count: u32) -> usize {
+    count.min(10_000) as usize
+}
+
+/// Analyses one PDF held in memory; `on_progress(pages_done, pages_total)` is
+/// called after each page.
+pub fn analyse(
+    bytes: &[u8],
+    limits: &Limits,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(u32, u32),
+) -> Result<Report, AnalysisError> {
+    let mut analysis = Analysis::open(bytes, limits, now_ms)?;
+    while analysis.step(now_ms)? {
+        on_progress(analysis.pages_done(), analysis.pages_total());
+    }
+    analysis.finish(now_ms)
+}
+
+/// Load filter: keeps every object, but empties the streams text extraction
+/// never reads (images, embedded font programs, XMP metadata).
+///
+/// lopdf keeps a top-level object as the filter left it and uses the returned
+/// copy only for objects inside object streams, which are never streams: so a
+/// stream is emptied in place, and other objects are returned as copies.
+fn drop_unread_data(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    if let Object::Stream(stream) = object {
+        let dict = &stream.dict;
+        let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
+        let image = name(b"Subtype") == Some(b"Image");
+        let font_program = dict.has(b"Length1")
+            || dict.has(b"Length2")
+            || matches!(
+                name(b"Subtype"),
+                Some(b"Type1C" | b"CIDFontType0C" | b"OpenType")
+            );
+        let metadata = name(b"Type") == Some(b"Metadata");
+        if image || font_program || metadata {
+            stream.content = Vec::new();
+        }
+        return Some((id, Object::Null));
+    }
+    Some((id, object.clone()))
+}
+
+fn classify_load_error(e: lopdf::Error, limits: &Limits) -> AnalysisError {
+    match e {
+        lopdf::Error::Decryption(_)
+        | lopdf::Error::InvalidPassword
+        | lopdf::Error::AlreadyEncrypted => AnalysisError::Encrypted,
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => {
+            AnalysisError::DecompressionBomb {
+                limit: limits.max_stream_bytes,
+            }
+        }
+        other => AnalysisError::Damaged(other.to_string()),
+    }
+}
+
+fn metadata(doc: &Document) -> Metadata {
+    let info = doc.trailer.get(b"Info").ok().and_then(|o| match o {
+        Object::Reference(id) => doc.get_dictionary(*id).ok(),
+        Object::Dictionary(d) => Some(d),
+        _ => None,
+    });
+    let Some(info) = info else {
+        return Metadata::default();
+    };
+    let text = |key: &[u8]| {
+        info.get(key)
+            .ok()
+            .and_then(|o| match o {
+                Object::Reference(id) => doc.get_object(*id).ok(),
+                other => Some(other),
+            })
+            .and_then(|o| lopdf::decode_text_string(o).ok())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    Metadata {
+        title: text(b"Title"),
+        author: text(b"Author"),
+        producer: text(b"Producer"),
+        creator: text(b"Creator"),
+        created: text(b"CreationDate"),
+        modified: text(b"ModDate"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn corpus(name: &str) -> Vec<u8> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/corpus")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn run(bytes: &[u8]) -> (Result<Report, AnalysisError>, Vec<(u32, u32)>) {
+        let start = std::time::Instant::now();
+        let clock = move || start.elapsed().as_secs_f64() * 1000.0;
+        let mut seen = Vec::new();
+        let result = analyse(bytes, &Limits::default(), &clock, &mut |d, t| {
+            seen.push((d, t))
+        });
+        (result, seen)
+    }
+
+    #[test]
+    fn counts_pages_and_reports_progress() {
+        let (report, progress) = run(&corpus("pdfplumber-ca-warn-report.pdf"));
+        let report = report.unwrap();
+        assert_eq!(report.pages, 16);
+        assert!(!report.encrypted);
+        assert_eq!(progress.len(), 16);
+        assert_eq!(progress.last(), Some(&(16, 16)));
+    }
+
+    #[test]
+    fn nics_table_has_one_page() {
+        let report = run(&corpus("pdfplumber-nics-background-checks-2015-11.pdf"))
+            .0
+            .unwrap();
+        assert_eq!(report.pages, 1);
+        assert!(report.pdf_version.starts_with("1."));
+    }
+
+    #[test]
+    fn a_password_protected_file_is_an_encrypted_error() {
+        let err = run(&corpus("pdfplumber-password-example.pdf"))
+            .0
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Encrypted, "{err}");
+    }
+
+    #[test]
+    fn non_pdf_and_empty_input_are_refused() {
+        assert_eq!(run(b"hello world").0.unwrap_err(), AnalysisError::NotAPdf);
+        assert_eq!(run(b"").0.unwrap_err(), AnalysisError::NotAPdf);
+    }
+
+    #[test]
+    fn a_truncated_pdf_is_damaged_not_a_panic() {
+        let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
+        for cut in [10, 100, 1000, bytes.len() / 2] {
+            let (result, _) = run(&bytes[..cut]);
+            if let Err(e) = result {
+                assert_eq!(e.code(), ErrorCode::Damaged, "cut at {cut}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn limits_are_enforced_with_the_limit_in_the_message() {
+        let bytes = corpus("pdfplumber-ca-warn-report.pdf");
+        let clock = || 0.0;
+        let small = Limits {
+            max_bytes: 1000,
+            max_pages: 5,
+            ..Limits::default()
+        };
+        let err = analyse(&bytes, &small, &clock, &mut |_, _| {}).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::TooLarge);
+        assert!(err.to_string().contains("1000 bytes"));
+        let few_pages = Limits {
+            max_bytes: u64::MAX,
+            max_pages: 5,
+            ..Limits::default()
+        };
+        let err = analyse(&bytes, &few_pages, &clock, &mut |_, _| {}).unwrap_err();
+        assert_eq!(
+            err,
+            AnalysisError::TooManyPages {
+                pages: 16,
+                limit: 5
+            }
+        );
+    }
+}
