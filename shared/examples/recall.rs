@@ -59,7 +59,7 @@ fn main() {
         let mut ours = String::new();
         for (_, id) in doc.get_pages() {
             ours.push_str(&ex.page_text(&doc, id).unwrap_or_default());
-            ours.push('\n');
+            ours.push('\x0c');
         }
         if show {
             println!("{ours}");

@@ -7,8 +7,8 @@
 //!    plain (`1234567`) or in comma thousands groups (`1,234,567`: one to three
 //!    digits, then groups of exactly three) — then an optional decimal part
 //!    (`.` and digits). A leading-dot decimal (`.05`) is a number too.
-//! 2. It must **not be glued** to a letter, a digit or an underscore on either
-//!    side (`A123`, `3rd`, `x2` are not numbers). Currency symbols and `%` may
+//! 2. It must **not be glued** to a letter, a digit, an underscore or an
+//!    undecodable glyph (U+FFFD) on either side (`A123`, `3rd`, `x2` are not numbers). Currency symbols and `%` may
 //!    touch it (`$1,234.50`, `12%`, `€9`); so may brackets and punctuation.
 //! 3. A run of digits joined by more than one `.` (`1.2.3`, `12.31.2015`) is a
 //!    version or a date, not a number. A run joined by commas that do not form
@@ -82,8 +82,10 @@ impl Number {
     }
 }
 
+/// Characters a number may not touch. U+FFFD stands for a glyph the
+/// extraction could not decode (often a math letter): it glues like a letter.
 fn is_glue(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_alphanumeric() || c == '_' || c == char::REPLACEMENT_CHARACTER
 }
 
 /// Finds every number in `text`, in order.
@@ -93,8 +95,11 @@ pub fn find_numbers(text: &str) -> Vec<Number> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        let starts_run =
-            c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit));
+        // A leading-dot decimal, but not the end of a dot leader (`.....24`).
+        let starts_run = c.is_ascii_digit()
+            || (c == '.'
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                && (i == 0 || chars[i - 1] != '.'));
         if !starts_run {
             i += 1;
             continue;
@@ -229,6 +234,12 @@ mod tests {
         assert_eq!(texts("12/31/2015"), ["12", "31", "2015"]);
         assert_eq!(texts("2015-11"), ["2015", "11"]);
         assert!(texts("1.234,56").is_empty());
+    }
+
+    #[test]
+    fn dot_leaders_end_before_the_number() {
+        assert_eq!(texts("Contents ........24"), ["24"]);
+        assert_eq!(digits("4.2. Plan .... 24"), ["42", "24"]);
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Font {
             })
             .map(|data| ToUnicode::parse(&data))
             .filter(|c| !c.is_empty());
-        let table = if two_byte {
+        let table = if two_byte || builtin_symbol_encoding(doc, dict) {
             None
         } else {
             dict.get_font_encoding(doc).ok().map(|enc| {
@@ -152,16 +152,11 @@ impl Font {
         }
     }
 
-    /// Splits a shown string into (code, byte length) pairs.
+    /// Splits a shown string into (code, byte length) pairs: one byte per code
+    /// in simple fonts (whatever code space their ToUnicode declares), two in
+    /// composite (Type0) fonts, which covers Identity-H/V and the UCS-2 CMaps.
     fn codes(&self, bytes: &[u8]) -> Vec<(u32, usize)> {
-        let len = if self.two_byte {
-            2
-        } else {
-            match &self.to_unicode {
-                Some(c) if c.code_lengths == [2] => 2,
-                _ => 1,
-            }
-        };
+        let len = if self.two_byte { 2 } else { 1 };
         bytes
             .chunks(len)
             .map(|c| {
@@ -182,7 +177,8 @@ impl Font {
         {
             return s.clone();
         }
-        String::new()
+        // Unknown: still a glyph (it occupies space), but never a digit.
+        char::REPLACEMENT_CHARACTER.to_string()
     }
 
     /// Advance of a code, in thousandths of an em.
@@ -201,6 +197,32 @@ impl Font {
             Widths::Cid { default, map } => map.get(&code).copied().unwrap_or(*default),
         }
     }
+}
+
+/// A Type 1 symbol font (TeX's math fonts, Symbol, Dingbats) with neither
+/// `/Encoding` nor `/ToUnicode` uses the encoding built into its font program,
+/// which is not read: decoding its codes as StandardEncoding would turn `∈`
+/// into `2`. Its glyphs are left undecoded instead. (The symbolic flag cannot
+/// decide this: TeX's text fonts carry it too.)
+fn builtin_symbol_encoding(_doc: &Document, dict: &Dictionary) -> bool {
+    // TeX's math italic (CMMI) keeps letters at their ASCII codes: not listed.
+    const SYMBOL_FONTS: [&[u8]; 6] = [b"CMSY", b"CMEX", b"MSAM", b"MSBM", b"Symbol", b"Dingbats"];
+    let subtype = dict
+        .get(b"Subtype")
+        .and_then(Object::as_name)
+        .unwrap_or(b"");
+    if !matches!(subtype, b"Type1" | b"MMType1") || dict.has(b"Encoding") {
+        return false;
+    }
+    let base = dict
+        .get(b"BaseFont")
+        .and_then(Object::as_name)
+        .unwrap_or(b"");
+    // Subset fonts are named `ABCDEF+CMSY10`.
+    let base = base.splitn(2, |&b| b == b'+').last().unwrap_or(base);
+    SYMBOL_FONTS
+        .iter()
+        .any(|name| base.windows(name.len()).any(|w| w == *name))
 }
 
 fn cid_widths(doc: &Document, dict: &Dictionary) -> Widths {
