@@ -1,0 +1,105 @@
+//! The analysis benchmark (`cargo xtask bench analysis` runs it): throughput of
+//! the engine over the corpus against `pdftotext` on the same files in the same
+//! run, and each file's peak memory (each file analysed in a child process that
+//! reports its peak RSS).
+//!
+//! `bench FILE...` prints the table; `bench --one FILE` analyses one file and
+//! prints `peak_rss_kib=N`.
+
+use std::process::Command;
+use std::time::Instant;
+
+use shared::analysis::{Limits, analyse};
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn clock() -> impl Fn() -> f64 {
+    let start = Instant::now();
+    move || start.elapsed().as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--one") {
+        let bytes = std::fs::read(&args[1]).expect("file");
+        let before = peak_rss_kib();
+        let _ = analyse(&bytes, &Limits::default(), &clock(), &mut |_, _| {});
+        println!("peak_rss_kib={} baseline_kib={before}", peak_rss_kib());
+        return;
+    }
+    let rounds = 3;
+    let me = std::env::current_exe().expect("exe");
+    println!(
+        "{:48} {:>9} {:>10} {:>10} {:>7} {:>10}",
+        "file", "KiB", "ours MB/s", "pdftotext", "ratio", "peak MiB"
+    );
+    let (mut total_bytes, mut total_ours, mut total_ref) = (0u64, 0f64, 0f64);
+    for path in &args {
+        let bytes = std::fs::read(path).expect("file");
+        let name = std::path::Path::new(path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let ok = analyse(&bytes, &Limits::default(), &clock(), &mut |_, _| {}).is_ok();
+        let reference_ok = Command::new("pdftotext")
+            .args([path.as_str(), "/dev/null"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok || !reference_ok {
+            continue;
+        }
+        let t = Instant::now();
+        for _ in 0..rounds {
+            let _ = analyse(&bytes, &Limits::default(), &clock(), &mut |_, _| {});
+        }
+        let ours = t.elapsed().as_secs_f64() / rounds as f64;
+        let t = Instant::now();
+        for _ in 0..rounds {
+            let _ = Command::new("pdftotext")
+                .args([path.as_str(), "/dev/null"])
+                .status();
+        }
+        let reference = t.elapsed().as_secs_f64() / rounds as f64;
+        let peak = Command::new(&me)
+            .args(["--one", path])
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("peak_rss_kib=")?.parse::<f64>().ok())
+            })
+            .unwrap_or(0.0);
+        let mb = bytes.len() as f64 / 1e6;
+        println!(
+            "{name:48} {:>9.0} {:>10.1} {:>10.1} {:>7.2} {:>10.1}",
+            bytes.len() as f64 / 1024.0,
+            mb / ours,
+            mb / reference,
+            reference / ours,
+            peak / 1024.0
+        );
+        total_bytes += bytes.len() as u64;
+        total_ours += ours;
+        total_ref += reference;
+    }
+    let mb = total_bytes as f64 / 1e6;
+    println!(
+        "{:48} {:>9.0} {:>10.1} {:>10.1} {:>7.2}",
+        "ALL",
+        total_bytes as f64 / 1024.0,
+        mb / total_ours,
+        mb / total_ref,
+        total_ref / total_ours
+    );
+}
