@@ -107,9 +107,23 @@ impl Font {
             None
         } else {
             dict.get_font_encoding(doc).ok().map(|enc| {
-                (0u8..=255)
+                let mut table: Vec<String> = (0u8..=255)
                     .map(|b| enc.bytes_to_string(&[b]).unwrap_or_default())
-                    .collect()
+                    .collect();
+                if tex_math_italic(dict) {
+                    // CMMI's built-in encoding puts punctuation where
+                    // StandardEncoding has `:` `;` `<` `=` `>`.
+                    for (code, text) in [
+                        (0x3A, "."),
+                        (0x3B, ","),
+                        (0x3C, "<"),
+                        (0x3D, "/"),
+                        (0x3E, ">"),
+                    ] {
+                        table[code] = text.to_owned();
+                    }
+                }
+                table
             })
         };
         let widths = if two_byte {
@@ -223,6 +237,14 @@ fn builtin_symbol_encoding(_doc: &Document, dict: &Dictionary) -> bool {
     SYMBOL_FONTS
         .iter()
         .any(|name| base.windows(name.len()).any(|w| w == *name))
+}
+
+/// TeX's math italic (CMMI). Its glyph set has no `:` `;` `<` `=` `>`, so
+/// those codes are its punctuation whatever `/Differences` leaves them as.
+fn tex_math_italic(dict: &Dictionary) -> bool {
+    dict.get(b"BaseFont")
+        .and_then(Object::as_name)
+        .is_ok_and(|base| base.windows(4).any(|w| w == b"CMMI"))
 }
 
 fn cid_widths(doc: &Document, dict: &Dictionary) -> Widths {
