@@ -48,8 +48,11 @@ fn run() -> Result<()> {
 }
 
 /// `cargo xtask bench analysis`: the engine's throughput and memory over the
-/// corpus, against pdftotext in the same run (needs poppler-utils).
+/// corpus, natively against pdftotext in the same run (needs poppler-utils),
+/// then compiled to wasm and run under Node (throughput against native, and
+/// each file's peak wasm memory).
 fn bench_analysis() -> Result<()> {
+    use std::process::Command;
     let root = util::root();
     let corpus = root.join("../shared/corpus");
     let mut files: Vec<_> = std::fs::read_dir(&corpus)?
@@ -60,8 +63,9 @@ fn bench_analysis() -> Result<()> {
     if util::which("pdftotext").is_none() {
         bail!("pdftotext is needed as the baseline: apt-get install poppler-utils");
     }
-    util::run(
-        std::process::Command::new("cargo")
+    util::step("native, against pdftotext");
+    let native = util::output(
+        Command::new("cargo")
             .current_dir(&root)
             .args([
                 "run",
@@ -73,7 +77,87 @@ fn bench_analysis() -> Result<()> {
             ])
             .args(["--features", "analysis", "--example", "bench", "--"])
             .args(&files),
-    )
+    )?;
+    print!("{native}");
+    // file name -> native MB/s
+    let native_speed: std::collections::HashMap<String, f64> = native
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            Some((cols.first()?.to_string(), cols.get(2)?.parse().ok()?))
+        })
+        .collect();
+
+    util::step("wasm32 under Node, against native");
+    setup::tools()?;
+    util::run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--quiet",
+        "--profile",
+        "bench",
+        "-p",
+        "docket-bench-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let pkg = root.join("target/xtask/bench-wasm");
+    std::fs::create_dir_all(&pkg)?;
+    std::fs::write(pkg.join("package.json"), "{\"type\":\"module\"}\n")?;
+    let bindgen = util::which("wasm-bindgen").ok_or_else(|| anyhow::anyhow!("no wasm-bindgen"))?;
+    util::run(
+        Command::new(bindgen)
+            .arg(root.join("target/wasm32-unknown-unknown/release/docket_bench_wasm.wasm"))
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "bench",
+                "--out-dir",
+            ])
+            .arg(&pkg),
+    )?;
+    let wasm = util::output(
+        Command::new("node")
+            .arg(root.join("bench-wasm/run.mjs"))
+            .arg(&pkg)
+            .args(&files),
+    )?;
+    println!(
+        "{:48} {:>10} {:>10} {:>8} {:>10}",
+        "file", "wasm MB/s", "native", "slower", "wasm MiB"
+    );
+    let (mut bytes_all, mut ms_all, mut native_ms_all) = (0f64, 0f64, 0f64);
+    for line in wasm.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (Some(name), Some(bytes), Some(ms), Some(mib)) = (
+            cols.first(),
+            cols.get(1).and_then(|v| v.parse::<f64>().ok()),
+            cols.get(2).and_then(|v| v.parse::<f64>().ok()),
+            cols.get(3),
+        ) else {
+            continue;
+        };
+        let Some(native) = native_speed.get(*name) else {
+            continue;
+        };
+        let speed = bytes / 1e6 / (ms / 1000.0);
+        println!(
+            "{name:48} {speed:>10.1} {native:>10.1} {:>8.2} {mib:>10}",
+            native / speed
+        );
+        bytes_all += bytes;
+        ms_all += ms;
+        native_ms_all += bytes / 1e6 / native * 1000.0;
+    }
+    let speed = bytes_all / 1e6 / (ms_all / 1000.0);
+    let native = bytes_all / 1e6 / (native_ms_all / 1000.0);
+    println!(
+        "{:48} {speed:>10.1} {native:>10.1} {:>8.2}",
+        "ALL",
+        native / speed
+    );
+    Ok(())
 }
 
 const HELP: &str = "\

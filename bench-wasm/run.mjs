@@ -1,0 +1,29 @@
+// Runs the wasm build of the analysis engine over PDF files under Node:
+// `node run.mjs PKG_DIR FILE...`. Each file gets a fresh module instance, so
+// the memory figure is that file's peak; the timing is the mean of 3 runs in a
+// second instance. Prints one line per file: name, bytes, ms, peak MiB.
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [pkg, ...files] = process.argv.slice(2);
+const js = pathToFileURL(resolve(pkg, 'bench.js')).href;
+const wasmBytes = readFileSync(resolve(pkg, 'bench_bg.wasm'));
+let n = 0;
+async function fresh() {
+  const m = await import(`${js}?instance=${n++}`);
+  m.initSync({ module: wasmBytes });
+  return m;
+}
+for (const file of files) {
+  const pdf = readFileSync(file);
+  const m1 = await fresh();
+  const pages = m1.analyse_pdf(pdf);
+  const peak = m1.memory_bytes();
+  if (pages < 0) { console.log(`${basename(file)} error`); continue; }
+  const m2 = await fresh();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < 3; i++) m2.analyse_pdf(pdf);
+  const ms = Number(process.hrtime.bigint() - start) / 3e6;
+  console.log(`${basename(file)} ${pdf.length} ${ms.toFixed(2)} ${(peak / 1048576).toFixed(1)}`);
+}
