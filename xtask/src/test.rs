@@ -68,6 +68,8 @@ pub fn run() -> Result<()> {
             "docket-edge",
             "--exclude",
             "docket-app",
+            "--exclude",
+            "docket-bench-wasm",
             "--all-targets",
             "--all-features",
             "--",
@@ -75,13 +77,15 @@ pub fn run() -> Result<()> {
             "warnings",
         ]))
     });
-    report.check("clippy (wasm32: edge, app)", || {
+    report.check("clippy (wasm32: edge, app, bench-wasm)", || {
         plain(Command::new("cargo").args([
             "clippy",
             "-p",
             "docket-edge",
             "-p",
             "docket-app",
+            "-p",
+            "docket-bench-wasm",
             "--target",
             "wasm32-unknown-unknown",
             "--all-targets",
