@@ -63,6 +63,31 @@ fn bench_analysis() -> Result<()> {
     if util::which("pdftotext").is_none() {
         bail!("pdftotext is needed as the baseline: apt-get install poppler-utils");
     }
+    // A long document: 5,000 pages of numeric tables (about 13 MB).
+    let generated = root.join("target/xtask/generated-5000-pages.pdf");
+    std::fs::create_dir_all(root.join("target/xtask"))?;
+    util::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args([
+                "run",
+                "--quiet",
+                "--profile",
+                "bench",
+                "-p",
+                "docket-shared",
+            ])
+            .args([
+                "--features",
+                "analysis",
+                "--example",
+                "gen_pages",
+                "--",
+                "5000",
+            ])
+            .arg(&generated),
+    )?;
+    files.push(generated);
     util::step("native, against pdftotext");
     let native = util::output(
         Command::new("cargo")
