@@ -16,7 +16,7 @@ use shared::queue::AnalysisMessage;
 use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
 
 use crate::config::{ANALYSIS_DLQ_NAME, Config};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::events::publish;
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339};
@@ -56,6 +56,10 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
         };
         match outcome {
             Ok(()) => message.ack(),
+            Err(AppError::JobDeleted) => {
+                console_log!("job {job_id} was deleted while it was analysed; dropped");
+                message.ack();
+            }
             Err(e) => {
                 console_warn!("job {job_id}: {e}; the message will be retried");
                 message.retry();
@@ -84,6 +88,15 @@ impl Tracked<'_> {
                 return Ok(());
             }
             Pace::WaitMs(ms) => Delay::from(Duration::from_millis(ms.ceil() as u64)).await,
+        }
+        // A job deleted while it was processing ends here, writing nothing back.
+        if self
+            .store
+            .get_job(self.owner, &self.job.id)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::JobDeleted);
         }
         self.store.put_job(self.owner, &self.job).await?;
         self.pacer.wrote(now_ms());
@@ -152,8 +165,13 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
                 .await?;
             let now = now_rfc3339();
             let _ = tracked.job.record_progress(total, total, &now);
-            if tracked.job.complete(&now).is_ok() {
-                tracked.save(true).await?;
+            if tracked.job.complete(&now).is_ok()
+                && let Err(e) = tracked.save(true).await
+            {
+                if matches!(e, AppError::JobDeleted) {
+                    let _ = store.delete_result(owner, job_id).await;
+                }
+                return Err(e);
             }
             Ok(())
         }

@@ -20,6 +20,9 @@ pub enum AppError {
     Random(#[from] getrandom::Error),
     #[error("{0}")]
     Internal(String),
+    /// The job was deleted while the consumer worked on it.
+    #[error("the job was deleted")]
+    JobDeleted,
 }
 
 impl From<ErrorBody> for AppError {

@@ -77,6 +77,11 @@ impl Store {
         Ok(())
     }
 
+    pub async fn delete_result(&self, owner: &str, id: &str) -> AppResult<()> {
+        self.files.delete(keys::result(owner, id)).await?;
+        Ok(())
+    }
+
     pub async fn get_result(&self, owner: &str, id: &str) -> AppResult<Option<String>> {
         let Some(object) = self.files.get(keys::result(owner, id)).execute().await? else {
             return Ok(None);

@@ -63,3 +63,59 @@ pub struct Timings {
     pub extract: f64,
     pub analyse: f64,
 }
+
+/// The digit table of the three Benford tests as CSV, one row per digit:
+/// `test,digits,count,observed,expected`.
+pub fn digit_table_csv(report: &Report) -> String {
+    let mut out = String::from("test,digits,count,observed,expected\n");
+    let tests = [
+        ("first_digit", &report.benford.first_digit, 1),
+        ("second_digit", &report.benford.second_digit, 0),
+        ("first_two_digits", &report.benford.first_two_digits, 10),
+    ];
+    for (name, test, first_bin) in tests {
+        for (i, count) in test.counts.iter().enumerate() {
+            let observed = test.observed.get(i).copied().unwrap_or(0.0);
+            let expected = test.expected.get(i).copied().unwrap_or(0.0);
+            out.push_str(&format!(
+                "{name},{},{count},{observed:.6},{expected:.6}\n",
+                first_bin + i
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::benford::benford;
+
+    #[test]
+    fn digit_table_has_a_row_per_bin() {
+        let report = Report {
+            pages: 1,
+            pdf_version: "1.4".into(),
+            encrypted: false,
+            metadata: Metadata::default(),
+            text: TextStats::default(),
+            numbers: NumberStats::default(),
+            benford: benford(["123", "19", "45"]),
+            per_page: Vec::new(),
+            timings_ms: Timings::default(),
+        };
+        let csv = digit_table_csv(&report);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "test,digits,count,observed,expected");
+        assert_eq!(lines.len(), 1 + 9 + 10 + 90);
+        assert_eq!(lines[1], "first_digit,1,2,0.666667,0.301030");
+        assert!(
+            lines.contains(&"second_digit,9,1,0.333333,0.084997"),
+            "{csv}"
+        );
+        assert!(
+            lines.contains(&"first_two_digits,45,1,0.333333,0.009545"),
+            "{csv}"
+        );
+    }
+}

@@ -272,3 +272,65 @@ fn malformed_job_ids_are_404_not_errors() {
         assert_eq!(answer.error_code(), "not_found");
     }
 }
+
+#[test]
+fn a_deleted_job_is_gone_with_its_result() {
+    let alice = Client::owner();
+    let bob = Client::owner();
+    let job = alice.submit(&corpus("pdfplumber-cupertino_usd_4-6-16.pdf"), "budget.pdf");
+    alice.wait_terminal(&job.id, WAIT);
+    let path = format!("/api/v1/jobs/{}", job.id);
+    // Someone else's job cannot be deleted (or even seen).
+    assert_eq!(
+        bob.call("DELETE", &path, None, &[], 404).error_code(),
+        "not_found"
+    );
+    let answer = alice.call("DELETE", &path, None, &[], 204);
+    assert!(answer.body.is_empty());
+    alice.call("GET", &path, None, &[], 404);
+    alice.call("GET", &format!("{path}/result"), None, &[], 404);
+    alice.call("DELETE", &path, None, &[], 404);
+}
+
+#[test]
+fn a_job_deleted_while_processing_stays_deleted() {
+    let client = Client::owner();
+    let job = client.submit(&corpus("samplefiles-GeoTopo-komprimiert.pdf"), "long.pdf");
+    let path = format!("/api/v1/jobs/{}", job.id);
+    client.call("DELETE", &path, None, &[], 204);
+    // Give the consumer time to finish whatever it had started.
+    std::thread::sleep(Duration::from_secs(6));
+    client.call("GET", &path, None, &[], 404);
+    client.call("GET", &format!("{path}/result"), None, &[], 404);
+}
+
+#[test]
+fn the_digit_table_downloads_as_csv() {
+    let client = Client::owner();
+    let job = client.submit(
+        &corpus("pdfplumber-nics-background-checks-2015-11.pdf"),
+        "nics.pdf",
+    );
+    assert_eq!(
+        client.wait_terminal(&job.id, WAIT).state,
+        JobState::Completed
+    );
+    let path = format!("/api/v1/jobs/{}/result", job.id);
+    let report = client.call("GET", &path, None, &[], 200).json();
+    let csv = client.call("GET", &format!("{path}?format=csv"), None, &[], 200);
+    assert!(
+        csv.header("content-type")
+            .is_some_and(|t| t.starts_with("text/csv"))
+    );
+    let text = String::from_utf8(csv.body).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "test,digits,count,observed,expected");
+    assert_eq!(lines.len(), 1 + 9 + 10 + 90);
+    let first_counts: Vec<u64> = lines[1..10]
+        .iter()
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    let json_counts: Vec<u64> =
+        serde_json::from_value(report["benford"]["first_digit"]["counts"].clone()).unwrap();
+    assert_eq!(first_counts, json_counts);
+}

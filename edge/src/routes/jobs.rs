@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
 use shared::queue::AnalysisMessage;
+use shared::report::{Report, digit_table_csv};
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
@@ -160,7 +161,18 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
     Ok(resp)
 }
 
-pub async fn result(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
+/// `DELETE /jobs/{id}`: the record, the PDF and the result. A job still being
+/// analysed ends without writing anything back (the consumer checks).
+pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
+    load(env, owner, id).await?;
+    let store = Store::new(env)?;
+    store.delete_job_record(&owner.owner, id).await?;
+    store.delete_pdf(&owner.owner, id).await?;
+    store.delete_result(&owner.owner, id).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppResult<Response> {
     let job = load(env, owner, id).await?;
     match job.state {
         JobState::Completed => {
@@ -170,8 +182,20 @@ pub async fn result(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
                 .ok_or_else(|| {
                     AppError::Internal(format!("result of completed job {id} is missing"))
                 })?;
-            let mut resp = Response::ok(report)?;
-            resp.headers_mut().set("content-type", "application/json")?;
+            let (body, content_type) = if csv {
+                let report: Report = serde_json::from_str(&report)?;
+                (digit_table_csv(&report), "text/csv; charset=utf-8")
+            } else {
+                (report, "application/json")
+            };
+            let mut resp = Response::ok(body)?;
+            resp.headers_mut().set("content-type", content_type)?;
+            if csv {
+                resp.headers_mut().set(
+                    "content-disposition",
+                    &format!("attachment; filename=\"{id}-benford.csv\""),
+                )?;
+            }
             Ok(resp)
         }
         JobState::Error => {

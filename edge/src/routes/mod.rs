@@ -39,9 +39,17 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let owner = authenticate(&req, &env).await?;
             jobs::get(&req, &env, &owner, id).await
         }
+        (["jobs", id], Method::Delete) => {
+            let owner = authenticate(&req, &env).await?;
+            jobs::delete(&env, &owner, id).await
+        }
         (["jobs", id, "result"], Method::Get) => {
             let owner = authenticate(&req, &env).await?;
-            jobs::result(&env, &owner, id).await
+            let csv = req
+                .url()?
+                .query_pairs()
+                .any(|(k, v)| k == "format" && v == "csv");
+            jobs::result(&env, &owner, id, csv).await
         }
         (["events"], Method::Get) => {
             let owner = authenticate(&req, &env).await?;
