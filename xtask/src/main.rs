@@ -34,6 +34,8 @@ fn run() -> Result<()> {
         ["build", "--release"] => build::all(build::Profile::Release),
         ["build-worker"] => build::for_wrangler(),
         ["bench", "analysis"] => bench_analysis(),
+        ["fuzz"] => fuzz(600),
+        ["fuzz", secs] => fuzz(secs.parse()?),
         ["setup"] => setup::tools(),
         ["setup", "--browser"] => {
             setup::tools()?;
@@ -185,12 +187,43 @@ fn bench_analysis() -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask fuzz [SECONDS]`: fuzzes the analysis entry point (cargo-fuzz,
+/// installed when missing; stable Rust with RUSTC_BOOTSTRAP for the sanitizer
+/// flags). The corpus grows in `fuzz/corpus/` (not committed); the seeds are
+/// `fuzz/seeds/`; a crash lands in `fuzz/artifacts/`.
+fn fuzz(seconds: u32) -> Result<()> {
+    use std::process::Command;
+    let root = util::root();
+    let installed = util::output(Command::new("cargo").args(["install", "--list"]))?;
+    if !installed.lines().any(|l| l.starts_with("cargo-fuzz ")) {
+        util::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    let fuzz = root.join("fuzz");
+    std::fs::create_dir_all(fuzz.join("corpus/analyse"))?;
+    util::run(
+        Command::new("cargo")
+            .current_dir(&fuzz)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args([
+                "fuzz",
+                "run",
+                "analyse",
+                "corpus/analyse",
+                "seeds/analyse",
+                "--",
+            ])
+            .arg(format!("-max_total_time={seconds}"))
+            .args(["-rss_limit_mb=2048", "-timeout=20", "-max_len=200000"]),
+    )
+}
+
 const HELP: &str = "\
 usage: cargo xtask <command>
 
   dev [--port N]     install what is missing, build, run `wrangler dev` (default port 8787)
   test               run every check (fmt, clippy, unit, browser, end-to-end, deploy dry-run)
   build [--release]  build the SPA and the worker
+  fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext
   build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)
   setup [--browser]  only install the tools (with --browser: Chromium and ChromeDriver too)";
