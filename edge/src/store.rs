@@ -3,6 +3,7 @@
 
 use shared::api::Job;
 use shared::auth::{OwnerRecord, token_key};
+use shared::idempotency::{self, Record};
 use shared::validate::keys;
 use worker::{Bucket, Env, FixedLengthStream, kv::KvStore};
 
@@ -28,6 +29,23 @@ impl Store {
 
     pub async fn put_owner(&self, token: &str, record: &OwnerRecord) -> AppResult<()> {
         self.kv.put(&token_key(token), record)?.execute().await?;
+        Ok(())
+    }
+
+    pub async fn get_idempotency(&self, owner: &str, key: &str) -> AppResult<Option<Record>> {
+        Ok(self
+            .kv
+            .get(&idempotency::storage_key(owner, key))
+            .json()
+            .await?)
+    }
+
+    pub async fn put_idempotency(&self, owner: &str, key: &str, record: &Record) -> AppResult<()> {
+        self.kv
+            .put(&idempotency::storage_key(owner, key), record)?
+            .expiration_ttl(idempotency::WINDOW_SECONDS)
+            .execute()
+            .await?;
         Ok(())
     }
 

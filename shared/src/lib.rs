@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 pub mod benford;
+pub mod idempotency;
 pub mod numbers;
 pub mod pacing;
 pub mod queue;

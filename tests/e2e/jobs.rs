@@ -346,3 +346,57 @@ fn the_digit_table_downloads_as_csv() {
         serde_json::from_value(report["benford"]["first_digit"]["counts"].clone()).unwrap();
     assert_eq!(first_counts, json_counts);
 }
+
+#[test]
+fn an_idempotent_submit_returns_the_same_job_and_refuses_a_different_body() {
+    let client = Client::owner();
+    let bytes = corpus("pdfplumber-la-precinct-bulletin-2014-p1.pdf");
+    let path = "/api/v1/jobs?filename=bulletin.pdf";
+    let key = [("idempotency-key", "order-42")];
+    let first = client.call("POST", path, Some(&bytes), &key, 202);
+    let second = client.call("POST", path, Some(&bytes), &key, 202);
+    assert_eq!(first.json()["id"], second.json()["id"]);
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    assert!(first.header("idempotent-replayed").is_none());
+
+    let other = corpus("pdfplumber-cupertino_usd_4-6-16.pdf");
+    let conflict = client.call("POST", path, Some(&other), &key, 409);
+    assert_eq!(conflict.error_code(), "conflict");
+    // Same bytes under another name is another request too.
+    let renamed = client.call(
+        "POST",
+        "/api/v1/jobs?filename=x.pdf",
+        Some(&bytes),
+        &key,
+        409,
+    );
+    assert_eq!(renamed.error_code(), "conflict");
+
+    // The key is the owner's own: someone else's same key makes their own job.
+    let stranger = Client::owner();
+    let theirs = stranger.call("POST", path, Some(&bytes), &key, 202);
+    assert_ne!(theirs.json()["id"], first.json()["id"]);
+
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    let done = client.wait_terminal(&id, WAIT);
+    assert_eq!((done.state, done.attempt), (JobState::Completed, 1));
+}
+
+#[test]
+fn a_malformed_idempotency_key_is_400() {
+    let client = Client::owner();
+    let bytes = corpus("pdfminer-issue-886-xref-stream-widths.pdf");
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs",
+        Some(&bytes),
+        &[("idempotency-key", "two words")],
+        400,
+    );
+    assert!(
+        answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
+}

@@ -14,6 +14,7 @@ use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
+use shared::idempotency::{self, Decision};
 use shared::queue::AnalysisMessage;
 use shared::report::{Report, digit_table_csv};
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
@@ -41,6 +42,10 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
             .map(|(_, v)| v.into_owned())
     };
     let filename = validate::filename(query("filename").as_deref())?;
+    let idempotency_key = match req.headers().get("idempotency-key")? {
+        Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
+        None => None,
+    };
     if query("callback_url").is_some() {
         return Err(AppError::client(
             ErrorCode::BadRequest,
@@ -87,6 +92,29 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
     }
     let sha256 = hex::encode(hasher.borrow_mut().finalize_reset());
 
+    if let Some(key) = &idempotency_key {
+        let remembered = store.get_idempotency(&owner.owner, key).await?;
+        let earlier = match &remembered {
+            Some(r) => store.get_job(&owner.owner, &r.job_id).await?,
+            None => None,
+        };
+        match idempotency::decide(remembered.as_ref(), earlier.is_some(), &sha256, &filename) {
+            Decision::Create => {}
+            Decision::Replay { .. } => {
+                store.delete_pdf(&owner.owner, &id).await?;
+                let job =
+                    earlier.ok_or_else(|| AppError::Internal("replayed job vanished".into()))?;
+                let mut resp = accepted(&job)?;
+                resp.headers_mut().set("idempotent-replayed", "true")?;
+                return Ok(resp);
+            }
+            Decision::Conflict(error) => {
+                store.delete_pdf(&owner.owner, &id).await?;
+                return Err(error.into());
+            }
+        }
+    }
+
     let now = now_rfc3339();
     let job = Job {
         id: id.clone(),
@@ -115,11 +143,23 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
             "enqueue of job {id} failed: {e}"
         )));
     }
+    if let Some(key) = &idempotency_key {
+        let record = idempotency::Record {
+            job_id: id.clone(),
+            sha256: job.sha256.clone(),
+            filename: job.filename.clone(),
+        };
+        store.put_idempotency(&owner.owner, key, &record).await?;
+    }
     publish(env, &owner.owner, &job).await;
+    accepted(&job)
+}
 
-    let mut resp = Response::from_json(&job)?.with_status(202);
+/// 202 with the job, `Location` and `Retry-After`.
+fn accepted(job: &Job) -> AppResult<Response> {
+    let mut resp = Response::from_json(job)?.with_status(202);
     let headers = resp.headers_mut();
-    headers.set("location", &format!("/api/v1/jobs/{id}"))?;
+    headers.set("location", &format!("/api/v1/jobs/{}", job.id))?;
     headers.set("retry-after", RETRY_AFTER_SECS)?;
     Ok(resp)
 }
