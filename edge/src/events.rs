@@ -6,6 +6,41 @@ use shared::api::Job;
 use worker::{Env, Method, Request, RequestInit, console_warn};
 
 use crate::config::JOB_HUB;
+use crate::hub::WaitRequest;
+
+/// Waits up to `seconds` for a newer version of `job` than the one given, from
+/// the owner's hub. `None` when nothing changed (or the hub was unreachable).
+pub async fn wait_for_change(env: &Env, owner: &str, job: &Job, seconds: u32) -> Option<Job> {
+    match try_wait(env, owner, job, seconds).await {
+        Ok(newer) => newer,
+        Err(e) => {
+            console_warn!("long-poll of job {} through the hub failed: {e}", job.id);
+            None
+        }
+    }
+}
+
+async fn try_wait(env: &Env, owner: &str, job: &Job, seconds: u32) -> worker::Result<Option<Job>> {
+    let stub = env
+        .durable_object(JOB_HUB)?
+        .id_from_name(owner)?
+        .get_stub()?;
+    let body = serde_json::to_string(&WaitRequest {
+        job_id: job.id.clone(),
+        seen_updated_at: job.updated_at.clone(),
+        timeout_ms: u64::from(seconds) * 1000,
+    })?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init("https://hub/wait", &init)?)
+        .await?;
+    if resp.status_code() == 200 {
+        Ok(Some(resp.json().await?))
+    } else {
+        Ok(None)
+    }
+}
 
 /// Sends one job change to the owner's hub.
 pub async fn publish(env: &Env, owner: &str, job: &Job) {

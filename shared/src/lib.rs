@@ -15,6 +15,7 @@ pub mod benford;
 pub mod idempotency;
 pub mod numbers;
 pub mod pacing;
+pub mod poll;
 pub mod queue;
 pub mod report;
 pub mod state;

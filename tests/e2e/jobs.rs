@@ -400,3 +400,64 @@ fn a_malformed_idempotency_key_is_400() {
             .contains("Idempotency-Key")
     );
 }
+
+#[test]
+fn a_long_poll_answers_as_soon_as_the_job_changes() {
+    let client = Client::owner();
+    let job = client.submit(&corpus("samplefiles-GeoTopo-komprimiert.pdf"), "long.pdf");
+    let path = format!("/api/v1/jobs/{}", job.id);
+    let first = client.call("GET", &path, None, &[], 200);
+    let seen: shared::api::Job = serde_json::from_slice(&first.body).unwrap();
+    let etag = first.header("etag").unwrap().to_owned();
+    if seen.state.is_terminal() {
+        return; // finished before the first poll: nothing left to wait for
+    }
+    let start = std::time::Instant::now();
+    let answer = client.call(
+        "GET",
+        &format!("{path}?wait=25"),
+        None,
+        &[("if-none-match", &etag)],
+        200,
+    );
+    let changed: shared::api::Job = serde_json::from_slice(&answer.body).unwrap();
+    assert!(
+        changed.updated_at > seen.updated_at,
+        "{changed:?} vs {seen:?}"
+    );
+    assert_ne!(answer.header("etag"), Some(etag.as_str()));
+    // It did not sit out the 25 s.
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    client.wait_terminal(&job.id, WAIT);
+}
+
+#[test]
+fn a_long_poll_on_a_finished_job_or_a_stale_etag_answers_at_once() {
+    let client = Client::owner();
+    let job = client.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "x.pdf",
+    );
+    client.wait_terminal(&job.id, WAIT);
+    let path = format!("/api/v1/jobs/{}?wait=25", job.id);
+    let start = std::time::Instant::now();
+    client.call("GET", &path, None, &[], 200);
+    client.call("GET", &path, None, &[("if-none-match", "\"stale\"")], 200);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let bad = client.call(
+        "GET",
+        &format!("/api/v1/jobs/{}?wait=soon", job.id),
+        None,
+        &[],
+        400,
+    );
+    assert_eq!(bad.error_code(), "bad_request");
+}

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
 use shared::idempotency::{self, Decision};
+use shared::poll;
 use shared::queue::AnalysisMessage;
 use shared::report::{Report, digit_table_csv};
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
@@ -22,7 +23,7 @@ use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::{ANALYSIS_QUEUE, Config};
 use crate::error::{AppError, AppResult};
-use crate::events::publish;
+use crate::events::{publish, wait_for_change};
 use crate::store::Store;
 use crate::util::now_rfc3339;
 
@@ -176,17 +177,29 @@ async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
 }
 
 pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
-    let job = load(env, owner, id).await?;
+    let url = req.url()?;
+    let wait = poll::wait_seconds(
+        url.query_pairs()
+            .find(|(k, _)| k == "wait")
+            .map(|(_, v)| v.into_owned())
+            .as_deref(),
+    )?;
+    let if_none_match = req.headers().get("if-none-match")?;
+    let mut job = load(env, owner, id).await?;
+    if wait > 0 && !job.state.is_terminal() {
+        // Wait only when the client already has this version (or named none).
+        let current = poll::etag(&serde_json::to_string(&job)?);
+        let client_is_current =
+            if_none_match.is_none() || poll::none_match(if_none_match.as_deref(), &current);
+        if client_is_current
+            && let Some(newer) = wait_for_change(env, &owner.owner, &job, wait).await
+        {
+            job = newer;
+        }
+    }
     let body = serde_json::to_string(&job)?;
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
-    );
-    let matches = req.headers().get("if-none-match")?.is_some_and(|h| {
-        h.split(',')
-            .any(|t| t.trim().trim_start_matches("W/") == etag)
-    });
-    let mut resp = if matches {
+    let etag = poll::etag(&body);
+    let mut resp = if poll::none_match(if_none_match.as_deref(), &etag) {
         Response::empty()?.with_status(304)
     } else {
         Response::ok(body)?
