@@ -6,7 +6,54 @@ use shared::api::Job;
 use worker::{Env, Method, Request, RequestInit, console_warn};
 
 use crate::config::JOB_HUB;
-use crate::hub::WaitRequest;
+use crate::hub::{Forget, WaitRequest};
+use shared::listing::{JobList, Query};
+
+/// Sends a request to the owner's hub.
+async fn hub_call(
+    env: &Env,
+    owner: &str,
+    path: &str,
+    body: String,
+) -> worker::Result<worker::Response> {
+    let stub = env
+        .durable_object(JOB_HUB)?
+        .id_from_name(owner)?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    stub.fetch_with_request(Request::new_with_init(
+        &format!("https://hub{path}"),
+        &init,
+    )?)
+    .await
+}
+
+/// One page of the owner's jobs, from the hub's index.
+pub async fn list(env: &Env, owner: &str, query: &Query) -> worker::Result<JobList> {
+    let mut resp = hub_call(env, owner, "/list", serde_json::to_string(query)?).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "hub answered {}",
+            resp.status_code()
+        )));
+    }
+    resp.json().await
+}
+
+/// Tells the hub a job was deleted (so it leaves the index for good).
+pub async fn forget(env: &Env, owner: &str, job_id: &str) {
+    let body = serde_json::to_string(&Forget {
+        job_id: job_id.to_owned(),
+    });
+    let result = match body {
+        Ok(body) => hub_call(env, owner, "/forget", body).await.map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = result {
+        console_warn!("forgetting job {job_id} in the hub failed: {e}");
+    }
+}
 
 /// Waits up to `seconds` for a newer version of `job` than the one given, from
 /// the owner's hub. `None` when nothing changed (or the hub was unreachable).

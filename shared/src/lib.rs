@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod benford;
 pub mod idempotency;
+pub mod listing;
 pub mod numbers;
 pub mod pacing;
 pub mod poll;

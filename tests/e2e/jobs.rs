@@ -461,3 +461,85 @@ fn a_long_poll_on_a_finished_job_or_a_stale_etag_answers_at_once() {
     );
     assert_eq!(bad.error_code(), "bad_request");
 }
+
+#[test]
+fn the_job_list_pages_newest_first_filters_by_state_and_forgets_deleted_jobs() {
+    let client = Client::owner();
+    let files = [
+        "pdfminer-issue-886-xref-stream-widths.pdf",
+        "pdfplumber-password-example.pdf",
+        "pdfminer-issue-00369-excel.pdf",
+        "pdfplumber-cupertino_usd_4-6-16.pdf",
+        "samplefiles-habibi.pdf",
+    ];
+    let submitted: Vec<String> = files
+        .iter()
+        .map(|f| client.submit(&corpus(f), "f.pdf").id)
+        .collect();
+    for id in &submitted {
+        client.wait_terminal(id, WAIT);
+    }
+    let newest_first: Vec<String> = submitted.iter().rev().cloned().collect();
+
+    // Pages of two, following the cursor.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/jobs?limit=2".to_owned();
+    for _ in 0..5 {
+        let page = client.call("GET", &path, None, &[], 200).json();
+        let ids: Vec<String> = page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(ids.len() <= 2);
+        seen.extend(ids);
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/jobs?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, newest_first);
+
+    let errors = client
+        .call("GET", "/api/v1/jobs?state=error", None, &[], 200)
+        .json();
+    let error_ids: Vec<&str> = errors["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(error_ids, [submitted[1].as_str()]);
+
+    // Nobody else sees them.
+    let stranger = Client::owner()
+        .call("GET", "/api/v1/jobs", None, &[], 200)
+        .json();
+    assert_eq!(stranger["jobs"].as_array().map(Vec::len), Some(0));
+
+    // A deleted job leaves the list.
+    client.call(
+        "DELETE",
+        &format!("/api/v1/jobs/{}", submitted[0]),
+        None,
+        &[],
+        204,
+    );
+    let all = client
+        .call("GET", "/api/v1/jobs?limit=100", None, &[], 200)
+        .json();
+    let ids: Vec<&str> = all["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    assert!(!ids.contains(&submitted[0].as_str()));
+
+    for bad in ["limit=0", "limit=1000", "state=done", "cursor=nonsense"] {
+        let answer = client.call("GET", &format!("/api/v1/jobs?{bad}"), None, &[], 400);
+        assert_eq!(answer.error_code(), "bad_request", "{bad}");
+    }
+}

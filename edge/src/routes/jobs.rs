@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
 use shared::idempotency::{self, Decision};
+use shared::listing;
 use shared::poll;
 use shared::queue::AnalysisMessage;
 use shared::report::{Report, digit_table_csv};
@@ -23,7 +24,7 @@ use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::{ANALYSIS_QUEUE, Config};
 use crate::error::{AppError, AppResult};
-use crate::events::{publish, wait_for_change};
+use crate::events::{self, forget, publish, wait_for_change};
 use crate::store::Store;
 use crate::util::now_rfc3339;
 
@@ -222,7 +223,25 @@ pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
     store.delete_job_record(&owner.owner, id).await?;
     store.delete_pdf(&owner.owner, id).await?;
     store.delete_result(&owner.owner, id).await?;
+    forget(env, &owner.owner, id).await;
     Ok(Response::empty()?.with_status(204))
+}
+
+/// `GET /jobs?limit=&cursor=&state=`: newest first, from the owner's hub.
+pub async fn list(req: &Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+    let url = req.url()?;
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let query = listing::parse(
+        param("limit").as_deref(),
+        param("cursor").as_deref(),
+        param("state").as_deref(),
+    )?;
+    let page = events::list(env, &owner.owner, &query).await?;
+    Ok(Response::from_json(&page)?)
 }
 
 pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppResult<Response> {

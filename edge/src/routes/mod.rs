@@ -31,6 +31,10 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
     match (segments.as_slice(), method) {
         (["health"], Method::Get | Method::Head) => health(),
         (["tokens"], Method::Post) => tokens::create(&env).await,
+        (["jobs"], Method::Get) => {
+            let owner = authenticate(&req, &env).await?;
+            jobs::list(&req, &env, &owner).await
+        }
         (["jobs"], Method::Post) => {
             let owner = authenticate(&req, &env).await?;
             jobs::create(req, &env, &owner).await
