@@ -3,7 +3,8 @@
 //!
 //! Entry points: [`fetch`] (the HTTP API under `/api/v1/`; everything else is the
 //! SPA, served by the assets binding before the worker is reached), [`queue`]
-//! (the analysis consumer) and [`hub::JobHub`] (the per-owner Durable Object).
+//! (the analysis consumer), [`scheduled`] (the retention sweep) and
+//! [`hub::JobHub`] (the per-owner Durable Object).
 //!
 //! **Invariant:** no business rule lives here. Whether a transition is legal,
 //! what a valid upload is, what the report says: all of that is `shared`'s.
@@ -13,11 +14,14 @@ mod consumer;
 mod error;
 mod events;
 mod hub;
+mod retention;
 mod routes;
 mod store;
 mod util;
 
-use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
+use worker::{
+    Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
+};
 
 pub use hub::JobHub;
 
@@ -35,4 +39,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
     consumer::handle_batch(batch, env).await;
     Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    retention::sweep(&env, event.schedule()).await;
 }

@@ -4,8 +4,10 @@
 use shared::api::Job;
 use shared::auth::{OwnerRecord, token_key};
 use shared::idempotency::{self, Record};
+use shared::retention::JobMeta;
 use shared::validate::keys;
-use worker::{Bucket, Env, FixedLengthStream, kv::KvStore};
+use worker::kv::{KvStore, ListResponse};
+use worker::{Bucket, Env, FixedLengthStream};
 
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
@@ -54,11 +56,24 @@ impl Store {
     }
 
     pub async fn put_job(&self, owner: &str, job: &Job) -> AppResult<()> {
+        let meta = JobMeta {
+            created_at: job.created_at.clone(),
+        };
         self.kv
             .put(&keys::job(owner, &job.id), job)?
+            .metadata(meta)?
             .execute()
             .await?;
         Ok(())
+    }
+
+    /// One page of every owner's job records (keys and their metadata).
+    pub async fn list_job_keys(&self, cursor: Option<String>) -> AppResult<ListResponse> {
+        let mut list = self.kv.list().prefix("job/".into()).limit(1000);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        Ok(list.execute().await?)
     }
 
     pub async fn delete_job_record(&self, owner: &str, id: &str) -> AppResult<()> {

@@ -19,6 +19,7 @@ pub mod pacing;
 pub mod poll;
 pub mod queue;
 pub mod report;
+pub mod retention;
 pub mod state;
 pub mod validate;
 

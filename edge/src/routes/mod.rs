@@ -30,6 +30,20 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
     let method = req.method();
     match (segments.as_slice(), method) {
         (["health"], Method::Get | Method::Head) => health(),
+        // Test-only: the retention sweep at a given time. Off unless
+        // DOCKET_TEST_HOOKS=1 (then it is an ordinary 404).
+        (["_test", "sweep"], Method::Post) if crate::retention::test_hooks_enabled(&env) => {
+            let now = req
+                .url()?
+                .query_pairs()
+                .find(|(k, _)| k == "now")
+                .and_then(|(_, v)| v.parse::<f64>().ok())
+                .ok_or_else(|| AppError::client(ErrorCode::BadRequest, "now=<ms> is required"))?;
+            let removed = crate::retention::try_sweep(&env, now).await?;
+            Ok(Response::from_json(
+                &serde_json::json!({ "removed": removed }),
+            )?)
+        }
         (["tokens"], Method::Post) => tokens::create(&env).await,
         (["jobs"], Method::Get) => {
             let owner = authenticate(&req, &env).await?;
