@@ -538,3 +538,29 @@ fn the_job_list_pages_newest_first_filters_by_state_and_forgets_deleted_jobs() {
         assert_eq!(answer.error_code(), "bad_request", "{bad}");
     }
 }
+
+#[test]
+fn the_result_of_an_unfinished_job_is_409_with_the_job() {
+    let client = Client::owner();
+    // Ask straight after the upload; a job that already finished is retried
+    // with a new upload (the check below must see an unfinished one).
+    for _ in 0..3 {
+        let job = client.submit(&corpus("samplefiles-GeoTopo-komprimiert.pdf"), "long.pdf");
+        let path = format!("/api/v1/jobs/{}/result", job.id);
+        let first = client.call("GET", &format!("/api/v1/jobs/{}", job.id), None, &[], 200);
+        let seen: shared::api::Job = serde_json::from_slice(&first.body).unwrap();
+        if seen.state.is_terminal() {
+            continue;
+        }
+        let answer = client.call_any("GET", &path);
+        if answer.status == 200 {
+            continue; // finished in between
+        }
+        assert_eq!(answer.status, 409, "{answer:?}");
+        assert_eq!(answer.error_code(), "not_ready");
+        assert_eq!(answer.json()["job"]["id"], job.id.as_str());
+        assert!(answer.header("retry-after").is_some());
+        return;
+    }
+    panic!("three uploads finished before their result was asked for");
+}

@@ -118,6 +118,28 @@ impl Client {
         headers: &[(&str, &str)],
         expected_status: u16,
     ) -> Answer {
+        let answer = self.send(method, path, body, headers);
+        assert_eq!(
+            answer.status,
+            expected_status,
+            "{method} {path}: {answer:?} / {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer
+    }
+
+    /// Sends a body-less request and returns whatever it answers.
+    pub fn call_any(&self, method: &str, path: &str) -> Answer {
+        self.send(method, path, None, &[])
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let url = format!("{}{path}", self.base);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         if let Some(token) = &self.token {
@@ -145,18 +167,11 @@ impl Client {
             .limit(64 * 1024 * 1024)
             .read_to_vec()
             .unwrap_or_default();
-        let answer = Answer {
+        Answer {
             status,
             headers,
             body,
-        };
-        assert_eq!(
-            answer.status,
-            expected_status,
-            "{method} {path}: {answer:?} / {}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        answer
+        }
     }
 
     /// Uploads a PDF; expects 202 and returns the job.
