@@ -2,6 +2,7 @@
 //! analysis inside a Worker's 128 MB.
 
 use shared::analysis::Limits;
+use shared::queue::DEFAULT_MAX_ATTEMPTS;
 use worker::Env;
 
 /// Binding names, as in `wrangler.toml`.
@@ -20,6 +21,12 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
 pub struct Config {
     pub max_upload_bytes: u64,
     pub limits: Limits,
+    /// Analysis attempts before the job ends in `error`.
+    pub max_attempts: u32,
+    /// First retry delay (doubling after that), seconds.
+    pub retry_delay_secs: u32,
+    /// Test-only hooks (failure injection, the sweep route): `DOCKET_TEST_HOOKS=1`.
+    pub test_hooks: bool,
 }
 
 impl Config {
@@ -40,6 +47,14 @@ impl Config {
                     .unwrap_or(defaults.max_pages),
                 max_stream_bytes: defaults.max_stream_bytes,
             },
+            max_attempts: num("MAX_ANALYSIS_ATTEMPTS")
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n >= 1)
+                .unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            retry_delay_secs: num("ANALYSIS_RETRY_DELAY_SECONDS")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(5),
+            test_hooks: num("DOCKET_TEST_HOOKS") == Some(1),
         }
     }
 }

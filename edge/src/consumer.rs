@@ -1,7 +1,12 @@
 //! The queue consumer: takes each `analysis` message through the job's states
 //! (`processing` → `completed` | `error`), runs `shared::analysis` on the PDF
 //! from R2, stores the report in R2, and publishes every change to the hub.
-//! Messages from the dead-letter queue end their job in `error`.
+//! A platform failure (KV, R2) sends the job again as the next attempt with an
+//! exponential delay (`shared::queue::after_failure`); after the last attempt
+//! the job ends in `error` (`analysis_failed`). A message that never gets an
+//! answer (the isolate died) is redelivered by the queue and, after its
+//! retries, lands on the dead-letter queue, whose messages also end their job
+//! in `error`. A document that cannot be analysed ends at once with its code.
 //!
 //! Every message is acked or retried explicitly; the handler never returns an
 //! error (the macro would panic and the isolate be reset). Writes of one job's
@@ -12,10 +17,12 @@ use std::time::Duration;
 use shared::analysis::Analysis;
 use shared::api::{ErrorBody, ErrorCode, Job};
 use shared::pacing::{Pace, WritePacer};
-use shared::queue::AnalysisMessage;
-use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
+use shared::queue::{AfterFailure, AnalysisMessage, after_failure, injected_failure};
+use worker::{
+    Delay, Env, MessageBatch, MessageBuilder, MessageExt, console_error, console_log, console_warn,
+};
 
-use crate::config::{ANALYSIS_DLQ_NAME, Config};
+use crate::config::{ANALYSIS_DLQ_NAME, ANALYSIS_QUEUE, Config};
 use crate::error::{AppError, AppResult};
 use crate::events::publish;
 use crate::store::Store;
@@ -60,9 +67,19 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                 console_log!("job {job_id} was deleted while it was analysed; dropped");
                 message.ack();
             }
-            Err(e) => {
-                console_warn!("job {job_id}: {e}; the message will be retried");
+            Err(e) if queue == ANALYSIS_DLQ_NAME => {
+                console_warn!("dead-lettered job {job_id}: {e}; the message will be retried");
                 message.retry();
+            }
+            Err(e) => {
+                console_warn!("job {job_id}, attempt {attempt}: {e}");
+                match retry_or_give_up(&env, &owner, &job_id, attempt).await {
+                    Ok(()) => message.ack(),
+                    Err(e) => {
+                        console_error!("job {job_id}: could not schedule a retry: {e}");
+                        message.retry();
+                    }
+                }
             }
         }
     }
@@ -124,6 +141,11 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         return Ok(());
     }
     tracked.save(true).await?;
+    if config.test_hooks && injected_failure(&tracked.job.filename, attempt) {
+        return Err(AppError::Internal(format!(
+            "injected failure (test hook) on attempt {attempt}"
+        )));
+    }
 
     let Some(pdf) = store.get_pdf(owner, job_id).await? else {
         let error = ErrorBody::new(
@@ -186,7 +208,33 @@ async fn finish_with_error(tracked: &mut Tracked<'_>, error: ErrorBody) -> AppRe
     Ok(())
 }
 
-/// The analysis message ran out of retries: the job ends in `error`.
+/// After a failed attempt: the next attempt, delayed, or the end.
+async fn retry_or_give_up(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
+    let config = Config::from_env(env);
+    match after_failure(attempt, config.max_attempts, config.retry_delay_secs) {
+        AfterFailure::Retry {
+            attempt: next,
+            delay_secs,
+        } => {
+            let message = AnalysisMessage::AnalyseV1 {
+                owner: owner.to_owned(),
+                job_id: job_id.to_owned(),
+                attempt: next,
+            };
+            env.queue(ANALYSIS_QUEUE)?
+                .send(
+                    MessageBuilder::new(message)
+                        .delay_seconds(delay_secs)
+                        .build(),
+                )
+                .await?;
+            Ok(())
+        }
+        AfterFailure::GiveUp => dead_lettered(env, owner, job_id).await,
+    }
+}
+
+/// The analysis ran out of attempts: the job ends in `error`.
 async fn dead_lettered(env: &Env, owner: &str, job_id: &str) -> AppResult<()> {
     let store = Store::new(env)?;
     let Some(mut job) = store.get_job(owner, job_id).await? else {

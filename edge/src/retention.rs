@@ -17,13 +17,6 @@ pub async fn sweep(env: &Env, now_ms: f64) {
     }
 }
 
-/// Whether the test-only hooks are on (`DOCKET_TEST_HOOKS = "1"`; off by
-/// default and in `wrangler.toml`).
-pub fn test_hooks_enabled(env: &Env) -> bool {
-    env.var("DOCKET_TEST_HOOKS")
-        .is_ok_and(|v| v.to_string().trim() == "1")
-}
-
 /// Runs the sweep as if at `now_ms` and returns how many jobs it removed.
 pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<u64> {
     let days = env

@@ -17,9 +17,99 @@ pub enum AnalysisMessage {
     },
 }
 
+/// Analysis attempts before a job ends in `error` (`analysis_failed`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Longest wait before a retry, in seconds.
+pub const MAX_RETRY_DELAY_SECS: u32 = 300;
+
+/// What follows a failed attempt (a platform failure, not a bad document:
+/// those end the job at once with their own code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Send the job again as `attempt`, after `delay_secs`.
+    Retry { attempt: u32, delay_secs: u32 },
+    /// Out of attempts: the job ends in `error`.
+    GiveUp,
+}
+
+/// Exponential backoff: `base`, 2·`base`, 4·`base`, … capped at
+/// [`MAX_RETRY_DELAY_SECS`].
+pub fn after_failure(attempt: u32, max_attempts: u32, base_delay_secs: u32) -> AfterFailure {
+    if attempt >= max_attempts {
+        return AfterFailure::GiveUp;
+    }
+    let factor = 1u32
+        .checked_shl(attempt.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    AfterFailure::Retry {
+        attempt: attempt + 1,
+        delay_secs: base_delay_secs
+            .saturating_mul(factor)
+            .min(MAX_RETRY_DELAY_SECS),
+    }
+}
+
+/// Test-only failure injection (honoured only when the operator turns test
+/// hooks on): a job whose filename starts `inject-failure-N` fails its first N
+/// attempts; `inject-failure-always` fails every attempt.
+pub fn injected_failure(filename: &str, attempt: u32) -> bool {
+    let Some(rest) = filename.strip_prefix("inject-failure-") else {
+        return false;
+    };
+    if rest.starts_with("always") {
+        return true;
+    }
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse::<u32>().is_ok_and(|n| attempt <= n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_and_gives_up() {
+        assert_eq!(
+            after_failure(1, 3, 5),
+            AfterFailure::Retry {
+                attempt: 2,
+                delay_secs: 5
+            }
+        );
+        assert_eq!(
+            after_failure(2, 3, 5),
+            AfterFailure::Retry {
+                attempt: 3,
+                delay_secs: 10
+            }
+        );
+        assert_eq!(after_failure(3, 3, 5), AfterFailure::GiveUp);
+        assert_eq!(after_failure(9, 3, 5), AfterFailure::GiveUp);
+        assert_eq!(
+            after_failure(20, 40, 5),
+            AfterFailure::Retry {
+                attempt: 21,
+                delay_secs: MAX_RETRY_DELAY_SECS
+            }
+        );
+        assert_eq!(
+            after_failure(1, 3, 0),
+            AfterFailure::Retry {
+                attempt: 2,
+                delay_secs: 0
+            }
+        );
+    }
+
+    #[test]
+    fn failure_injection_names() {
+        assert!(injected_failure("inject-failure-2.pdf", 1));
+        assert!(injected_failure("inject-failure-2.pdf", 2));
+        assert!(!injected_failure("inject-failure-2.pdf", 3));
+        assert!(injected_failure("inject-failure-always.pdf", 99));
+        assert!(!injected_failure("report.pdf", 1));
+        assert!(!injected_failure("inject-failure-x.pdf", 1));
+    }
 
     #[test]
     fn wire_format_is_tagged_and_versioned() {

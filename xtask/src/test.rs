@@ -265,6 +265,7 @@ fn end_to_end(work: &std::path::Path) -> Result<Counts> {
         &[
             ("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
             ("DOCKET_TEST_HOOKS", "1"),
+            ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
         ],
     )?;
     let corpus = root().join("../shared/corpus");

@@ -32,7 +32,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         (["health"], Method::Get | Method::Head) => health(),
         // Test-only: the retention sweep at a given time. Off unless
         // DOCKET_TEST_HOOKS=1 (then it is an ordinary 404).
-        (["_test", "sweep"], Method::Post) if crate::retention::test_hooks_enabled(&env) => {
+        (["_test", "sweep"], Method::Post) if crate::config::Config::from_env(&env).test_hooks => {
             let now = req
                 .url()?
                 .query_pairs()
