@@ -17,7 +17,9 @@ use std::time::Duration;
 use shared::analysis::Analysis;
 use shared::api::{ErrorBody, ErrorCode, Job};
 use shared::pacing::{Pace, WritePacer};
-use shared::queue::{AfterFailure, AnalysisMessage, after_failure, injected_failure};
+use shared::queue::{
+    AfterFailure, AnalysisMessage, after_failure, injected_failure, injected_stall,
+};
 use worker::{
     Delay, Env, MessageBatch, MessageBuilder, MessageExt, console_error, console_log, console_warn,
 };
@@ -129,6 +131,10 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         console_log!("job {job_id} no longer exists; nothing to do");
         return Ok(());
     };
+    if config.test_hooks && injected_stall(&job.filename, attempt) {
+        console_log!("job {job_id}: attempt {attempt} dropped (test hook: stall)");
+        return Ok(());
+    }
     let mut tracked = Tracked {
         store: &store,
         env,
@@ -234,16 +240,47 @@ async fn retry_or_give_up(env: &Env, owner: &str, job_id: &str, attempt: u32) ->
     }
 }
 
+/// Sends a job to the analysis queue as `attempt`, after `delay_secs`.
+pub async fn enqueue(
+    env: &Env,
+    owner: &str,
+    job_id: &str,
+    attempt: u32,
+    delay_secs: u32,
+) -> AppResult<()> {
+    let message = AnalysisMessage::AnalyseV1 {
+        owner: owner.to_owned(),
+        job_id: job_id.to_owned(),
+        attempt,
+    };
+    env.queue(ANALYSIS_QUEUE)?
+        .send(
+            MessageBuilder::new(message)
+                .delay_seconds(delay_secs)
+                .build(),
+        )
+        .await?;
+    Ok(())
+}
+
 /// The analysis ran out of attempts: the job ends in `error`.
 async fn dead_lettered(env: &Env, owner: &str, job_id: &str) -> AppResult<()> {
+    give_up(
+        env,
+        owner,
+        job_id,
+        "the analysis failed repeatedly and was given up",
+    )
+    .await
+}
+
+/// Ends a job in `error` (`analysis_failed`) with a reason.
+pub async fn give_up(env: &Env, owner: &str, job_id: &str, why: &str) -> AppResult<()> {
     let store = Store::new(env)?;
     let Some(mut job) = store.get_job(owner, job_id).await? else {
         return Ok(());
     };
-    let error = ErrorBody::new(
-        ErrorCode::AnalysisFailed,
-        "the analysis failed repeatedly and was given up",
-    );
+    let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);
     if job.fail(error, &now_rfc3339()).is_ok() {
         store.put_job(owner, &job).await?;
         publish(env, owner, &job).await;

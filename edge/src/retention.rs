@@ -1,35 +1,58 @@
 //! The scheduled sweep (cron): removes every job created before now minus the
-//! retention period — record, PDF, result, and its place in the owner's index.
-//! Which jobs go is `shared::retention`'s decision.
+//! retention period — record, PDF, result, and its place in the owner's index —
+//! and unsticks jobs that stopped moving (sent again as their next attempt, or
+//! ended in `error`). What to do with each job is `shared::retention`'s call.
 
-use shared::retention::{self, DEFAULT_RETENTION_DAYS, JobMeta};
+use serde::Serialize;
+use shared::queue::DEFAULT_MAX_ATTEMPTS;
+use shared::retention::{self, DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS, JobMeta, Unstick};
 use worker::{Env, console_error, console_log};
 
+use crate::consumer::{enqueue, give_up};
 use crate::error::AppResult;
 use crate::events::forget;
 use crate::store::Store;
 
+/// What one sweep did.
+#[derive(Debug, Default, Serialize)]
+pub struct Swept {
+    pub removed: u64,
+    pub requeued: u64,
+    pub failed: u64,
+}
+
 /// Runs the sweep for a cron firing at `now_ms`.
 pub async fn sweep(env: &Env, now_ms: f64) {
     match try_sweep(env, now_ms).await {
-        Ok(removed) => console_log!("retention sweep removed {removed} job(s)"),
-        Err(e) => console_error!("retention sweep failed: {e}"),
+        Ok(s) => console_log!(
+            "sweep: {} removed, {} requeued, {} failed",
+            s.removed,
+            s.requeued,
+            s.failed
+        ),
+        Err(e) => console_error!("sweep failed: {e}"),
     }
 }
 
-/// Runs the sweep as if at `now_ms` and returns how many jobs it removed.
-pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<u64> {
-    let days = env
-        .var("RETENTION_DAYS")
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<u32>().ok())
-        .unwrap_or(DEFAULT_RETENTION_DAYS);
-    let cutoff_ms = now_ms - f64::from(days) * 86_400_000.0;
-    let cutoff = String::from(
-        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(cutoff_ms)).to_iso_string(),
-    );
+fn iso(ms: f64) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
+}
+
+/// Runs the sweep as if at `now_ms`.
+pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
+    let setting = |name: &str, default: u32| {
+        env.var(name)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse::<u32>().ok())
+            .unwrap_or(default)
+    };
+    let days = setting("RETENTION_DAYS", DEFAULT_RETENTION_DAYS);
+    let stuck_after = setting("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS);
+    let max_attempts = setting("MAX_ANALYSIS_ATTEMPTS", DEFAULT_MAX_ATTEMPTS).max(1);
+    let cutoff = iso(now_ms - f64::from(days) * 86_400_000.0);
+    let stuck_cutoff = iso(now_ms - f64::from(stuck_after) * 1000.0);
     let store = Store::new(env)?;
-    let mut removed = 0;
+    let mut swept = Swept::default();
     let mut cursor = None;
     loop {
         let page = store.list_job_keys(cursor.take()).await?;
@@ -37,23 +60,43 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<u64> {
             let Some((owner, id)) = retention::parse_job_key(&key.name) else {
                 continue;
             };
-            let created_at = match key
+            let meta = match key
                 .metadata
                 .clone()
                 .and_then(|m| serde_json::from_value::<JobMeta>(m).ok())
             {
-                Some(meta) => meta.created_at,
+                Some(meta) => meta,
                 None => match store.get_job(owner, id).await? {
-                    Some(job) => job.created_at,
+                    Some(job) => JobMeta::of(&job),
                     None => continue,
                 },
             };
-            if retention::expired(&created_at, &cutoff) {
+            if retention::expired(&meta.created_at, &cutoff) {
                 store.delete_job_record(owner, id).await?;
                 store.delete_pdf(owner, id).await?;
                 store.delete_result(owner, id).await?;
                 forget(env, owner, id).await;
-                removed += 1;
+                swept.removed += 1;
+            } else if meta.maybe_stuck(&stuck_cutoff)
+                && let Some(job) = store.get_job(owner, id).await?
+            {
+                match retention::unstick(&job, &stuck_cutoff, max_attempts) {
+                    Some(Unstick::Requeue { attempt }) => {
+                        enqueue(env, owner, id, attempt, 0).await?;
+                        swept.requeued += 1;
+                    }
+                    Some(Unstick::Fail) => {
+                        give_up(
+                            env,
+                            owner,
+                            id,
+                            "the job stopped making progress and was given up",
+                        )
+                        .await?;
+                        swept.failed += 1;
+                    }
+                    None => {}
+                }
             }
         }
         if page.list_complete || page.cursor.is_none() {
@@ -61,5 +104,5 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<u64> {
         }
         cursor = page.cursor;
     }
-    Ok(removed)
+    Ok(swept)
 }

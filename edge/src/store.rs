@@ -56,9 +56,7 @@ impl Store {
     }
 
     pub async fn put_job(&self, owner: &str, job: &Job) -> AppResult<()> {
-        let meta = JobMeta {
-            created_at: job.created_at.clone(),
-        };
+        let meta = JobMeta::of(job);
         self.kv
             .put(&keys::job(owner, &job.id), job)?
             .metadata(meta)?

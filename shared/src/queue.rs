@@ -63,6 +63,21 @@ pub fn injected_failure(filename: &str, attempt: u32) -> bool {
     digits.parse::<u32>().is_ok_and(|n| attempt <= n)
 }
 
+/// Test-only stall injection (test hooks only): a job whose filename starts
+/// `inject-stall-N` has its first N attempts dropped silently, as if the message
+/// were lost, so that the sweep's stuck-job check has something to find.
+pub fn injected_stall(filename: &str, attempt: u32) -> bool {
+    filename
+        .strip_prefix("inject-stall-")
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| attempt <= n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +114,13 @@ mod tests {
                 delay_secs: 0
             }
         );
+    }
+
+    #[test]
+    fn stall_injection_names() {
+        assert!(injected_stall("inject-stall-1.pdf", 1));
+        assert!(!injected_stall("inject-stall-1.pdf", 2));
+        assert!(!injected_stall("report.pdf", 1));
     }
 
     #[test]

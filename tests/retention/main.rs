@@ -1,6 +1,6 @@
-//! The retention sweep against a real `wrangler dev`, run by `cargo xtask test`
-//! after the other end-to-end tests: it removes every job older than its
-//! cutoff, everyone's, so it must not run beside them.
+//! The scheduled sweep against a real `wrangler dev` — stuck jobs and retention
+//! — run by `cargo xtask test` after the other end-to-end tests: it acts on
+//! everyone's jobs, so it must not run beside them.
 
 // The shared client; this binary uses only part of it.
 #[allow(dead_code)]
@@ -16,19 +16,46 @@ use support::{Client, corpus};
 /// (`DOCKET_TEST_HOOKS=1`, which `cargo xtask test` sets): under wrangler
 /// 4.86 the local `/cdn-cgi/handler/scheduled` trigger answers "exception"
 /// before the worker's handler runs, even for an empty one.
-fn sweep_at(ms: u128) -> u64 {
-    let answer = Client::anonymous().call(
-        "POST",
-        &format!("/api/v1/_test/sweep?now={ms}"),
-        None,
-        &[],
-        200,
-    );
-    answer.json()["removed"].as_u64().expect("removed")
+fn sweep_at(ms: u128) -> serde_json::Value {
+    Client::anonymous()
+        .call(
+            "POST",
+            &format!("/api/v1/_test/sweep?now={ms}"),
+            None,
+            &[],
+            200,
+        )
+        .json()
 }
 
+/// One test, in order: the stuck-job check, then removal (which takes all).
 #[test]
-fn the_sweep_removes_jobs_past_the_retention_period_and_only_those() {
+fn the_sweep_unsticks_lost_jobs_then_removes_jobs_past_the_retention_period() {
+    let client = Client::owner();
+    // Its first attempt is dropped as if the message were lost (test hook).
+    let stalled = client.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "inject-stall-1.pdf",
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(client.job(&stalled.id).state, JobState::Uploaded);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    // Fifteen minutes without a change make it stuck: it is sent again.
+    let swept = sweep_at(now + 16 * 60_000);
+    assert!(swept["requeued"].as_u64() >= Some(1), "{swept}");
+    let done = client.wait_terminal(&stalled.id, Duration::from_secs(90));
+    assert_eq!(
+        (done.state, done.attempt),
+        (JobState::Completed, 2),
+        "{done:?}"
+    );
+    removal();
+}
+
+fn removal() {
     let client = Client::owner();
     let job = client.submit(
         &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
@@ -45,12 +72,12 @@ fn the_sweep_removes_jobs_past_the_retention_period_and_only_those() {
         .as_millis();
 
     // Today's sweep keeps a job made today (retention: 7 days).
-    assert_eq!(sweep_at(now), 0);
+    assert_eq!(sweep_at(now)["removed"], 0);
     client.call("GET", &path, None, &[], 200);
     client.call("GET", &format!("{path}/result"), None, &[], 200);
 
     // The sweep eight days from now removes it: record, result, listing.
-    assert!(sweep_at(now + 8 * 86_400_000) >= 1);
+    assert!(sweep_at(now + 8 * 86_400_000)["removed"].as_u64() >= Some(1));
     client.call("GET", &path, None, &[], 404);
     client.call("GET", &format!("{path}/result"), None, &[], 404);
     let list = client.call("GET", "/api/v1/jobs", None, &[], 200).json();

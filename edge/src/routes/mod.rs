@@ -39,10 +39,8 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
                 .find(|(k, _)| k == "now")
                 .and_then(|(_, v)| v.parse::<f64>().ok())
                 .ok_or_else(|| AppError::client(ErrorCode::BadRequest, "now=<ms> is required"))?;
-            let removed = crate::retention::try_sweep(&env, now).await?;
-            Ok(Response::from_json(
-                &serde_json::json!({ "removed": removed }),
-            )?)
+            let swept = crate::retention::try_sweep(&env, now).await?;
+            Ok(Response::from_json(&swept)?)
         }
         (["tokens"], Method::Post) => tokens::create(&env).await,
         (["jobs"], Method::Get) => {
