@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use shared::api::JobState;
 use support::{Client, corpus};
 
-/// Runs the sweep as the daily cron would at `ms`, through the test-only hook
+/// Runs the sweep as the cron would at `ms`, through the test-only hook
 /// (`DOCKET_TEST_HOOKS=1`, which `cargo xtask test` sets): under wrangler
 /// 4.86 the local `/cdn-cgi/handler/scheduled` trigger answers "exception"
 /// before the worker's handler runs, even for an empty one.
