@@ -596,3 +596,100 @@ fn an_analysis_that_always_fails_ends_in_error_after_the_last_attempt() {
     assert_eq!((done.state, done.attempt), (JobState::Error, 3), "{done:?}");
     assert_eq!(done.error.map(|e| e.code.as_str()), Some("analysis_failed"));
 }
+
+/// `cargo xtask test` runs the server with `CORS_ORIGINS=https://app.example`.
+#[test]
+fn cors_answers_listed_origins_only() {
+    let client = Client::owner();
+    let ok = client.call(
+        "GET",
+        "/api/v1/jobs",
+        None,
+        &[("origin", "https://app.example")],
+        200,
+    );
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(
+        ok.header("access-control-expose-headers")
+            .is_some_and(|h| h.contains("etag"))
+    );
+    let other = client.call(
+        "GET",
+        "/api/v1/jobs",
+        None,
+        &[("origin", "https://evil.example")],
+        200,
+    );
+    assert!(other.header("access-control-allow-origin").is_none());
+
+    let preflight = Client::anonymous().call(
+        "OPTIONS",
+        "/api/v1/jobs",
+        None,
+        &[
+            ("origin", "https://app.example"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "authorization, idempotency-key",
+            ),
+        ],
+        204,
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .is_some_and(|h| h.contains("idempotency-key"))
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .is_some_and(|h| h.contains("DELETE"))
+    );
+    let refused = Client::anonymous().call(
+        "OPTIONS",
+        "/api/v1/jobs",
+        None,
+        &[("origin", "https://evil.example")],
+        204,
+    );
+    assert!(refused.header("access-control-allow-origin").is_none());
+    // Errors carry the headers too, so a listed page can read them.
+    let denied = Client::anonymous().call(
+        "GET",
+        "/api/v1/jobs",
+        None,
+        &[("origin", "https://app.example")],
+        401,
+    );
+    assert_eq!(
+        denied.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+}
+
+#[test]
+fn unknown_routes_and_wrong_methods_are_json_errors() {
+    let client = Client::owner();
+    assert_eq!(
+        client
+            .call("GET", "/api/v1/nothing/here", None, &[], 404)
+            .error_code(),
+        "not_found"
+    );
+    assert_eq!(
+        client
+            .call("PUT", "/api/v1/jobs", None, &[], 405)
+            .error_code(),
+        "method_not_allowed"
+    );
+    assert_eq!(
+        client
+            .call("POST", "/api/v1/health", None, &[], 405)
+            .error_code(),
+        "method_not_allowed"
+    );
+}

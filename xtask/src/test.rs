@@ -266,6 +266,7 @@ fn end_to_end(work: &std::path::Path) -> Result<Counts> {
             ("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
             ("DOCKET_TEST_HOOKS", "1"),
             ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
+            ("CORS_ORIGINS", "https://app.example"),
         ],
     )?;
     let corpus = root().join("../shared/corpus");

@@ -7,6 +7,7 @@ mod tokens;
 
 use shared::api::{API_PREFIX, ErrorCode, Health};
 use shared::auth::{OwnerRecord, bearer};
+use shared::cors;
 use worker::{Env, Method, Request, Response};
 
 use crate::error::{AppError, AppResult};
@@ -14,8 +15,50 @@ use crate::store::Store;
 
 /// Answers one request; never fails (errors become error answers).
 pub async fn handle(req: Request, env: Env) -> Response {
-    let result = dispatch(req, env).await;
-    result.unwrap_or_else(AppError::into_response)
+    let origin = req
+        .headers()
+        .get("origin")
+        .ok()
+        .flatten()
+        .filter(|o| cors::allowed(o, &cors_origins(&env)));
+    let response = if req.method() == Method::Options {
+        preflight(origin.is_some())
+    } else {
+        dispatch(req, env)
+            .await
+            .unwrap_or_else(AppError::into_response)
+    };
+    with_cors(response, origin.as_deref())
+}
+
+fn cors_origins(env: &Env) -> String {
+    env.var("CORS_ORIGINS")
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+/// `OPTIONS`: 204, with the CORS allowances when the origin is listed.
+fn preflight(allowed: bool) -> Response {
+    let mut resp = Response::empty()
+        .map(|r| r.with_status(204))
+        .unwrap_or_else(|_| AppError::Internal("empty response".into()).into_response());
+    if allowed {
+        let headers = resp.headers_mut();
+        let _ = headers.set("access-control-allow-methods", cors::ALLOW_METHODS);
+        let _ = headers.set("access-control-allow-headers", cors::ALLOW_HEADERS);
+        let _ = headers.set("access-control-max-age", &cors::MAX_AGE_SECS.to_string());
+    }
+    resp
+}
+
+fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
+    let headers = resp.headers_mut();
+    let _ = headers.append("vary", "Origin");
+    if let Some(origin) = origin {
+        let _ = headers.set("access-control-allow-origin", origin);
+        let _ = headers.set("access-control-expose-headers", cors::EXPOSE_HEADERS);
+    }
+    resp
 }
 
 async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
