@@ -4,4 +4,5 @@
 //! `DOCKET_CORPUS` and `DOCKET_MAX_UPLOAD_BYTES`.
 
 mod jobs;
+mod openapi;
 mod support;

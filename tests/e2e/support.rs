@@ -167,11 +167,13 @@ impl Client {
             .limit(64 * 1024 * 1024)
             .read_to_vec()
             .unwrap_or_default();
-        Answer {
+        let answer = Answer {
             status,
             headers,
             body,
-        }
+        };
+        check_against_openapi(method, path, &answer);
+        answer
     }
 
     /// Uploads a PDF; expects 202 and returns the job.
@@ -208,6 +210,16 @@ impl Client {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+fn check_against_openapi(method: &str, path: &str, answer: &Answer) {
+    crate::openapi::check(
+        method,
+        path,
+        answer.status,
+        answer.header("content-type"),
+        &answer.body,
+    );
 }
 
 /// Sends a raw HTTP/1.1 request head plus `body_sent` bytes and reads the answer

@@ -2,7 +2,10 @@
 //! — run by `cargo xtask test` after the other end-to-end tests: it acts on
 //! everyone's jobs, so it must not run beside them.
 
-// The shared client; this binary uses only part of it.
+// The shared client (which checks answers against the OpenAPI document); this
+// binary uses only part of it.
+#[path = "../e2e/openapi.rs"]
+mod openapi;
 #[allow(dead_code)]
 #[path = "../e2e/support.rs"]
 mod support;

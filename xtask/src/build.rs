@@ -173,7 +173,7 @@ pub fn worker(profile: Profile) -> Result<()> {
     let stamp = Stamp {
         file: build.join(".docket-build"),
         profile,
-        inputs: inputs(&root, &["edge/src", "edge/Cargo.toml"]),
+        inputs: inputs(&root, &["edge/src", "edge/Cargo.toml", "edge/openapi.json"]),
     };
     if stamp.fresh() && build.join("index.js").is_file() {
         println!("ok: worker is up to date ({} build)", profile.name());

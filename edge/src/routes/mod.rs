@@ -13,6 +13,9 @@ use worker::{Env, Method, Request, Response};
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 
+/// The OpenAPI 3.1 description of this API (`edge/openapi.json`).
+const OPENAPI: &str = include_str!("../../openapi.json");
+
 /// Answers one request; never fails (errors become error answers).
 pub async fn handle(req: Request, env: Env) -> Response {
     let origin = req
@@ -73,6 +76,11 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
     let method = req.method();
     match (segments.as_slice(), method) {
         (["health"], Method::Get | Method::Head) => health(),
+        (["openapi.json"], Method::Get) => {
+            let mut resp = Response::ok(OPENAPI)?;
+            resp.headers_mut().set("content-type", "application/json")?;
+            Ok(resp)
+        }
         // Test-only: the retention sweep at a given time. Off unless
         // DOCKET_TEST_HOOKS=1 (then it is an ordinary 404).
         (["_test", "sweep"], Method::Post) if crate::config::Config::from_env(&env).test_hooks => {
