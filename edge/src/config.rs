@@ -2,6 +2,7 @@
 //! analysis inside a Worker's 128 MB.
 
 use shared::analysis::Limits;
+use shared::callback;
 use shared::queue::DEFAULT_MAX_ATTEMPTS;
 use worker::Env;
 
@@ -17,7 +18,7 @@ pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";
 /// Largest upload accepted at the door.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub max_upload_bytes: u64,
     pub limits: Limits,
@@ -27,6 +28,8 @@ pub struct Config {
     pub retry_delay_secs: u32,
     /// Test-only hooks (failure injection, the sweep route): `DOCKET_TEST_HOOKS=1`.
     pub test_hooks: bool,
+    /// What callback URLs may point at.
+    pub callback_policy: callback::Policy,
 }
 
 impl Config {
@@ -55,6 +58,16 @@ impl Config {
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(5),
             test_hooks: num("DOCKET_TEST_HOOKS") == Some(1),
+            callback_policy: callback::Policy {
+                allow_loopback: num("CALLBACK_ALLOW_LOOPBACK") == Some(1),
+                extra_ports: env
+                    .var("CALLBACK_EXTRA_PORTS")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|p| p.trim().parse().ok())
+                    .collect(),
+            },
         }
     }
 }

@@ -104,6 +104,7 @@ pub enum ErrorCode {
     // Refused at the door.
     BadRequest,
     InvalidFilename,
+    InvalidCallbackUrl,
     Unauthorized,
     NotFound,
     MethodNotAllowed,
@@ -127,7 +128,9 @@ impl ErrorCode {
     /// The HTTP status an error with this code is answered with.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::BadRequest | ErrorCode::InvalidFilename => 400,
+            ErrorCode::BadRequest | ErrorCode::InvalidFilename | ErrorCode::InvalidCallbackUrl => {
+                400
+            }
             ErrorCode::Unauthorized => 401,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
@@ -150,6 +153,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::InvalidFilename => "invalid_filename",
+            ErrorCode::InvalidCallbackUrl => "invalid_callback_url",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",

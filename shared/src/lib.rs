@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 pub mod benford;
+pub mod callback;
 pub mod cors;
 pub mod idempotency;
 pub mod listing;

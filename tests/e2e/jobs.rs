@@ -693,3 +693,33 @@ fn unknown_routes_and_wrong_methods_are_json_errors() {
         "method_not_allowed"
     );
 }
+
+#[test]
+fn a_disallowed_callback_url_is_400_with_the_reason_and_nothing_is_stored() {
+    let client = Client::owner();
+    let bytes = corpus("pdfminer-issue-886-xref-stream-widths.pdf");
+    for (url, why) in [
+        ("http%3A%2F%2F169.254.169.254%2Flatest", "metadata"),
+        ("http%3A%2F%2F0x7f000001%2F", "loopback"),
+        ("http%3A%2F%2F%5B%3A%3Affff%3A10.0.0.1%5D%2F", "private"),
+        ("ftp%3A%2F%2Fexample.com%2F", "scheme"),
+        ("https%3A%2F%2Fuser%3Apw%40example.com%2F", "user name"),
+        ("https%3A%2F%2Fexample.com%3A8443%2F", "port"),
+    ] {
+        let answer = client.call(
+            "POST",
+            &format!("/api/v1/jobs?callback_url={url}"),
+            Some(&bytes),
+            &[],
+            400,
+        );
+        assert_eq!(answer.error_code(), "invalid_callback_url", "{url}");
+        let message = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains(why), "{url}: {message}");
+    }
+    let list = client.call("GET", "/api/v1/jobs", None, &[], 200).json();
+    assert_eq!(list["jobs"].as_array().map(Vec::len), Some(0));
+}

@@ -14,6 +14,7 @@ use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
+use shared::callback;
 use shared::idempotency::{self, Decision};
 use shared::listing;
 use shared::poll;
@@ -48,10 +49,12 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
         None => None,
     };
-    if query("callback_url").is_some() {
+    if let Some(raw) = query("callback_url") {
+        // The SSRF guard first, so a disallowed URL gets its reason.
+        callback::check(&raw, &config.callback_policy)?;
         return Err(AppError::client(
             ErrorCode::BadRequest,
-            "callback_url is not supported by this server yet; poll the job or use the WebSocket",
+            "webhook delivery is not available on this server yet; poll the job or use the WebSocket",
         ));
     }
 
