@@ -221,21 +221,7 @@ async fn retry_or_give_up(env: &Env, owner: &str, job_id: &str, attempt: u32) ->
         AfterFailure::Retry {
             attempt: next,
             delay_secs,
-        } => {
-            let message = AnalysisMessage::AnalyseV1 {
-                owner: owner.to_owned(),
-                job_id: job_id.to_owned(),
-                attempt: next,
-            };
-            env.queue(ANALYSIS_QUEUE)?
-                .send(
-                    MessageBuilder::new(message)
-                        .delay_seconds(delay_secs)
-                        .build(),
-                )
-                .await?;
-            Ok(())
-        }
+        } => enqueue(env, owner, job_id, next, delay_secs).await,
         AfterFailure::GiveUp => dead_lettered(env, owner, job_id).await,
     }
 }

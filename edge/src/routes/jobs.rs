@@ -18,12 +18,12 @@ use shared::callback;
 use shared::idempotency::{self, Decision};
 use shared::listing;
 use shared::poll;
-use shared::queue::AnalysisMessage;
 use shared::report::{Report, digit_table_csv};
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
-use crate::config::{ANALYSIS_QUEUE, Config};
+use crate::config::Config;
+use crate::consumer::enqueue;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, forget, publish, wait_for_change};
 use crate::store::Store;
@@ -135,12 +135,7 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         callback: None,
     };
     store.put_job(&owner.owner, &job).await?;
-    let message = AnalysisMessage::AnalyseV1 {
-        owner: owner.owner.clone(),
-        job_id: id.clone(),
-        attempt: 1,
-    };
-    if let Err(e) = env.queue(ANALYSIS_QUEUE)?.send(&message).await {
+    if let Err(e) = enqueue(env, &owner.owner, &id, 1, 0).await {
         // Leave nothing behind that no message will ever finish.
         let _ = store.delete_job_record(&owner.owner, &id).await;
         let _ = store.delete_pdf(&owner.owner, &id).await;
