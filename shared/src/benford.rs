@@ -107,7 +107,8 @@ pub struct DigitTest {
     pub degrees_of_freedom: u32,
     pub p_value: f64,
     pub ks: f64,
-    pub ks_critical: f64,
+    /// 95 % critical value, 1.358/√n; `None` without numbers.
+    pub ks_critical: Option<f64>,
     pub mad: f64,
     pub conformity: Conformity,
 }
@@ -238,11 +239,7 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
         degrees_of_freedom,
         p_value,
         ks: if n == 0 { 0.0 } else { ks },
-        ks_critical: if n == 0 {
-            f64::INFINITY
-        } else {
-            1.358 / nf.sqrt()
-        },
+        ks_critical: (n > 0).then(|| 1.358 / nf.sqrt()),
         mad,
         conformity,
     }
@@ -278,7 +275,7 @@ mod tests {
         assert_eq!(t.conformity, Conformity::Close);
         assert!(t.chi_square < 0.01, "{}", t.chi_square);
         assert!(t.p_value > 0.99);
-        assert!(t.ks < t.ks_critical);
+        assert!(t.ks < t.ks_critical.unwrap());
     }
 
     #[test]
@@ -286,7 +283,7 @@ mod tests {
         let t = from_counts(Kind::First, vec![100; 9]);
         assert_eq!(t.conformity, Conformity::Nonconformity);
         assert!(t.p_value < 1e-10);
-        assert!(t.ks > t.ks_critical);
+        assert!(t.ks > t.ks_critical.unwrap());
     }
 
     /// Reference values computed with scipy.stats.chi2.sf for the same counts.
@@ -343,5 +340,9 @@ mod tests {
         assert_eq!(t.n, 0);
         assert_eq!(t.conformity, Conformity::InsufficientData);
         assert!(t.chi_square.is_finite() && t.p_value.is_finite() && t.mad.is_finite());
+        assert_eq!(t.ks_critical, None);
+        // The report survives a JSON round trip (no infinities turned into null).
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<DigitTest>(&json).unwrap(), t);
     }
 }

@@ -723,3 +723,28 @@ fn a_disallowed_callback_url_is_400_with_the_reason_and_nothing_is_stored() {
     let list = client.call("GET", "/api/v1/jobs", None, &[], 200).json();
     assert_eq!(list["jobs"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_document_without_numbers_still_has_a_report_and_a_csv() {
+    let client = Client::owner();
+    let job = client.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "words.pdf",
+    );
+    assert_eq!(
+        client.wait_terminal(&job.id, WAIT).state,
+        JobState::Completed
+    );
+    let path = format!("/api/v1/jobs/{}/result", job.id);
+    let report = client.call("GET", &path, None, &[], 200).json();
+    assert_eq!(report["numbers"]["used"], 0);
+    assert_eq!(
+        report["benford"]["first_digit"]["conformity"],
+        "insufficient_data"
+    );
+    let csv = client.call("GET", &format!("{path}?format=csv"), None, &[], 200);
+    assert_eq!(
+        String::from_utf8(csv.body).unwrap().lines().count(),
+        1 + 9 + 10 + 90
+    );
+}
