@@ -1,8 +1,11 @@
 //! Docket's platform-free core.
 //!
 //! Everything that decides something lives here: the API types both sides speak
-//! ([`api`]), the job state machine ([`state`]), validation of what arrives at the
-//! door ([`validate`]), the queue message format ([`queue`]) and, behind the
+//! ([`api`], [`report`]), the job state machine ([`state`]), what is accepted at
+//! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
+//! polling and listing ([`poll`], [`listing`]), the queue messages and retry
+//! schedule ([`queue`]), KV write pacing ([`pacing`]), retention ([`retention`]),
+//! the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
 //! **Invariant:** this crate does no IO and knows nothing about HTTP, KV, R2,
