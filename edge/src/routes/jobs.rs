@@ -26,6 +26,7 @@ use crate::config::Config;
 use crate::consumer::enqueue;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, forget, publish, wait_for_change};
+use crate::routes::query_param;
 use crate::store::Store;
 use crate::util::now_rfc3339;
 
@@ -38,18 +39,12 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         req.headers().get("content-length")?.as_deref(),
         config.max_upload_bytes,
     )?;
-    let url = req.url()?;
-    let query = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    let filename = validate::filename(query("filename").as_deref())?;
+    let filename = validate::filename(query_param(&req, "filename")?.as_deref())?;
     let idempotency_key = match req.headers().get("idempotency-key")? {
         Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
         None => None,
     };
-    if let Some(raw) = query("callback_url") {
+    if let Some(raw) = query_param(&req, "callback_url")? {
         // The SSRF guard first, so a disallowed URL gets its reason.
         callback::check(&raw, &config.callback_policy)?;
         return Err(AppError::client(
@@ -176,13 +171,7 @@ async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
 }
 
 pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
-    let url = req.url()?;
-    let wait = poll::wait_seconds(
-        url.query_pairs()
-            .find(|(k, _)| k == "wait")
-            .map(|(_, v)| v.into_owned())
-            .as_deref(),
-    )?;
+    let wait = poll::wait_seconds(query_param(req, "wait")?.as_deref())?;
     let if_none_match = req.headers().get("if-none-match")?;
     let mut job = load(env, owner, id).await?;
     if wait > 0 && !job.state.is_terminal() {
@@ -227,16 +216,10 @@ pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
 
 /// `GET /jobs?limit=&cursor=&state=`: newest first, from the owner's hub.
 pub async fn list(req: &Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
-    let url = req.url()?;
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
     let query = listing::parse(
-        param("limit").as_deref(),
-        param("cursor").as_deref(),
-        param("state").as_deref(),
+        query_param(req, "limit")?.as_deref(),
+        query_param(req, "cursor")?.as_deref(),
+        query_param(req, "state")?.as_deref(),
     )?;
     let page = events::list(env, &owner.owner, &query).await?;
     Ok(Response::from_json(&page)?)

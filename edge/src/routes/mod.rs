@@ -84,11 +84,8 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         // Test-only: the retention sweep at a given time. Off unless
         // DOCKET_TEST_HOOKS=1 (then it is an ordinary 404).
         (["_test", "sweep"], Method::Post) if crate::config::Config::from_env(&env).test_hooks => {
-            let now = req
-                .url()?
-                .query_pairs()
-                .find(|(k, _)| k == "now")
-                .and_then(|(_, v)| v.parse::<f64>().ok())
+            let now = query_param(&req, "now")?
+                .and_then(|v| v.parse::<f64>().ok())
                 .ok_or_else(|| AppError::client(ErrorCode::BadRequest, "now=<ms> is required"))?;
             let swept = crate::retention::try_sweep(&env, now).await?;
             Ok(Response::from_json(&swept)?)
@@ -112,10 +109,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         }
         (["jobs", id, "result"], Method::Get) => {
             let owner = authenticate(&req, &env).await?;
-            let csv = req
-                .url()?
-                .query_pairs()
-                .any(|(k, v)| k == "format" && v == "csv");
+            let csv = query_param(&req, "format")?.as_deref() == Some("csv");
             jobs::result(&env, &owner, id, csv).await
         }
         (["events"], Method::Get) => {
@@ -142,6 +136,15 @@ fn health() -> AppResult<Response> {
         service: "docket".into(),
         version: env!("CARGO_PKG_VERSION").into(),
     })?)
+}
+
+/// The first value of a query parameter.
+pub fn query_param(req: &Request, name: &str) -> AppResult<Option<String>> {
+    Ok(req
+        .url()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned()))
 }
 
 /// The owner behind the request's bearer token, or 401.
