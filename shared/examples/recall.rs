@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use shared::analysis::extract::Extractor;
-use shared::numbers::find_numbers;
+use shared::numbers::{find_numbers, overlap};
 
 fn multiset(text: &str) -> HashMap<String, usize> {
     let mut m = HashMap::new();
@@ -67,20 +67,7 @@ fn main() {
         let (r, o) = (multiset(&reference), multiset(&ours));
         let total_r: usize = r.values().sum();
         let total_o: usize = o.values().sum();
-        let common: usize = r
-            .iter()
-            .map(|(k, v)| (*v).min(*o.get(k).unwrap_or(&0)))
-            .sum();
-        let recall = if total_r == 0 {
-            1.0
-        } else {
-            common as f64 / total_r as f64
-        };
-        let precision = if total_o == 0 {
-            1.0
-        } else {
-            common as f64 / total_o as f64
-        };
+        let (recall, precision) = overlap(&r, &o);
         println!(
             "{name:60} ref {total_r:6} ours {total_o:6} recall {recall:.4} precision {precision:.4}"
         );

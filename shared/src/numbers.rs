@@ -168,6 +168,29 @@ fn parse_run(run: &str, out: &mut Vec<Number>) {
     }
 }
 
+/// How two multisets of numbers (text → count) agree: (recall, precision) of
+/// `ours` against `reference`; an empty side counts as fully matched. Used to
+/// compare the engine with `pdftotext`.
+pub fn overlap(
+    reference: &std::collections::HashMap<String, usize>,
+    ours: &std::collections::HashMap<String, usize>,
+) -> (f64, f64) {
+    let total_ref: usize = reference.values().sum();
+    let total_ours: usize = ours.values().sum();
+    let common: usize = reference
+        .iter()
+        .map(|(k, v)| (*v).min(*ours.get(k).unwrap_or(&0)))
+        .sum();
+    let ratio = |part: usize, whole: usize| {
+        if whole == 0 {
+            1.0
+        } else {
+            part as f64 / whole as f64
+        }
+    };
+    (ratio(common, total_ref), ratio(common, total_ours))
+}
+
 /// Whether a line is only a page number for page `page` (1-based):
 /// `N`, `Page N`, `- N -`, `N of M` or `Page N of M`.
 pub fn is_page_number_line(line: &str, page: u32) -> bool {
@@ -263,6 +286,15 @@ mod tests {
             used("1999 2015 2100 1899 2,015 2015.5"),
             [false, false, true, true, true, true]
         );
+    }
+
+    #[test]
+    fn overlap_of_multisets() {
+        let m = |pairs: &[(&str, usize)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let reference = m(&[("12", 2), ("7", 1), ("100", 1)]);
+        let ours = m(&[("12", 1), ("7", 1), ("5", 2)]);
+        assert_eq!(overlap(&reference, &ours), (0.5, 0.5));
+        assert_eq!(overlap(&m(&[]), &m(&[])), (1.0, 1.0));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use shared::analysis::{AnalysisError, Limits, analyse};
 use shared::api::ErrorCode;
-use shared::numbers::find_numbers;
+use shared::numbers::{find_numbers, overlap};
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
@@ -76,21 +76,7 @@ fn number_recall_and_precision_against_pdftotext() {
     for name in &names {
         let (reference, ours) = (reference_numbers(name), engine_numbers(name));
         let total_ref: usize = reference.values().sum();
-        let total_ours: usize = ours.values().sum();
-        let common: usize = reference
-            .iter()
-            .map(|(k, v)| (*v).min(*ours.get(k).unwrap_or(&0)))
-            .sum();
-        let recall = if total_ref == 0 {
-            1.0
-        } else {
-            common as f64 / total_ref as f64
-        };
-        let precision = if total_ours == 0 {
-            1.0
-        } else {
-            common as f64 / total_ours as f64
-        };
+        let (recall, precision) = overlap(&reference, &ours);
         let (min_recall, min_precision) = KNOWN_SHORTFALLS
             .iter()
             .find(|(n, ..)| n == name)
