@@ -1,54 +1,72 @@
-//! Publishing job events to the owner's `JobHub` Durable Object, which pushes
-//! them to that owner's WebSockets. A failed publish is logged, never fatal: the
-//! job record in KV stays the source of truth.
+//! Calls from the edge to the owner's `JobHub` Durable Object: publishing job
+//! events, forgetting deleted jobs, the job list, the long-poll, WebSocket
+//! tickets and connections. A failed publish is logged, never fatal: the job
+//! record in KV stays the source of truth.
 
+use serde::Serialize;
 use shared::api::Job;
-use worker::{Env, Method, Request, RequestInit, console_warn};
+use shared::listing::{JobList, Query};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, console_warn};
 
 use crate::config::JOB_HUB;
-use crate::hub::{Forget, WaitRequest};
-use shared::listing::{JobList, Query};
+use crate::hub::{CONNECT_HEADER, Connect, Debug, Forget, Publish, TicketGrant, WaitRequest};
 
 /// Sends a request to the owner's hub.
-async fn hub_call(
+async fn hub_fetch(
     env: &Env,
     owner: &str,
     path: &str,
-    body: String,
-) -> worker::Result<worker::Response> {
+    init: &RequestInit,
+) -> worker::Result<Response> {
     let stub = env
         .durable_object(JOB_HUB)?
         .id_from_name(owner)?
         .get_stub()?;
+    stub.fetch_with_request(Request::new_with_init(&format!("https://hub{path}"), init)?)
+        .await
+}
+
+/// POSTs `body` as JSON to the owner's hub.
+async fn hub_post(
+    env: &Env,
+    owner: &str,
+    path: &str,
+    body: &impl Serialize,
+) -> worker::Result<Response> {
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    stub.fetch_with_request(Request::new_with_init(
-        &format!("https://hub{path}"),
-        &init,
-    )?)
-    .await
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(body)?.into()));
+    hub_fetch(env, owner, path, &init).await
+}
+
+fn expect_status(resp: &Response, want: u16, what: &str) -> worker::Result<()> {
+    if resp.status_code() == want {
+        Ok(())
+    } else {
+        Err(worker::Error::RustError(format!(
+            "hub answered {} to {what}",
+            resp.status_code()
+        )))
+    }
 }
 
 /// One page of the owner's jobs, from the hub's index.
 pub async fn list(env: &Env, owner: &str, query: &Query) -> worker::Result<JobList> {
-    let mut resp = hub_call(env, owner, "/list", serde_json::to_string(query)?).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!(
-            "hub answered {}",
-            resp.status_code()
-        )));
-    }
+    let mut resp = hub_post(env, owner, "/list", query).await?;
+    expect_status(&resp, 200, "list")?;
     resp.json().await
 }
 
-/// Tells the hub a job was deleted (so it leaves the index for good).
+/// Tells the hub a job was deleted: it leaves the index for good and the
+/// owner's sockets hear `job.deleted`.
 pub async fn forget(env: &Env, owner: &str, job_id: &str) {
-    let body = serde_json::to_string(&Forget {
+    let body = Forget {
+        owner: owner.to_owned(),
         job_id: job_id.to_owned(),
-    });
-    let result = match body {
-        Ok(body) => hub_call(env, owner, "/forget", body).await.map(|_| ()),
-        Err(e) => Err(e.into()),
+    };
+    let result = match hub_post(env, owner, "/forget", &body).await {
+        Ok(resp) => expect_status(&resp, 204, "forget"),
+        Err(e) => Err(e),
     };
     if let Err(e) = result {
         console_warn!("forgetting job {job_id} in the hub failed: {e}");
@@ -58,7 +76,20 @@ pub async fn forget(env: &Env, owner: &str, job_id: &str) {
 /// Waits up to `seconds` for a newer version of `job` than the one given, from
 /// the owner's hub. `None` when nothing changed (or the hub was unreachable).
 pub async fn wait_for_change(env: &Env, owner: &str, job: &Job, seconds: u32) -> Option<Job> {
-    match try_wait(env, owner, job, seconds).await {
+    let request = WaitRequest {
+        job_id: job.id.clone(),
+        seen_updated_at: job.updated_at.clone(),
+        timeout_ms: u64::from(seconds) * 1000,
+    };
+    let answer = async {
+        let mut resp = hub_post(env, owner, "/wait", &request).await?;
+        if resp.status_code() == 200 {
+            Ok(Some(resp.json::<Job>().await?))
+        } else {
+            Ok::<_, worker::Error>(None)
+        }
+    };
+    match answer.await {
         Ok(newer) => newer,
         Err(e) => {
             console_warn!("long-poll of job {} through the hub failed: {e}", job.id);
@@ -67,44 +98,54 @@ pub async fn wait_for_change(env: &Env, owner: &str, job: &Job, seconds: u32) ->
     }
 }
 
-async fn try_wait(env: &Env, owner: &str, job: &Job, seconds: u32) -> worker::Result<Option<Job>> {
-    let stub = env
-        .durable_object(JOB_HUB)?
-        .id_from_name(owner)?
-        .get_stub()?;
-    let body = serde_json::to_string(&WaitRequest {
-        job_id: job.id.clone(),
-        seen_updated_at: job.updated_at.clone(),
-        timeout_ms: u64::from(seconds) * 1000,
-    })?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init("https://hub/wait", &init)?)
-        .await?;
-    if resp.status_code() == 200 {
-        Ok(Some(resp.json().await?))
-    } else {
-        Ok(None)
-    }
-}
-
-/// Sends one job change to the owner's hub.
+/// Sends one job change to the owner's hub (which numbers it and pushes it).
 pub async fn publish(env: &Env, owner: &str, job: &Job) {
-    if let Err(e) = try_publish(env, owner, job).await {
-        console_warn!("publish of job {} to hub failed: {e}", job.id);
+    let body = Publish {
+        owner: owner.to_owned(),
+        job: job.clone(),
+    };
+    let result = match hub_post(env, owner, "/publish", &body).await {
+        Ok(resp) => expect_status(&resp, 204, "publish"),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        console_warn!("publish of job {} to the hub failed: {e}", job.id);
     }
 }
 
-async fn try_publish(env: &Env, owner: &str, job: &Job) -> worker::Result<()> {
-    let stub = env
-        .durable_object(JOB_HUB)?
-        .id_from_name(owner)?
-        .get_stub()?;
-    let body = serde_json::to_string(job)?;
+/// Has the owner's hub remember a WebSocket ticket (by hash) until it expires.
+pub async fn grant_ticket(env: &Env, owner: &str, grant: &TicketGrant) -> worker::Result<()> {
+    let resp = hub_post(env, owner, "/ticket", grant).await?;
+    expect_status(&resp, 204, "ticket")
+}
+
+/// Hands a WebSocket upgrade to the owner's hub; its answer (101, or 401 for a
+/// refused ticket) goes back to the client as is.
+pub async fn connect(env: &Env, upgrade: &Headers, connect: &Connect) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for name in [
+        "upgrade",
+        "connection",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+    ] {
+        if let Some(value) = upgrade.get(name)? {
+            headers.set(name, &value)?;
+        }
+    }
+    headers.set(CONNECT_HEADER, &serde_json::to_string(connect)?)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://hub/publish", &init)?;
-    stub.fetch_with_request(req).await?;
-    Ok(())
+    init.with_headers(headers);
+    hub_fetch(env, &connect.owner, "/connect", &init).await
+}
+
+/// The hub's instance and sockets (test hooks only).
+pub async fn debug(env: &Env, owner: &str) -> worker::Result<Debug> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get);
+    let mut resp = hub_fetch(env, owner, "/debug", &init).await?;
+    expect_status(&resp, 200, "debug")?;
+    resp.json().await
 }

@@ -1,16 +1,27 @@
-//! `JobHub`, the Durable Object that holds one owner's WebSockets (hibernation
-//! API) and pushes each job event to them, numbered with a per-owner `seq`.
+//! `JobHub`, the Durable Object (one per owner) through which every job event
+//! passes. It
 //!
-//! It keeps the owner's job index in its SQLite storage (every change of every
-//! job passes through here), which serves `GET /jobs` newest first with stable
-//! cursors and strong consistency (KV listing is eventually consistent).
-//! Deleted jobs are remembered so that a late event cannot bring one back.
+//! * numbers each event with a per-owner, increasing `seq` and keeps the recent
+//!   ones (the last 1,000, none older than 24 h) in its SQLite storage for
+//!   replay on reconnect (`?since=`);
+//! * holds the owner's WebSockets through the **hibernation** API: sockets are
+//!   accepted with the owner's id as tag, a socket's subscription lives in its
+//!   attachment, and `ping` is answered `pong` by the runtime, so an idle hub
+//!   is evicted from memory and woken only by an event or a client message;
+//! * checks single-use WebSocket tickets (stored hashed, 60 s);
+//! * keeps the owner's job index, which serves `GET /jobs` newest first with
+//!   stable cursors and strong consistency (KV listing is eventually
+//!   consistent); deleted jobs are remembered so that a late event cannot bring
+//!   one back;
+//! * serves the long-poll (`GET /jobs/{id}?wait=N`): a waiter parks until the
+//!   next event of its job or its timeout, and a change that raced ahead of it
+//!   is found in the index and answered at once.
 //!
-//! It also serves the long-poll (`GET /jobs/{id}?wait=N`): a waiter parks
-//! until the next event for its job or its timeout; the latest version of each
-//! recently changed job is kept in memory so a change that raced ahead of the
-//! waiter is answered at once. The replay buffer and subscriptions come with
-//! the WebSocket issue.
+//! Each request is handled without awaiting between reading and writing its
+//! storage, so events are numbered, stored and pushed in one uninterrupted step:
+//! a socket never sees seq N+1 before N, and a replay never overlaps a live
+//! event. The rules (replay, subscriptions, tickets, pruning) are in
+//! `shared::events`; this is the adapter to the platform.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -19,18 +30,30 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use shared::api::Job;
+use shared::api::{ErrorCode, Job};
+use shared::events::{self, PING, PONG, Replay, ServerMessage, Subscription};
 use shared::listing::{self, JobList, Query};
 use shared::poll::is_newer;
 use worker::{
     Delay, DurableObject, Env, Method, Request, Response, ResponseBuilder, Result, SqlCursor,
-    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair, durable_object,
-    wasm_bindgen,
+    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair, console_error,
+    console_warn, durable_object, wasm_bindgen, worker_sys::WebSocketRequestResponsePair,
 };
 
-/// Jobs whose latest version is kept for racing waiters.
-const LATEST_LIMIT: usize = 1_000;
+use crate::error::{AppError, error_response};
+use crate::util::{now_ms, random_bytes};
+
+/// The hub's schema; run when the object starts.
+const SCHEMA: [&str; 6] = [
+    "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, \
+     updated_at TEXT NOT NULL, state TEXT NOT NULL, job TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (created_at DESC, id DESC)",
+    "CREATE TABLE IF NOT EXISTS deleted (id TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at_ms REAL NOT NULL, \
+     body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tickets (hash TEXT PRIMARY KEY, expires_ms REAL NOT NULL)",
+];
 
 /// A long-poll request from the edge to the hub.
 #[derive(Debug, Serialize, Deserialize)]
@@ -41,30 +64,85 @@ pub struct WaitRequest {
     pub timeout_ms: u64,
 }
 
-#[durable_object]
-pub struct JobHub {
-    state: State,
-    latest: RefCell<HashMap<String, Job>>,
-    waiters: RefCell<HashMap<String, Vec<oneshot::Sender<Job>>>>,
+/// `POST /publish`: a job changed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Publish {
+    pub owner: String,
+    pub job: Job,
 }
 
-/// The index's schema; run when the object starts.
-const SCHEMA: [&str; 3] = [
-    "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, \
-     updated_at TEXT NOT NULL, state TEXT NOT NULL, job TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (created_at DESC, id DESC)",
-    "CREATE TABLE IF NOT EXISTS deleted (id TEXT PRIMARY KEY)",
-];
+/// `POST /forget`: a job was deleted.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Forget {
+    pub owner: String,
+    pub job_id: String,
+}
+
+/// `POST /ticket`: remember a ticket (by its hash) until it expires.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TicketGrant {
+    pub hash: String,
+    pub expires_ms: f64,
+}
+
+/// Header of `GET /connect` carrying [`Connect`] as JSON.
+pub const CONNECT_HEADER: &str = "x-docket-connect";
+
+/// What `GET /connect` is for, built by the edge after it authenticated the
+/// caller (`ticket_hash` is set when a ticket is still to be checked here).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Connect {
+    pub owner: String,
+    pub since: Option<u64>,
+    pub ticket_hash: Option<String>,
+}
+
+/// `GET /debug` (test hooks only): which instance answers and its sockets, to
+/// observe hibernation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Debug {
+    pub instance: String,
+    pub sockets: usize,
+    pub seq: u64,
+}
+
+/// What the index made of a published version.
+#[derive(Debug, PartialEq, Eq)]
+enum Indexed {
+    /// The newest version: an event.
+    Fresh,
+    /// Older than what the index has (a publish that lost a race): no event.
+    Stale,
+    /// The job was deleted: nobody hears of it again.
+    Deleted,
+}
 
 #[derive(Deserialize)]
 struct JobRow {
     job: String,
 }
 
-/// `POST /forget`: a deleted job.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Forget {
-    pub job_id: String,
+#[derive(Deserialize)]
+struct UpdatedRow {
+    updated_at: String,
+}
+
+#[derive(Deserialize)]
+struct BodyRow {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct ValueRow {
+    value: Option<f64>,
+}
+
+#[durable_object]
+pub struct JobHub {
+    state: State,
+    /// Random per construction: a new value after the object was evicted.
+    instance: String,
+    waiters: RefCell<HashMap<String, Vec<oneshot::Sender<Job>>>>,
 }
 
 impl JobHub {
@@ -72,23 +150,58 @@ impl JobHub {
         self.state.storage().sql().exec(query, Some(bindings))
     }
 
-    /// Adds or updates the job in the index (never an older version over a
-    /// newer one, never a deleted job). Returns false for a deleted job.
-    fn index(&self, job: &Job) -> Result<bool> {
-        let gone = self
+    /// One number from a query answering a `value` column (NULL → None).
+    fn number(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Option<f64>> {
+        Ok(self
+            .sql(query, bindings)?
+            .to_array::<ValueRow>()?
+            .first()
+            .and_then(|r| r.value))
+    }
+
+    fn latest_seq(&self) -> Result<u64> {
+        Ok(self
+            .number("SELECT value FROM counters WHERE name = 'seq'", vec![])?
+            .map_or(0, |v| v as u64))
+    }
+
+    fn is_deleted(&self, job_id: &str) -> Result<bool> {
+        Ok(!self
+            .sql("SELECT id FROM deleted WHERE id = ?", vec![job_id.into()])?
+            .to_array::<serde_json::Value>()?
+            .is_empty())
+    }
+
+    /// The index's version of a job.
+    fn indexed(&self, job_id: &str) -> Result<Option<Job>> {
+        let rows = self
+            .sql("SELECT job FROM jobs WHERE id = ?", vec![job_id.into()])?
+            .to_array::<JobRow>()?;
+        Ok(rows.first().and_then(|r| serde_json::from_str(&r.job).ok()))
+    }
+
+    /// Adds or updates the job in the index, never an older version over a
+    /// newer one and never a deleted job.
+    fn index(&self, job: &Job) -> Result<Indexed> {
+        if self.is_deleted(&job.id)? {
+            return Ok(Indexed::Deleted);
+        }
+        let current = self
             .sql(
-                "SELECT id FROM deleted WHERE id = ?",
+                "SELECT updated_at FROM jobs WHERE id = ?",
                 vec![job.id.clone().into()],
             )?
-            .to_array::<serde_json::Value>()?;
-        if !gone.is_empty() {
-            return Ok(false);
+            .to_array::<UpdatedRow>()?;
+        if current
+            .first()
+            .is_some_and(|row| job.updated_at < row.updated_at)
+        {
+            return Ok(Indexed::Stale);
         }
         self.sql(
             "INSERT INTO jobs (id, created_at, updated_at, state, job) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, \
-             state = excluded.state, job = excluded.job \
-             WHERE excluded.updated_at >= jobs.updated_at",
+             state = excluded.state, job = excluded.job",
             vec![
                 job.id.clone().into(),
                 job.created_at.clone().into(),
@@ -97,7 +210,7 @@ impl JobHub {
                 serde_json::to_string(job)?.into(),
             ],
         )?;
-        Ok(true)
+        Ok(Indexed::Fresh)
     }
 
     fn list(&self, query: &Query) -> Result<JobList> {
@@ -131,24 +244,144 @@ impl JobHub {
         Ok(listing::page(jobs, query.limit))
     }
 
-    fn forget(&self, job_id: &str) -> Result<()> {
-        self.sql("DELETE FROM jobs WHERE id = ?", vec![job_id.into()])?;
+    /// Numbers an event, stores it (pruning the log) and pushes it to the
+    /// owner's sockets that want it. Synchronous on purpose: see the module doc.
+    fn emit(&self, owner: &str, job_id: &str, event: impl FnOnce(u64) -> ServerMessage) {
+        let body = match self.store_event(event) {
+            Ok(body) => body,
+            Err(e) => {
+                console_error!("JobHub: storing an event failed: {e}");
+                return;
+            }
+        };
+        for ws in self.state.get_websockets_with_tag(owner) {
+            let wants = ws
+                .deserialize_attachment::<Subscription>()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .wants(job_id);
+            if wants {
+                // A socket that is closing cannot take the event; its client
+                // reconnects with `since` and gets it from the log.
+                let _ = ws.send_with_str(&body);
+            }
+        }
+    }
+
+    fn store_event(&self, event: impl FnOnce(u64) -> ServerMessage) -> Result<String> {
+        let seq = self.latest_seq()? + 1;
+        let body = event(seq).to_json();
+        let now = now_ms();
         self.sql(
-            "INSERT OR IGNORE INTO deleted (id) VALUES (?)",
-            vec![job_id.into()],
+            "INSERT INTO counters (name, value) VALUES ('seq', ?) \
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            vec![(seq as i64).into()],
         )?;
-        self.latest.borrow_mut().remove(job_id);
+        self.sql(
+            "INSERT INTO events (seq, at_ms, body) VALUES (?, ?, ?)",
+            vec![(seq as i64).into(), now.into(), body.clone().into()],
+        )?;
+        let (seq_floor, time_floor) = events::prune_floor(seq, now);
+        self.sql(
+            "DELETE FROM events WHERE seq <= ? OR at_ms < ?",
+            vec![(seq_floor as i64).into(), time_floor.into()],
+        )?;
+        Ok(body)
+    }
+
+    fn publish(&self, publish: Publish) -> Result<()> {
+        let Publish { owner, job } = publish;
+        if self.index(&job)? != Indexed::Fresh {
+            return Ok(());
+        }
+        self.wake_waiters(&job);
+        let id = job.id.clone();
+        self.emit(&owner, &id, |seq| ServerMessage::JobUpdated {
+            seq,
+            job: Box::new(job),
+        });
         Ok(())
     }
 
-    /// Remembers the job's latest version and wakes its waiters.
-    fn deliver(&self, job: &Job) {
-        let mut latest = self.latest.borrow_mut();
-        if latest.len() >= LATEST_LIMIT && !latest.contains_key(&job.id) {
-            latest.clear();
+    fn forget(&self, forget: Forget) -> Result<()> {
+        let Forget { owner, job_id } = forget;
+        let known = self.indexed(&job_id)?.is_some();
+        self.sql("DELETE FROM jobs WHERE id = ?", vec![job_id.clone().into()])?;
+        self.sql(
+            "INSERT OR IGNORE INTO deleted (id) VALUES (?)",
+            vec![job_id.clone().into()],
+        )?;
+        if known {
+            let id = job_id.clone();
+            self.emit(&owner, &id, |seq| ServerMessage::JobDeleted { seq, job_id });
         }
-        latest.insert(job.id.clone(), job.clone());
-        drop(latest);
+        Ok(())
+    }
+
+    fn grant_ticket(&self, grant: TicketGrant) -> Result<()> {
+        self.sql(
+            "DELETE FROM tickets WHERE expires_ms < ?",
+            vec![now_ms().into()],
+        )?;
+        self.sql(
+            "INSERT OR REPLACE INTO tickets (hash, expires_ms) VALUES (?, ?)",
+            vec![grant.hash.into(), grant.expires_ms.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Uses up a ticket: true when it existed and had not expired.
+    fn redeem_ticket(&self, hash: &str) -> Result<bool> {
+        let expires = self.number(
+            "SELECT expires_ms AS value FROM tickets WHERE hash = ?",
+            vec![hash.into()],
+        )?;
+        self.sql("DELETE FROM tickets WHERE hash = ?", vec![hash.into()])?;
+        Ok(expires.is_some_and(|at| at >= now_ms()))
+    }
+
+    /// Accepts a socket for the owner and sends it what it missed.
+    fn accept(&self, connect: Connect) -> std::result::Result<Response, AppError> {
+        if let Some(hash) = &connect.ticket_hash
+            && !self.redeem_ticket(hash)?
+        {
+            return Err(events::ticket_refused().into());
+        }
+        let latest = self.latest_seq()?;
+        let oldest = self
+            .number("SELECT MIN(seq) AS value FROM events", vec![])?
+            .map(|v| v as u64);
+        let pair = WebSocketPair::new()?;
+        self.state
+            .accept_websocket_with_tags(&pair.server, &[connect.owner.as_str()]);
+        pair.server.serialize_attachment(Subscription::default())?;
+        match events::replay(connect.since, latest, oldest) {
+            Replay::Nothing => {}
+            Replay::Resync => {
+                pair.server
+                    .send_with_str(ServerMessage::Resync { seq: latest }.to_json())?;
+            }
+            Replay::After(since) => {
+                let missed = self
+                    .sql(
+                        "SELECT body FROM events WHERE seq > ? ORDER BY seq",
+                        vec![(since as i64).into()],
+                    )?
+                    .to_array::<BodyRow>()?;
+                for event in missed {
+                    pair.server.send_with_str(&event.body)?;
+                }
+            }
+        }
+        Ok(ResponseBuilder::new()
+            .with_status(101)
+            .with_websocket(pair.client)
+            .empty())
+    }
+
+    /// Wakes the long-pollers of a job.
+    fn wake_waiters(&self, job: &Job) {
         let waiters = self
             .waiters
             .borrow_mut()
@@ -161,11 +394,8 @@ impl JobHub {
 
     async fn wait(&self, request: WaitRequest) -> Result<Response> {
         let newer = self
-            .latest
-            .borrow()
-            .get(&request.job_id)
-            .filter(|j| is_newer(j, &request.seen_updated_at))
-            .cloned();
+            .indexed(&request.job_id)?
+            .filter(|j| is_newer(j, &request.seen_updated_at));
         if let Some(job) = newer {
             return Response::from_json(&job);
         }
@@ -182,18 +412,37 @@ impl JobHub {
             _ => Ok(Response::empty()?.with_status(204)),
         }
     }
+
+    /// Answers a client's text message (a subscription) on its socket.
+    fn on_message(&self, ws: &WebSocket, text: &str) -> Result<()> {
+        let answer = match events::parse_client_message(text) {
+            Ok(subscription) => {
+                ws.serialize_attachment(&subscription)?;
+                ServerMessage::Subscribed {
+                    jobs: subscription.jobs,
+                }
+            }
+            Err(error) => ServerMessage::Error { error },
+        };
+        ws.send_with_str(answer.to_json())
+    }
 }
 
 impl DurableObject for JobHub {
     fn new(state: State, _env: Env) -> Self {
         for statement in SCHEMA {
             if let Err(e) = state.storage().sql().exec(statement, None) {
-                worker::console_error!("JobHub schema: {e}");
+                console_error!("JobHub schema: {e}");
             }
         }
+        match WebSocketRequestResponsePair::new(PING, PONG) {
+            Ok(pair) => state.set_websocket_auto_response(&pair),
+            Err(e) => console_warn!("JobHub: no ping auto-response: {e:?}"),
+        }
+        let instance = random_bytes::<8>().map(hex::encode).unwrap_or_default();
         JobHub {
             state,
-            latest: RefCell::new(HashMap::new()),
+            instance,
             waiters: RefCell::new(HashMap::new()),
         }
     }
@@ -209,43 +458,51 @@ impl DurableObject for JobHub {
                 Response::from_json(&self.list(&query)?)
             }
             (Method::Post, "/forget") => {
-                let forget: Forget = req.json().await?;
-                self.forget(&forget.job_id)?;
-                Response::empty()
+                self.forget(req.json().await?)?;
+                Ok(Response::empty()?.with_status(204))
             }
             (Method::Post, "/publish") => {
-                let job: Job = req.json().await?;
-                if !self.index(&job)? {
-                    return Response::empty(); // deleted: nobody hears of it again
-                }
-                self.deliver(&job);
-                let seq: u64 = self.state.storage().get("seq").await?.unwrap_or(0) + 1;
-                self.state.storage().put("seq", seq).await?;
-                let event = json!({"type": "job.updated", "seq": seq, "job": job}).to_string();
-                for ws in self.state.get_websockets() {
-                    // A socket that is closing cannot take the event; it will reconnect.
-                    let _ = ws.send_with_str(&event);
-                }
-                Response::empty()
+                self.publish(req.json().await?)?;
+                Ok(Response::empty()?.with_status(204))
+            }
+            (Method::Post, "/ticket") => {
+                self.grant_ticket(req.json().await?)?;
+                Ok(Response::empty()?.with_status(204))
             }
             (Method::Get, "/connect") => {
-                let pair = WebSocketPair::new()?;
-                self.state.accept_web_socket(&pair.server);
-                Ok(ResponseBuilder::new()
-                    .with_status(101)
-                    .with_websocket(pair.client)
-                    .empty())
+                let header = req.headers().get(CONNECT_HEADER)?.unwrap_or_default();
+                let connect: Connect = serde_json::from_str(&header)?;
+                Ok(self.accept(connect).unwrap_or_else(AppError::into_response))
             }
-            _ => Response::error("not found", 404),
+            (Method::Get, "/debug") => Response::from_json(&Debug {
+                instance: self.instance.clone(),
+                sockets: self.state.get_websockets().len(),
+                seq: self.latest_seq()?,
+            }),
+            _ => Ok(error_response(shared::api::ErrorBody::new(
+                ErrorCode::NotFound,
+                "no such hub route",
+            ))),
         }
     }
 
     async fn websocket_message(
         &self,
-        _ws: WebSocket,
-        _message: WebSocketIncomingMessage,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        Ok(())
+        match message {
+            WebSocketIncomingMessage::String(text) => self.on_message(&ws, &text),
+            WebSocketIncomingMessage::Binary(_) => ws.send_with_str(
+                ServerMessage::Error {
+                    error: shared::api::ErrorBody::new(
+                        ErrorCode::BadRequest,
+                        "binary messages are not understood; send JSON text",
+                    ),
+                }
+                .to_json(),
+            ),
+        }
     }
 
     async fn websocket_close(
@@ -263,6 +520,11 @@ impl DurableObject for JobHub {
             code
         };
         let _ = ws.close(Some(code), Some(reason));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, error: worker::Error) -> Result<()> {
+        console_warn!("JobHub: a socket failed: {error}");
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! Everything that decides something lives here: the API types both sides speak
 //! ([`api`], [`report`]), the job state machine ([`state`]), what is accepted at
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
-//! polling and listing ([`poll`], [`listing`]), the queue messages and retry
+//! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
 //! schedule ([`queue`]), KV write pacing ([`pacing`]), retention ([`retention`]),
 //! the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
@@ -17,6 +17,7 @@ pub mod auth;
 pub mod benford;
 pub mod callback;
 pub mod cors;
+pub mod events;
 pub mod idempotency;
 pub mod listing;
 pub mod numbers;

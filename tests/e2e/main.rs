@@ -3,6 +3,8 @@
 //! a free port with a throw-away state directory and sets `DOCKET_URL`,
 //! `DOCKET_CORPUS` and `DOCKET_MAX_UPLOAD_BYTES`.
 
+mod events;
 mod jobs;
 mod openapi;
+mod socket;
 mod support;

@@ -31,6 +31,8 @@ fn run() -> Result<()> {
         ["dev"] => wrangler::dev(8787),
         ["dev", "--port", port] => wrangler::dev(port.parse()?),
         ["test"] => test::run(),
+        ["e2e"] => test::e2e_only(None),
+        ["e2e", filter] => test::e2e_only(Some(filter)),
         ["build"] => build::all(build::Profile::Dev),
         ["build", "--release"] => build::all(build::Profile::Release),
         ["build-worker"] => build::for_wrangler(),
@@ -55,6 +57,7 @@ usage: cargo xtask <command>
 
   dev [--port N]     install what is missing, build, run `wrangler dev` (default port 8787)
   test               run every check (fmt, clippy, unit, browser, end-to-end, deploy dry-run)
+  e2e [FILTER]       only the end-to-end tests (those whose name contains FILTER)
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext

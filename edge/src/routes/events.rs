@@ -1,29 +1,57 @@
-//! `GET /api/v1/events`: resolves the owner's `JobHub` stub and hands it the
-//! WebSocket upgrade. Nothing else happens here.
+//! `POST /api/v1/events/ticket` and `GET /api/v1/events`: who may open the
+//! owner's event stream. Browsers cannot put a bearer header on a WebSocket,
+//! so they exchange it for a single-use, 60-second ticket and connect with
+//! `?ticket=`; programs may send the bearer header on the upgrade itself. The
+//! ticket is checked (and used up) by the owner's hub; everything after the
+//! upgrade happens there.
 
 use shared::api::ErrorCode;
 use shared::auth::OwnerRecord;
+use shared::events::{self, TICKET_BYTES, TICKET_TTL_SECS, TicketResponse};
 use worker::{Env, Request, Response};
 
-use crate::config::JOB_HUB;
 use crate::error::{AppError, AppResult};
+use crate::events::{connect as hub_connect, grant_ticket};
+use crate::hub::{Connect, TicketGrant};
+use crate::routes::{authenticate, query_param};
+use crate::util::{now_ms, random_bytes};
 
-pub async fn connect(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+/// `POST /events/ticket`: 201 `{ticket, expires_at}`.
+pub async fn ticket(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+    let ticket = events::make_ticket(&owner.owner, &random_bytes::<TICKET_BYTES>()?);
+    let expires_ms = now_ms() + (TICKET_TTL_SECS * 1000) as f64;
+    let grant = TicketGrant {
+        hash: events::ticket_hash(&ticket),
+        expires_ms,
+    };
+    grant_ticket(env, &owner.owner, &grant).await?;
+    let expires_at = String::from(
+        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(expires_ms)).to_iso_string(),
+    );
+    Ok(Response::from_json(&TicketResponse { ticket, expires_at })?.with_status(201))
+}
+
+/// `GET /events`: checks the request, then hands the upgrade to the hub.
+pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
     let upgrade = req.headers().get("upgrade")?;
     if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(AppError::client(
-            ErrorCode::BadRequest,
-            "this endpoint is a WebSocket: send `Upgrade: websocket`",
+            ErrorCode::UpgradeRequired,
+            "this endpoint is a WebSocket: connect with `Upgrade: websocket` (see the events section of the API description)",
         ));
     }
-    let stub = env
-        .durable_object(JOB_HUB)?
-        .id_from_name(&owner.owner)?
-        .get_stub()?;
-    let forwarded = Request::new_with_init("https://hub/connect", &{
-        let mut init = worker::RequestInit::new();
-        init.with_headers(req.headers().clone());
-        init
-    })?;
-    Ok(stub.fetch_with_request(forwarded).await?)
+    let since = events::parse_since(query_param(&req, "since")?.as_deref())?;
+    let connect = match query_param(&req, "ticket")? {
+        Some(ticket) => Connect {
+            owner: events::ticket_owner(&ticket)?.to_owned(),
+            since,
+            ticket_hash: Some(events::ticket_hash(&ticket)),
+        },
+        None => Connect {
+            owner: authenticate(&req, env).await?.owner,
+            since,
+            ticket_hash: None,
+        },
+    };
+    Ok(hub_connect(env, req.headers(), &connect).await?)
 }

@@ -130,10 +130,13 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         callback: None,
     };
     store.put_job(&owner.owner, &job).await?;
+    // Published before the analysis can start, so `uploaded` is the first event.
+    publish(env, &owner.owner, &job).await;
     if let Err(e) = enqueue(env, &owner.owner, &id, 1, 0).await {
         // Leave nothing behind that no message will ever finish.
         let _ = store.delete_job_record(&owner.owner, &id).await;
         let _ = store.delete_pdf(&owner.owner, &id).await;
+        forget(env, &owner.owner, &id).await;
         return Err(AppError::Internal(format!(
             "enqueue of job {id} failed: {e}"
         )));
@@ -146,7 +149,6 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         };
         store.put_idempotency(&owner.owner, key, &record).await?;
     }
-    publish(env, &owner.owner, &job).await;
     accepted(&job)
 }
 

@@ -90,6 +90,13 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let swept = crate::retention::try_sweep(&env, now).await?;
             Ok(Response::from_json(&swept)?)
         }
+        // Test-only: the caller's hub instance, to observe hibernation.
+        (["_test", "hub"], Method::Get) if crate::config::Config::from_env(&env).test_hooks => {
+            let owner = authenticate(&req, &env).await?;
+            Ok(Response::from_json(
+                &crate::events::debug(&env, &owner.owner).await?,
+            )?)
+        }
         (["tokens"], Method::Post) => tokens::create(&env).await,
         (["jobs"], Method::Get) => {
             let owner = authenticate(&req, &env).await?;
@@ -112,12 +119,19 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let csv = query_param(&req, "format")?.as_deref() == Some("csv");
             jobs::result(&env, &owner, id, csv).await
         }
-        (["events"], Method::Get) => {
+        (["events"], Method::Get) => events::connect(req, &env).await,
+        (["events", "ticket"], Method::Post) => {
             let owner = authenticate(&req, &env).await?;
-            events::connect(req, &env, &owner).await
+            events::ticket(&env, &owner).await
         }
         (
-            ["health"] | ["tokens"] | ["jobs"] | ["jobs", _] | ["jobs", _, "result"] | ["events"],
+            ["health"]
+            | ["tokens"]
+            | ["jobs"]
+            | ["jobs", _]
+            | ["jobs", _, "result"]
+            | ["events"]
+            | ["events", "ticket"],
             m,
         ) => Err(AppError::client(
             ErrorCode::MethodNotAllowed,
@@ -148,7 +162,7 @@ pub fn query_param(req: &Request, name: &str) -> AppResult<Option<String>> {
 }
 
 /// The owner behind the request's bearer token, or 401.
-async fn authenticate(req: &Request, env: &Env) -> AppResult<OwnerRecord> {
+pub(crate) async fn authenticate(req: &Request, env: &Env) -> AppResult<OwnerRecord> {
     let header = req.headers().get("authorization")?;
     let token = bearer(header.as_deref())?;
     Store::new(env)?
