@@ -162,6 +162,7 @@ fn the_document_describes_every_route() {
         paths,
         [
             "/events",
+            "/events/ticket",
             "/health",
             "/jobs",
             "/jobs/{id}",
@@ -178,6 +179,7 @@ fn the_document_describes_every_route() {
         ("/jobs/{id}/result", "get"),
         ("/tokens", "post"),
         ("/events", "get"),
+        ("/events/ticket", "post"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }
