@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use shared::analysis::Analysis;
 use shared::api::{ErrorBody, ErrorCode, Job};
-use shared::pacing::{Pace, WritePacer};
+use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_failure, injected_stall,
 };
@@ -59,7 +59,7 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             continue;
         };
         let outcome = if queue == ANALYSIS_DLQ_NAME {
-            dead_lettered(&env, &owner, &job_id).await
+            dead_lettered(&env, &owner, &job_id, attempt).await
         } else {
             run(&env, &owner, &job_id, attempt).await
         };
@@ -117,6 +117,9 @@ impl Tracked<'_> {
         {
             return Err(AppError::JobDeleted);
         }
+        // The change happens when it is recorded (after any wait for KV), so
+        // `updated_at` is the moment every reader can see it.
+        self.job.updated_at = now_rfc3339();
         self.store.put_job(self.owner, &self.job).await?;
         self.pacer.wrote(now_ms());
         publish(self.env, self.owner, &self.job).await;
@@ -135,18 +138,26 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         console_log!("job {job_id}: attempt {attempt} dropped (test hook: stall)");
         return Ok(());
     }
+    // The record was last written when it was last updated (the upload, or
+    // an earlier attempt): the pacer counts from there.
+    let mut pacer = WritePacer::new();
+    pacer.wrote(js_sys::Date::parse(&job.updated_at));
+    pacer.quiet_until(now_ms() + MIN_WRITE_GAP_MS);
     let mut tracked = Tracked {
         store: &store,
         env,
         owner,
         job,
-        pacer: WritePacer::new(),
+        pacer,
     };
     if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
         console_log!("job {job_id}: {e}; message ignored");
         return Ok(());
     }
-    tracked.save(true).await?;
+    // `processing` goes live at once but reaches KV with the first progress
+    // write after the pacing gap, or not at all when the document is done
+    // first: a small document costs one KV write, not two a second apart.
+    tracked.save(false).await?;
     if config.test_hooks && injected_failure(&tracked.job.filename, attempt) {
         return Err(AppError::Internal(format!(
             "injected failure (test hook) on attempt {attempt}"
@@ -222,7 +233,7 @@ async fn retry_or_give_up(env: &Env, owner: &str, job_id: &str, attempt: u32) ->
             attempt: next,
             delay_secs,
         } => enqueue(env, owner, job_id, next, delay_secs).await,
-        AfterFailure::GiveUp => dead_lettered(env, owner, job_id).await,
+        AfterFailure::GiveUp => dead_lettered(env, owner, job_id, attempt).await,
     }
 }
 
@@ -250,24 +261,31 @@ pub async fn enqueue(
 }
 
 /// The analysis ran out of attempts: the job ends in `error`.
-async fn dead_lettered(env: &Env, owner: &str, job_id: &str) -> AppResult<()> {
+async fn dead_lettered(env: &Env, owner: &str, job_id: &str, attempts: u32) -> AppResult<()> {
     give_up(
         env,
         owner,
         job_id,
+        attempts,
         "the analysis failed repeatedly and was given up",
     )
     .await
 }
 
-/// Ends a job in `error` (`analysis_failed`) with a reason.
-pub async fn give_up(env: &Env, owner: &str, job_id: &str, why: &str) -> AppResult<()> {
+/// Ends a job in `error` (`analysis_failed`) with a reason, after `attempts`.
+pub async fn give_up(
+    env: &Env,
+    owner: &str,
+    job_id: &str,
+    attempts: u32,
+    why: &str,
+) -> AppResult<()> {
     let store = Store::new(env)?;
     let Some(mut job) = store.get_job(owner, job_id).await? else {
         return Ok(());
     };
     let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);
-    if job.fail(error, &now_rfc3339()).is_ok() {
+    if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
         store.put_job(owner, &job).await?;
         publish(env, owner, &job).await;
     }

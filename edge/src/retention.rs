@@ -90,6 +90,7 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
                             env,
                             owner,
                             id,
+                            job.attempt,
                             "the job stopped making progress and was given up",
                         )
                         .await?;

@@ -3,6 +3,10 @@
 //! consumer asks [`WritePacer`] before each write of a job's record: progress
 //! updates that come too soon are skipped (the Durable Object still carries them
 //! live), and a state change that must land waits out the rest of the second.
+//! The consumer also holds back optional writes for the first second of an
+//! analysis ([`WritePacer::quiet_until`]), so a document analysed within it
+//! costs one write (its end), not a `processing` write and a second later the
+//! end.
 
 /// The minimum gap between two writes of one KV key, in milliseconds.
 pub const MIN_WRITE_GAP_MS: f64 = 1000.0;
@@ -22,6 +26,7 @@ pub enum Pace {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WritePacer {
     last_write_ms: Option<f64>,
+    quiet_until_ms: Option<f64>,
 }
 
 impl WritePacer {
@@ -29,8 +34,16 @@ impl WritePacer {
         Self::default()
     }
 
+    /// Skips writes that may be dropped until `ms`.
+    pub fn quiet_until(&mut self, ms: f64) {
+        self.quiet_until_ms = Some(ms);
+    }
+
     /// Decides a write at `now_ms`; `must_land` is false for progress updates.
     pub fn decide(&self, now_ms: f64, must_land: bool) -> Pace {
+        if !must_land && self.quiet_until_ms.is_some_and(|q| now_ms < q) {
+            return Pace::Skip;
+        }
         let Some(last) = self.last_write_ms else {
             return Pace::Now;
         };
@@ -87,6 +100,24 @@ mod tests {
         assert_eq!(writes.first(), Some(&0.0));
         assert!(writes.last().copied().unwrap() >= 1500.0);
         assert!(writes.len() >= 2);
+    }
+
+    #[test]
+    fn a_quiet_start_skips_optional_writes_but_never_the_end() {
+        let mut pacer = WritePacer::new();
+        pacer.wrote(-5_000.0); // the upload, long ago
+        pacer.quiet_until(1_000.0);
+        assert_eq!(pacer.decide(0.0, false), Pace::Skip);
+        assert_eq!(pacer.decide(999.0, false), Pace::Skip);
+        // A quick document's end lands at once: one write in all.
+        assert_eq!(pacer.decide(40.0, true), Pace::Now);
+        // A slow one's first progress after the quiet second lands.
+        assert_eq!(pacer.decide(1_000.0, false), Pace::Now);
+        // The quiet start does not excuse the gap after the upload.
+        let mut fresh = WritePacer::new();
+        fresh.wrote(0.0);
+        fresh.quiet_until(1_000.0);
+        assert_eq!(fresh.decide(100.0, true), Pace::WaitMs(900.0));
     }
 
     #[test]

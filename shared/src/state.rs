@@ -73,6 +73,19 @@ impl Job {
         Ok(())
     }
 
+    /// The analysis was given up after `attempts` attempts (which may not all
+    /// have reached the record): the job ends in `error` counting them.
+    pub fn give_up(
+        &mut self,
+        attempts: u32,
+        error: ErrorBody,
+        now: &str,
+    ) -> Result<(), TransitionError> {
+        self.fail(error, now)?;
+        self.attempt = self.attempt.max(attempts);
+        Ok(())
+    }
+
     /// The job ends in `error` with a reason.
     pub fn fail(&mut self, error: ErrorBody, now: &str) -> Result<(), TransitionError> {
         self.move_to(JobState::Error, now)?;
@@ -201,6 +214,21 @@ mod tests {
         .unwrap();
         assert_eq!(job.state, Error);
         assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::AnalysisFailed);
+    }
+
+    #[test]
+    fn giving_up_counts_attempts_the_record_never_saw() {
+        let mut job = new_job();
+        let error = ErrorBody::new(ErrorCode::AnalysisFailed, "given up");
+        job.give_up(3, error.clone(), "t1").unwrap();
+        assert_eq!((job.state, job.attempt), (Error, 3));
+        // Never fewer than the record has, and never out of a terminal state.
+        let mut seen = new_job();
+        seen.start_attempt(4, "t1").unwrap();
+        seen.give_up(2, error.clone(), "t2").unwrap();
+        assert_eq!(seen.attempt, 4);
+        assert!(seen.give_up(5, error, "t3").is_err());
+        assert_eq!(seen.attempt, 4);
     }
 
     #[test]

@@ -155,3 +155,40 @@ pub fn fuzz(seconds: u32) -> Result<()> {
             .args(["-rss_limit_mb=2048", "-timeout=20", "-max_len=200000"]),
     )
 }
+
+/// `cargo xtask bench ws`: the delay from a job change to its arrival on a
+/// WebSocket, over 200 jobs, against a `wrangler dev` started for it (the dev
+/// build `cargo xtask dev` serves, fresh state).
+pub fn ws() -> Result<()> {
+    setup::tools()?;
+    crate::build::app(crate::build::Profile::Dev)?;
+    crate::build::worker(crate::build::Profile::Dev)?;
+    let work = util::root().join("target/xtask");
+    std::fs::create_dir_all(&work)?;
+    let state = work.join("bench-state");
+    let _ = std::fs::remove_dir_all(&state);
+    let log = work.join("wrangler-bench.log");
+    let server = crate::wrangler::Server::start(&state, &log, &[])?;
+    util::step("WebSocket delivery delay (tests/benches/ws_latency.rs)");
+    let status = Command::new("cargo")
+        .current_dir(util::root())
+        .args([
+            "bench",
+            "--quiet",
+            "-p",
+            "docket-tests",
+            "--bench",
+            "ws_latency",
+        ])
+        .env("DOCKET_URL", server.url())
+        .env("DOCKET_CORPUS", util::root().join("../shared/corpus"))
+        .status()?;
+    drop(server);
+    if !status.success() {
+        bail!(
+            "the WebSocket benchmark failed; wrangler's log is in {}",
+            log.display()
+        );
+    }
+    Ok(())
+}

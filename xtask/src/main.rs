@@ -37,6 +37,7 @@ fn run() -> Result<()> {
         ["build", "--release"] => build::all(build::Profile::Release),
         ["build-worker"] => build::for_wrangler(),
         ["bench", "analysis"] => bench::analysis(),
+        ["bench", "ws"] => bench::ws(),
         ["fuzz"] => bench::fuzz(600),
         ["fuzz", secs] => bench::fuzz(secs.parse()?),
         ["setup"] => setup::tools(),
@@ -61,5 +62,6 @@ usage: cargo xtask <command>
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext
+  bench ws           delay from a job change to its WebSocket client (200 jobs)
   build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)
   setup [--browser]  only install the tools (with --browser: Chromium and ChromeDriver too)";
