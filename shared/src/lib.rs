@@ -4,7 +4,7 @@
 //! ([`api`], [`report`]), the job state machine ([`state`]), what is accepted at
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
-//! schedule ([`queue`]), KV write pacing ([`pacing`]), retention ([`retention`]),
+//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), retention ([`retention`]),
 //! the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
@@ -28,6 +28,7 @@ pub mod report;
 pub mod retention;
 pub mod state;
 pub mod validate;
+pub mod webhooks;
 
 #[cfg(feature = "analysis")]
 pub mod analysis;
