@@ -4,16 +4,20 @@
 use shared::analysis::Limits;
 use shared::callback;
 use shared::queue::DEFAULT_MAX_ATTEMPTS;
+use shared::webhooks::Schedule;
 use worker::Env;
 
 /// Binding names, as in `wrangler.toml`.
 pub const JOBS_KV: &str = "JOBS";
 pub const FILES_R2: &str = "FILES";
 pub const ANALYSIS_QUEUE: &str = "ANALYSIS";
+pub const WEBHOOKS_QUEUE: &str = "WEBHOOKS";
 pub const JOB_HUB: &str = "JOB_HUB";
 
-/// The dead-letter queue's name, which the consumer tells apart.
+/// The queues' names, which the consumer tells apart.
 pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";
+pub const WEBHOOKS_QUEUE_NAME: &str = "docket-webhooks";
+pub const WEBHOOKS_DLQ_NAME: &str = "docket-webhooks-dlq";
 
 /// Largest upload accepted at the door.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
@@ -30,6 +34,10 @@ pub struct Config {
     pub test_hooks: bool,
     /// What callback URLs may point at.
     pub callback_policy: callback::Policy,
+    /// Delays between webhook attempts (`WEBHOOK_RETRY_SCHEDULE`).
+    pub webhook_schedule: Schedule,
+    /// How long a rotated-out webhook secret keeps signing, ms.
+    pub secret_grace_ms: f64,
 }
 
 impl Config {
@@ -68,6 +76,15 @@ impl Config {
                     .filter_map(|p| p.trim().parse().ok())
                     .collect(),
             },
+            webhook_schedule: env
+                .var("WEBHOOK_RETRY_SCHEDULE")
+                .ok()
+                .and_then(|v| Schedule::parse(&v.to_string()).ok())
+                .unwrap_or_else(|| {
+                    Schedule::parse(Schedule::PRODUCTION).unwrap_or(Schedule(vec![5]))
+                }),
+            secret_grace_ms: num("WEBHOOK_SECRET_GRACE_SECONDS").unwrap_or(24 * 3600) as f64
+                * 1000.0,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The queue consumer: takes each `analysis` message through the job's states
 //! (`processing` → `completed` | `error`), runs `shared::analysis` on the PDF
-//! from R2, stores the report in R2, and publishes every change to the hub.
+//! from R2, stores the report in R2, publishes every change to the hub and
+//! queues each new state for the job's callback (`crate::webhooks`).
 //! A platform failure (KV, R2) sends the job again as the next attempt with an
 //! exponential delay (`shared::queue::after_failure`); after the last attempt
 //! the job ends in `error` (`analysis_failed`). A message that never gets an
@@ -15,11 +16,12 @@
 use std::time::Duration;
 
 use shared::analysis::Analysis;
-use shared::api::{ErrorBody, ErrorCode, Job};
+use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_failure, injected_stall,
 };
+use shared::webhooks;
 use worker::{
     Delay, Env, MessageBatch, MessageBuilder, MessageExt, console_error, console_log, console_warn,
 };
@@ -94,6 +96,8 @@ struct Tracked<'a> {
     owner: &'a str,
     job: Job,
     pacer: WritePacer,
+    /// The state and attempt last announced to the job's callback.
+    announced: (JobState, u32),
 }
 
 impl Tracked<'_> {
@@ -103,7 +107,7 @@ impl Tracked<'_> {
         match self.pacer.decide(now_ms(), must_land) {
             Pace::Now => {}
             Pace::Skip => {
-                publish(self.env, self.owner, &self.job).await;
+                self.tell().await;
                 return Ok(());
             }
             Pace::WaitMs(ms) => Delay::from(Duration::from_millis(ms.ceil() as u64)).await,
@@ -122,8 +126,18 @@ impl Tracked<'_> {
         self.job.updated_at = now_rfc3339();
         self.store.put_job(self.owner, &self.job).await?;
         self.pacer.wrote(now_ms());
-        publish(self.env, self.owner, &self.job).await;
+        self.tell().await;
         Ok(())
+    }
+
+    /// Publishes the change to the hub and, when it is a new state or
+    /// attempt, queues it for the job's callback.
+    async fn tell(&mut self) {
+        publish(self.env, self.owner, &self.job).await;
+        if webhooks::is_event(Some(self.announced), &self.job) {
+            crate::webhooks::announce(self.env, self.owner, &self.job).await;
+        }
+        self.announced = (self.job.state, self.job.attempt);
     }
 }
 
@@ -143,12 +157,14 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     let mut pacer = WritePacer::new();
     pacer.wrote(js_sys::Date::parse(&job.updated_at));
     pacer.quiet_until(now_ms() + MIN_WRITE_GAP_MS);
+    let announced = (job.state, job.attempt);
     let mut tracked = Tracked {
         store: &store,
         env,
         owner,
         job,
         pacer,
+        announced,
     };
     if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
         console_log!("job {job_id}: {e}; message ignored");
@@ -288,6 +304,7 @@ pub async fn give_up(
     if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
         store.put_job(owner, &job).await?;
         publish(env, owner, &job).await;
+        crate::webhooks::announce(env, owner, &job).await;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Calls from the edge to the owner's `JobHub` Durable Object: publishing job
 //! events, forgetting deleted jobs, the job list, the long-poll, WebSocket
-//! tickets and connections. A failed publish is logged, never fatal: the job
+//! tickets and connections, webhook secrets and delivery logs. A failed publish is logged, never fatal: the job
 //! record in KV stays the source of truth.
 
 use serde::Serialize;
@@ -9,7 +9,11 @@ use shared::listing::{JobList, Query};
 use worker::{Env, Headers, Method, Request, RequestInit, Response, console_warn};
 
 use crate::config::JOB_HUB;
-use crate::hub::{CONNECT_HEADER, Connect, Debug, Forget, Publish, TicketGrant, WaitRequest};
+use crate::hub::{
+    CONNECT_HEADER, CallbackLog, Connect, Debug, Forget, JobRef, Permit, Publish, Record,
+    SecretInit, SecretRotate, TicketGrant, WaitRequest,
+};
+use shared::webhooks::Secrets;
 
 /// Sends a request to the owner's hub.
 async fn hub_fetch(
@@ -147,5 +151,60 @@ pub async fn debug(env: &Env, owner: &str) -> worker::Result<Debug> {
     init.with_method(Method::Get);
     let mut resp = hub_fetch(env, owner, "/debug", &init).await?;
     expect_status(&resp, 200, "debug")?;
+    resp.json().await
+}
+
+/// Stores the owner's first webhook secret.
+pub async fn init_secrets(env: &Env, owner: &str, secret: &str) -> worker::Result<()> {
+    let body = SecretInit {
+        secret: secret.to_owned(),
+    };
+    let resp = hub_post(env, owner, "/secrets/init", &body).await?;
+    expect_status(&resp, 204, "secrets/init")
+}
+
+/// Rotates the owner's webhook secret; returns the secrets after it.
+pub async fn rotate_secrets(
+    env: &Env,
+    owner: &str,
+    rotate: &SecretRotate,
+) -> worker::Result<Secrets> {
+    let mut resp = hub_post(env, owner, "/secrets/rotate", rotate).await?;
+    expect_status(&resp, 200, "secrets/rotate")?;
+    resp.json().await
+}
+
+/// The owner's webhook secrets (`None` for an owner minted without one).
+pub async fn secrets(env: &Env, owner: &str) -> worker::Result<Option<Secrets>> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get);
+    let mut resp = hub_fetch(env, owner, "/secrets", &init).await?;
+    expect_status(&resp, 200, "secrets")?;
+    resp.json().await
+}
+
+/// May a delivery attempt for this job go out, and signed with what.
+pub async fn delivery_permit(env: &Env, owner: &str, job_id: &str) -> worker::Result<Permit> {
+    let body = JobRef {
+        job_id: job_id.to_owned(),
+    };
+    let mut resp = hub_post(env, owner, "/delivery/begin", &body).await?;
+    expect_status(&resp, 200, "delivery/begin")?;
+    resp.json().await
+}
+
+/// Records one delivery attempt in the job's log.
+pub async fn record_delivery(env: &Env, owner: &str, record: &Record) -> worker::Result<()> {
+    let resp = hub_post(env, owner, "/delivery/record", record).await?;
+    expect_status(&resp, 204, "delivery/record")
+}
+
+/// A job's delivery log.
+pub async fn callback_log(env: &Env, owner: &str, job_id: &str) -> worker::Result<CallbackLog> {
+    let body = JobRef {
+        job_id: job_id.to_owned(),
+    };
+    let mut resp = hub_post(env, owner, "/deliveries", &body).await?;
+    expect_status(&resp, 200, "deliveries")?;
     resp.json().await
 }

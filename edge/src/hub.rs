@@ -9,6 +9,10 @@
 //!   attachment, and `ping` is answered `pong` by the runtime, so an idle hub
 //!   is evicted from memory and woken only by an event or a client message;
 //! * checks single-use WebSocket tickets (stored hashed, 60 s);
+//! * keeps the owner's webhook secrets (current, and the previous one during a
+//!   rotation's grace period), each job's webhook delivery log and which jobs'
+//!   callbacks a receiver disabled with 410 — strongly consistent, where KV
+//!   would race the webhook consumer against the analysis consumer;
 //! * keeps the owner's job index, which serves `GET /jobs` newest first with
 //!   stable cursors and strong consistency (KV listing is eventually
 //!   consistent); deleted jobs are remembered so that a late event cannot bring
@@ -30,10 +34,11 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
 use serde::{Deserialize, Serialize};
-use shared::api::{ErrorCode, Job};
+use shared::api::{Delivery, DeliveryOutcome, ErrorCode, Job};
 use shared::events::{self, PING, PONG, Replay, ServerMessage, Subscription};
 use shared::listing::{self, JobList, Query};
 use shared::poll::is_newer;
+use shared::webhooks::Secrets;
 use worker::{
     Delay, DurableObject, Env, Method, Request, Response, ResponseBuilder, Result, SqlCursor,
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair, console_error,
@@ -44,7 +49,7 @@ use crate::error::{AppError, error_response};
 use crate::util::{now_ms, random_bytes};
 
 /// The hub's schema; run when the object starts.
-const SCHEMA: [&str; 6] = [
+const SCHEMA: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, \
      updated_at TEXT NOT NULL, state TEXT NOT NULL, job TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (created_at DESC, id DESC)",
@@ -53,6 +58,11 @@ const SCHEMA: [&str; 6] = [
      body TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS tickets (hash TEXT PRIMARY KEY, expires_ms REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS deliveries (job_id TEXT NOT NULL, event_id TEXT NOT NULL, \
+     attempt INTEGER NOT NULL, at TEXT NOT NULL, delivery TEXT NOT NULL, \
+     PRIMARY KEY (job_id, event_id, attempt))",
+    "CREATE TABLE IF NOT EXISTS disabled_callbacks (job_id TEXT PRIMARY KEY)",
 ];
 
 /// A long-poll request from the edge to the hub.
@@ -97,6 +107,59 @@ pub struct Connect {
     pub ticket_hash: Option<String>,
 }
 
+/// `POST /secrets/init`: the owner's first webhook secret (kept if one exists).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SecretInit {
+    pub secret: String,
+}
+
+/// `POST /secrets/rotate`: a new current secret; the old one signs until
+/// `now_ms + grace_ms`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SecretRotate {
+    pub secret: String,
+    pub now_ms: f64,
+    pub grace_ms: f64,
+}
+
+/// A job, for the delivery routes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JobRef {
+    pub job_id: String,
+}
+
+/// `POST /delivery/begin`: may an attempt go out, and with which secrets.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Permit {
+    pub go: Go,
+    /// The secrets to sign with now, current first.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Go {
+    Send,
+    /// The receiver answered 410 to an earlier event of this job.
+    Disabled,
+    /// The job was deleted.
+    Deleted,
+}
+
+/// `POST /delivery/record`: one attempt's outcome.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub job_id: String,
+    pub delivery: Delivery,
+}
+
+/// A job's delivery log and whether its callback is disabled.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CallbackLog {
+    pub deliveries: Vec<Delivery>,
+    pub disabled: bool,
+}
+
 /// `GET /debug` (test hooks only): which instance answers and its sockets, to
 /// observe hibernation.
 #[derive(Debug, Serialize, Deserialize)]
@@ -130,6 +193,16 @@ struct UpdatedRow {
 #[derive(Deserialize)]
 struct BodyRow {
     body: String,
+}
+
+#[derive(Deserialize)]
+struct DeliveryRow {
+    delivery: String,
+}
+
+#[derive(Deserialize)]
+struct TextRow {
+    value: String,
 }
 
 #[derive(Deserialize)]
@@ -240,7 +313,8 @@ impl JobHub {
         let jobs = rows
             .iter()
             .filter_map(|r| serde_json::from_str::<Job>(&r.job).ok())
-            .collect();
+            .map(|job| self.with_log(job))
+            .collect::<Result<Vec<_>>>()?;
         Ok(listing::page(jobs, query.limit))
     }
 
@@ -312,6 +386,14 @@ impl JobHub {
             "INSERT OR IGNORE INTO deleted (id) VALUES (?)",
             vec![job_id.clone().into()],
         )?;
+        self.sql(
+            "DELETE FROM deliveries WHERE job_id = ?",
+            vec![job_id.clone().into()],
+        )?;
+        self.sql(
+            "DELETE FROM disabled_callbacks WHERE job_id = ?",
+            vec![job_id.clone().into()],
+        )?;
         if known {
             let id = job_id.clone();
             self.emit(&owner, &id, |seq| ServerMessage::JobDeleted { seq, job_id });
@@ -380,6 +462,116 @@ impl JobHub {
             .empty())
     }
 
+    fn secrets(&self) -> Result<Option<Secrets>> {
+        let rows = self
+            .sql("SELECT value FROM settings WHERE name = 'secrets'", vec![])?
+            .to_array::<TextRow>()?;
+        Ok(rows
+            .first()
+            .and_then(|r| serde_json::from_str(&r.value).ok()))
+    }
+
+    fn put_secrets(&self, secrets: &Secrets) -> Result<()> {
+        self.sql(
+            "INSERT INTO settings (name, value) VALUES ('secrets', ?) \
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            vec![serde_json::to_string(secrets)?.into()],
+        )?;
+        Ok(())
+    }
+
+    fn init_secrets(&self, init: SecretInit) -> Result<()> {
+        if self.secrets()?.is_none() {
+            self.put_secrets(&Secrets::new(init.secret))?;
+        }
+        Ok(())
+    }
+
+    fn rotate_secrets(&self, rotate: SecretRotate) -> Result<Secrets> {
+        let mut secrets = self
+            .secrets()?
+            .unwrap_or_else(|| Secrets::new(rotate.secret.clone()));
+        secrets.rotate(rotate.secret, rotate.now_ms, rotate.grace_ms);
+        self.put_secrets(&secrets)?;
+        Ok(secrets)
+    }
+
+    fn is_disabled(&self, job_id: &str) -> Result<bool> {
+        Ok(!self
+            .sql(
+                "SELECT job_id FROM disabled_callbacks WHERE job_id = ?",
+                vec![job_id.into()],
+            )?
+            .to_array::<serde_json::Value>()?
+            .is_empty())
+    }
+
+    fn permit(&self, job: &JobRef) -> Result<Permit> {
+        let go = if self.is_deleted(&job.job_id)? {
+            Go::Deleted
+        } else if self.is_disabled(&job.job_id)? {
+            Go::Disabled
+        } else {
+            Go::Send
+        };
+        let secrets = self
+            .secrets()?
+            .map(|s| s.signing(now_ms()).into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Permit { go, secrets })
+    }
+
+    fn record(&self, record: Record) -> Result<()> {
+        if self.is_deleted(&record.job_id)? {
+            return Ok(());
+        }
+        let d = &record.delivery;
+        self.sql(
+            "INSERT OR REPLACE INTO deliveries (job_id, event_id, attempt, at, delivery) \
+             VALUES (?, ?, ?, ?, ?)",
+            vec![
+                record.job_id.clone().into(),
+                d.event_id.clone().into(),
+                i64::from(d.attempt).into(),
+                d.at.clone().into(),
+                serde_json::to_string(d)?.into(),
+            ],
+        )?;
+        if d.outcome == DeliveryOutcome::Disabled {
+            self.sql(
+                "INSERT OR IGNORE INTO disabled_callbacks (job_id) VALUES (?)",
+                vec![record.job_id.clone().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn log(&self, job_id: &str) -> Result<CallbackLog> {
+        let deliveries = self
+            .sql(
+                "SELECT delivery FROM deliveries WHERE job_id = ? ORDER BY at, attempt",
+                vec![job_id.into()],
+            )?
+            .to_array::<DeliveryRow>()?
+            .iter()
+            .filter_map(|r| serde_json::from_str(&r.delivery).ok())
+            .collect();
+        Ok(CallbackLog {
+            deliveries,
+            disabled: self.is_disabled(job_id)?,
+        })
+    }
+
+    /// The job with its callback's delivery log filled in.
+    fn with_log(&self, mut job: Job) -> Result<Job> {
+        if let Some(callback) = &mut job.callback {
+            let log = self.log(&job.id)?;
+            callback.deliveries = log.deliveries;
+            callback.disabled = log.disabled;
+        }
+        Ok(job)
+    }
+
     /// Wakes the long-pollers of a job.
     fn wake_waiters(&self, job: &Job) {
         let waiters = self
@@ -397,7 +589,7 @@ impl JobHub {
             .indexed(&request.job_id)?
             .filter(|j| is_newer(j, &request.seen_updated_at));
         if let Some(job) = newer {
-            return Response::from_json(&job);
+            return Response::from_json(&self.with_log(job)?);
         }
         let (tx, rx) = oneshot::channel();
         {
@@ -408,7 +600,7 @@ impl JobHub {
         }
         let timeout = Delay::from(Duration::from_millis(request.timeout_ms));
         match select(rx, timeout).await {
-            Either::Left((Ok(job), _)) => Response::from_json(&job),
+            Either::Left((Ok(job), _)) => Response::from_json(&self.with_log(job)?),
             _ => Ok(Response::empty()?.with_status(204)),
         }
     }
@@ -473,6 +665,26 @@ impl DurableObject for JobHub {
                 let header = req.headers().get(CONNECT_HEADER)?.unwrap_or_default();
                 let connect: Connect = serde_json::from_str(&header)?;
                 Ok(self.accept(connect).unwrap_or_else(AppError::into_response))
+            }
+            (Method::Post, "/secrets/init") => {
+                self.init_secrets(req.json().await?)?;
+                Ok(Response::empty()?.with_status(204))
+            }
+            (Method::Post, "/secrets/rotate") => {
+                Response::from_json(&self.rotate_secrets(req.json().await?)?)
+            }
+            (Method::Get, "/secrets") => Response::from_json(&self.secrets()?),
+            (Method::Post, "/delivery/begin") => {
+                let job: JobRef = req.json().await?;
+                Response::from_json(&self.permit(&job)?)
+            }
+            (Method::Post, "/delivery/record") => {
+                self.record(req.json().await?)?;
+                Ok(Response::empty()?.with_status(204))
+            }
+            (Method::Post, "/deliveries") => {
+                let job: JobRef = req.json().await?;
+                Response::from_json(&self.log(&job.job_id)?)
             }
             (Method::Get, "/debug") => Response::from_json(&Debug {
                 instance: self.instance.clone(),

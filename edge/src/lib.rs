@@ -3,7 +3,7 @@
 //!
 //! Entry points: [`fetch`] (the HTTP API under `/api/v1/`; everything else is the
 //! SPA, served by the assets binding before the worker is reached), [`queue`]
-//! (the analysis consumer), [`scheduled`] (the retention sweep) and
+//! (the analysis consumer and webhook delivery), [`scheduled`] (the retention sweep) and
 //! [`hub::JobHub`] (the per-owner Durable Object).
 //!
 //! **Invariant:** no business rule lives here. Whether a transition is legal,
@@ -18,6 +18,7 @@ mod retention;
 mod routes;
 mod store;
 mod util;
+mod webhooks;
 
 use worker::{
     Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
@@ -37,7 +38,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
-    consumer::handle_batch(batch, env).await;
+    let queue = batch.queue();
+    if queue == config::WEBHOOKS_QUEUE_NAME || queue == config::WEBHOOKS_DLQ_NAME {
+        webhooks::handle_batch(batch, env).await;
+    } else {
+        consumer::handle_batch(batch, env).await;
+    }
     Ok(())
 }
 

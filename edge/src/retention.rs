@@ -12,6 +12,7 @@ use crate::consumer::{enqueue, give_up};
 use crate::error::AppResult;
 use crate::events::forget;
 use crate::store::Store;
+use crate::util::rfc3339_at;
 
 /// What one sweep did.
 #[derive(Debug, Default, Serialize)]
@@ -34,10 +35,6 @@ pub async fn sweep(env: &Env, now_ms: f64) {
     }
 }
 
-fn iso(ms: f64) -> String {
-    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
-}
-
 /// Runs the sweep as if at `now_ms`.
 pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
     let setting = |name: &str, default: u32| {
@@ -49,8 +46,8 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
     let days = setting("RETENTION_DAYS", DEFAULT_RETENTION_DAYS);
     let stuck_after = setting("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS);
     let max_attempts = setting("MAX_ANALYSIS_ATTEMPTS", DEFAULT_MAX_ATTEMPTS).max(1);
-    let cutoff = iso(now_ms - f64::from(days) * 86_400_000.0);
-    let stuck_cutoff = iso(now_ms - f64::from(stuck_after) * 1000.0);
+    let cutoff = rfc3339_at(now_ms - f64::from(days) * 86_400_000.0);
+    let stuck_cutoff = rfc3339_at(now_ms - f64::from(stuck_after) * 1000.0);
     let store = Store::new(env)?;
     let mut swept = Swept::default();
     let mut cursor = None;

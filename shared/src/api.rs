@@ -54,26 +54,48 @@ pub struct Progress {
     pub pages_total: u32,
 }
 
-/// One delivery attempt of a webhook event (filled in by the webhook delivery).
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// It failed; another attempt follows at `next_retry_at`.
+    Retrying,
+    /// It failed and was the last attempt (or the URL is no longer allowed).
+    Failed,
+    /// The receiver answered 410 Gone: the job's callback is disabled.
+    Disabled,
+}
+
+/// One delivery attempt of a webhook event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     pub event_id: String,
     pub attempt: u32,
+    /// RFC 3339.
     pub at: String,
+    pub outcome: DeliveryOutcome,
+    /// The receiver's status, when it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// Why the attempt failed, when it did not answer 2xx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_retry_at: Option<String>,
 }
 
-/// The callback a client asked for at upload time, with its delivery log.
+/// The callback a client asked for at upload time, with its delivery log
+/// (oldest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Callback {
     pub url: String,
     #[serde(default)]
     pub deliveries: Vec<Delivery>,
+    /// True once the receiver answered 410 Gone: nothing more is sent.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// A job as every endpoint returns it.

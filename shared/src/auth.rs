@@ -35,11 +35,11 @@ pub fn token_key(token: &str) -> String {
     format!("token/{}", hex::encode(Sha256::digest(token.as_bytes())))
 }
 
-/// What KV holds for a token.
+/// What KV holds for a token. (The owner's webhook secrets live in its hub,
+/// where they can be rotated consistently.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerRecord {
     pub owner: String,
-    pub webhook_secret: String,
     pub created_at: String,
 }
 

@@ -8,7 +8,8 @@
 //! loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved,
 //! benchmarking or documentation ranges, and names that only resolve locally
 //! (`localhost`, `*.localhost`, `*.local`, `*.internal`, `*.home.arpa`). The
-//! dev/test configuration may allow loopback explicitly.
+//! dev/test configuration may allow loopback explicitly, on any port (receivers
+//! in tests listen wherever the OS puts them).
 //!
 //! A public name that resolves to a private address is not caught here (Workers
 //! cannot resolve names); Cloudflare's fetch does not reach private networks.
@@ -49,10 +50,6 @@ pub fn check(raw: &str, policy: &Policy) -> Result<Url, ErrorBody> {
     if !url.username().is_empty() || url.password().is_some() {
         return refuse("it must not contain a user name or password".into());
     }
-    let port = url.port_or_known_default().unwrap_or(0);
-    if port != 80 && port != 443 && !policy.extra_ports.contains(&port) {
-        return refuse(format!("port {port} is not allowed (80 and 443 are)"));
-    }
     let loopback_ok = policy.allow_loopback;
     match url.host() {
         None => return refuse("it has no host".into()),
@@ -86,7 +83,27 @@ pub fn check(raw: &str, policy: &Policy) -> Result<Url, ErrorBody> {
             }
         }
     }
+    // A loopback receiver (allowed in dev and tests only) may listen anywhere.
+    let port = url.port_or_known_default().unwrap_or(0);
+    let any_port = loopback_ok && is_loopback(&url);
+    if port != 80 && port != 443 && !policy.extra_ports.contains(&port) && !any_port {
+        return refuse(format!("port {port} is not allowed (80 and 443 are)"));
+    }
     Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
 }
 
 fn blocked_v4(ip: Ipv4Addr, loopback_ok: bool) -> Option<&'static str> {
@@ -257,5 +274,15 @@ mod tests {
         // Still not private networks.
         assert!(check("http://10.0.0.1/", &dev).is_err());
         assert!(check("http://169.254.169.254/", &dev).is_err());
+        // A loopback receiver may use any port; other hosts only the listed ones.
+        let loopback = Policy {
+            allow_loopback: true,
+            extra_ports: vec![],
+        };
+        assert!(check("http://127.0.0.1:40123/hook", &loopback).is_ok());
+        assert!(check("http://localhost:40123/", &loopback).is_ok());
+        assert!(check("http://[::ffff:127.0.0.1]:40123/", &loopback).is_ok());
+        assert!(check("https://example.com:40123/", &loopback).is_err());
+        assert!(check("http://127.0.0.1:40123/", &strict()).is_err());
     }
 }

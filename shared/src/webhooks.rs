@@ -228,7 +228,9 @@ pub enum Outcome {
     /// 410 Gone: no more deliveries for this job.
     Gone,
     /// Try again, after `retry_after` seconds when the receiver said so.
-    Failed { retry_after: Option<u32> },
+    Failed {
+        retry_after: Option<u32>,
+    },
 }
 
 /// Classifies a status (redirects are failures: they are never followed).
@@ -268,6 +270,16 @@ pub fn next_delay(
     }
     let factor = 0.9 + 0.2 * jitter.clamp(0.0, 1.0);
     Some(((f64::from(scheduled) * factor).round() as u32).min(MAX_DELAY_SECS))
+}
+
+/// `GET /api/v1/webhook-secret` and `POST /api/v1/webhook-secret/rotate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretResponse {
+    /// The secret deliveries are signed with (`whsec_…`).
+    pub webhook_secret: String,
+    /// After a rotation: until when (RFC 3339) the previous secret signs too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_valid_until: Option<String>,
 }
 
 /// An owner's signing secrets: the current one and, for a grace period after
@@ -343,6 +355,7 @@ mod tests {
             callback: Some(Callback {
                 url: "https://example.com/hook".into(),
                 deliveries: vec![],
+                disabled: false,
             }),
         }
     }
@@ -421,6 +434,7 @@ mod tests {
                 event_id: "msg_x".into(),
                 attempt: 1,
                 at: "t".into(),
+                outcome: crate::api::DeliveryOutcome::Delivered,
                 status: Some(200),
                 error: None,
                 next_retry_at: None,

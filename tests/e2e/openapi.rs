@@ -168,7 +168,9 @@ fn the_document_describes_every_route() {
             "/jobs/{id}",
             "/jobs/{id}/result",
             "/openapi.json",
-            "/tokens"
+            "/tokens",
+            "/webhook-secret",
+            "/webhook-secret/rotate"
         ]
     );
     for (path, method) in [
@@ -180,6 +182,8 @@ fn the_document_describes_every_route() {
         ("/tokens", "post"),
         ("/events", "get"),
         ("/events/ticket", "post"),
+        ("/webhook-secret", "get"),
+        ("/webhook-secret/rotate", "post"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }

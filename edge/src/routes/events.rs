@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::{connect as hub_connect, grant_ticket};
 use crate::hub::{Connect, TicketGrant};
 use crate::routes::{authenticate, query_param};
-use crate::util::{now_ms, random_bytes};
+use crate::util::{now_ms, random_bytes, rfc3339_at};
 
 /// `POST /events/ticket`: 201 `{ticket, expires_at}`.
 pub async fn ticket(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
@@ -25,9 +25,7 @@ pub async fn ticket(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
         expires_ms,
     };
     grant_ticket(env, &owner.owner, &grant).await?;
-    let expires_at = String::from(
-        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(expires_ms)).to_iso_string(),
-    );
+    let expires_at = rfc3339_at(expires_ms);
     Ok(Response::from_json(&TicketResponse { ticket, expires_at })?.with_status(201))
 }
 

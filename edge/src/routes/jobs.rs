@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
-use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
+use shared::api::{Callback, ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
 use shared::callback;
 use shared::idempotency::{self, Decision};
@@ -29,6 +29,7 @@ use crate::events::{self, forget, publish, wait_for_change};
 use crate::routes::query_param;
 use crate::store::Store;
 use crate::util::now_rfc3339;
+use crate::webhooks;
 
 /// Seconds a poller should wait before asking again while a job runs.
 const RETRY_AFTER_SECS: &str = "1";
@@ -44,14 +45,14 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
         None => None,
     };
-    if let Some(raw) = query_param(&req, "callback_url")? {
-        // The SSRF guard first, so a disallowed URL gets its reason.
-        callback::check(&raw, &config.callback_policy)?;
-        return Err(AppError::client(
-            ErrorCode::BadRequest,
-            "webhook delivery is not available on this server yet; poll the job or use the WebSocket",
-        ));
-    }
+    let callback = match query_param(&req, "callback_url")? {
+        Some(raw) => Some(Callback {
+            url: callback::check(&raw, &config.callback_policy)?.to_string(),
+            deliveries: Vec::new(),
+            disabled: false,
+        }),
+        None => None,
+    };
 
     // Sniff the first bytes before anything is stored.
     let mut body = req.stream()?;
@@ -127,11 +128,12 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         attempt: 0,
         progress: None,
         error: None,
-        callback: None,
+        callback,
     };
     store.put_job(&owner.owner, &job).await?;
     // Published before the analysis can start, so `uploaded` is the first event.
     publish(env, &owner.owner, &job).await;
+    webhooks::announce(env, &owner.owner, &job).await;
     if let Err(e) = enqueue(env, &owner.owner, &id, 1, 0).await {
         // Leave nothing behind that no message will ever finish.
         let _ = store.delete_job_record(&owner.owner, &id).await;
@@ -166,10 +168,26 @@ async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
     if !validate::is_job_id(id) {
         return Err(not_found());
     }
-    Store::new(env)?
+    let job = Store::new(env)?
         .get_job(&owner.owner, id)
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    Ok(with_log(env, &owner.owner, job).await)
+}
+
+/// The job with its callback's delivery log (kept by the owner's hub). If the
+/// hub cannot be reached, the job is shown without it.
+async fn with_log(env: &Env, owner: &str, mut job: Job) -> Job {
+    if let Some(callback) = &mut job.callback {
+        match events::callback_log(env, owner, &job.id).await {
+            Ok(log) => {
+                callback.deliveries = log.deliveries;
+                callback.disabled = log.disabled;
+            }
+            Err(e) => console_error!("the delivery log of job {} is unavailable: {e}", job.id),
+        }
+    }
+    job
 }
 
 pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {

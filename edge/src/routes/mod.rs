@@ -98,6 +98,14 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             )?)
         }
         (["tokens"], Method::Post) => tokens::create(&env).await,
+        (["webhook-secret"], Method::Get) => {
+            let owner = authenticate(&req, &env).await?;
+            tokens::show_secret(&env, &owner).await
+        }
+        (["webhook-secret", "rotate"], Method::Post) => {
+            let owner = authenticate(&req, &env).await?;
+            tokens::rotate_secret(&env, &owner).await
+        }
         (["jobs"], Method::Get) => {
             let owner = authenticate(&req, &env).await?;
             jobs::list(&req, &env, &owner).await
@@ -131,7 +139,9 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             | ["jobs", _]
             | ["jobs", _, "result"]
             | ["events"]
-            | ["events", "ticket"],
+            | ["events", "ticket"]
+            | ["webhook-secret"]
+            | ["webhook-secret", "rotate"],
             m,
         ) => Err(AppError::client(
             ErrorCode::MethodNotAllowed,

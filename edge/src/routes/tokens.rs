@@ -1,27 +1,65 @@
 //! `POST /api/v1/tokens`: mints an anonymous owner with a bearer token and a
-//! webhook secret. Only the token's hash is stored.
+//! webhook secret (only the token's hash is stored; the secret is kept by the
+//! owner's hub). `GET /api/v1/webhook-secret` shows the secret and
+//! `POST /api/v1/webhook-secret/rotate` replaces it, the old one signing too
+//! for `WEBHOOK_SECRET_GRACE_SECONDS`.
 
 use shared::auth::{
     OwnerRecord, SECRET_BYTES, TOKEN_BYTES, TokenResponse, make_token, make_webhook_secret,
 };
+use shared::webhooks::{SecretResponse, Secrets};
 use worker::{Env, Response};
 
-use crate::error::AppResult;
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::events::{init_secrets, rotate_secrets, secrets};
+use crate::hub::SecretRotate;
 use crate::store::Store;
-use crate::util::{now_rfc3339, random_bytes};
+use crate::util::{now_ms, now_rfc3339, random_bytes, rfc3339_at};
 
 pub async fn create(env: &Env) -> AppResult<Response> {
     let token = make_token(&random_bytes::<TOKEN_BYTES>()?);
     let webhook_secret = make_webhook_secret(&random_bytes::<SECRET_BYTES>()?);
     let record = OwnerRecord {
         owner: uuid::Uuid::new_v4().simple().to_string(),
-        webhook_secret: webhook_secret.clone(),
         created_at: now_rfc3339(),
     };
+    // The secret first: a token is only handed out with a working secret.
+    init_secrets(env, &record.owner, &webhook_secret).await?;
     Store::new(env)?.put_owner(&token, &record).await?;
     Ok(Response::from_json(&TokenResponse {
         token,
         webhook_secret,
     })?
     .with_status(201))
+}
+
+fn secret_response(secrets: &Secrets) -> SecretResponse {
+    SecretResponse {
+        webhook_secret: secrets.current.clone(),
+        previous_valid_until: secrets
+            .previous
+            .as_ref()
+            .filter(|p| p.until_ms > now_ms())
+            .map(|p| rfc3339_at(p.until_ms)),
+    }
+}
+
+/// `GET /webhook-secret`.
+pub async fn show_secret(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+    let secrets = secrets(env, &owner.owner).await?.ok_or_else(|| {
+        AppError::Internal(format!("owner {} has no webhook secret", owner.owner))
+    })?;
+    Ok(Response::from_json(&secret_response(&secrets))?)
+}
+
+/// `POST /webhook-secret/rotate`.
+pub async fn rotate_secret(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+    let rotate = SecretRotate {
+        secret: make_webhook_secret(&random_bytes::<SECRET_BYTES>()?),
+        now_ms: now_ms(),
+        grace_ms: Config::from_env(env).secret_grace_ms,
+    };
+    let secrets = rotate_secrets(env, &owner.owner, &rotate).await?;
+    Ok(Response::from_json(&secret_response(&secrets))?)
 }
