@@ -6,5 +6,7 @@
 mod events;
 mod jobs;
 mod openapi;
+mod receiver;
 mod socket;
 mod support;
+mod webhooks;

@@ -75,6 +75,8 @@ pub struct Client {
     base: String,
     agent: ureq::Agent,
     pub token: Option<String>,
+    /// The webhook secret minted with the token.
+    pub webhook_secret: Option<String>,
 }
 
 impl Client {
@@ -90,6 +92,7 @@ impl Client {
             base: base_url(),
             agent,
             token: None,
+            webhook_secret: None,
         }
     }
 
@@ -100,12 +103,10 @@ impl Client {
         let json = answer.json();
         let token = json["token"].as_str().expect("token").to_owned();
         assert!(token.starts_with("dkt_"));
-        assert!(
-            json["webhook_secret"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("whsec_"))
-        );
+        let secret = json["webhook_secret"].as_str().expect("webhook_secret");
+        assert!(secret.starts_with("whsec_"));
         client.token = Some(token);
+        client.webhook_secret = Some(secret.to_owned());
         client
     }
 

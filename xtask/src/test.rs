@@ -287,6 +287,10 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
             ("DOCKET_TEST_HOOKS", "1"),
             ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
             ("CORS_ORIGINS", "https://app.example"),
+            // Webhook receivers in the tests listen on 127.0.0.1, and retry
+            // within seconds.
+            ("CALLBACK_ALLOW_LOOPBACK", "1"),
+            ("WEBHOOK_RETRY_SCHEDULE", WEBHOOK_SCHEDULE),
         ],
     )?;
     let corpus = root().join("../shared/corpus");
@@ -298,7 +302,8 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
                 .args(filter)
                 .env("DOCKET_URL", server.url())
                 .env("DOCKET_CORPUS", &corpus)
-                .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
+                .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES)
+                .env("DOCKET_WEBHOOK_SCHEDULE", WEBHOOK_SCHEDULE),
         )
     };
     // The retention sweep removes everyone's old jobs: it runs after the rest.
@@ -320,6 +325,9 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
     }
     Ok(counts)
 }
+
+/// The webhook retry delays of the end-to-end tests (7 attempts over 14 s).
+const WEBHOOK_SCHEDULE: &str = "1s,1s,2s,2s,4s,4s";
 
 /// The upload limit the end-to-end tests run with (small, so 413 is cheap to test).
 const E2E_MAX_UPLOAD_BYTES: &str = "4000000";
