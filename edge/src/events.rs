@@ -10,9 +10,10 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, console_warn}
 
 use crate::config::JOB_HUB;
 use crate::hub::{
-    CONNECT_HEADER, CallbackLog, Connect, Debug, Forget, JobRef, Permit, Publish, Record,
-    SecretInit, SecretRotate, TicketGrant, WaitRequest,
+    CONNECT_HEADER, CallbackLog, Connect, Debug, Forget, JobRef, Publish, SecretInit, SecretRotate,
+    TicketGrant, WaitRequest,
 };
+use crate::webhooks::Outgoing;
 use shared::webhooks::Secrets;
 
 /// Sends a request to the owner's hub.
@@ -183,20 +184,10 @@ pub async fn secrets(env: &Env, owner: &str) -> worker::Result<Option<Secrets>> 
     resp.json().await
 }
 
-/// May a delivery attempt for this job go out, and signed with what.
-pub async fn delivery_permit(env: &Env, owner: &str, job_id: &str) -> worker::Result<Permit> {
-    let body = JobRef {
-        job_id: job_id.to_owned(),
-    };
-    let mut resp = hub_post(env, owner, "/delivery/begin", &body).await?;
-    expect_status(&resp, 200, "delivery/begin")?;
-    resp.json().await
-}
-
-/// Records one delivery attempt in the job's log.
-pub async fn record_delivery(env: &Env, owner: &str, record: &Record) -> worker::Result<()> {
-    let resp = hub_post(env, owner, "/delivery/record", record).await?;
-    expect_status(&resp, 204, "delivery/record")
+/// Puts a webhook event in the owner's outbox (its hub delivers it).
+pub async fn outbox_add(env: &Env, owner: &str, event: &Outgoing) -> worker::Result<()> {
+    let resp = hub_post(env, owner, "/outbox/add", event).await?;
+    expect_status(&resp, 204, "outbox/add")
 }
 
 /// A job's delivery log.

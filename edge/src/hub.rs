@@ -9,10 +9,12 @@
 //!   attachment, and `ping` is answered `pong` by the runtime, so an idle hub
 //!   is evicted from memory and woken only by an event or a client message;
 //! * checks single-use WebSocket tickets (stored hashed, 60 s);
-//! * keeps the owner's webhook secrets (current, and the previous one during a
-//!   rotation's grace period), each job's webhook delivery log and which jobs'
+//! * delivers the owner's webhooks: events handed over by the `webhooks`
+//!   queue wait in its outbox and go out from its alarm, all due ones at once;
+//!   it keeps the owner's webhook secrets (current, and the previous one during
+//!   a rotation's grace period), each job's delivery log and which jobs'
 //!   callbacks a receiver disabled with 410 — strongly consistent, where KV
-//!   would race the webhook consumer against the analysis consumer;
+//!   would race the webhook deliveries against the analysis consumer;
 //! * keeps the owner's job index, which serves `GET /jobs` newest first with
 //!   stable cursors and strong consistency (KV listing is eventually
 //!   consistent); deleted jobs are remembered so that a late event cannot bring
@@ -32,7 +34,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_channel::oneshot;
-use futures_util::future::{Either, select};
+use futures_util::future::{Either, join_all, select};
 use serde::{Deserialize, Serialize};
 use shared::api::{Delivery, DeliveryOutcome, ErrorCode, Job};
 use shared::events::{self, PING, PONG, Replay, ServerMessage, Subscription};
@@ -40,16 +42,19 @@ use shared::listing::{self, JobList, Query};
 use shared::poll::is_newer;
 use shared::webhooks::Secrets;
 use worker::{
-    Delay, DurableObject, Env, Method, Request, Response, ResponseBuilder, Result, SqlCursor,
-    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair, console_error,
-    console_warn, durable_object, wasm_bindgen, worker_sys::WebSocketRequestResponsePair,
+    Delay, DurableObject, Env, Method, Request, Response, ResponseBuilder, Result, ScheduledTime,
+    SqlCursor, SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    console_error, console_warn, durable_object, wasm_bindgen,
+    worker_sys::WebSocketRequestResponsePair,
 };
 
+use crate::config::Config;
 use crate::error::{AppError, error_response};
 use crate::util::{now_ms, random_bytes};
+use crate::webhooks::{self, Outgoing};
 
 /// The hub's schema; run when the object starts.
-const SCHEMA: [&str; 9] = [
+const SCHEMA: [&str; 10] = [
     "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, \
      updated_at TEXT NOT NULL, state TEXT NOT NULL, job TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (created_at DESC, id DESC)",
@@ -63,7 +68,15 @@ const SCHEMA: [&str; 9] = [
      attempt INTEGER NOT NULL, at TEXT NOT NULL, delivery TEXT NOT NULL, \
      PRIMARY KEY (job_id, event_id, attempt))",
     "CREATE TABLE IF NOT EXISTS disabled_callbacks (job_id TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, \
+     url TEXT NOT NULL, body TEXT NOT NULL, attempt INTEGER NOT NULL, due_ms REAL NOT NULL)",
 ];
+
+/// Webhook events delivered per alarm, at once.
+const OUTBOX_BATCH: i64 = 50;
+/// An event being delivered is not due again before this (longer than the
+/// delivery timeout), so a crashed alarm's deliveries are retried.
+const OUTBOX_LEASE_MS: f64 = 30_000.0;
 
 /// A long-poll request from the edge to the hub.
 #[derive(Debug, Serialize, Deserialize)]
@@ -128,29 +141,11 @@ pub struct JobRef {
     pub job_id: String,
 }
 
-/// `POST /delivery/begin`: may an attempt go out, and with which secrets.
+/// One attempt's outcome, for the job's log.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Permit {
-    pub go: Go,
-    /// The secrets to sign with now, current first.
-    pub secrets: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Go {
-    Send,
-    /// The receiver answered 410 to an earlier event of this job.
-    Disabled,
-    /// The job was deleted.
-    Deleted,
-}
-
-/// `POST /delivery/record`: one attempt's outcome.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Record {
-    pub job_id: String,
-    pub delivery: Delivery,
+struct Record {
+    job_id: String,
+    delivery: Delivery,
 }
 
 /// A job's delivery log and whether its callback is disabled.
@@ -210,9 +205,19 @@ struct ValueRow {
     value: Option<f64>,
 }
 
+#[derive(Deserialize)]
+struct OutboxRow {
+    event_id: String,
+    job_id: String,
+    url: String,
+    body: String,
+    attempt: f64,
+}
+
 #[durable_object]
 pub struct JobHub {
     state: State,
+    env: Env,
     /// Random per construction: a new value after the object was evicted.
     instance: String,
     waiters: RefCell<HashMap<String, Vec<oneshot::Sender<Job>>>>,
@@ -394,6 +399,10 @@ impl JobHub {
             "DELETE FROM disabled_callbacks WHERE job_id = ?",
             vec![job_id.clone().into()],
         )?;
+        self.sql(
+            "DELETE FROM outbox WHERE job_id = ?",
+            vec![job_id.clone().into()],
+        )?;
         if known {
             let id = job_id.clone();
             self.emit(&owner, &id, |seq| ServerMessage::JobDeleted { seq, job_id });
@@ -506,21 +515,6 @@ impl JobHub {
             .is_empty())
     }
 
-    fn permit(&self, job: &JobRef) -> Result<Permit> {
-        let go = if self.is_deleted(&job.job_id)? {
-            Go::Deleted
-        } else if self.is_disabled(&job.job_id)? {
-            Go::Disabled
-        } else {
-            Go::Send
-        };
-        let secrets = self
-            .secrets()?
-            .map(|s| s.signing(now_ms()).into_iter().map(str::to_owned).collect())
-            .unwrap_or_default();
-        Ok(Permit { go, secrets })
-    }
-
     fn record(&self, record: Record) -> Result<()> {
         if self.is_deleted(&record.job_id)? {
             return Ok(());
@@ -544,6 +538,108 @@ impl JobHub {
             )?;
         }
         Ok(())
+    }
+
+    /// Takes a webhook event into the outbox, due now (an event already
+    /// there keeps its place and attempt count).
+    fn outbox_add(&self, event: Outgoing) -> Result<()> {
+        if self.is_deleted(&event.job_id)? {
+            return Ok(());
+        }
+        self.sql(
+            "INSERT OR IGNORE INTO outbox (event_id, job_id, url, body, attempt, due_ms) \
+             VALUES (?, ?, ?, ?, 1, ?)",
+            vec![
+                event.event_id.into(),
+                event.job_id.into(),
+                event.url.into(),
+                event.body.into(),
+                now_ms().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the alarm for the outbox's next due event (if sooner than the
+    /// one set).
+    async fn schedule_alarm(&self) -> Result<()> {
+        let Some(due) = self.number("SELECT MIN(due_ms) AS value FROM outbox", vec![])? else {
+            return Ok(());
+        };
+        let storage = self.state.storage();
+        let set = storage.get_alarm().await?;
+        if set.is_none_or(|at| at as f64 > due) {
+            let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(due.max(now_ms())));
+            storage.set_alarm(ScheduledTime::new(at)).await?;
+        }
+        Ok(())
+    }
+
+    /// Delivers the due events of the outbox, all at once.
+    async fn deliver_due(&self) -> Result<()> {
+        let now = now_ms();
+        let due = self
+            .sql(
+                "SELECT event_id, job_id, url, body, attempt FROM outbox WHERE due_ms <= ? \
+                 ORDER BY due_ms LIMIT ?",
+                vec![now.into(), OUTBOX_BATCH.into()],
+            )?
+            .to_array::<OutboxRow>()?;
+        for row in &due {
+            self.sql(
+                "UPDATE outbox SET due_ms = ? WHERE event_id = ?",
+                vec![(now + OUTBOX_LEASE_MS).into(), row.event_id.clone().into()],
+            )?;
+        }
+        let config = Config::from_env(&self.env);
+        let results = join_all(due.into_iter().map(|row| self.deliver_one(&config, row))).await;
+        for result in results {
+            if let Err(e) = result {
+                console_error!("JobHub: a webhook delivery could not be recorded: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver_one(&self, config: &Config, row: OutboxRow) -> Result<()> {
+        let drop_it = self.is_deleted(&row.job_id)? || self.is_disabled(&row.job_id)?;
+        if drop_it {
+            self.sql(
+                "DELETE FROM outbox WHERE event_id = ?",
+                vec![row.event_id.into()],
+            )?;
+            return Ok(());
+        }
+        let secrets: Vec<String> = self
+            .secrets()?
+            .map(|s| s.signing(now_ms()).into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let attempt = row.attempt as u32;
+        let event = Outgoing {
+            job_id: row.job_id,
+            event_id: row.event_id,
+            url: row.url,
+            body: row.body,
+        };
+        let attempted = webhooks::attempt(config, &secrets, &event, attempt).await;
+        match attempted.next_delay {
+            Some(delay) => self.sql(
+                "UPDATE outbox SET attempt = ?, due_ms = ? WHERE event_id = ?",
+                vec![
+                    i64::from(attempt + 1).into(),
+                    (now_ms() + f64::from(delay) * 1000.0).into(),
+                    event.event_id.clone().into(),
+                ],
+            )?,
+            None => self.sql(
+                "DELETE FROM outbox WHERE event_id = ?",
+                vec![event.event_id.clone().into()],
+            )?,
+        };
+        self.record(Record {
+            job_id: event.job_id,
+            delivery: attempted.delivery,
+        })
     }
 
     fn log(&self, job_id: &str) -> Result<CallbackLog> {
@@ -621,7 +717,7 @@ impl JobHub {
 }
 
 impl DurableObject for JobHub {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         for statement in SCHEMA {
             if let Err(e) = state.storage().sql().exec(statement, None) {
                 console_error!("JobHub schema: {e}");
@@ -634,6 +730,7 @@ impl DurableObject for JobHub {
         let instance = random_bytes::<8>().map(hex::encode).unwrap_or_default();
         JobHub {
             state,
+            env,
             instance,
             waiters: RefCell::new(HashMap::new()),
         }
@@ -674,12 +771,9 @@ impl DurableObject for JobHub {
                 Response::from_json(&self.rotate_secrets(req.json().await?)?)
             }
             (Method::Get, "/secrets") => Response::from_json(&self.secrets()?),
-            (Method::Post, "/delivery/begin") => {
-                let job: JobRef = req.json().await?;
-                Response::from_json(&self.permit(&job)?)
-            }
-            (Method::Post, "/delivery/record") => {
-                self.record(req.json().await?)?;
+            (Method::Post, "/outbox/add") => {
+                self.outbox_add(req.json().await?)?;
+                self.schedule_alarm().await?;
                 Ok(Response::empty()?.with_status(204))
             }
             (Method::Post, "/deliveries") => {
@@ -715,6 +809,14 @@ impl DurableObject for JobHub {
                 .to_json(),
             ),
         }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        if let Err(e) = self.deliver_due().await {
+            console_error!("JobHub: delivering webhooks failed: {e}");
+        }
+        self.schedule_alarm().await?;
+        Response::empty()
     }
 
     async fn websocket_close(

@@ -1,16 +1,21 @@
-//! Webhook delivery: job events become messages on the `webhooks` queue
-//! ([`announce`]), and the queue's consumer ([`handle_batch`]) POSTs each one,
-//! signed, to the job's callback URL, records the attempt in the owner's hub
-//! and schedules the next attempt through the queue's delay. The rules —
-//! signing, ids, schedule, what each answer means — are `shared::webhooks`'.
+//! Webhook delivery. Job events become messages on the `webhooks` queue
+//! ([`announce`]), never a request inside the analysis. The queue's consumer
+//! ([`handle_batch`]) hands each event to the owner's hub, which keeps it in
+//! its outbox (SQLite) and delivers it from its alarm ([`attempt`]: check the
+//! URL again, sign, POST, classify), recording every attempt in the job's log
+//! and rescheduling failures by the retry schedule.
 //!
-//! Delivery never runs inside the analysis: a slow or failing receiver only
-//! occupies this queue, whose batch is delivered concurrently, so it does not
-//! hold up the next owner's deliveries for longer than its own timeout.
+//! Why the hub and not the queue's delay for retries: under one queue
+//! consumer a receiver that hangs for its 15 s holds up every delivery behind
+//! it (measured: another owner's events waited 15 s). Each owner's hub has its
+//! own alarm, so a bad receiver only ever delays its own owner's deliveries,
+//! and the outbox survives restarts. The rules — signing, ids, schedule, what
+//! each answer means — are `shared::webhooks`'.
 
 use std::time::Duration;
 
 use futures_util::future::{Either, join_all, select};
+use serde::{Deserialize, Serialize};
 use shared::api::{Delivery, DeliveryOutcome, Job};
 use shared::callback;
 use shared::webhooks::{
@@ -24,8 +29,7 @@ use worker::{
 
 use crate::config::{Config, WEBHOOKS_DLQ_NAME, WEBHOOKS_QUEUE};
 use crate::error::{AppError, AppResult};
-use crate::events::{delivery_permit, record_delivery};
-use crate::hub::{Go, Record};
+use crate::events::outbox_add;
 use crate::util::{now_ms, random_bytes, rfc3339_at};
 
 /// Queues the first attempt of a job event for its callback (if it has one).
@@ -57,8 +61,9 @@ async fn send(env: &Env, message: &WebhookMessage, delay_secs: u32) -> worker::R
         .await
 }
 
-/// Delivers a batch of the `webhooks` queue (or its dead-letter queue), all
-/// messages at once.
+/// Hands a batch of the `webhooks` queue to the owners' hubs, which deliver
+/// (see [`attempt`]). Messages the hubs cannot take are retried by the queue;
+/// after its retries they reach the dead-letter queue, where they are logged.
 pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
     let dead = batch.queue() == WEBHOOKS_DLQ_NAME;
     let messages = match batch.messages() {
@@ -69,58 +74,67 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             return;
         }
     };
-    join_all(messages.iter().map(|m| handle(&env, m, dead))).await;
+    join_all(messages.iter().map(|m| hand_over(&env, m, dead))).await;
 }
 
-async fn handle(env: &Env, message: &Message<serde_json::Value>, dead: bool) {
-    let Ok(parsed) = serde_json::from_value::<WebhookMessage>(message.body().clone()) else {
+async fn hand_over(env: &Env, message: &Message<serde_json::Value>, dead: bool) {
+    let Ok(WebhookMessage::DeliverV1 {
+        owner,
+        job_id,
+        event_id,
+        url,
+        body,
+        ..
+    }) = serde_json::from_value::<WebhookMessage>(message.body().clone())
+    else {
         console_error!("dropping an unreadable webhook message: {}", message.body());
         message.ack();
         return;
     };
-    let outcome = if dead {
-        dead_lettered(env, &parsed).await
-    } else {
-        deliver(env, &parsed).await
+    if dead {
+        console_error!(
+            "webhook event {event_id} of job {job_id} could not be handed to its hub and was dropped"
+        );
+        message.ack();
+        return;
+    }
+    let entry = Outgoing {
+        job_id,
+        event_id,
+        url,
+        body,
     };
-    match outcome {
+    match outbox_add(env, &owner, &entry).await {
         Ok(()) => message.ack(),
         Err(e) => {
-            console_warn!("webhook delivery will be retried by the queue: {e}");
+            console_warn!(
+                "handing webhook event {} to the hub failed: {e}",
+                entry.event_id
+            );
             message.retry();
         }
     }
 }
 
-/// The consumer failed on this message again and again: the attempt is
-/// recorded as failed, and nothing more is sent for it.
-async fn dead_lettered(env: &Env, message: &WebhookMessage) -> AppResult<()> {
-    let WebhookMessage::DeliverV1 {
-        owner,
-        job_id,
-        event_id,
-        attempt,
-        ..
-    } = message;
-    let delivery = Delivery {
-        event_id: event_id.clone(),
-        attempt: *attempt,
-        at: rfc3339_at(now_ms()),
-        outcome: DeliveryOutcome::Failed,
-        status: None,
-        error: Some("the delivery failed inside the service repeatedly and was given up".into()),
-        next_retry_at: None,
-    };
-    let record = Record {
-        job_id: job_id.clone(),
-        delivery,
-    };
-    Ok(record_delivery(env, owner, &record).await?)
+/// One event on its way to a receiver.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub job_id: String,
+    pub event_id: String,
+    pub url: String,
+    pub body: String,
 }
 
-/// What one attempt gave.
+/// What one attempt gave: the entry for the job's log and, when another
+/// attempt follows, its delay in seconds.
+pub struct Attempted {
+    pub delivery: Delivery,
+    pub next_delay: Option<u32>,
+}
+
+/// What the receiver did.
 enum Answer {
-    /// The receiver answered (`retry_after` from its `Retry-After`).
+    /// It answered (`retry_after` from its `Retry-After`).
     Status { code: u16, retry_after: Option<u32> },
     /// No answer (network error, timeout): worth another attempt.
     Silent(String),
@@ -129,28 +143,22 @@ enum Answer {
     Refused(String),
 }
 
-async fn deliver(env: &Env, message: &WebhookMessage) -> AppResult<()> {
-    let WebhookMessage::DeliverV1 {
-        owner,
-        job_id,
-        event_id,
-        url,
-        body,
-        attempt,
-    } = message;
-    let config = Config::from_env(env);
-    let permit = delivery_permit(env, owner, job_id).await?;
-    if permit.go != Go::Send {
-        return Ok(()); // deleted, or disabled by an earlier 410: nothing to send
-    }
-    let answer = match callback::check(url, &config.callback_policy) {
+/// Makes attempt number `attempt` of an event: checks the URL again, signs
+/// with `secrets`, POSTs, and decides what follows.
+pub async fn attempt(
+    config: &Config,
+    secrets: &[String],
+    event: &Outgoing,
+    attempt: u32,
+) -> Attempted {
+    let answer = match callback::check(&event.url, &config.callback_policy) {
         Err(refused) => Answer::Refused(refused.message),
-        Ok(_) if permit.secrets.is_empty() => {
+        Ok(_) if secrets.is_empty() => {
             Answer::Refused("the owner has no webhook secret to sign with".into())
         }
         Ok(_) => {
-            let secrets: Vec<&str> = permit.secrets.iter().map(String::as_str).collect();
-            post(url, event_id, body, &secrets).await?
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            post(&event.url, &event.event_id, &event.body, &secrets).await
         }
     };
     let now = now_ms();
@@ -162,39 +170,32 @@ async fn deliver(env: &Env, message: &WebhookMessage) -> AppResult<()> {
         Answer::Silent(error) => (None, Some(error), Outcome::Failed { retry_after: None }),
         Answer::Refused(error) => (None, Some(error), Outcome::Gone),
     };
-    let (outcome, next) = match outcome {
+    let (outcome, next_delay) = match outcome {
         Outcome::Delivered => (DeliveryOutcome::Delivered, None),
         Outcome::Gone if status.is_none() => (DeliveryOutcome::Failed, None),
         Outcome::Gone => (DeliveryOutcome::Disabled, None),
         Outcome::Failed { retry_after } => {
-            let jitter =
-                random_bytes::<4>().map(|b| f64::from(u32::from_le_bytes(b)) / 4_294_967_296.0)?;
-            match next_delay(&config.webhook_schedule, *attempt, retry_after, jitter) {
+            let jitter = random_bytes::<4>()
+                .map(|b| f64::from(u32::from_le_bytes(b)) / 4_294_967_296.0)
+                .unwrap_or(0.5);
+            match next_delay(&config.webhook_schedule, attempt, retry_after, jitter) {
                 Some(delay) => (DeliveryOutcome::Retrying, Some(delay)),
                 None => (DeliveryOutcome::Failed, None),
             }
         }
     };
-    if let Some(delay) = next {
-        let mut again = message.clone();
-        let WebhookMessage::DeliverV1 { attempt: a, .. } = &mut again;
-        *a += 1;
-        send(env, &again, delay).await?;
+    Attempted {
+        delivery: Delivery {
+            event_id: event.event_id.clone(),
+            attempt,
+            at: rfc3339_at(now),
+            outcome,
+            status,
+            error,
+            next_retry_at: next_delay.map(|d| rfc3339_at(now + f64::from(d) * 1000.0)),
+        },
+        next_delay,
     }
-    let delivery = Delivery {
-        event_id: event_id.clone(),
-        attempt: *attempt,
-        at: rfc3339_at(now),
-        outcome,
-        status,
-        error,
-        next_retry_at: next.map(|d| rfc3339_at(now + f64::from(d) * 1000.0)),
-    };
-    let record = Record {
-        job_id: job_id.clone(),
-        delivery,
-    };
-    Ok(record_delivery(env, owner, &record).await?)
 }
 
 /// A failed status in words.
@@ -207,7 +208,14 @@ fn describe(status: u16) -> String {
 }
 
 /// One signed POST, with redirects not followed and a 15-second limit.
-async fn post(url: &str, event_id: &str, body: &str, secrets: &[&str]) -> AppResult<Answer> {
+async fn post(url: &str, event_id: &str, body: &str, secrets: &[&str]) -> Answer {
+    match try_post(url, event_id, body, secrets).await {
+        Ok(answer) => answer,
+        Err(e) => Answer::Silent(format!("the request could not be made: {e}")),
+    }
+}
+
+async fn try_post(url: &str, event_id: &str, body: &str, secrets: &[&str]) -> AppResult<Answer> {
     let timestamp = (now_ms() / 1000.0).floor() as i64;
     let signature = signature_header(secrets, event_id, timestamp, body.as_bytes())
         .map_err(|e| AppError::Internal(format!("signing: {e}")))?;

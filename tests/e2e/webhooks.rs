@@ -401,3 +401,62 @@ fn after_a_rotation_both_secrets_sign_for_the_grace_period() {
         assert!(verify(stranger, hit).is_err());
     }
 }
+
+#[test]
+fn a_receiver_that_does_not_answer_times_out_and_others_are_not_held_up() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+
+    let slow_owner = Client::owner();
+    let first = Arc::new(AtomicBool::new(true));
+    let hang = Arc::clone(&first);
+    let slow = Receiver::start(
+        0,
+        Arc::new(move |_| {
+            if hang.swap(false, Ordering::SeqCst) {
+                // Longer than the 15-s limit, once.
+                std::thread::sleep(Duration::from_secs(17));
+            }
+            (200, vec![])
+        }),
+    );
+    let job = submit_with_callback(&slow_owner, "slow.pdf", &slow.url("/"));
+    slow.wait_for(Duration::from_secs(10), |h| !h.is_empty());
+
+    // Meanwhile another owner's deliveries go through.
+    let other_owner = Client::owner();
+    let fast = Receiver::ok();
+    let started = Instant::now();
+    submit_with_callback(&other_owner, "fast.pdf", &fast.url("/"));
+    fast.wait_for(Duration::from_secs(30), |h| h.len() >= EVENTS_OF_A_JOB);
+    let other_took = started.elapsed();
+    assert!(
+        other_took < Duration::from_secs(10),
+        "another owner's deliveries waited {other_took:?} behind a hanging receiver"
+    );
+
+    let done = wait_for_log(&slow_owner, &job.id, |j| {
+        j.callback.as_ref().is_some_and(|c| {
+            c.deliveries
+                .iter()
+                .filter(|d| d.outcome == DeliveryOutcome::Delivered)
+                .count()
+                == EVENTS_OF_A_JOB
+        })
+    });
+    let timed_out = done
+        .callback
+        .expect("callback")
+        .deliveries
+        .into_iter()
+        .find(|d| {
+            d.error
+                .as_deref()
+                .is_some_and(|e| e.contains("no answer within 15 s"))
+        });
+    let timed_out = timed_out.expect("an attempt that timed out");
+    assert_eq!(
+        (timed_out.outcome, timed_out.status),
+        (DeliveryOutcome::Retrying, None)
+    );
+}
