@@ -48,6 +48,13 @@ fn distinct_ids(hits: &[Hit]) -> usize {
     hits.iter().map(Hit::id).collect::<HashSet<_>>().len()
 }
 
+/// Attempts in the job's delivery log with this outcome.
+fn count(job: &Job, outcome: DeliveryOutcome) -> usize {
+    job.callback.as_ref().map_or(0, |c| {
+        c.deliveries.iter().filter(|d| d.outcome == outcome).count()
+    })
+}
+
 /// Polls the job until its delivery log satisfies `done`.
 fn wait_for_log(client: &Client, id: &str, done: impl Fn(&Job) -> bool) -> Job {
     let start = std::time::Instant::now();
@@ -234,13 +241,7 @@ fn a_receiver_that_was_down_gets_every_event_once_it_is_back() {
         .collect();
     assert_eq!(states.len(), EVENTS_OF_A_JOB, "{states:?}");
     let done = wait_for_log(&client, &job.id, |j| {
-        j.callback.as_ref().is_some_and(|c| {
-            c.deliveries
-                .iter()
-                .filter(|d| d.outcome == DeliveryOutcome::Delivered)
-                .count()
-                == EVENTS_OF_A_JOB
-        })
+        count(j, DeliveryOutcome::Delivered) == EVENTS_OF_A_JOB
     });
     let failed_first = done
         .callback
@@ -436,13 +437,7 @@ fn a_receiver_that_does_not_answer_times_out_and_others_are_not_held_up() {
     );
 
     let done = wait_for_log(&slow_owner, &job.id, |j| {
-        j.callback.as_ref().is_some_and(|c| {
-            c.deliveries
-                .iter()
-                .filter(|d| d.outcome == DeliveryOutcome::Delivered)
-                .count()
-                == EVENTS_OF_A_JOB
-        })
+        count(j, DeliveryOutcome::Delivered) == EVENTS_OF_A_JOB
     });
     let timed_out = done
         .callback
