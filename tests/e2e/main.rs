@@ -3,6 +3,7 @@
 //! a free port with a throw-away state directory and sets `DOCKET_URL`,
 //! `DOCKET_CORPUS` and `DOCKET_MAX_UPLOAD_BYTES`.
 
+mod cli;
 mod events;
 mod jobs;
 mod openapi;

@@ -101,6 +101,8 @@ pub fn run() -> Result<()> {
             "docket-shared",
             "-p",
             "xtask",
+            "-p",
+            "docket-cli",
             "--all-features",
         ]))
     });
@@ -287,13 +289,12 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
             ("DOCKET_TEST_HOOKS", "1"),
             ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
             ("CORS_ORIGINS", "https://app.example"),
-            // Webhook receivers in the tests listen on 127.0.0.1, and retry
-            // within seconds.
-            ("CALLBACK_ALLOW_LOOPBACK", "1"),
+            // Webhooks are retried within seconds.
             ("WEBHOOK_RETRY_SCHEDULE", WEBHOOK_SCHEDULE),
         ],
     )?;
     let corpus = root().join("../shared/corpus");
+    let cli = build_cli()?;
     let run = |binary: &str, threads: &str| {
         tests(
             Command::new("cargo")
@@ -303,7 +304,8 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
                 .env("DOCKET_URL", server.url())
                 .env("DOCKET_CORPUS", &corpus)
                 .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES)
-                .env("DOCKET_WEBHOOK_SCHEDULE", WEBHOOK_SCHEDULE),
+                .env("DOCKET_WEBHOOK_SCHEDULE", WEBHOOK_SCHEDULE)
+                .env("DOCKET_CLI", &cli),
         )
     };
     // The retention sweep removes everyone's old jobs: it runs after the rest.
@@ -324,6 +326,18 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
         println!("wrangler's log is in {}", log.display());
     }
     Ok(counts)
+}
+
+/// Builds the `docket` CLI the end-to-end tests drive; returns its path.
+fn build_cli() -> Result<PathBuf> {
+    let status = Command::new("cargo")
+        .current_dir(root())
+        .args(["build", "--quiet", "-p", "docket-cli"])
+        .status()?;
+    if !status.success() {
+        bail!("building the CLI failed");
+    }
+    Ok(root().join("target/debug/docket"))
 }
 
 /// The webhook retry delays of the end-to-end tests (7 attempts over 14 s).

@@ -25,6 +25,10 @@ fn command(port: u16, persist: &Path) -> Result<Command> {
         .arg("--persist-to")
         .arg(persist)
         .arg("--show-interactive-dev-session=false")
+        // Local development: webhooks may call receivers on this machine
+        // (`docket submit --wait webhook`, the tests' receivers).
+        .arg("--var")
+        .arg("CALLBACK_ALLOW_LOOPBACK:1")
         // No internet here: keep wrangler from phoning home.
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_SEND_METRICS", "false")

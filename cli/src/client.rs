@@ -1,0 +1,348 @@
+//! The HTTP side of the CLI: one method per API call, errors turned into
+//! [`CliError`] with the server's own message, 429 answered by waiting the
+//! server's `Retry-After` and trying again, and uploads that report progress.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use shared::api::{ErrorResponse, Job, JobState};
+use shared::auth::TokenResponse;
+use shared::listing::JobList;
+use shared::webhooks::SecretResponse;
+use ureq::http::Response;
+use ureq::{Body, SendBody};
+
+use crate::config::{Config, Credentials};
+use crate::error::{CliError, CliResult};
+
+/// How many times a 429 is waited out before giving up.
+const RATE_LIMIT_RETRIES: u32 = 5;
+/// The longest `Retry-After` waited out for a 429.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(120);
+
+pub struct Api {
+    base: String,
+    agent: ureq::Agent,
+    token: Option<String>,
+    /// The webhook secret minted with the token, when known.
+    pub minted_secret: Option<String>,
+}
+
+/// A poll's answer.
+pub enum Polled {
+    /// The job (changed, or the first look), with its ETag.
+    Job { job: Box<Job>, etag: Option<String> },
+    /// 304: as before.
+    Unchanged,
+}
+
+impl Api {
+    /// A client without a token.
+    pub fn anonymous(server: &str) -> Api {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .user_agent(concat!("docket-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Api {
+            base: server.trim_end_matches('/').to_owned(),
+            agent,
+            token: None,
+            minted_secret: None,
+        }
+    }
+
+    /// A client with the owner token from `token` (`--token`/`DOCKET_TOKEN`),
+    /// else the one saved for this server, else a new one (minted and saved).
+    pub fn owner(server: &str, token: Option<String>) -> CliResult<Api> {
+        let mut api = Api::anonymous(server);
+        if let Some(token) = token {
+            api.token = Some(token);
+            return Ok(api);
+        }
+        let config = Config::load()?;
+        if let Some(saved) = config.servers.get(&Config::key(server)) {
+            api.token = Some(saved.token.clone());
+            api.minted_secret = saved.webhook_secret.clone();
+            return Ok(api);
+        }
+        let minted = api.mint_and_save()?;
+        eprintln!(
+            "docket: no token for {server} yet; minted one and saved it in {}",
+            minted.display()
+        );
+        Ok(api)
+    }
+
+    /// Mints a token and saves it for this server; returns the config path.
+    pub fn mint_and_save(&mut self) -> CliResult<std::path::PathBuf> {
+        let minted: TokenResponse = self.call_json("POST", "/api/v1/tokens", None)?;
+        let mut config = Config::load()?;
+        config.servers.insert(
+            Config::key(&self.base),
+            Credentials {
+                token: minted.token.clone(),
+                webhook_secret: Some(minted.webhook_secret.clone()),
+            },
+        );
+        let path = config.save()?;
+        self.token = Some(minted.token);
+        self.minted_secret = Some(minted.webhook_secret);
+        Ok(path)
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request (again after a 429, as the server asks), returns the
+    /// answer whatever its status.
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        mut body: Option<&mut dyn FnMut() -> CliResult<SendBody<'static>>>,
+    ) -> CliResult<Response<Body>> {
+        let mut tries = 0;
+        loop {
+            let mut builder = ureq::http::Request::builder()
+                .method(method)
+                .uri(self.url(path));
+            if let Some(token) = &self.token {
+                builder = builder.header("authorization", format!("Bearer {token}"));
+            }
+            for (k, v) in headers {
+                builder = builder.header(*k, v);
+            }
+            let result = match body.as_mut() {
+                Some(make) => {
+                    let request = builder
+                        .body(make()?)
+                        .map_err(|e| CliError::Usage(format!("bad request: {e}")))?;
+                    self.agent.run(request)
+                }
+                None => {
+                    let request = builder
+                        .body(())
+                        .map_err(|e| CliError::Usage(format!("bad request: {e}")))?;
+                    self.agent.run(request)
+                }
+            };
+            let response = result.map_err(|e| CliError::Network(format!("{} ({e})", self.base)))?;
+            if response.status().as_u16() == 429 && tries < RATE_LIMIT_RETRIES {
+                let wait = retry_after(&response)
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(MAX_RATE_LIMIT_WAIT);
+                eprintln!("docket: the server is rate-limiting; waiting {wait:?} as it asks");
+                std::thread::sleep(wait);
+                tries += 1;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// A call whose 2xx answer is JSON.
+    fn call_json<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        headers: Option<&[(&str, String)]>,
+    ) -> CliResult<T> {
+        let response = self.send(method, path, headers.unwrap_or_default(), None)?;
+        json_or_error(response)
+    }
+
+    /// Uploads a PDF, calling `progress(sent, total)` as the bytes go.
+    pub fn upload(
+        &self,
+        file: &Path,
+        callback_url: Option<&str>,
+        idempotency_key: Option<&str>,
+        progress: Progress,
+    ) -> CliResult<Job> {
+        let total = std::fs::metadata(file)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?
+            .len();
+        let filename = file.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+            CliError::Usage(format!("{} has no usable file name", file.display()))
+        })?;
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("filename", filename);
+        if let Some(url) = callback_url {
+            query.append_pair("callback_url", url);
+        }
+        let path = format!("/api/v1/jobs?{}", query.finish());
+        let mut headers = vec![
+            ("content-type", "application/pdf".to_owned()),
+            ("content-length", total.to_string()),
+        ];
+        if let Some(key) = idempotency_key {
+            headers.push(("idempotency-key", key.to_owned()));
+        }
+        let file = file.to_owned();
+        // Each try (a 429 sends it again) reads the file afresh.
+        let mut make = || -> CliResult<SendBody<'static>> {
+            let reader = File::open(&file)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+            Ok(SendBody::from_owned_reader(Counting {
+                inner: reader,
+                sent: 0,
+                total,
+                progress: Arc::clone(&progress),
+            }))
+        };
+        let response = self.send("POST", &path, &headers, Some(&mut make));
+        json_or_error(response?)
+    }
+
+    pub fn job(&self, id: &str) -> CliResult<Job> {
+        self.call_json("GET", &format!("/api/v1/jobs/{id}"), None)
+    }
+
+    /// `GET /jobs/{id}?wait=N` with `If-None-Match`: returns when the job
+    /// changes or the server's wait ends.
+    pub fn poll(
+        &self,
+        id: &str,
+        etag: Option<&str>,
+        wait_secs: u32,
+    ) -> CliResult<(Polled, Option<Duration>)> {
+        let headers: Vec<(&str, String)> = etag
+            .map(|e| vec![("if-none-match", e.to_owned())])
+            .unwrap_or_default();
+        let response = self.send(
+            "GET",
+            &format!("/api/v1/jobs/{id}?wait={wait_secs}"),
+            &headers,
+            None,
+        )?;
+        let retry = retry_after(&response);
+        if response.status().as_u16() == 304 {
+            return Ok((Polled::Unchanged, retry));
+        }
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let job: Job = json_or_error(response)?;
+        Ok((
+            Polled::Job {
+                job: Box::new(job),
+                etag,
+            },
+            retry,
+        ))
+    }
+
+    pub fn jobs(
+        &self,
+        state: Option<JobState>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> CliResult<JobList> {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("limit", &limit.to_string());
+        if let Some(state) = state {
+            query.append_pair("state", state.as_str());
+        }
+        if let Some(cursor) = cursor {
+            query.append_pair("cursor", cursor);
+        }
+        self.call_json("GET", &format!("/api/v1/jobs?{}", query.finish()), None)
+    }
+
+    /// The report as the server sends it (JSON) or its digit table (CSV).
+    pub fn result(&self, id: &str, csv: bool) -> CliResult<String> {
+        let path = if csv {
+            format!("/api/v1/jobs/{id}/result?format=csv")
+        } else {
+            format!("/api/v1/jobs/{id}/result")
+        };
+        let response = self.send("GET", &path, &[], None)?;
+        text_or_error(response)
+    }
+
+    pub fn delete(&self, id: &str) -> CliResult<()> {
+        let response = self.send("DELETE", &format!("/api/v1/jobs/{id}"), &[], None)?;
+        text_or_error(response).map(|_| ())
+    }
+
+    pub fn webhook_secret(&self) -> CliResult<SecretResponse> {
+        self.call_json("GET", "/api/v1/webhook-secret", None)
+    }
+}
+
+/// Reads the body of a 2xx answer as JSON, or the error it carries.
+fn json_or_error<T: DeserializeOwned>(response: Response<Body>) -> CliResult<T> {
+    let text = text_or_error(response)?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Network(format!("unexpected answer ({e}): {text}")))
+}
+
+/// The body of a 2xx answer, or the error it carries.
+fn text_or_error(mut response: Response<Body>) -> CliResult<String> {
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| CliError::Network(format!("reading the answer failed: {e}")))?;
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    Err(match serde_json::from_str::<ErrorResponse>(&text) {
+        Ok(body) => CliError::Api {
+            status,
+            code: body.error.code.as_str().to_owned(),
+            message: body.error.message,
+        },
+        Err(_) => CliError::Network(format!("HTTP {status}: {}", text.trim())),
+    })
+}
+
+fn retry_after(response: &Response<Body>) -> Option<Duration> {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Told `(bytes sent, bytes in all)` as an upload goes.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// A file reader that reports how much was read.
+struct Counting<R> {
+    inner: R,
+    sent: u64,
+    total: u64,
+    progress: Progress,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sent += n as u64;
+        (self.progress)(self.sent, self.total);
+        Ok(n)
+    }
+}

@@ -1,0 +1,333 @@
+//! `docket`: submit PDFs to a Docket server and wait for their analysis by
+//! polling, over a WebSocket or through a webhook. See `docket --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use docket_cli::client::Api;
+use docket_cli::error::{CliError, CliResult, exit};
+use docket_cli::output::{self, Ui};
+use docket_cli::wait::{self, Hook, Mode, Socket};
+use shared::api::{Job, JobState};
+use shared::report::Report;
+
+#[derive(Parser)]
+#[command(
+    name = "docket",
+    version,
+    about = "Submit PDFs to a Docket server and learn when their analysis is done.",
+    after_help = "Exit codes: 0 completed, 1 a job ended in error, 2 usage, 3 timeout, \
+                  4 the server refused, failed or could not be reached."
+)]
+struct Cli {
+    /// The server.
+    #[arg(
+        long,
+        global = true,
+        env = "DOCKET_URL",
+        default_value = "http://127.0.0.1:8787"
+    )]
+    server: String,
+    /// The owner token (default: the one saved for this server, minted on first use).
+    #[arg(long, global = true, env = "DOCKET_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Mint an owner token for this server and save it (prints it, for the SPA or scripts).
+    Token,
+    /// Upload PDFs; with --wait, follow them to the end and print what was found.
+    Submit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// POST each state change here (signed webhooks).
+        #[arg(long)]
+        callback_url: Option<String>,
+        /// Makes a retried submit return the same job (one file only).
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        #[arg(long, value_enum)]
+        wait: Option<Mode>,
+        #[command(flatten)]
+        waiting: Waiting,
+    },
+    /// One job's state; with --wait, follow it to the end.
+    Status {
+        id: String,
+        #[arg(long, value_enum)]
+        wait: Option<Mode>,
+        #[command(flatten)]
+        waiting: Waiting,
+    },
+    /// The owner's jobs, newest first.
+    Jobs {
+        #[arg(long, value_parser = parse_state)]
+        state: Option<JobState>,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// Continue from a previous page's `next_cursor`.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// A completed job's report.
+    Result {
+        id: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Delete a job, its PDF and its report.
+    Delete { id: String },
+}
+
+#[derive(clap::Args)]
+struct Waiting {
+    /// Give up waiting after this many seconds (exit code 3).
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+    /// --wait webhook: where to listen.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// --wait webhook: the URL the server should call, when not the listener's
+    /// own (a tunnel to it).
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Csv,
+    Table,
+}
+
+fn parse_state(text: &str) -> Result<JobState, String> {
+    JobState::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| format!("one of uploaded, processing, completed, error (not {text:?})"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("docket: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult<i32> {
+    let ui = Ui::new(cli.quiet);
+    match cli.command {
+        Command::Token => {
+            let mut api = Api::anonymous(&cli.server);
+            let path = api.mint_and_save()?;
+            println!("{}", api.token().unwrap_or_default());
+            ui.note(&format!(
+                "docket: saved for {} in {}",
+                cli.server,
+                path.display()
+            ));
+            Ok(exit::COMPLETED)
+        }
+        Command::Submit {
+            files,
+            callback_url,
+            idempotency_key,
+            wait,
+            waiting,
+        } => {
+            if idempotency_key.is_some() && files.len() > 1 {
+                return Err(CliError::Usage(
+                    "--idempotency-key names one submit: give one file".into(),
+                ));
+            }
+            if wait == Some(Mode::Webhook) && callback_url.is_some() {
+                return Err(CliError::Usage(
+                    "--wait webhook listens itself: use --public-url, not --callback-url".into(),
+                ));
+            }
+            let api = Api::owner(&cli.server, cli.token)?;
+            // Listen before uploading, so no event is missed.
+            let socket = match wait {
+                Some(Mode::Ws) => Some(Socket::open(&api)?),
+                _ => None,
+            };
+            let hook = match wait {
+                Some(Mode::Webhook) => {
+                    let hook = Hook::start(&waiting.listen, waiting.public_url.as_deref())?;
+                    ui.note(&format!("docket: listening for webhooks at {}", hook.url()));
+                    Some(hook)
+                }
+                _ => None,
+            };
+            let callback = hook.as_ref().map(|h| h.url().to_owned()).or(callback_url);
+            let mut jobs = Vec::new();
+            for file in &files {
+                let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+                let name = file.display().to_string();
+                let job = api.upload(
+                    file,
+                    callback.as_deref(),
+                    idempotency_key.as_deref(),
+                    ui.upload(&name, size),
+                )?;
+                ui.job(&job);
+                jobs.push(job);
+            }
+            let Some(mode) = wait else {
+                print_jobs(&jobs, cli.json);
+                return Ok(exit::COMPLETED);
+            };
+            let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+            let finals = follow(&api, &ui, mode, socket, hook, &ids, waiting.timeout)?;
+            finish(&api, &finals, cli.json)
+        }
+        Command::Status { id, wait, waiting } => {
+            let api = Api::owner(&cli.server, cli.token)?;
+            let Some(mode) = wait else {
+                let job = api.job(&id)?;
+                print_jobs(&[job], cli.json);
+                return Ok(exit::COMPLETED);
+            };
+            let socket = match mode {
+                Mode::Ws => Some(Socket::open(&api)?),
+                _ => None,
+            };
+            if mode == Mode::Webhook {
+                return Err(CliError::Usage(
+                    "a job's webhook is set when it is submitted: use --wait poll or ws here"
+                        .into(),
+                ));
+            }
+            let finals = follow(&api, &ui, mode, socket, None, &[id], waiting.timeout)?;
+            finish(&api, &finals, cli.json)
+        }
+        Command::Jobs {
+            state,
+            limit,
+            cursor,
+        } => {
+            let api = Api::owner(&cli.server, cli.token)?;
+            let list = api.jobs(state, limit, cursor.as_deref())?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
+            } else {
+                for job in &list.jobs {
+                    println!("{}", output::job_line(job));
+                }
+                if let Some(next) = &list.next_cursor {
+                    eprintln!("docket: more with --cursor {next}");
+                }
+            }
+            Ok(exit::COMPLETED)
+        }
+        Command::Result { id, format } => {
+            let api = Api::owner(&cli.server, cli.token)?;
+            match format {
+                Format::Csv => print!("{}", api.result(&id, true)?),
+                Format::Json => println!("{}", api.result(&id, false)?),
+                Format::Table => {
+                    let report = parse_report(&api.result(&id, false)?)?;
+                    let job = api.job(&id)?;
+                    println!("{}", output::summary(&job, Some(&report)));
+                    print!("\n{}", output::digit_table(&report));
+                }
+            }
+            Ok(exit::COMPLETED)
+        }
+        Command::Delete { id } => {
+            let api = Api::owner(&cli.server, cli.token)?;
+            api.delete(&id)?;
+            if !cli.quiet {
+                eprintln!("docket: deleted {id}");
+            }
+            Ok(exit::COMPLETED)
+        }
+    }
+}
+
+/// Waits for the jobs in the chosen way.
+fn follow(
+    api: &Api,
+    ui: &Ui,
+    mode: Mode,
+    socket: Option<Socket>,
+    hook: Option<Hook>,
+    ids: &[String],
+    timeout: u64,
+) -> CliResult<Vec<Job>> {
+    let timeout = Duration::from_secs(timeout);
+    let mut seen = |job: &Job| ui.job(job);
+    match (mode, socket, hook) {
+        (Mode::Ws, Some(socket), _) => socket.wait(api, ids, timeout, &mut seen),
+        (Mode::Webhook, _, Some(hook)) => {
+            let mut secrets = vec![api.webhook_secret()?.webhook_secret];
+            secrets.extend(api.minted_secret.clone());
+            hook.wait(ids, &secrets, timeout, &mut seen, &|m| ui.note(m))
+        }
+        _ => wait::poll(api, ids, timeout, &mut seen),
+    }
+}
+
+/// Prints the final jobs with their reports; exit code 1 when any failed.
+fn finish(api: &Api, jobs: &[Job], json: bool) -> CliResult<i32> {
+    let mut entries = Vec::new();
+    for job in jobs {
+        let report = match job.state {
+            JobState::Completed => Some(parse_report(&api.result(&job.id, false)?)?),
+            _ => None,
+        };
+        entries.push((job, report));
+    }
+    if json {
+        let value: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(job, report)| serde_json::json!({ "job": job, "report": report }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else {
+        for (job, report) in &entries {
+            println!("{}", output::summary(job, report.as_ref()));
+        }
+    }
+    let failed = jobs.iter().filter(|j| j.state == JobState::Error).count();
+    if failed > 0 {
+        eprintln!("docket: {failed} of {} job(s) ended in error", jobs.len());
+        return Ok(exit::JOB_ERROR);
+    }
+    Ok(exit::COMPLETED)
+}
+
+fn parse_report(text: &str) -> CliResult<Report> {
+    serde_json::from_str(text).map_err(|e| CliError::Network(format!("unexpected report ({e})")))
+}
+
+fn print_jobs(jobs: &[Job], json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(jobs).unwrap_or_default());
+    } else {
+        for job in jobs {
+            println!("{}", output::job_line(job));
+        }
+    }
+}

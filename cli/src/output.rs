@@ -1,0 +1,228 @@
+//! What the CLI prints. Results go to stdout (text, or JSON with `--json`);
+//! progress goes to stderr: bars on a terminal, plain lines otherwise (one per
+//! change), so scripts can read stdout undisturbed.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use shared::api::{Job, JobState};
+use shared::benford::DigitTest;
+use shared::report::Report;
+
+use crate::client::Progress;
+
+/// Progress on stderr.
+pub struct Ui {
+    bars: Option<MultiProgress>,
+    /// One bar (terminal) or the last line printed (plain) per job.
+    jobs: Mutex<HashMap<String, (Option<ProgressBar>, String)>>,
+    quiet: bool,
+}
+
+impl Ui {
+    /// Bars when stderr is a terminal; `quiet` prints no progress at all.
+    pub fn new(quiet: bool) -> Ui {
+        let tty = std::io::stderr().is_terminal() && !quiet;
+        Ui {
+            bars: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            jobs: Mutex::new(HashMap::new()),
+            quiet,
+        }
+    }
+
+    /// A progress callback for one upload.
+    pub fn upload(&self, name: &str, total: u64) -> Progress {
+        match &self.bars {
+            Some(bars) => {
+                let bar = bars.add(ProgressBar::new(total));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:24!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.set_message(format!("↑ {name}"));
+                Arc::new(move |sent, _| {
+                    bar.set_position(sent);
+                    if sent >= total {
+                        bar.finish_and_clear();
+                    }
+                })
+            }
+            None => Arc::new(|_, _| {}),
+        }
+    }
+
+    /// Shows a job's latest state (called on every update a waiter sees).
+    pub fn job(&self, job: &Job) {
+        if self.quiet {
+            return;
+        }
+        let line = state_words(job);
+        let Ok(mut jobs) = self.jobs.lock() else {
+            return;
+        };
+        let entry = jobs.entry(job.id.clone()).or_insert_with(|| {
+            let bar = self.bars.as_ref().map(|bars| {
+                let bar = bars.add(ProgressBar::new(1));
+                bar.set_style(
+                    ProgressStyle::with_template("{msg:24!} [{bar:30}] {pos}/{len} pages {prefix}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                bar.set_message(job.filename.clone());
+                bar
+            });
+            (bar, String::new())
+        });
+        match &entry.0 {
+            Some(bar) => {
+                if let Some(p) = job.progress {
+                    bar.set_length(u64::from(p.pages_total.max(1)));
+                    bar.set_position(u64::from(p.pages_done));
+                }
+                bar.set_prefix(job.state.as_str().to_owned());
+                if job.state.is_terminal() {
+                    bar.finish_and_clear();
+                }
+            }
+            None if entry.1 != line => {
+                eprintln!("{}  {}  {line}", job.id, job.filename);
+            }
+            None => {}
+        }
+        entry.1 = line;
+    }
+
+    /// A message that does not disturb the bars.
+    pub fn note(&self, text: &str) {
+        match &self.bars {
+            Some(bars) => {
+                let _ = bars.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+/// `processing (page 3 of 12)`, `error: encrypted — …`.
+pub fn state_words(job: &Job) -> String {
+    match (job.state, &job.error, job.progress) {
+        (JobState::Error, Some(e), _) => format!("error: {} — {}", e.code, e.message),
+        (JobState::Processing, _, Some(p)) => {
+            format!("processing (page {} of {})", p.pages_done, p.pages_total)
+        }
+        (JobState::Processing, _, None) if job.attempt > 1 => {
+            format!("processing (attempt {})", job.attempt)
+        }
+        (state, _, _) => state.as_str().to_owned(),
+    }
+}
+
+/// One line per job: id, file, state.
+pub fn job_line(job: &Job) -> String {
+    format!("{}  {}  {}", job.id, job.filename, state_words(job))
+}
+
+/// What a finished job found, in a few lines (the same whichever way the
+/// CLI waited).
+pub fn summary(job: &Job, report: Option<&Report>) -> String {
+    let mut out = job_line(job);
+    if let Some(r) = report {
+        out.push_str(&format!(
+            "\n  {} page{}, PDF {}, {} words, {} numbers found, {} used for Benford",
+            r.pages,
+            if r.pages == 1 { "" } else { "s" },
+            r.pdf_version,
+            r.text.words,
+            r.numbers.found,
+            r.numbers.used
+        ));
+        if let Some(title) = r.metadata.title.as_deref().filter(|t| !t.is_empty()) {
+            out.push_str(&format!("\n  title: {title}"));
+        }
+        let first = &r.benford.first_digit;
+        out.push_str(&format!("\n  first digit: {}", verdict(first)));
+        out.push_str(&format!("\n  {}", first.conformity.explain()));
+    }
+    out
+}
+
+fn verdict(test: &DigitTest) -> String {
+    let class = format!("{:?}", test.conformity)
+        .chars()
+        .flat_map(|c| {
+            if c.is_uppercase() {
+                vec![' ', c.to_ascii_lowercase()]
+            } else {
+                vec![c]
+            }
+        })
+        .collect::<String>();
+    format!(
+        "{} (n {}, MAD {:.4}, χ² {:.2}, p {:.3})",
+        class.trim(),
+        test.n,
+        test.mad,
+        test.chi_square,
+        test.p_value
+    )
+}
+
+/// The first-digit table: digit, count, observed and expected shares.
+pub fn digit_table(report: &Report) -> String {
+    let t = &report.benford.first_digit;
+    let mut out = String::from("digit  count  observed  expected\n");
+    for (i, count) in t.counts.iter().enumerate() {
+        out.push_str(&format!(
+            "{:>5}  {:>5}  {:>8.4}  {:>8.4}\n",
+            i + 1,
+            count,
+            t.observed.get(i).copied().unwrap_or_default(),
+            t.expected.get(i).copied().unwrap_or_default()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::{ErrorBody, ErrorCode, Progress as Pages};
+
+    fn job(state: JobState) -> Job {
+        Job {
+            id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
+            state,
+            filename: "q3.pdf".into(),
+            size_bytes: 1,
+            sha256: "00".into(),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            attempt: 1,
+            progress: None,
+            error: None,
+            callback: None,
+        }
+    }
+
+    #[test]
+    fn states_read_as_words() {
+        let mut processing = job(JobState::Processing);
+        processing.progress = Some(Pages {
+            pages_done: 3,
+            pages_total: 12,
+        });
+        assert_eq!(state_words(&processing), "processing (page 3 of 12)");
+        let mut failed = job(JobState::Error);
+        failed.error = Some(ErrorBody::new(ErrorCode::Encrypted, "password needed"));
+        assert_eq!(state_words(&failed), "error: encrypted — password needed");
+        assert_eq!(
+            job_line(&job(JobState::Completed)),
+            "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f  q3.pdf  completed"
+        );
+    }
+}

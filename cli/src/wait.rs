@@ -1,0 +1,387 @@
+//! The three ways to learn that a job is done, side by side:
+//!
+//! * [`poll`]: `GET /jobs/{id}?wait=N` with `If-None-Match` — the server holds
+//!   the request until the job changes (long-poll), answers 304 when nothing
+//!   did, and says with `Retry-After` when to ask again;
+//! * [`Socket`]: one WebSocket for all the jobs, opened before the upload so no
+//!   event is missed, reconnected with `?since=` (and a fresh look at the jobs
+//!   when the server answers `resync`);
+//! * [`Hook`]: a local HTTP listener whose URL is the jobs' `callback_url`;
+//!   each delivery's Standard Webhooks signature is verified with the owner's
+//!   secret, stale timestamps are refused, and deliveries are de-duplicated by
+//!   `webhook-id`.
+//!
+//! Each calls `seen` with every version of a job it learns about and returns
+//! the jobs' final versions, or [`CliError::Timeout`] at the deadline.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use shared::api::Job;
+use shared::events::ServerMessage;
+use shared::webhooks;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::HeaderValue;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+use crate::client::{Api, Polled};
+use crate::error::{CliError, CliResult};
+
+/// How the CLI waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Poll,
+    Ws,
+    Webhook,
+}
+
+/// The jobs still running, and the final versions of the others.
+struct Pending {
+    running: HashSet<String>,
+    done: HashMap<String, Job>,
+}
+
+impl Pending {
+    fn new(ids: &[String]) -> Pending {
+        Pending {
+            running: ids.iter().cloned().collect(),
+            done: HashMap::new(),
+        }
+    }
+
+    /// Takes a version of a job; true when it is one of ours.
+    fn take(&mut self, job: &Job) -> bool {
+        if !self.running.contains(&job.id) {
+            return false;
+        }
+        if job.state.is_terminal() {
+            self.running.remove(&job.id);
+            self.done.insert(job.id.clone(), job.clone());
+        }
+        true
+    }
+
+    fn finished(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// The final jobs in the order of `ids`.
+    fn into_jobs(mut self, ids: &[String]) -> Vec<Job> {
+        ids.iter().filter_map(|id| self.done.remove(id)).collect()
+    }
+}
+
+fn left(deadline: Instant, timeout: Duration) -> CliResult<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        Err(CliError::Timeout(timeout))
+    } else {
+        Ok(left)
+    }
+}
+
+/// Long-polls each job in turn until all are terminal.
+pub fn poll(
+    api: &Api,
+    ids: &[String],
+    timeout: Duration,
+    seen: &mut dyn FnMut(&Job),
+) -> CliResult<Vec<Job>> {
+    let deadline = Instant::now() + timeout;
+    let mut pending = Pending::new(ids);
+    let mut etags: HashMap<String, String> = HashMap::new();
+    while !pending.finished() {
+        let mut running: Vec<String> = pending.running.iter().cloned().collect();
+        running.sort();
+        for id in running {
+            let wait = left(deadline, timeout)?.as_secs().clamp(1, 20) as u32;
+            let asked = Instant::now();
+            let (answer, retry_after) = api.poll(&id, etags.get(&id).map(String::as_str), wait)?;
+            let changed = match answer {
+                Polled::Job { job, etag } => {
+                    if let Some(etag) = etag {
+                        etags.insert(id.clone(), etag);
+                    }
+                    seen(&job);
+                    pending.take(&job);
+                    true
+                }
+                Polled::Unchanged => false,
+            };
+            // A server that did not hold the request: wait as it says.
+            if !changed && asked.elapsed() < Duration::from_millis(500) {
+                let pause = retry_after.unwrap_or(Duration::from_secs(1));
+                std::thread::sleep(pause.min(left(deadline, timeout)?));
+            }
+        }
+    }
+    Ok(pending.into_jobs(ids))
+}
+
+/// The event stream, opened before the jobs exist.
+pub struct Socket {
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    last_seq: Option<u64>,
+}
+
+impl Socket {
+    pub fn open(api: &Api) -> CliResult<Socket> {
+        let ws = connect(api, None)?;
+        Ok(Socket { ws, last_seq: None })
+    }
+
+    /// Waits for the jobs on the socket, reconnecting when it drops.
+    pub fn wait(
+        mut self,
+        api: &Api,
+        ids: &[String],
+        timeout: Duration,
+        seen: &mut dyn FnMut(&Job),
+    ) -> CliResult<Vec<Job>> {
+        let deadline = Instant::now() + timeout;
+        let mut pending = Pending::new(ids);
+        // What happened before the socket was asked (`status --wait ws`).
+        for id in ids {
+            let job = api.job(id)?;
+            seen(&job);
+            pending.take(&job);
+        }
+        let mut backoff = Duration::from_millis(250);
+        while !pending.finished() {
+            let wait = left(deadline, timeout)?.min(Duration::from_secs(1));
+            set_timeout(&mut self.ws, wait);
+            match self.ws.read() {
+                Ok(Message::Text(text)) => {
+                    backoff = Duration::from_millis(250);
+                    let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
+                        continue;
+                    };
+                    if let Some(seq) = message.seq() {
+                        self.last_seq = Some(seq);
+                    }
+                    match message {
+                        ServerMessage::JobUpdated { job, .. } if pending.take(&job) => seen(&job),
+                        ServerMessage::JobDeleted { job_id, .. }
+                            if pending.running.contains(&job_id) =>
+                        {
+                            return Err(CliError::Api {
+                                status: 404,
+                                code: "not_found".into(),
+                                message: format!("job {job_id} was deleted while waiting"),
+                            });
+                        }
+                        ServerMessage::Resync { .. } => {
+                            // Events were lost: look at the jobs afresh.
+                            let running: Vec<String> = pending.running.iter().cloned().collect();
+                            for id in running {
+                                let job = api.job(&id)?;
+                                seen(&job);
+                                pending.take(&job);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(Message::Close(_)) => self.reconnect(api, &mut backoff, deadline, timeout)?,
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => self.reconnect(api, &mut backoff, deadline, timeout)?,
+            }
+        }
+        let _ = self.ws.close(None);
+        Ok(pending.into_jobs(ids))
+    }
+
+    fn reconnect(
+        &mut self,
+        api: &Api,
+        backoff: &mut Duration,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> CliResult<()> {
+        loop {
+            std::thread::sleep((*backoff).min(left(deadline, timeout)?));
+            *backoff = (*backoff * 2).min(Duration::from_secs(8));
+            match connect(api, self.last_seq) {
+                Ok(ws) => {
+                    self.ws = ws;
+                    return Ok(());
+                }
+                Err(e) => eprintln!("docket: reconnecting the event stream: {e}"),
+            }
+        }
+    }
+}
+
+fn connect(api: &Api, since: Option<u64>) -> CliResult<WebSocket<MaybeTlsStream<TcpStream>>> {
+    let mut url = format!(
+        "{}/api/v1/events",
+        api.base()
+            .replacen("http://", "ws://", 1)
+            .replacen("https://", "wss://", 1)
+    );
+    if let Some(since) = since {
+        url.push_str(&format!("?since={since}"));
+    }
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| CliError::Usage(format!("bad server URL for a WebSocket: {e}")))?;
+    if let Some(token) = api.token() {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|e| CliError::Usage(format!("bad token: {e}")))?;
+        request.headers_mut().insert("authorization", value);
+    }
+    match tungstenite::connect(request) {
+        Ok((ws, _)) => Ok(ws),
+        Err(tungstenite::Error::Http(response)) => Err(CliError::Api {
+            status: response.status().as_u16(),
+            code: "websocket_refused".into(),
+            message: "the server refused the WebSocket".into(),
+        }),
+        Err(tungstenite::Error::Url(e)) => Err(CliError::Usage(format!(
+            "WebSockets need ws:// or wss://: {e} (TLS is not built into this CLI; use http:// locally)"
+        ))),
+        Err(e) => Err(CliError::Network(format!(
+            "WebSocket to {}: {e}",
+            api.base()
+        ))),
+    }
+}
+
+fn set_timeout(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, timeout: Duration) {
+    if let MaybeTlsStream::Plain(stream) = ws.get_mut() {
+        let _ = stream.set_read_timeout(Some(timeout.max(Duration::from_millis(10))));
+    }
+}
+
+/// The local receiver for `--wait webhook`.
+pub struct Hook {
+    server: tiny_http::Server,
+    url: String,
+}
+
+/// Largest delivery body read.
+const MAX_DELIVERY_BYTES: u64 = 4 * 1024 * 1024;
+
+impl Hook {
+    /// Listens on `listen` (e.g. `127.0.0.1:0`); the callback URL is
+    /// `public_url` when given (a tunnel), else the listener's own.
+    pub fn start(listen: &str, public_url: Option<&str>) -> CliResult<Hook> {
+        let server = tiny_http::Server::http(listen)
+            .map_err(|e| CliError::Usage(format!("cannot listen on {listen}: {e}")))?;
+        let address = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| CliError::Usage(format!("{listen} is not an IP address")))?;
+        let url = match public_url {
+            Some(url) => url.to_owned(),
+            None => format!("http://{address}/docket-webhook"),
+        };
+        Ok(Hook { server, url })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Receives deliveries until the jobs are terminal. `secrets` are the
+    /// owner's signing secrets (current first).
+    pub fn wait(
+        &self,
+        ids: &[String],
+        secrets: &[String],
+        timeout: Duration,
+        seen: &mut dyn FnMut(&Job),
+        note: &dyn Fn(&str),
+    ) -> CliResult<Vec<Job>> {
+        let deadline = Instant::now() + timeout;
+        let mut pending = Pending::new(ids);
+        let mut delivered: HashSet<String> = HashSet::new();
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        while !pending.finished() {
+            let wait = left(deadline, timeout)?;
+            let request = match self.server.recv_timeout(wait.min(Duration::from_secs(1))) {
+                Ok(Some(request)) => request,
+                Ok(None) => continue,
+                Err(e) => {
+                    return Err(CliError::Network(format!(
+                        "the webhook listener failed: {e}"
+                    )));
+                }
+            };
+            match check(request, &secrets, &mut delivered) {
+                Ok(Some(job)) => {
+                    if pending.take(&job) {
+                        seen(&job);
+                    }
+                }
+                Ok(None) => {}
+                Err(why) => note(&format!("docket: rejected a webhook delivery: {why}")),
+            }
+        }
+        Ok(pending.into_jobs(ids))
+    }
+}
+
+/// Verifies one delivery and answers it: 401 for a bad or stale signature,
+/// 400 for a body that is not an event, 204 otherwise. Returns the job of a
+/// first delivery (`None` for a repeat of a `webhook-id` already seen).
+fn check(
+    mut request: tiny_http::Request,
+    secrets: &[&str],
+    delivered: &mut HashSet<String>,
+) -> Result<Option<Job>, String> {
+    let header = |name: &'static str| {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv(name))
+            .map(|h| h.value.as_str().to_owned())
+    };
+    let (id, timestamp, signature) = (
+        header("webhook-id").unwrap_or_default(),
+        header("webhook-timestamp").unwrap_or_default(),
+        header("webhook-signature").unwrap_or_default(),
+    );
+    let mut body = Vec::new();
+    let read = request
+        .as_reader()
+        .take(MAX_DELIVERY_BYTES)
+        .read_to_end(&mut body);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let verdict = match read {
+        Err(e) => Err((400, format!("unreadable body: {e}"))),
+        Ok(_) => webhooks::verify(secrets, &id, &timestamp, &signature, &body, now)
+            .map_err(|e| (401, e.to_string()))
+            .and_then(|()| {
+                #[derive(serde::Deserialize)]
+                struct Event {
+                    job: Job,
+                }
+                serde_json::from_slice::<Event>(&body)
+                    .map(|e| e.job)
+                    .map_err(|e| (400, format!("not a job event: {e}")))
+            }),
+    };
+    match verdict {
+        Ok(job) => {
+            let _ = request.respond(tiny_http::Response::empty(204));
+            Ok(delivered.insert(id).then_some(job))
+        }
+        Err((status, why)) => {
+            let _ = request
+                .respond(tiny_http::Response::from_string(why.clone()).with_status_code(status));
+            Err(why)
+        }
+    }
+}

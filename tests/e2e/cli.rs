@@ -1,0 +1,304 @@
+//! The `docket` CLI against the server: each `--wait` mode brings a PDF to
+//! `completed` and prints the same result; the webhook listener refuses forged
+//! and stale deliveries; every failure has its exit code. (`cargo xtask test`
+//! builds the CLI and sets `DOCKET_CLI`.)
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::support::{base_url, corpus};
+
+const SMALL: &str = "pdfminer-issue-00369-excel.pdf";
+
+fn cli() -> PathBuf {
+    PathBuf::from(std::env::var_os("DOCKET_CLI").expect("DOCKET_CLI is set by cargo xtask test"))
+}
+
+/// A throw-away home for the CLI's config (so each test mints its own token).
+struct Home {
+    dir: PathBuf,
+}
+
+impl Home {
+    fn new(name: &str) -> Home {
+        let dir = std::env::temp_dir().join(format!("docket-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Home { dir }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(cli());
+        cmd.args(args)
+            .env("DOCKET_URL", base_url())
+            .env("DOCKET_CONFIG", self.dir.join("config.json"))
+            .env_remove("DOCKET_TOKEN")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run docket")
+    }
+
+    /// A corpus file copied under another name.
+    fn file(&self, from: &str, name: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, corpus(from)).expect("write");
+        path.display().to_string()
+    }
+
+    fn secret(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("config.json")).expect("config");
+        let config: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let servers = config["servers"].as_object().expect("servers");
+        let entry = servers.values().next().expect("one server");
+        entry["webhook_secret"].as_str().expect("secret").to_owned()
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited")
+}
+
+#[test]
+fn each_wait_mode_completes_a_pdf_and_prints_the_same_result() {
+    let home = Home::new("modes");
+    let file = home.file(SMALL, "table.pdf");
+    let mut printed = Vec::new();
+    for mode in ["poll", "ws", "webhook"] {
+        let out = home.run(&[
+            "submit",
+            "--quiet",
+            "--wait",
+            mode,
+            "--timeout",
+            "120",
+            &file,
+        ]);
+        assert_eq!(
+            code(&out),
+            0,
+            "{mode}: {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        let (id, rest) = stdout.split_once("  ").expect("a job line");
+        assert_eq!(id.len(), 36, "{mode}: {stdout}");
+        assert!(rest.starts_with("table.pdf  completed"), "{mode}: {stdout}");
+        assert!(stdout.contains("first digit:"), "{mode}: {stdout}");
+        printed.push(rest.to_owned());
+    }
+    assert_eq!(
+        printed[0], printed[1],
+        "poll and ws printed different results"
+    );
+    assert_eq!(
+        printed[0], printed[2],
+        "poll and webhook printed different results"
+    );
+
+    // --json gives the job and the report.
+    let out = home.run(&["submit", "--json", "--quiet", "--wait", "ws", &file]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json[0]["job"]["state"], "completed");
+    assert!(json[0]["report"]["pages"].as_u64().is_some_and(|p| p >= 1));
+}
+
+#[test]
+fn the_webhook_listener_refuses_forged_and_stale_deliveries() {
+    let home = Home::new("forged");
+    // Fails its first two attempts (test hook): a few seconds to work with.
+    let file = home.file(SMALL, "inject-failure-2-forged.pdf");
+    let mut child = home
+        .command(&["submit", "--wait", "webhook", "--timeout", "120", &file])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn docket");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let url = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the CLI says where it listens");
+        if let Some(url) = line.split("listening for webhooks at ").nth(1) {
+            break url.trim().to_owned();
+        }
+    };
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = br#"{"type":"job.updated","job":{}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let post = |id: &str, timestamp: i64, signature: &str| {
+        agent
+            .post(&url)
+            .header("webhook-id", id)
+            .header("webhook-timestamp", &timestamp.to_string())
+            .header("webhook-signature", signature)
+            .send(&body[..])
+            .expect("the listener answers")
+            .status()
+            .as_u16()
+    };
+    // A signature made with another secret.
+    let forged = shared::webhooks::sign("whsec_Zm9yZ2VkLXNlY3JldA==", "msg_forged", now, body)
+        .expect("sign");
+    assert_eq!(post("msg_forged", now, &forged), 401);
+    // The right secret, but ten minutes old (a replay).
+    let secret = home.secret();
+    let stale = shared::webhooks::sign(&secret, "msg_stale", now - 600, body).expect("sign");
+    assert_eq!(post("msg_stale", now - 600, &stale), 401);
+
+    let out = child.wait_with_output().expect("the CLI ends");
+    reader.join().expect("reader");
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(out.status.code(), Some(0), "{rest:?}");
+    assert!(
+        text(&out.stdout).contains("completed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let rejections = rest
+        .iter()
+        .filter(|l| l.contains("rejected a webhook delivery"))
+        .count();
+    assert_eq!(rejections, 2, "{rest:?}");
+}
+
+#[test]
+fn failures_end_with_their_exit_codes_and_say_why() {
+    let home = Home::new("codes");
+    // Timeout: the job takes longer than a second (two failed attempts first).
+    let slow = home.file(SMALL, "inject-failure-2-slow.pdf");
+    let out = home.run(&[
+        "submit",
+        "--quiet",
+        "--wait",
+        "poll",
+        "--timeout",
+        "1",
+        &slow,
+    ]);
+    assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("gave up waiting"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A job that ends in error.
+    let locked = home.file("pdfplumber-password-example.pdf", "locked.pdf");
+    let out = home.run(&["submit", "--quiet", "--wait", "ws", &locked]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("error: encrypted"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The server says no.
+    let not_pdf = home.dir.join("notes.pdf");
+    std::fs::write(&not_pdf, "just text").expect("write");
+    let out = home.run(&["submit", &not_pdf.display().to_string()]);
+    assert_eq!(code(&out), 4);
+    assert!(
+        text(&out.stderr).contains("not_a_pdf"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Nobody there.
+    let out = home.run(&["--server", "http://127.0.0.1:9", "jobs"]);
+    assert_eq!(code(&out), 4);
+    assert!(
+        text(&out.stderr).contains("could not talk to the server"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Usage.
+    assert_eq!(code(&home.run(&["submit"])), 2);
+    assert_eq!(
+        code(&home.run(&["submit", "--wait", "carrier-pigeon", "x.pdf"])),
+        2
+    );
+    let out = home.run(&["submit", "/nonexistent/report.pdf"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        text(&out.stderr).contains("cannot read"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn status_jobs_result_and_delete_work_on_one_job() {
+    let home = Home::new("crud");
+    let out = home.run(&["token"]);
+    assert_eq!(code(&out), 0);
+    assert!(text(&out.stdout).trim().starts_with("dkt_"));
+
+    let file = home.file(SMALL, "one.pdf");
+    let out = home.run(&["submit", "--json", &file]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let id = jobs[0]["id"].as_str().expect("id").to_owned();
+
+    let out = home.run(&["status", "--quiet", "--wait", "poll", &id]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("one.pdf  completed"));
+
+    let out = home.run(&["jobs", "--state", "completed"]);
+    assert!(text(&out.stdout).contains(&id), "{}", text(&out.stdout));
+
+    let out = home.run(&["result", &id, "--format", "csv"]);
+    assert!(
+        text(&out.stdout).starts_with("test,"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = home.run(&["result", &id, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(report["benford"]["first_digit"].is_object());
+    let out = home.run(&["result", &id]);
+    assert!(
+        text(&out.stdout).contains("digit  count"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    assert_eq!(code(&home.run(&["delete", &id])), 0);
+    let out = home.run(&["status", &id]);
+    assert_eq!(code(&out), 4);
+    assert!(
+        text(&out.stderr).contains("not_found"),
+        "{}",
+        text(&out.stderr)
+    );
+}
