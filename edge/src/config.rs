@@ -4,6 +4,7 @@
 use shared::analysis::Limits;
 use shared::callback;
 use shared::queue::DEFAULT_MAX_ATTEMPTS;
+use shared::ratelimit::{Quotas, Rule};
 use shared::webhooks::Schedule;
 use worker::Env;
 
@@ -13,6 +14,7 @@ pub const FILES_R2: &str = "FILES";
 pub const ANALYSIS_QUEUE: &str = "ANALYSIS";
 pub const WEBHOOKS_QUEUE: &str = "WEBHOOKS";
 pub const JOB_HUB: &str = "JOB_HUB";
+pub const LIMITER: &str = "LIMITER";
 
 /// The queues' names, which the consumer tells apart.
 pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";
@@ -38,6 +40,20 @@ pub struct Config {
     pub webhook_schedule: Schedule,
     /// How long a rotated-out webhook secret keeps signing, ms.
     pub secret_grace_ms: f64,
+    pub rates: Rates,
+    pub quotas: Quotas,
+}
+
+/// The rate limits (`RATE_*` vars).
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    /// Token minting per client address.
+    pub tokens: Rule,
+    pub uploads_per_minute: Rule,
+    pub uploads_per_day: Rule,
+    /// Every other authenticated request (reads, deletes, WebSocket upgrades).
+    pub requests: Rule,
+    pub tickets: Rule,
 }
 
 impl Config {
@@ -47,6 +63,13 @@ impl Config {
                 .ok()
                 .and_then(|v| v.to_string().trim().parse().ok())
         };
+        let count = |name: &str, default: u32| -> u32 {
+            num(name)
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n >= 1)
+                .unwrap_or(default)
+        };
+        let quota_defaults = Quotas::default();
         let max_upload_bytes = num("MAX_UPLOAD_BYTES").unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
         let defaults = Limits::default();
         Config {
@@ -85,6 +108,18 @@ impl Config {
                 }),
             secret_grace_ms: num("WEBHOOK_SECRET_GRACE_SECONDS").unwrap_or(24 * 3600) as f64
                 * 1000.0,
+            rates: Rates {
+                tokens: Rule::per_minute(count("RATE_TOKENS_PER_MINUTE_PER_IP", 10)),
+                uploads_per_minute: Rule::per_minute(count("RATE_UPLOADS_PER_MINUTE", 60)),
+                uploads_per_day: Rule::per_day(count("RATE_UPLOADS_PER_DAY", 2_000)),
+                requests: Rule::per_minute(count("RATE_REQUESTS_PER_MINUTE", 1_200)),
+                tickets: Rule::per_minute(count("RATE_TICKETS_PER_MINUTE", 30)),
+            },
+            quotas: Quotas {
+                active_jobs: count("QUOTA_ACTIVE_JOBS", quota_defaults.active_jobs),
+                stored_bytes: num("QUOTA_STORED_BYTES").unwrap_or(quota_defaults.stored_bytes),
+                jobs: count("QUOTA_JOBS", quota_defaults.jobs),
+            },
         }
     }
 }

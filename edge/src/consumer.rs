@@ -215,9 +215,10 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     }
     match analysis.finish(&now_ms) {
         Ok(report) => {
-            store
-                .put_result(owner, job_id, serde_json::to_string(&report)?)
-                .await?;
+            let json = serde_json::to_string(&report)?;
+            let bytes = json.len() as u64;
+            store.put_result(owner, job_id, json).await?;
+            crate::events::result_size(env, owner, job_id, bytes).await;
             let now = now_rfc3339();
             let _ = tracked.job.record_progress(total, total, &now);
             if tracked.job.complete(&now).is_ok()

@@ -1,8 +1,10 @@
 //! The worker's one application error, and the one place that turns it into an
-//! HTTP answer: client errors pass through with their code and message; platform
-//! failures are logged and answered as an opaque 500.
+//! HTTP answer: client errors pass through with their code and message (429s
+//! with `Retry-After` and the rate headers); platform failures are logged and
+//! answered as an opaque 500.
 
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse};
+use shared::ratelimit::Decision;
 use worker::{Response, console_error};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,13 @@ pub enum AppError {
     /// The job was deleted while the consumer worked on it.
     #[error("the job was deleted")]
     JobDeleted,
+    /// 429: a rate limit or a quota, with when to come back.
+    #[error("{}: {}", .body.code, .body.message)]
+    Limited {
+        body: ErrorBody,
+        retry_after: u32,
+        rate: Option<Decision>,
+    },
 }
 
 impl From<ErrorBody> for AppError {
@@ -39,6 +48,19 @@ impl AppError {
     pub fn into_response(self) -> Response {
         let body = match self {
             AppError::Client(body) => body,
+            AppError::Limited {
+                body,
+                retry_after,
+                rate,
+            } => {
+                let mut resp = error_response(body);
+                let headers = resp.headers_mut();
+                let _ = headers.set("retry-after", &retry_after.to_string());
+                if let Some(rate) = rate {
+                    rate_headers(&mut resp, &rate);
+                }
+                return resp;
+            }
             other => {
                 console_error!("internal error: {other}");
                 ErrorBody::new(ErrorCode::Internal, "internal error; please retry")
@@ -61,3 +83,11 @@ pub fn error_response(body: ErrorBody) -> Response {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (IETF draft).
+pub fn rate_headers(resp: &mut Response, rate: &Decision) {
+    let headers = resp.headers_mut();
+    let _ = headers.set("ratelimit-limit", &rate.limit.to_string());
+    let _ = headers.set("ratelimit-remaining", &rate.remaining.to_string());
+    let _ = headers.set("ratelimit-reset", &rate.reset_secs.to_string());
+}

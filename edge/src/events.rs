@@ -1,20 +1,24 @@
-//! Calls from the edge to the owner's `JobHub` Durable Object: publishing job
+//! Calls from the edge to the owner's `JobHub` Durable Object (publishing job
 //! events, forgetting deleted jobs, the job list, the long-poll, WebSocket
-//! tickets and connections, webhook secrets and delivery logs. A failed publish is logged, never fatal: the job
-//! record in KV stays the source of truth.
+//! tickets and connections, webhook secrets and delivery logs, rate limits and
+//! quotas) and to the per-address `Limiter`. A failed publish is logged, never
+//! fatal: the job record in KV stays the source of truth.
 
 use serde::Serialize;
 use shared::api::Job;
 use shared::listing::{JobList, Query};
 use worker::{Env, Headers, Method, Request, RequestInit, Response, console_warn};
 
-use crate::config::JOB_HUB;
-use crate::hub::{
-    CONNECT_HEADER, CallbackLog, Connect, Debug, Forget, JobRef, Publish, SecretInit, SecretRotate,
-    TicketGrant, WaitRequest,
-};
-use crate::webhooks::Outgoing;
+use shared::ratelimit::{Decision, Rule};
 use shared::webhooks::Secrets;
+
+use crate::config::{JOB_HUB, LIMITER};
+use crate::hub::{
+    Admission, Admit, CONNECT_HEADER, Connect, Debug, Forget, JobRef, Publish, ResultSize,
+    SecretInit, SecretRotate, TicketGrant, WaitRequest,
+};
+use crate::limiter::Hit;
+use crate::webhooks::Outgoing;
 
 /// Sends a request to the owner's hub.
 async fn hub_fetch(
@@ -190,12 +194,77 @@ pub async fn outbox_add(env: &Env, owner: &str, event: &Outgoing) -> worker::Res
     expect_status(&resp, 204, "outbox/add")
 }
 
-/// A job's delivery log.
-pub async fn callback_log(env: &Env, owner: &str, job_id: &str) -> worker::Result<CallbackLog> {
+/// The hub's latest version of a job, with its delivery log (`None` when the
+/// hub does not know it).
+pub async fn indexed_job(env: &Env, owner: &str, job_id: &str) -> worker::Result<Option<Job>> {
     let body = JobRef {
         job_id: job_id.to_owned(),
     };
-    let mut resp = hub_post(env, owner, "/deliveries", &body).await?;
-    expect_status(&resp, 200, "deliveries")?;
+    let mut resp = hub_post(env, owner, "/job", &body).await?;
+    expect_status(&resp, 200, "job")?;
     resp.json().await
+}
+
+/// Counts one request of the owner's under `rules` (kept apart by `key`).
+pub async fn limit(env: &Env, owner: &str, key: &str, rules: &[Rule]) -> worker::Result<Decision> {
+    let body = Hit {
+        key: key.to_owned(),
+        rules: rules.to_vec(),
+    };
+    let mut resp = hub_post(env, owner, "/limit", &body).await?;
+    expect_status(&resp, 200, "limit")?;
+    resp.json().await
+}
+
+/// Counts one request from a client address (no owner yet).
+pub async fn limit_address(
+    env: &Env,
+    address: &str,
+    key: &str,
+    rule: Rule,
+) -> worker::Result<Decision> {
+    let stub = env
+        .durable_object(LIMITER)?
+        .id_from_name(&format!("address:{address}"))?
+        .get_stub()?;
+    let body = Hit {
+        key: key.to_owned(),
+        rules: vec![rule],
+    };
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(&body)?.into()));
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init("https://limiter/hit", &init)?)
+        .await?;
+    expect_status(&resp, 200, "limiter")?;
+    resp.json().await
+}
+
+/// Asks the owner's hub to admit an upload (rate and quotas).
+pub async fn admit(env: &Env, owner: &str, admit: &Admit) -> worker::Result<Admission> {
+    let mut resp = hub_post(env, owner, "/admit", admit).await?;
+    expect_status(&resp, 200, "admit")?;
+    resp.json().await
+}
+
+/// Gives back an admitted upload's place (it did not become a job).
+pub async fn release(env: &Env, owner: &str, job_id: &str) {
+    let body = JobRef {
+        job_id: job_id.to_owned(),
+    };
+    if let Err(e) = hub_post(env, owner, "/release", &body).await {
+        console_warn!("releasing the reservation of {job_id} failed: {e}");
+    }
+}
+
+/// Tells the hub how big a job's stored report is (for the storage quota).
+pub async fn result_size(env: &Env, owner: &str, job_id: &str, bytes: u64) {
+    let body = ResultSize {
+        job_id: job_id.to_owned(),
+        bytes,
+    };
+    if let Err(e) = hub_post(env, owner, "/result-size", &body).await {
+        console_warn!("recording the report size of {job_id} failed: {e}");
+    }
 }

@@ -15,6 +15,8 @@
 //!   a rotation's grace period), each job's delivery log and which jobs'
 //!   callbacks a receiver disabled with 410 — strongly consistent, where KV
 //!   would race the webhook deliveries against the analysis consumer;
+//! * counts the owner's requests against the rate limits and checks the
+//!   quotas at upload, with a reservation for each upload in flight;
 //! * keeps the owner's job index, which serves `GET /jobs` newest first with
 //!   stable cursors and strong consistency (KV listing is eventually
 //!   consistent); deleted jobs are remembered so that a late event cannot bring
@@ -36,10 +38,11 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use futures_util::future::{Either, join_all, select};
 use serde::{Deserialize, Serialize};
-use shared::api::{Delivery, DeliveryOutcome, ErrorCode, Job};
+use shared::api::{Delivery, DeliveryOutcome, ErrorBody, ErrorCode, Job};
 use shared::events::{self, PING, PONG, Replay, ServerMessage, Subscription};
 use shared::listing::{self, JobList, Query};
 use shared::poll::is_newer;
+use shared::ratelimit::{self, Decision, Quotas, Rule, Usage};
 use shared::webhooks::Secrets;
 use worker::{
     Delay, DurableObject, Env, Method, Request, Response, ResponseBuilder, Result, ScheduledTime,
@@ -50,11 +53,12 @@ use worker::{
 
 use crate::config::Config;
 use crate::error::{AppError, error_response};
+use crate::limiter::{self, Hit};
 use crate::util::{now_ms, random_bytes};
 use crate::webhooks::{self, Outgoing};
 
 /// The hub's schema; run when the object starts.
-const SCHEMA: [&str; 10] = [
+const SCHEMA: [&str; 13] = [
     "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, \
      updated_at TEXT NOT NULL, state TEXT NOT NULL, job TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (created_at DESC, id DESC)",
@@ -70,7 +74,14 @@ const SCHEMA: [&str; 10] = [
     "CREATE TABLE IF NOT EXISTS disabled_callbacks (job_id TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, \
      url TEXT NOT NULL, body TEXT NOT NULL, attempt INTEGER NOT NULL, due_ms REAL NOT NULL)",
+    crate::limiter::SCHEMA,
+    "CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, bytes INTEGER NOT NULL, \
+     expires_ms REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS result_sizes (id TEXT PRIMARY KEY, bytes INTEGER NOT NULL)",
 ];
+
+/// An upload admitted but not yet a job holds its place this long.
+const RESERVATION_MS: f64 = 10.0 * 60.0 * 1000.0;
 
 /// Webhook events delivered per alarm, at once.
 const OUTBOX_BATCH: i64 = 50;
@@ -153,6 +164,30 @@ struct Record {
 pub struct CallbackLog {
     pub deliveries: Vec<Delivery>,
     pub disabled: bool,
+}
+
+/// `POST /admit`: may this owner upload `bytes` more, as job `job_id`?
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Admit {
+    pub job_id: String,
+    pub bytes: u64,
+    pub rules: Vec<Rule>,
+    pub quotas: Quotas,
+}
+
+/// The answer to [`Admit`]: the rate decision and, when a quota is full, the
+/// refusal and its `Retry-After`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Admission {
+    pub rate: Decision,
+    pub quota: Option<(ErrorBody, u32)>,
+}
+
+/// `POST /result-size`: the bytes of a job's stored report.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ResultSize {
+    pub job_id: String,
+    pub bytes: u64,
 }
 
 /// `GET /debug` (test hooks only): which instance answers and its sockets, to
@@ -374,6 +409,10 @@ impl JobHub {
         if self.index(&job)? != Indexed::Fresh {
             return Ok(());
         }
+        self.sql(
+            "DELETE FROM reservations WHERE id = ?",
+            vec![job.id.clone().into()],
+        )?;
         self.wake_waiters(&job);
         let id = job.id.clone();
         self.emit(&owner, &id, |seq| ServerMessage::JobUpdated {
@@ -401,6 +440,10 @@ impl JobHub {
         )?;
         self.sql(
             "DELETE FROM outbox WHERE job_id = ?",
+            vec![job_id.clone().into()],
+        )?;
+        self.sql(
+            "DELETE FROM result_sizes WHERE id = ?",
             vec![job_id.clone().into()],
         )?;
         if known {
@@ -642,6 +685,52 @@ impl JobHub {
         })
     }
 
+    /// What the owner holds now, uploads in flight included.
+    fn usage(&self) -> Result<Usage> {
+        self.sql(
+            "DELETE FROM reservations WHERE expires_ms < ?",
+            vec![now_ms().into()],
+        )?;
+        let n =
+            |query: &str| -> Result<u64> { Ok(self.number(query, vec![])?.unwrap_or(0.0) as u64) };
+        let reserved = n("SELECT COUNT(*) AS value FROM reservations")?;
+        Ok(Usage {
+            active_jobs: (n("SELECT COUNT(*) AS value FROM jobs \
+                             WHERE state IN ('uploaded', 'processing')")?
+                + reserved) as u32,
+            jobs: (n("SELECT COUNT(*) AS value FROM jobs")? + reserved) as u32,
+            stored_bytes: n("SELECT SUM(json_extract(job, '$.size_bytes')) AS value FROM jobs")?
+                + n("SELECT SUM(bytes) AS value FROM result_sizes")?
+                + n("SELECT SUM(bytes) AS value FROM reservations")?,
+        })
+    }
+
+    /// The quotas first, then the upload rate (a refusal by either counts
+    /// nothing); an admitted upload holds its place until its job is
+    /// published (or released, or 10 minutes pass).
+    fn admit(&self, admit: Admit) -> Result<Admission> {
+        let sql = self.state.storage().sql();
+        if let Err(quota) = ratelimit::admit(&admit.quotas, &self.usage()?, admit.bytes) {
+            let rate = limiter::peek(&sql, "uploads", &admit.rules)?;
+            return Ok(Admission {
+                rate,
+                quota: Some(quota),
+            });
+        }
+        let rate = limiter::hit(&sql, "uploads", &admit.rules)?;
+        if rate.allowed {
+            self.sql(
+                "INSERT OR REPLACE INTO reservations (id, bytes, expires_ms) VALUES (?, ?, ?)",
+                vec![
+                    admit.job_id.into(),
+                    (admit.bytes as i64).into(),
+                    (now_ms() + RESERVATION_MS).into(),
+                ],
+            )?;
+        }
+        Ok(Admission { rate, quota: None })
+    }
+
     fn log(&self, job_id: &str) -> Result<CallbackLog> {
         let deliveries = self
             .sql(
@@ -776,9 +865,40 @@ impl DurableObject for JobHub {
                 self.schedule_alarm().await?;
                 Ok(Response::empty()?.with_status(204))
             }
-            (Method::Post, "/deliveries") => {
+            (Method::Post, "/job") => {
                 let job: JobRef = req.json().await?;
-                Response::from_json(&self.log(&job.job_id)?)
+                let indexed = match self.indexed(&job.job_id)? {
+                    Some(job) => Some(self.with_log(job)?),
+                    None => None,
+                };
+                Response::from_json(&indexed)
+            }
+            (Method::Post, "/limit") => {
+                let asked: Hit = req.json().await?;
+                Response::from_json(&limiter::hit(
+                    &self.state.storage().sql(),
+                    &asked.key,
+                    &asked.rules,
+                )?)
+            }
+            (Method::Post, "/admit") => Response::from_json(&self.admit(req.json().await?)?),
+            (Method::Post, "/release") => {
+                let job: JobRef = req.json().await?;
+                self.sql(
+                    "DELETE FROM reservations WHERE id = ?",
+                    vec![job.job_id.into()],
+                )?;
+                Ok(Response::empty()?.with_status(204))
+            }
+            (Method::Post, "/result-size") => {
+                let size: ResultSize = req.json().await?;
+                if !self.is_deleted(&size.job_id)? {
+                    self.sql(
+                        "INSERT OR REPLACE INTO result_sizes (id, bytes) VALUES (?, ?)",
+                        vec![size.job_id.into(), (size.bytes as i64).into()],
+                    )?;
+                }
+                Ok(Response::empty()?.with_status(204))
             }
             (Method::Get, "/debug") => Response::from_json(&Debug {
                 instance: self.instance.clone(),

@@ -14,6 +14,7 @@ mod consumer;
 mod error;
 mod events;
 mod hub;
+mod limiter;
 mod retention;
 mod routes;
 mod store;
@@ -25,6 +26,7 @@ use worker::{
 };
 
 pub use hub::JobHub;
+pub use limiter::Limiter;
 
 #[event(start)]
 fn start() {

@@ -136,6 +136,8 @@ pub enum ErrorCode {
     NotAPdf,
     Conflict,
     NotReady,
+    RateLimited,
+    QuotaExceeded,
     // A job that could not be analysed.
     Encrypted,
     Damaged,
@@ -159,6 +161,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::UpgradeRequired => 426,
             ErrorCode::Conflict | ErrorCode::NotReady => 409,
+            ErrorCode::RateLimited | ErrorCode::QuotaExceeded => 429,
             ErrorCode::LengthRequired => 411,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::NotAPdf => 415,
@@ -187,6 +190,8 @@ impl ErrorCode {
             ErrorCode::NotAPdf => "not_a_pdf",
             ErrorCode::Conflict => "conflict",
             ErrorCode::NotReady => "not_ready",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::Encrypted => "encrypted",
             ErrorCode::Damaged => "damaged",
             ErrorCode::TooLarge => "too_large",
@@ -247,6 +252,8 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::Encrypted,
             ErrorCode::AnalysisFailed,
+            ErrorCode::RateLimited,
+            ErrorCode::QuotaExceeded,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

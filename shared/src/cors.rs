@@ -8,7 +8,7 @@ pub const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, i
 /// Methods a browser may use cross-origin.
 pub const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 /// Response headers a cross-origin script may read.
-pub const EXPOSE_HEADERS: &str = "etag, location, retry-after, idempotent-replayed";
+pub const EXPOSE_HEADERS: &str = "etag, location, retry-after, idempotent-replayed, ratelimit-limit, ratelimit-remaining, ratelimit-reset";
 /// How long a browser may cache a preflight answer, seconds.
 pub const MAX_AGE_SECS: u32 = 600;
 

@@ -4,7 +4,7 @@
 //! ([`api`], [`report`]), the job state machine ([`state`]), what is accepted at
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
-//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), retention ([`retention`]),
+//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), retention ([`retention`]),
 //! the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
@@ -24,6 +24,7 @@ pub mod numbers;
 pub mod pacing;
 pub mod poll;
 pub mod queue;
+pub mod ratelimit;
 pub mod report;
 pub mod retention;
 pub mod state;

@@ -47,9 +47,79 @@ pub fn is_newer(latest: &Job, seen_updated_at: &str) -> bool {
     latest.updated_at.as_str() > seen_updated_at
 }
 
+/// The version of a job to answer with, from the record in KV and the owner's
+/// hub's index (which also carries the webhook delivery log): the newer one.
+/// The hub sees every change first-hand (KV's per-key write pacing may hold a
+/// change back for a second, and KV reads elsewhere lag up to a minute); KV
+/// wins only when a publish to the hub was lost, and then keeps the hub's log.
+pub fn newest(kv: Option<Job>, hub: Option<Job>) -> Option<Job> {
+    match (kv, hub) {
+        (Some(mut kv), Some(hub)) => {
+            if hub.updated_at >= kv.updated_at {
+                Some(hub)
+            } else {
+                if let (Some(mine), Some(theirs)) = (&mut kv.callback, hub.callback) {
+                    mine.deliveries = theirs.deliveries;
+                    mine.disabled = theirs.disabled;
+                }
+                Some(kv)
+            }
+        }
+        (kv, hub) => kv.or(hub),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{Callback, Delivery, DeliveryOutcome, JobState};
+
+    fn version(state: JobState, at: &str) -> Job {
+        Job {
+            id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
+            state,
+            filename: "a.pdf".into(),
+            size_bytes: 1,
+            sha256: "00".into(),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: at.into(),
+            attempt: 1,
+            progress: None,
+            error: None,
+            callback: Some(Callback {
+                url: "https://example.com/".into(),
+                deliveries: vec![],
+                disabled: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_newer_version_answers_with_the_hubs_log() {
+        let kv = version(JobState::Uploaded, "2026-01-01T00:00:01.000Z");
+        let mut hub = version(JobState::Processing, "2026-01-01T00:00:01.500Z");
+        hub.callback.as_mut().unwrap().deliveries.push(Delivery {
+            event_id: "msg_1".into(),
+            attempt: 1,
+            at: "t".into(),
+            outcome: DeliveryOutcome::Delivered,
+            status: Some(200),
+            error: None,
+            next_retry_at: None,
+        });
+        // The hub saw `processing` before KV was written.
+        let answer = newest(Some(kv.clone()), Some(hub.clone())).unwrap();
+        assert_eq!(answer.state, JobState::Processing);
+        // A publish was lost: KV is newer, and keeps the hub's log.
+        let kv_newer = version(JobState::Completed, "2026-01-01T00:00:02.000Z");
+        let answer = newest(Some(kv_newer), Some(hub.clone())).unwrap();
+        assert_eq!(answer.state, JobState::Completed);
+        assert_eq!(answer.callback.unwrap().deliveries.len(), 1);
+        // Either alone; neither is nothing.
+        assert_eq!(newest(Some(kv.clone()), None), Some(kv));
+        assert_eq!(newest(None, Some(hub.clone())), Some(hub));
+        assert_eq!(newest(None, None), None);
+    }
 
     #[test]
     fn etags_match_strong_weak_and_star() {

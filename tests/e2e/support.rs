@@ -134,6 +134,17 @@ impl Client {
         self.send(method, path, None, &[])
     }
 
+    /// Sends a request and returns whatever it answers.
+    pub fn call_any_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(method, path, body, headers)
+    }
+
     fn send(
         &self,
         method: &str,

@@ -168,7 +168,15 @@ pub fn ws() -> Result<()> {
     let state = work.join("bench-state");
     let _ = std::fs::remove_dir_all(&state);
     let log = work.join("wrangler-bench.log");
-    let server = crate::wrangler::Server::start(&state, &log, &[])?;
+    // One owner uploads everything: lift its upload rate and active-job quota.
+    let server = crate::wrangler::Server::start(
+        &state,
+        &log,
+        &[
+            ("RATE_UPLOADS_PER_MINUTE", "100000"),
+            ("QUOTA_ACTIVE_JOBS", "100000"),
+        ],
+    )?;
     util::step("WebSocket delivery delay (tests/benches/ws_latency.rs)");
     let status = Command::new("cargo")
         .current_dir(util::root())

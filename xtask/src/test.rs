@@ -20,6 +20,13 @@ struct Counts {
     failed: u32,
 }
 
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+    }
+}
+
 struct Report {
     rows: Vec<(String, Counts, f64)>,
 }
@@ -278,25 +285,53 @@ pub fn e2e_only(filter: Option<&str>) -> Result<()> {
 }
 
 fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<Counts> {
-    let state = work.join("e2e-state");
-    let _ = std::fs::remove_dir_all(&state);
-    let log = work.join("wrangler-e2e.log");
-    let server = Server::start(
-        &state,
-        &log,
-        &[
-            ("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
-            ("DOCKET_TEST_HOOKS", "1"),
-            ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
-            ("CORS_ORIGINS", "https://app.example"),
-            // Webhooks are retried within seconds.
-            ("WEBHOOK_RETRY_SCHEDULE", WEBHOOK_SCHEDULE),
-        ],
-    )?;
-    let corpus = root().join("../shared/corpus");
     let cli = build_cli()?;
-    let run = |binary: &str, threads: &str| {
-        tests(
+    let mut counts = Counts::default();
+    // The retention sweep removes everyone's old jobs: it runs after the rest,
+    // alone, on the same server.
+    let mut binaries = vec![("e2e", "4")];
+    if filter.is_none() {
+        binaries.push(("retention", "1"));
+    }
+    counts.add(run_against(
+        "e2e", &E2E_VARS, &binaries, work, filter, &cli,
+    )?);
+    // The rate limits and quotas, small, on a server of their own.
+    if filter.is_none() || filter.is_some_and(|f| f.starts_with("limits")) {
+        let filter = filter
+            .and_then(|f| f.strip_prefix("limits"))
+            .filter(|f| !f.is_empty());
+        counts.add(run_against(
+            "limits",
+            &LIMITS_VARS,
+            &[("limits", "8")],
+            work,
+            filter,
+            &cli,
+        )?);
+    }
+    Ok(counts)
+}
+
+/// Starts a wrangler dev with `vars` and a fresh state, runs the test
+/// binaries against it, stops it.
+fn run_against(
+    name: &str,
+    vars: &[(&str, &str)],
+    binaries: &[(&str, &str)],
+    work: &std::path::Path,
+    filter: Option<&str>,
+    cli: &std::path::Path,
+) -> Result<Counts> {
+    let state = work.join(format!("{name}-state"));
+    let _ = std::fs::remove_dir_all(&state);
+    let log = work.join(format!("wrangler-{name}.log"));
+    let server = Server::start(&state, &log, vars)?;
+    let corpus = root().join("../shared/corpus");
+    let mut counts = Counts::default();
+    let mut outcome = Ok(());
+    for (binary, threads) in binaries {
+        let run = tests(
             Command::new("cargo")
                 .args(["test", "-p", "docket-tests", "--test", binary, "--"])
                 .args(["--test-threads", threads])
@@ -305,28 +340,49 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
                 .env("DOCKET_CORPUS", &corpus)
                 .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES)
                 .env("DOCKET_WEBHOOK_SCHEDULE", WEBHOOK_SCHEDULE)
-                .env("DOCKET_CLI", &cli),
-        )
-    };
-    // The retention sweep removes everyone's old jobs: it runs after the rest.
-    let counts = run("e2e", "4").and_then(|a| {
-        let b = if filter.is_some() {
-            Counts::default()
-        } else {
-            run("retention", "1")?
-        };
-        Ok(Counts {
-            passed: a.passed + b.passed,
-            failed: a.failed + b.failed,
-        })
-    });
+                .env("DOCKET_CLI", cli),
+        );
+        match run {
+            Ok(c) => counts.add(c),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
     drop(server);
-    let counts = counts?;
-    if counts.failed > 0 {
+    if counts.failed > 0 || outcome.is_err() {
         println!("wrangler's log is in {}", log.display());
     }
-    Ok(counts)
+    outcome.map(|()| counts)
 }
+
+/// The server of the main end-to-end tests.
+const E2E_VARS: [(&str, &str); 7] = [
+    ("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
+    ("DOCKET_TEST_HOOKS", "1"),
+    ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
+    ("CORS_ORIGINS", "https://app.example"),
+    // Webhooks are retried within seconds.
+    ("WEBHOOK_RETRY_SCHEDULE", WEBHOOK_SCHEDULE),
+    // Every test mints its owners from 127.0.0.1.
+    ("RATE_TOKENS_PER_MINUTE_PER_IP", "100000"),
+    ("RATE_UPLOADS_PER_MINUTE", "1000"),
+];
+
+/// The server of `tests/limits`: limits small enough to reach.
+const LIMITS_VARS: [(&str, &str); 10] = [
+    ("DOCKET_TEST_HOOKS", "1"),
+    ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
+    ("RATE_TOKENS_PER_MINUTE_PER_IP", "3"),
+    ("RATE_UPLOADS_PER_MINUTE", "4"),
+    ("RATE_UPLOADS_PER_DAY", "6"),
+    ("RATE_REQUESTS_PER_MINUTE", "40"),
+    ("RATE_TICKETS_PER_MINUTE", "2"),
+    ("QUOTA_ACTIVE_JOBS", "2"),
+    ("QUOTA_STORED_BYTES", "1000000"),
+    ("QUOTA_JOBS", "3"),
+];
 
 /// Builds the `docket` CLI the end-to-end tests drive; returns its path.
 fn build_cli() -> Result<PathBuf> {

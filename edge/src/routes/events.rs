@@ -13,7 +13,7 @@ use worker::{Env, Request, Response};
 use crate::error::{AppError, AppResult};
 use crate::events::{connect as hub_connect, grant_ticket};
 use crate::hub::{Connect, TicketGrant};
-use crate::routes::{authenticate, query_param};
+use crate::routes::{Counted, enter, query_param};
 use crate::util::{now_ms, random_bytes, rfc3339_at};
 
 /// `POST /events/ticket`: 201 `{ticket, expires_at}`.
@@ -46,7 +46,7 @@ pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
             ticket_hash: Some(events::ticket_hash(&ticket)),
         },
         None => Connect {
-            owner: authenticate(&req, env).await?.owner,
+            owner: enter(&req, env, Counted::Request).await?.0.owner,
             since,
             ticket_hash: None,
         },

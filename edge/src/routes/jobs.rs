@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures_util::future::join;
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
 use shared::api::{Callback, ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
@@ -18,6 +19,7 @@ use shared::callback;
 use shared::idempotency::{self, Decision};
 use shared::listing;
 use shared::poll;
+use shared::ratelimit;
 use shared::report::{Report, digit_table_csv};
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
@@ -26,7 +28,8 @@ use crate::config::Config;
 use crate::consumer::enqueue;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, forget, publish, wait_for_change};
-use crate::routes::query_param;
+use crate::hub::Admit;
+use crate::routes::{query_param, with_rate};
 use crate::store::Store;
 use crate::util::now_rfc3339;
 use crate::webhooks;
@@ -34,7 +37,7 @@ use crate::webhooks;
 /// Seconds a poller should wait before asking again while a job runs.
 const RETRY_AFTER_SECS: &str = "1";
 
-pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
     let config = Config::from_env(env);
     let length = validate::check_length(
         req.headers().get("content-length")?.as_deref(),
@@ -54,6 +57,66 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
         None => None,
     };
 
+    // The upload rate and the quotas, before anything is stored.
+    let id = uuid::Uuid::new_v4().to_string();
+    let admission = events::admit(
+        env,
+        &owner.owner,
+        &Admit {
+            job_id: id.clone(),
+            bytes: length,
+            rules: vec![
+                config.rates.uploads_per_minute,
+                config.rates.uploads_per_day,
+            ],
+            quotas: config.quotas,
+        },
+    )
+    .await?;
+    let rate = Some(admission.rate);
+    if !admission.rate.allowed {
+        return Err(AppError::Limited {
+            body: ratelimit::refusal("uploads", &admission.rate),
+            retry_after: admission.rate.retry_after_secs,
+            rate,
+        });
+    }
+    if let Some((body, retry_after)) = admission.quota {
+        return Err(AppError::Limited {
+            body,
+            retry_after,
+            rate,
+        });
+    }
+    let stored = store_upload(
+        req,
+        env,
+        owner,
+        id.clone(),
+        length,
+        filename,
+        callback,
+        idempotency_key,
+    )
+    .await;
+    if stored.is_err() {
+        events::release(env, &owner.owner, &id).await;
+    }
+    with_rate(stored, rate)
+}
+
+/// The admitted upload: sniffed, streamed into R2, recorded, queued.
+#[allow(clippy::too_many_arguments)]
+async fn store_upload(
+    mut req: Request,
+    env: &Env,
+    owner: &OwnerRecord,
+    id: String,
+    length: u64,
+    filename: String,
+    callback: Option<Callback>,
+    idempotency_key: Option<String>,
+) -> AppResult<Response> {
     // Sniff the first bytes before anything is stored.
     let mut body = req.stream()?;
     let mut head = Vec::with_capacity(PDF_HEADER_WINDOW);
@@ -71,7 +134,6 @@ pub async fn create(mut req: Request, env: &Env, owner: &OwnerRecord) -> AppResu
     }
 
     let store = Store::new(env)?;
-    let id = uuid::Uuid::new_v4().to_string();
     let hasher = Rc::new(RefCell::new(Sha256::new()));
     let tap = Rc::clone(&hasher);
     let upload = stream::iter([Ok(head)]).chain(body).inspect(move |chunk| {
@@ -163,31 +225,27 @@ fn accepted(job: &Job) -> AppResult<Response> {
     Ok(resp)
 }
 
+/// The job as the API shows it: the newer of the KV record and the owner's
+/// hub's version (`shared::poll::newest`), with the webhook delivery log. If
+/// the hub cannot be reached, the KV record alone.
 async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
     let not_found = || AppError::client(ErrorCode::NotFound, format!("no job {id}"));
     if !validate::is_job_id(id) {
         return Err(not_found());
     }
-    let job = Store::new(env)?
-        .get_job(&owner.owner, id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(with_log(env, &owner.owner, job).await)
-}
-
-/// The job with its callback's delivery log (kept by the owner's hub). If the
-/// hub cannot be reached, the job is shown without it.
-async fn with_log(env: &Env, owner: &str, mut job: Job) -> Job {
-    if let Some(callback) = &mut job.callback {
-        match events::callback_log(env, owner, &job.id).await {
-            Ok(log) => {
-                callback.deliveries = log.deliveries;
-                callback.disabled = log.disabled;
-            }
-            Err(e) => console_error!("the delivery log of job {} is unavailable: {e}", job.id),
-        }
-    }
-    job
+    let store = Store::new(env)?;
+    let (kv, hub) = join(
+        store.get_job(&owner.owner, id),
+        events::indexed_job(env, &owner.owner, id),
+    )
+    .await;
+    let hub = hub.unwrap_or_else(|e| {
+        console_error!("the hub's version of job {id} is unavailable: {e}");
+        None
+    });
+    // A job deleted from KV is gone, whatever the hub still says.
+    let kv = kv?.ok_or_else(not_found)?;
+    poll::newest(Some(kv), hub).ok_or_else(not_found)
 }
 
 pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {

@@ -8,9 +8,10 @@ mod tokens;
 use shared::api::{API_PREFIX, ErrorCode, Health};
 use shared::auth::{OwnerRecord, bearer};
 use shared::cors;
-use worker::{Env, Method, Request, Response};
+use shared::ratelimit::{self, Decision};
+use worker::{Env, Method, Request, Response, console_warn};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, rate_headers};
 use crate::store::Store;
 
 /// The OpenAPI 3.1 description of this API (`edge/openapi.json`).
@@ -97,40 +98,41 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
                 &crate::events::debug(&env, &owner.owner).await?,
             )?)
         }
-        (["tokens"], Method::Post) => tokens::create(&env).await,
+        (["tokens"], Method::Post) => tokens::create(&req, &env).await,
         (["webhook-secret"], Method::Get) => {
-            let owner = authenticate(&req, &env).await?;
-            tokens::show_secret(&env, &owner).await
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(tokens::show_secret(&env, &owner).await, rate)
         }
         (["webhook-secret", "rotate"], Method::Post) => {
-            let owner = authenticate(&req, &env).await?;
-            tokens::rotate_secret(&env, &owner).await
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(tokens::rotate_secret(&env, &owner).await, rate)
         }
         (["jobs"], Method::Get) => {
-            let owner = authenticate(&req, &env).await?;
-            jobs::list(&req, &env, &owner).await
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(jobs::list(&req, &env, &owner).await, rate)
         }
         (["jobs"], Method::Post) => {
+            // Counted (with the quotas) once the upload's size is known.
             let owner = authenticate(&req, &env).await?;
             jobs::create(req, &env, &owner).await
         }
         (["jobs", id], Method::Get) => {
-            let owner = authenticate(&req, &env).await?;
-            jobs::get(&req, &env, &owner, id).await
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(jobs::get(&req, &env, &owner, id).await, rate)
         }
         (["jobs", id], Method::Delete) => {
-            let owner = authenticate(&req, &env).await?;
-            jobs::delete(&env, &owner, id).await
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(jobs::delete(&env, &owner, id).await, rate)
         }
         (["jobs", id, "result"], Method::Get) => {
-            let owner = authenticate(&req, &env).await?;
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             let csv = query_param(&req, "format")?.as_deref() == Some("csv");
-            jobs::result(&env, &owner, id, csv).await
+            with_rate(jobs::result(&env, &owner, id, csv).await, rate)
         }
         (["events"], Method::Get) => events::connect(req, &env).await,
         (["events", "ticket"], Method::Post) => {
-            let owner = authenticate(&req, &env).await?;
-            events::ticket(&env, &owner).await
+            let (owner, rate) = enter(&req, &env, Counted::Ticket).await?;
+            with_rate(events::ticket(&env, &owner).await, rate)
         }
         (
             ["health"]
@@ -169,6 +171,62 @@ pub fn query_param(req: &Request, name: &str) -> AppResult<Option<String>> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned()))
+}
+
+/// Which of the owner's rate limits a request counts against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counted {
+    Request,
+    Ticket,
+}
+
+/// Authenticates the request and counts it against the owner's limit: 429
+/// when over it. When the hub cannot be asked, the request goes through
+/// (logged) rather than failing.
+pub(crate) async fn enter(
+    req: &Request,
+    env: &Env,
+    counted: Counted,
+) -> AppResult<(OwnerRecord, Option<Decision>)> {
+    let owner = authenticate(req, env).await?;
+    let rates = crate::config::Config::from_env(env).rates;
+    let (key, rule, what) = match counted {
+        Counted::Request => ("requests", rates.requests, "requests"),
+        Counted::Ticket => ("tickets", rates.tickets, "WebSocket tickets"),
+    };
+    let rate = checked(
+        crate::events::limit(env, &owner.owner, key, &[rule]).await,
+        what,
+    )?;
+    Ok((owner, rate))
+}
+
+/// A rate decision: 429 when refused; `None` (logged) when it could not be made.
+pub(crate) fn checked(
+    decision: worker::Result<Decision>,
+    what: &str,
+) -> AppResult<Option<Decision>> {
+    match decision {
+        Ok(d) if d.allowed => Ok(Some(d)),
+        Ok(d) => Err(AppError::Limited {
+            body: ratelimit::refusal(what, &d),
+            retry_after: d.retry_after_secs,
+            rate: Some(d),
+        }),
+        Err(e) => {
+            console_warn!("rate limit for {what} unavailable, letting the request through: {e}");
+            Ok(None)
+        }
+    }
+}
+
+/// Adds the rate headers to an answer.
+pub(crate) fn with_rate(resp: AppResult<Response>, rate: Option<Decision>) -> AppResult<Response> {
+    let mut resp = resp?;
+    if let Some(rate) = rate {
+        rate_headers(&mut resp, &rate);
+    }
+    Ok(resp)
 }
 
 /// The owner behind the request's bearer token, or 401.

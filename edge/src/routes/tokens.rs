@@ -8,16 +8,27 @@ use shared::auth::{
     OwnerRecord, SECRET_BYTES, TOKEN_BYTES, TokenResponse, make_token, make_webhook_secret,
 };
 use shared::webhooks::{SecretResponse, Secrets};
-use worker::{Env, Response};
+use worker::{Env, Request, Response};
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::events::{init_secrets, rotate_secrets, secrets};
+use crate::events::{init_secrets, limit_address, rotate_secrets, secrets};
 use crate::hub::SecretRotate;
+use crate::routes::{checked, with_rate};
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339, random_bytes, rfc3339_at};
 
-pub async fn create(env: &Env) -> AppResult<Response> {
+pub async fn create(req: &Request, env: &Env) -> AppResult<Response> {
+    // Minting is limited per client address (Cloudflare sets the header).
+    let address = req
+        .headers()
+        .get("cf-connecting-ip")?
+        .unwrap_or_else(|| "unknown".into());
+    let rule = Config::from_env(env).rates.tokens;
+    let rate = checked(
+        limit_address(env, &address, "tokens", rule).await,
+        "new tokens from your address",
+    )?;
     let token = make_token(&random_bytes::<TOKEN_BYTES>()?);
     let webhook_secret = make_webhook_secret(&random_bytes::<SECRET_BYTES>()?);
     let record = OwnerRecord {
@@ -27,11 +38,14 @@ pub async fn create(env: &Env) -> AppResult<Response> {
     // The secret first: a token is only handed out with a working secret.
     init_secrets(env, &record.owner, &webhook_secret).await?;
     Store::new(env)?.put_owner(&token, &record).await?;
-    Ok(Response::from_json(&TokenResponse {
-        token,
-        webhook_secret,
-    })?
-    .with_status(201))
+    with_rate(
+        Ok(Response::from_json(&TokenResponse {
+            token,
+            webhook_secret,
+        })?
+        .with_status(201)),
+        rate,
+    )
 }
 
 fn secret_response(secrets: &Secrets) -> SecretResponse {
