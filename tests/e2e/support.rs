@@ -134,7 +134,8 @@ impl Client {
         self.send(method, path, None, &[])
     }
 
-    /// Sends a request and returns whatever it answers.
+    /// Sends a request and returns whatever it answers (used by `tests/limits`).
+    #[allow(dead_code)]
     pub fn call_any_with(
         &self,
         method: &str,

@@ -200,3 +200,50 @@ pub fn ws() -> Result<()> {
     }
     Ok(())
 }
+
+/// `cargo xtask bench fairness`: owner B's one job while owner A floods, with
+/// the default active-jobs quota and with it lifted, each on a fresh server.
+pub fn fairness() -> Result<()> {
+    setup::tools()?;
+    crate::build::app(crate::build::Profile::Dev)?;
+    crate::build::worker(crate::build::Profile::Dev)?;
+    let work = util::root().join("target/xtask");
+    std::fs::create_dir_all(&work)?;
+    for (label, quota) in [("quota 20 active jobs", "20"), ("quota lifted", "100000")] {
+        let state = work.join("bench-fairness-state");
+        let _ = std::fs::remove_dir_all(&state);
+        let log = work.join("wrangler-bench-fairness.log");
+        let server = crate::wrangler::Server::start(
+            &state,
+            &log,
+            &[
+                ("RATE_UPLOADS_PER_MINUTE", "100000"),
+                ("RATE_UPLOADS_PER_DAY", "100000"),
+                ("QUOTA_ACTIVE_JOBS", quota),
+            ],
+        )?;
+        util::step(&format!("fairness, {label} (tests/benches/fairness.rs)"));
+        let status = Command::new("cargo")
+            .current_dir(util::root())
+            .args([
+                "bench",
+                "--quiet",
+                "-p",
+                "docket-tests",
+                "--bench",
+                "fairness",
+            ])
+            .env("DOCKET_URL", server.url())
+            .env("DOCKET_CORPUS", util::root().join("../shared/corpus"))
+            .env("DOCKET_BENCH_LABEL", label)
+            .status()?;
+        drop(server);
+        if !status.success() {
+            bail!(
+                "the fairness benchmark failed; wrangler's log is in {}",
+                log.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -38,6 +38,7 @@ fn run() -> Result<()> {
         ["build-worker"] => build::for_wrangler(),
         ["bench", "analysis"] => bench::analysis(),
         ["bench", "ws"] => bench::ws(),
+        ["bench", "fairness"] => bench::fairness(),
         ["fuzz"] => bench::fuzz(600),
         ["fuzz", secs] => bench::fuzz(secs.parse()?),
         ["setup"] => setup::tools(),
@@ -63,5 +64,6 @@ usage: cargo xtask <command>
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext
   bench ws           delay from a job change to its WebSocket client (200 jobs)
+  bench fairness     one owner's job while another floods, with and without the quota
   build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)
   setup [--browser]  only install the tools (with --browser: Chromium and ChromeDriver too)";
