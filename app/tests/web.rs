@@ -1,8 +1,12 @@
 //! Headless-browser tests of the SPA's components (wasm-bindgen-test in Chromium).
 
-use app::{HealthBadge, HealthState};
+use app::live::{Mode, upsert};
+use app::report::{BenfordChart, Verdict, bars, verdict_text};
+use app::upload::{check_file, explain};
+use app::{HealthBadge, HealthState, JobProgress, StateBadge, UploadList, UploadRow, UploadStatus};
 use leptos::prelude::*;
-use shared::api::Health;
+use shared::api::{ErrorBody, ErrorCode, Health, Job, JobState, Progress};
+use shared::benford::{Conformity, DigitTest};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -13,6 +17,42 @@ fn fresh_node() -> web_sys::HtmlElement {
     let node = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&node).unwrap();
     node.unchecked_into()
+}
+
+fn job(state: JobState) -> Job {
+    Job {
+        id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
+        state,
+        filename: "q3.pdf".into(),
+        size_bytes: 10,
+        sha256: "00".into(),
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+        updated_at: "2026-01-01T00:00:01.000Z".into(),
+        attempt: 1,
+        progress: None,
+        error: None,
+        callback: None,
+    }
+}
+
+fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {
+    let n: u64 = counts.iter().sum();
+    let expected: Vec<f64> = (1..=9)
+        .map(|d| (1.0 + 1.0 / f64::from(d)).log10())
+        .collect();
+    DigitTest {
+        n,
+        counts: counts.to_vec(),
+        observed: counts.iter().map(|c| *c as f64 / n as f64).collect(),
+        expected,
+        chi_square: 3.21,
+        degrees_of_freedom: 8,
+        p_value: 0.92,
+        ks: 0.01,
+        ks_critical: Some(0.05),
+        mad: 0.0042,
+        conformity,
+    }
 }
 
 #[wasm_bindgen_test]
@@ -28,6 +68,7 @@ async fn health_badge_follows_the_api_state() {
         status: "ok".into(),
         service: "docket".into(),
         version: "1.2.3".into(),
+        max_upload_bytes: 1000,
     }));
     leptos::task::tick().await;
     assert_eq!(node.text_content().unwrap(), "API: ok (v1.2.3)");
@@ -40,6 +81,257 @@ async fn health_badge_follows_the_api_state() {
 }
 
 #[wasm_bindgen_test]
+async fn the_state_badge_names_each_state() {
+    let node = fresh_node();
+    let (current, set_current) = signal(job(JobState::Uploaded));
+    let _handle =
+        leptos::mount::mount_to(node.clone(), move || view! { <StateBadge job=current /> });
+    leptos::task::tick().await;
+    let badge = || node.first_element_child().unwrap();
+    assert_eq!(badge().text_content().unwrap(), "uploaded");
+    assert_eq!(badge().class_name(), "state state-uploaded");
+
+    let mut processing = job(JobState::Processing);
+    processing.progress = Some(Progress {
+        pages_done: 3,
+        pages_total: 12,
+    });
+    set_current.set(processing);
+    leptos::task::tick().await;
+    assert_eq!(badge().text_content().unwrap(), "processing · page 3 of 12");
+    assert_eq!(badge().class_name(), "state state-processing");
+
+    set_current.set(job(JobState::Completed));
+    leptos::task::tick().await;
+    assert_eq!(badge().text_content().unwrap(), "completed");
+
+    let mut failed = job(JobState::Error);
+    failed.error = Some(ErrorBody::new(
+        ErrorCode::Encrypted,
+        "the PDF is encrypted <b>and</b> cannot be read",
+    ));
+    set_current.set(failed);
+    leptos::task::tick().await;
+    // Text from the server stays text: the markup is not interpreted.
+    assert_eq!(
+        badge().text_content().unwrap(),
+        "error: the PDF is encrypted <b>and</b> cannot be read"
+    );
+    assert!(badge().query_selector("b").unwrap().is_none());
+    assert_eq!(badge().class_name(), "state state-error");
+}
+
+#[wasm_bindgen_test]
+async fn the_progress_bar_shows_pages_done() {
+    let node = fresh_node();
+    let mut processing = job(JobState::Processing);
+    processing.progress = Some(Progress {
+        pages_done: 4,
+        pages_total: 10,
+    });
+    let (current, set_current) = signal(processing);
+    let _handle =
+        leptos::mount::mount_to(node.clone(), move || view! { <JobProgress job=current /> });
+    leptos::task::tick().await;
+    let bar: web_sys::HtmlProgressElement = node
+        .query_selector("progress")
+        .unwrap()
+        .expect("a progress bar")
+        .unchecked_into();
+    assert_eq!(bar.max(), 10.0);
+    assert_eq!(bar.value(), 4.0);
+    assert_eq!(
+        bar.get_attribute("aria-label").as_deref(),
+        Some("4 of 10 pages analysed")
+    );
+    set_current.set(job(JobState::Completed));
+    leptos::task::tick().await;
+    assert!(node.query_selector("progress").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_chart_has_nine_bars_proportional_to_the_counts_and_expected_markers() {
+    let counts = [30, 18, 12, 10, 8, 7, 6, 5, 4];
+    let test = first_digit(counts, Conformity::Close);
+    let node = fresh_node();
+    let chart = test.clone();
+    let _handle = leptos::mount::mount_to(node.clone(), move || {
+        view! { <BenfordChart test=chart.clone() /> }
+    });
+    leptos::task::tick().await;
+    let rects = node.query_selector_all("rect.bar").unwrap();
+    assert_eq!(rects.length(), 9);
+    let heights: Vec<f64> = (0..9)
+        .map(|i| {
+            let rect: web_sys::Element = rects.get(i).unwrap().unchecked_into();
+            rect.get_attribute("height").unwrap().parse().unwrap()
+        })
+        .collect();
+    // Proportional: height / count is the same for every bar.
+    let ratio = heights[0] / counts[0] as f64;
+    for (h, c) in heights.iter().zip(counts) {
+        assert!((h / c as f64 - ratio).abs() < 0.01, "{heights:?}");
+    }
+    assert_eq!(
+        node.query_selector_all("circle.expected").unwrap().length(),
+        9
+    );
+    assert!(
+        node.query_selector("polyline.expected-line")
+            .unwrap()
+            .is_some()
+    );
+    // Values on hover.
+    let title = node.query_selector("g.bar-group title").unwrap().unwrap();
+    assert_eq!(
+        title.text_content().unwrap(),
+        "digit 1: 30 numbers, 30.0% observed, 30.1% expected"
+    );
+    // The layout function agrees with what is drawn.
+    let laid = bars(&test);
+    assert_eq!(laid.len(), 9);
+    assert!((laid[0].height - heights[0]).abs() < 0.01);
+}
+
+#[wasm_bindgen_test]
+async fn the_verdict_is_said_in_words_for_every_class() {
+    for (class, words) in [
+        (Conformity::Close, "Close conformity"),
+        (Conformity::Acceptable, "Acceptable conformity"),
+        (Conformity::Marginal, "Marginal conformity"),
+        (Conformity::Nonconformity, "Nonconformity"),
+        (Conformity::InsufficientData, "Insufficient data"),
+    ] {
+        let test = first_digit([3, 2, 1, 1, 1, 1, 1, 1, 1], class);
+        let text = verdict_text(&test);
+        assert!(text.starts_with(words), "{text}");
+        assert!(text.contains(class.explain()), "{text}");
+        if class != Conformity::InsufficientData {
+            assert!(
+                text.contains("MAD 0.0042") && text.contains("p = 0.920"),
+                "{text}"
+            );
+        }
+        let node = fresh_node();
+        let _handle = leptos::mount::mount_to(
+            node.clone(),
+            move || view! { <Verdict test=test.clone() /> },
+        );
+        leptos::task::tick().await;
+        assert_eq!(node.text_content().unwrap(), text);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn uploads_are_checked_and_refusals_explained() {
+    assert!(check_file("a.pdf", 1000.0, "application/pdf", 2000).is_ok());
+    assert!(check_file("A.PDF", 1000.0, "", 0).is_ok());
+    assert!(
+        check_file("notes.txt", 10.0, "text/plain", 0)
+            .unwrap_err()
+            .contains("not a PDF")
+    );
+    assert!(
+        check_file("empty.pdf", 0.0, "application/pdf", 0)
+            .unwrap_err()
+            .contains("empty")
+    );
+    let big = check_file("big.pdf", 5_000_000.0, "application/pdf", 4_000_000).unwrap_err();
+    assert!(big.contains("over the server's limit"), "{big}");
+
+    let too_large = explain(
+        413,
+        r#"{"error":{"code":"payload_too_large","message":"the limit is 20 MiB"}}"#,
+    );
+    assert_eq!(too_large, "too large: the limit is 20 MiB");
+    let not_pdf = explain(
+        415,
+        r#"{"error":{"code":"not_a_pdf","message":"the body is not a PDF"}}"#,
+    );
+    assert_eq!(not_pdf, "not a PDF: the body is not a PDF");
+    assert!(explain(401, "").contains("Settings"));
+
+    // A refusal shows its reason and no retry; a network failure offers one.
+    let node = fresh_node();
+    let rows = vec![
+        UploadRow {
+            key: 1,
+            name: "big.pdf".into(),
+            progress: 1.0,
+            status: UploadStatus::Failed(too_large, false),
+        },
+        UploadRow {
+            key: 2,
+            name: "flaky.pdf".into(),
+            progress: 0.3,
+            status: UploadStatus::Failed("the upload did not reach the server".into(), true),
+        },
+        UploadRow {
+            key: 3,
+            name: "fine.pdf".into(),
+            progress: 0.5,
+            status: UploadStatus::Sending,
+        },
+    ];
+    let (retried, set_retried) = signal(None::<u32>);
+    let _handle = leptos::mount::mount_to(node.clone(), move || {
+        view! { <UploadList rows=Signal::derive(move || rows.clone()) on_retry=Callback::new(move |k| set_retried.set(Some(k))) /> }
+    });
+    leptos::task::tick().await;
+    let items = node.query_selector_all("li").unwrap();
+    assert_eq!(items.length(), 3);
+    let text = |i: u32| items.get(i).unwrap().text_content().unwrap();
+    assert!(
+        text(0).contains("too large: the limit is 20 MiB"),
+        "{}",
+        text(0)
+    );
+    assert!(text(2).contains("50%"), "{}", text(2));
+    let buttons = node.query_selector_all("button").unwrap();
+    assert_eq!(
+        buttons.length(),
+        1,
+        "only the network failure can be retried"
+    );
+    let button: web_sys::HtmlElement = buttons.get(0).unwrap().unchecked_into();
+    button.click();
+    assert_eq!(retried.get_untracked(), Some(2));
+}
+
+#[wasm_bindgen_test]
+fn the_list_stays_newest_first_and_never_goes_back_in_time() {
+    let mut list = Vec::new();
+    let mut older = job(JobState::Completed);
+    older.id = "00000000-0000-4000-8000-000000000001".into();
+    older.created_at = "2026-01-01T00:00:00.000Z".into();
+    let mut newer = job(JobState::Uploaded);
+    newer.id = "00000000-0000-4000-8000-000000000002".into();
+    newer.created_at = "2026-01-02T00:00:00.000Z".into();
+    upsert(&mut list, older.clone());
+    upsert(&mut list, newer.clone());
+    assert_eq!(list[0].id, newer.id);
+    // A late, older version does not replace the newer one.
+    let mut stale = newer.clone();
+    stale.updated_at = "2026-01-01T00:00:00.000Z".into();
+    stale.state = JobState::Error;
+    upsert(&mut list, stale);
+    assert_eq!(list[0].state, JobState::Uploaded);
+    let mut progressed = newer;
+    progressed.updated_at = "2026-01-03T00:00:00.000Z".into();
+    progressed.state = JobState::Processing;
+    upsert(&mut list, progressed);
+    assert_eq!(list[0].state, JobState::Processing);
+    assert_eq!(list.len(), 2);
+    // The mode says how the list is kept current.
+    assert_eq!(Mode::Live.describe(), "live updates");
+    assert!(
+        Mode::Polling("the live connection dropped".into())
+            .describe()
+            .starts_with("polling")
+    );
+}
+
+#[wasm_bindgen_test]
 async fn app_shows_the_service_name() {
     let node = fresh_node();
     let _handle = leptos::mount::mount_to(node.clone(), app::App);
@@ -47,4 +339,5 @@ async fn app_shows_the_service_name() {
     let h1 = node.query_selector("h1").unwrap().unwrap();
     assert_eq!(h1.text_content().unwrap(), "Docket");
     assert!(node.query_selector("[role=status]").unwrap().is_some());
+    assert!(node.query_selector("input[type=file]").unwrap().is_some());
 }

@@ -238,6 +238,9 @@ pub struct Health {
     pub status: String,
     pub service: String,
     pub version: String,
+    /// The largest upload accepted, bytes (so clients can check before sending).
+    #[serde(default)]
+    pub max_upload_bytes: u64,
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
     let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let method = req.method();
     match (segments.as_slice(), method) {
-        (["health"], Method::Get | Method::Head) => health(),
+        (["health"], Method::Get | Method::Head) => health(&env),
         (["openapi.json"], Method::Get) => {
             let mut resp = Response::ok(OPENAPI)?;
             resp.headers_mut().set("content-type", "application/json")?;
@@ -156,11 +156,12 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
     }
 }
 
-fn health() -> AppResult<Response> {
+fn health(env: &Env) -> AppResult<Response> {
     Ok(Response::from_json(&Health {
         status: "ok".into(),
         service: "docket".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        max_upload_bytes: crate::config::Config::from_env(env).max_upload_bytes,
     })?)
 }
 

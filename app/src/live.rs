@@ -1,0 +1,276 @@
+//! The live job list: the first page from `GET /jobs`, then every change
+//! pushed over the WebSocket (a single-use ticket, reconnecting with `since`
+//! and a growing delay). While the socket is down the jobs still running are
+//! polled with `If-None-Match`, no faster than the server's `Retry-After`, and
+//! the app says which of the two it is doing.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::Job;
+use shared::events::ServerMessage;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{MessageEvent, WebSocket};
+
+use crate::api;
+
+/// How the list is kept up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Connecting,
+    /// Changes arrive over the WebSocket.
+    Live,
+    /// The socket is unavailable (the reason): polling.
+    Polling(String),
+}
+
+impl Mode {
+    pub fn describe(&self) -> String {
+        match self {
+            Mode::Connecting => "connecting…".into(),
+            Mode::Live => "live updates".into(),
+            Mode::Polling(why) => format!("polling every few seconds ({why})"),
+        }
+    }
+}
+
+/// The jobs shown, newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs {
+    pub list: RwSignal<Vec<Job>>,
+    pub next_cursor: RwSignal<Option<String>>,
+    pub mode: RwSignal<Mode>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs {
+            list: RwSignal::new(Vec::new()),
+            next_cursor: RwSignal::new(None),
+            mode: RwSignal::new(Mode::Connecting),
+            error: RwSignal::new(None),
+        }
+    }
+}
+
+impl Jobs {
+    pub fn upsert(&self, job: Job) {
+        self.list.update(|list| upsert(list, job));
+    }
+
+    pub fn remove(&self, id: &str) {
+        self.list.update(|list| list.retain(|j| j.id != id));
+    }
+}
+
+/// Puts a version of a job into a newest-first list: replaces an older
+/// version of it, never a newer one; a new job goes where its creation time
+/// puts it.
+pub fn upsert(list: &mut Vec<Job>, job: Job) {
+    if let Some(existing) = list.iter_mut().find(|j| j.id == job.id) {
+        if job.updated_at >= existing.updated_at {
+            *existing = job;
+        }
+        return;
+    }
+    let at = list
+        .iter()
+        .position(|j| {
+            (j.created_at.as_str(), j.id.as_str()) < (job.created_at.as_str(), job.id.as_str())
+        })
+        .unwrap_or(list.len());
+    list.insert(at, job);
+}
+
+/// Loads the first page, then keeps the list current.
+pub fn start(token: String, jobs: Jobs) {
+    let state = Rc::new(Live {
+        token,
+        jobs,
+        last_seq: RefCell::new(None),
+        failures: RefCell::new(0),
+        etags: RefCell::new(HashMap::new()),
+        not_before: RefCell::new(0.0),
+        socket: RefCell::new(None),
+    });
+    let first = Rc::clone(&state);
+    spawn_local(async move {
+        first.reload().await;
+        Live::connect(first);
+    });
+    // The fallback: runs always, polls only while the socket is down.
+    let polling = Rc::clone(&state);
+    let _ = set_interval_with_handle(
+        move || {
+            if polling.jobs.mode.get_untracked() != Mode::Live {
+                let p = Rc::clone(&polling);
+                spawn_local(async move { p.poll_running().await });
+            }
+        },
+        Duration::from_secs(2),
+    );
+}
+
+struct Live {
+    token: String,
+    jobs: Jobs,
+    last_seq: RefCell<Option<u64>>,
+    failures: RefCell<u32>,
+    etags: RefCell<HashMap<String, String>>,
+    /// No poll before this time (ms), as the server's `Retry-After` asks.
+    not_before: RefCell<f64>,
+    socket: RefCell<Option<WebSocket>>,
+}
+
+impl Live {
+    async fn reload(&self) {
+        match api::jobs(&self.token, None).await {
+            Ok(page) => {
+                self.jobs.error.set(None);
+                self.jobs.next_cursor.set(page.next_cursor);
+                self.jobs.list.update(|list| {
+                    for job in page.jobs {
+                        upsert(list, job);
+                    }
+                });
+            }
+            Err(e) => self.jobs.error.set(Some(e.message)),
+        }
+    }
+
+    fn connect(state: Rc<Live>) {
+        spawn_local(async move {
+            let ticket = match api::ticket(&state.token).await {
+                Ok(t) => t.ticket,
+                Err(e) => return Live::lost(state, e.message),
+            };
+            let Some(location) = web_sys::window().map(|w| w.location()) else {
+                return;
+            };
+            let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+                "wss"
+            } else {
+                "ws"
+            };
+            let host = location.host().unwrap_or_default();
+            let mut url = format!("{scheme}://{host}/api/v1/events?ticket={ticket}");
+            if let Some(seq) = *state.last_seq.borrow() {
+                url.push_str(&format!("&since={seq}"));
+            }
+            let socket = match WebSocket::new(&url) {
+                Ok(s) => s,
+                Err(_) => return Live::lost(state, "the browser refused the WebSocket".into()),
+            };
+            let on_open = {
+                let state = Rc::clone(&state);
+                Closure::<dyn Fn()>::new(move || {
+                    *state.failures.borrow_mut() = 0;
+                    state.jobs.mode.set(Mode::Live);
+                })
+            };
+            let on_message = {
+                let state = Rc::clone(&state);
+                Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
+                    if let Some(text) = e.data().as_string() {
+                        state.on_message(&text);
+                    }
+                })
+            };
+            let on_close = {
+                let state = Rc::clone(&state);
+                Closure::<dyn Fn()>::new(move || {
+                    Live::lost(Rc::clone(&state), "the live connection dropped".into());
+                })
+            };
+            socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+            on_open.forget();
+            on_message.forget();
+            on_close.forget();
+            *state.socket.borrow_mut() = Some(socket);
+        });
+    }
+
+    /// The socket is gone: poll meanwhile, and try again after 1, 2, 4 … 30 s.
+    fn lost(state: Rc<Live>, why: String) {
+        *state.socket.borrow_mut() = None;
+        state.jobs.mode.set(Mode::Polling(why));
+        let failures = {
+            let mut f = state.failures.borrow_mut();
+            *f += 1;
+            *f
+        };
+        let delay = Duration::from_secs((1u64 << failures.min(5)).min(30));
+        set_timeout(move || Live::connect(state), delay);
+    }
+
+    fn on_message(&self, text: &str) {
+        let Ok(message) = serde_json::from_str::<ServerMessage>(text) else {
+            return;
+        };
+        if let Some(seq) = message.seq() {
+            *self.last_seq.borrow_mut() = Some(seq);
+        }
+        match message {
+            ServerMessage::JobUpdated { job, .. } => self.jobs.upsert(*job),
+            ServerMessage::JobDeleted { job_id, .. } => self.jobs.remove(&job_id),
+            ServerMessage::Resync { .. } => {
+                let jobs = self.jobs;
+                let token = self.token.clone();
+                spawn_local(async move {
+                    if let Ok(page) = api::jobs(&token, None).await {
+                        jobs.list.set(Vec::new());
+                        jobs.next_cursor.set(page.next_cursor);
+                        jobs.list.update(|list| {
+                            for job in page.jobs {
+                                upsert(list, job);
+                            }
+                        });
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    async fn poll_running(&self) {
+        if js_sys::Date::now() < *self.not_before.borrow() {
+            return;
+        }
+        let running: Vec<String> = self
+            .jobs
+            .list
+            .get_untracked()
+            .into_iter()
+            .filter(|j| !j.state.is_terminal())
+            .map(|j| j.id)
+            .collect();
+        for id in running {
+            let etag = self.etags.borrow().get(&id).cloned();
+            match api::poll(&self.token, &id, etag.as_deref()).await {
+                Ok(polled) => {
+                    if let Some(secs) = polled.retry_after_secs {
+                        let until = js_sys::Date::now() + f64::from(secs) * 1000.0;
+                        let mut nb = self.not_before.borrow_mut();
+                        *nb = nb.max(until);
+                    }
+                    if let Some(etag) = polled.etag {
+                        self.etags.borrow_mut().insert(id.clone(), etag);
+                    }
+                    if let Some(job) = polled.job {
+                        self.jobs.upsert(job);
+                    }
+                }
+                Err(e) if e.status == 404 => self.jobs.remove(&id),
+                Err(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The result view's parts: the Benford first-digit chart (SVG), the verdict
+//! in words, the digit tables and the document facts. Every text from the PDF
+//! (title, author…) is rendered as text, never as HTML.
+
+use leptos::prelude::*;
+use shared::benford::{Conformity, DigitTest};
+use shared::report::Report;
+
+/// The chart's drawing area.
+pub const CHART_WIDTH: f64 = 360.0;
+pub const CHART_HEIGHT: f64 = 200.0;
+const PLOT_TOP: f64 = 10.0;
+const PLOT_BOTTOM: f64 = 170.0;
+const PLOT_LEFT: f64 = 36.0;
+
+/// One bar of the chart: its digit, share observed and expected, and where
+/// it is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub digit: usize,
+    pub count: u64,
+    pub observed: f64,
+    pub expected: f64,
+    pub x: f64,
+    pub width: f64,
+    /// Height of the observed bar, in drawing units.
+    pub height: f64,
+    /// Height of the expected marker above the axis.
+    pub expected_height: f64,
+}
+
+/// Lays out the first-digit bars: heights proportional to the shares, the
+/// tallest of observed and expected filling the plot.
+pub fn bars(test: &DigitTest) -> Vec<Bar> {
+    let n = test.counts.len().max(1);
+    let top = test
+        .observed
+        .iter()
+        .chain(test.expected.iter())
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(f64::EPSILON);
+    let plot_height = PLOT_BOTTOM - PLOT_TOP;
+    let slot = (CHART_WIDTH - PLOT_LEFT) / n as f64;
+    (0..n)
+        .map(|i| {
+            let observed = test.observed.get(i).copied().unwrap_or(0.0);
+            let expected = test.expected.get(i).copied().unwrap_or(0.0);
+            Bar {
+                digit: i + 1,
+                count: test.counts.get(i).copied().unwrap_or(0),
+                observed,
+                expected,
+                x: PLOT_LEFT + i as f64 * slot + slot * 0.15,
+                width: slot * 0.7,
+                height: observed / top * plot_height,
+                expected_height: expected / top * plot_height,
+            }
+        })
+        .collect()
+}
+
+/// The conformity class in words.
+pub fn class_words(c: Conformity) -> &'static str {
+    match c {
+        Conformity::Close => "close conformity",
+        Conformity::Acceptable => "acceptable conformity",
+        Conformity::Marginal => "marginal conformity",
+        Conformity::Nonconformity => "nonconformity",
+        Conformity::InsufficientData => "insufficient data",
+    }
+}
+
+/// The verdict sentence: class, explanation and the statistics.
+pub fn verdict_text(test: &DigitTest) -> String {
+    if test.conformity == Conformity::InsufficientData {
+        return format!(
+            "Insufficient data: {} numbers were usable. {}",
+            test.n,
+            test.conformity.explain()
+        );
+    }
+    format!(
+        "{} — {} (MAD {:.4}, χ² {:.2} with {} degrees of freedom, p = {:.3}; {} numbers)",
+        capitalised(class_words(test.conformity)),
+        test.conformity.explain(),
+        test.mad,
+        test.chi_square,
+        test.degrees_of_freedom,
+        test.p_value,
+        test.n
+    )
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The first-digit chart: observed bars, expected markers joined by a line.
+#[component]
+pub fn BenfordChart(test: DigitTest) -> impl IntoView {
+    let bars = bars(&test);
+    let line: String = bars
+        .iter()
+        .map(|b| {
+            format!(
+                "{:.1},{:.1}",
+                b.x + b.width / 2.0,
+                PLOT_BOTTOM - b.expected_height
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let label = format!(
+        "First-digit distribution of {} numbers: bars observed, dots expected by Benford's law",
+        test.n
+    );
+    view! {
+        <figure class="chart">
+            <svg
+                viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")
+                role="img"
+                aria-label=label
+                class="benford-chart"
+            >
+                <line class="axis" x1=PLOT_LEFT y1=PLOT_BOTTOM x2=CHART_WIDTH y2=PLOT_BOTTOM />
+                <text class="axis-label" x="4" y=PLOT_TOP + 8.0>"share"</text>
+                {bars
+                    .iter()
+                    .map(|b| {
+                        let tip = format!(
+                            "digit {}: {} numbers, {:.1}% observed, {:.1}% expected",
+                            b.digit,
+                            b.count,
+                            b.observed * 100.0,
+                            b.expected * 100.0
+                        );
+                        view! {
+                            <g class="bar-group" tabindex="0">
+                                <title>{tip}</title>
+                                <rect
+                                    class="bar"
+                                    data-digit=b.digit
+                                    x=format!("{:.2}", b.x)
+                                    y=format!("{:.2}", PLOT_BOTTOM - b.height)
+                                    width=format!("{:.2}", b.width)
+                                    height=format!("{:.2}", b.height)
+                                />
+                                <circle
+                                    class="expected"
+                                    cx=format!("{:.2}", b.x + b.width / 2.0)
+                                    cy=format!("{:.2}", PLOT_BOTTOM - b.expected_height)
+                                    r="3.5"
+                                />
+                                <text
+                                    class="digit"
+                                    x=format!("{:.1}", b.x + b.width / 2.0)
+                                    y=PLOT_BOTTOM + 16.0
+                                    text-anchor="middle"
+                                >
+                                    {b.digit}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+                <polyline class="expected-line" points=line fill="none" />
+                <text class="axis-label" x=CHART_WIDTH / 2.0 y=CHART_HEIGHT - 4.0 text-anchor="middle">
+                    "first digit"
+                </text>
+            </svg>
+            <figcaption>"Bars: observed share of each first digit. Dots: what Benford's law expects."</figcaption>
+        </figure>
+    }
+}
+
+/// The verdict in words, for people who are not statisticians.
+#[component]
+pub fn Verdict(test: DigitTest) -> impl IntoView {
+    let class = format!("verdict verdict-{:?}", test.conformity).to_lowercase();
+    view! { <p class=class>{verdict_text(&test)}</p> }
+}
+
+/// A digit test as a table (second digit, first two digits).
+#[component]
+pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl IntoView {
+    let rows = test
+        .counts
+        .iter()
+        .enumerate()
+        .map(|(i, count)| {
+            let observed = test.observed.get(i).copied().unwrap_or(0.0) * 100.0;
+            let expected = test.expected.get(i).copied().unwrap_or(0.0) * 100.0;
+            view! {
+                <tr>
+                    <td>{i + first}</td>
+                    <td>{*count}</td>
+                    <td>{format!("{observed:.1}%")}</td>
+                    <td>{format!("{expected:.1}%")}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="digit-table">
+            <summary>{caption} " — " {verdict_text(&test)}</summary>
+            <table>
+                <thead>
+                    <tr><th scope="col">"digits"</th><th scope="col">"count"</th><th scope="col">"observed"</th><th scope="col">"expected"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    }
+}
+
+/// Pages, version, metadata, words and numbers.
+#[component]
+pub fn Facts(report: Report) -> impl IntoView {
+    let m = report.metadata.clone();
+    let meta = [
+        ("Title", m.title),
+        ("Author", m.author),
+        ("Producer", m.producer),
+        ("Creator", m.creator),
+        ("Created", m.created),
+        ("Modified", m.modified),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| {
+        v.filter(|v| !v.is_empty())
+            .map(|v| view! { <dt>{k}</dt><dd>{v}</dd> })
+    })
+    .collect_view();
+    view! {
+        <dl class="facts">
+            <dt>"Pages"</dt><dd>{report.pages}</dd>
+            <dt>"PDF version"</dt><dd>{report.pdf_version.clone()}</dd>
+            <dt>"Words"</dt><dd>{report.text.words}</dd>
+            <dt>"Characters"</dt><dd>{report.text.chars}</dd>
+            <dt>"Numbers found"</dt><dd>{report.numbers.found}</dd>
+            <dt>"Numbers used"</dt><dd>{report.numbers.used}</dd>
+            {meta}
+        </dl>
+    }
+}
+
+/// Per-page counts.
+#[component]
+pub fn Pages(report: Report) -> impl IntoView {
+    let rows = report
+        .per_page
+        .iter()
+        .map(|p| {
+            view! {
+                <tr><td>{p.page}</td><td>{p.words}</td><td>{p.numbers_found}</td><td>{p.numbers_used}</td></tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="pages">
+            <summary>"Per page"</summary>
+            <table>
+                <thead><tr><th scope="col">"page"</th><th scope="col">"words"</th><th scope="col">"numbers"</th><th scope="col">"used"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    }
+}
