@@ -488,8 +488,19 @@ fn ResultPanel(
                     Ok(r) => {
                         let csv_id = id.clone();
                         let json_name = format!("docket-{id}.json");
+                        // Bring the result into view for keyboard and screen-reader users.
+                        request_animation_frame(|| {
+                            if let Some(h) = web_sys::window()
+                                .and_then(|w| w.document())
+                                .and_then(|d| d.get_element_by_id("result-title"))
+                            {
+                                let h: web_sys::HtmlElement = h.unchecked_into();
+                                let _ = h.focus();
+                                h.scroll_into_view();
+                            }
+                        });
                         view! {
-                            <h2 id="result-title">"Result"</h2>
+                            <h2 id="result-title" tabindex="-1">"Result"</h2>
                             <Facts report=r.clone() />
                             <BenfordChart test=r.benford.first_digit.clone() />
                             <Verdict test=r.benford.first_digit.clone() />

@@ -60,6 +60,25 @@ pub fn bars(test: &DigitTest) -> Vec<Bar> {
         .collect()
 }
 
+/// Gridlines of the chart's share axis: every 5 or 10 points up to the top,
+/// as (share, height in drawing units).
+pub fn ticks(test: &DigitTest) -> Vec<(f64, f64)> {
+    let top = test
+        .observed
+        .iter()
+        .chain(test.expected.iter())
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(f64::EPSILON);
+    let step = if top > 0.25 { 0.10 } else { 0.05 };
+    let plot_height = PLOT_BOTTOM - PLOT_TOP;
+    (1..)
+        .map(|i| f64::from(i) * step)
+        .take_while(|share| *share <= top + 1e-9)
+        .map(|share| (share, share / top * plot_height))
+        .collect()
+}
+
 /// The conformity class in words.
 pub fn class_words(c: Conformity) -> &'static str {
     match c {
@@ -127,8 +146,19 @@ pub fn BenfordChart(test: DigitTest) -> impl IntoView {
                 aria-label=label
                 class="benford-chart"
             >
+                {ticks(&test)
+                    .into_iter()
+                    .map(|(share, h)| {
+                        let y = PLOT_BOTTOM - h;
+                        view! {
+                            <line class="grid" x1=PLOT_LEFT y1=y x2=CHART_WIDTH y2=y />
+                            <text class="tick" x=PLOT_LEFT - 4.0 y=y + 4.0 text-anchor="end">
+                                {format!("{:.0}%", share * 100.0)}
+                            </text>
+                        }
+                    })
+                    .collect_view()}
                 <line class="axis" x1=PLOT_LEFT y1=PLOT_BOTTOM x2=CHART_WIDTH y2=PLOT_BOTTOM />
-                <text class="axis-label" x="4" y=PLOT_TOP + 8.0>"share"</text>
                 {bars
                     .iter()
                     .map(|b| {

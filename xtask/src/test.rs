@@ -291,7 +291,11 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
     // alone, on the same server.
     let mut binaries = vec![("e2e", "4")];
     if filter.is_none() {
+        // The SPA in Chromium, then the sweep.
+        binaries.push((BROWSER, "1"));
         binaries.push(("retention", "1"));
+    } else if filter == Some("browser") {
+        binaries = vec![(BROWSER, "1")];
     }
     counts.add(run_against(
         "e2e", &E2E_VARS, &binaries, work, filter, &cli,
@@ -331,6 +335,16 @@ fn run_against(
     let mut counts = Counts::default();
     let mut outcome = Ok(());
     for (binary, threads) in binaries {
+        if *binary == BROWSER {
+            match browser_end_to_end(&server.url(), &corpus, work) {
+                Ok(c) => counts.add(c),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            continue;
+        }
         let run = tests(
             Command::new("cargo")
                 .args(["test", "-p", "docket-tests", "--test", binary, "--"])
@@ -355,6 +369,49 @@ fn run_against(
         println!("wrangler's log is in {}", log.display());
     }
     outcome.map(|()| counts)
+}
+
+/// The pseudo test binary that is the browser end-to-end script.
+const BROWSER: &str = "browser";
+
+/// `tests/browser/app.mjs` (playwright-core driving Debian's Chromium): the
+/// SPA as a new user meets it; screenshots in `target/xtask/screenshots`.
+fn browser_end_to_end(
+    url: &str,
+    corpus: &std::path::Path,
+    work: &std::path::Path,
+) -> Result<Counts> {
+    let shots = work.join("screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let output = Command::new("node")
+        .current_dir(root())
+        .arg("tests/browser/app.mjs")
+        .env("DOCKET_URL", url)
+        .env("DOCKET_CORPUS", corpus)
+        .env("DOCKET_SCREENSHOTS", &shots)
+        .env("CHROMIUM", setup::CHROMIUM)
+        .output()
+        .context("could not start node for the browser tests")?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    print!("{text}");
+    let Some(summary) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("browser end-to-end: "))
+    else {
+        bail!("the browser tests ended without a summary");
+    };
+    let counts = Counts {
+        passed: number_before(summary, " passed"),
+        failed: number_before(summary, " failed"),
+    };
+    if !output.status.success() && counts.failed == 0 {
+        bail!("the browser tests failed");
+    }
+    Ok(counts)
 }
 
 /// The server of the main end-to-end tests.

@@ -1,0 +1,145 @@
+// The SPA end to end in a real Chromium (playwright-core, Debian's chromium)
+// against wrangler dev, as a new user meets it: a fresh profile, the first
+// visit mints a token, two PDFs uploaded through the file input reach
+// `completed` live, a password-protected one shows its error, a result's chart
+// and numbers match the API's report, the CSV downloads, a job is deleted, and
+// a PDF whose title is markup shows it as text. Screenshots of the main screens
+// go to DOCKET_SCREENSHOTS. Run by `cargo xtask test`; exits non-zero on the
+// first failed check.
+
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const base = process.env.DOCKET_URL;
+const corpus = process.env.DOCKET_CORPUS;
+const shots = process.env.DOCKET_SCREENSHOTS;
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+assert.ok(base && corpus && shots, 'DOCKET_URL, DOCKET_CORPUS and DOCKET_SCREENSHOTS are set by cargo xtask test');
+fs.mkdirSync(shots, { recursive: true });
+
+/** A one-page PDF with numbers, whose /Title is markup. */
+function markupPdf(title) {
+  const text = 'BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    `<< /Title (${title}) >>`,
+  ];
+  let body = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(body.length);
+    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) body += `${String(off).padStart(10, '0')} 00000 n \n`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, 'latin1');
+}
+
+const checks = [];
+function check(name) {
+  checks.push(name);
+  console.log(`ok - ${name}`);
+}
+
+const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
+const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+const page = await context.newPage();
+const errors = [];
+page.on('pageerror', (e) => errors.push(e.message));
+
+const shot = async (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
+const row = (name) => page.locator('li.job', { hasText: name });
+
+try {
+  // First visit: a token is minted and kept; the list says how it is kept current.
+  await page.goto(base);
+  await page.waitForFunction(() => localStorage.getItem('docket.token')?.startsWith('dkt_'));
+  await page.waitForFunction(() => document.querySelector('.mode')?.textContent === 'live updates', null, { timeout: 15000 });
+  await page.locator('.empty').waitFor();
+  await shot('1-first-visit.png');
+  check('first visit mints a token and goes live');
+
+  // Two PDFs and a password-protected one through the file input.
+  const good = ['pdfplumber-nics-background-checks-2015-11.pdf', 'pdfplumber-senate-expenditures.pdf'];
+  const locked = 'pdfplumber-password-example.pdf';
+  await page.setInputFiles('input[type=file]', [...good, locked].map((f) => path.join(corpus, f)));
+  for (const name of good) {
+    await row(name).locator('.state-completed').waitFor({ timeout: 60000 });
+  }
+  await row(locked).locator('.state-error').waitFor({ timeout: 60000 });
+  assert.match(await row(locked).locator('.state').textContent(), /encrypted/);
+  assert.equal(await page.locator('.mode').textContent(), 'live updates');
+  await shot('2-jobs.png');
+  check('uploads reach completed (and error) live');
+
+  // The result: chart and numbers against the API's report.
+  const id = await row(good[0]).getAttribute('data-job');
+  await row(good[0]).getByRole('button', { name: 'View result' }).click();
+  await page.locator('svg.benford-chart').waitFor();
+  const report = await page.evaluate(async (jobId) => {
+    const token = localStorage.getItem('docket.token');
+    const r = await fetch(`/api/v1/jobs/${jobId}/result`, { headers: { authorization: `Bearer ${token}` } });
+    return r.json();
+  }, id);
+  assert.equal(await page.locator('rect.bar').count(), 9);
+  const tips = await page.locator('g.bar-group title').allTextContents();
+  report.benford.first_digit.counts.forEach((count, i) => {
+    assert.ok(tips[i].startsWith(`digit ${i + 1}: ${count} numbers`), `${tips[i]} vs ${count}`);
+  });
+  const fact = async (label) =>
+    page.locator('.facts dt', { hasText: new RegExp(`^${label}$`) }).locator('xpath=following-sibling::dd[1]').textContent();
+  assert.equal(await fact('Pages'), String(report.pages));
+  assert.equal(await fact('Numbers found'), String(report.numbers.found));
+  assert.equal(await fact('Numbers used'), String(report.numbers.used));
+  assert.match(await page.locator('.verdict').textContent(), /MAD/);
+  await shot('3-result.png');
+  check('the result matches the API');
+
+  // The CSV downloads.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download CSV' }).click(),
+  ]);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
+  assert.ok(csv.startsWith('test,digits,count,observed,expected'), csv.slice(0, 80));
+  assert.equal(download.suggestedFilename(), `docket-${id}.csv`);
+  check('the CSV downloads');
+
+  // Delete, with confirmation.
+  page.once('dialog', (d) => d.accept());
+  await row(locked).getByRole('button', { name: 'Delete' }).click();
+  await row(locked).waitFor({ state: 'detached' });
+  check('a job is deleted after confirmation');
+
+  // A title that is markup stays text.
+  const title = '<img src=x onerror=alert(1)> <b>Q3</b> & more';
+  await page.setInputFiles('input[type=file]', { name: 'markup.pdf', mimeType: 'application/pdf', buffer: markupPdf(title) });
+  await row('markup.pdf').locator('.state-completed').waitFor({ timeout: 60000 });
+  await row('markup.pdf').getByRole('button', { name: 'View result' }).click();
+  await page.locator('.facts dt', { hasText: /^Title$/ }).waitFor();
+  assert.equal(await fact('Title'), title);
+  assert.equal(await page.locator('.facts img, .facts b').count(), 0);
+  check('text from the PDF is shown as text');
+
+  // A phone's width.
+  await page.setViewportSize({ width: 380, height: 800 });
+  await shot('4-phone.png');
+  assert.deepEqual(errors, [], 'no errors in the page');
+  check('no page errors');
+  console.log(`browser end-to-end: ${checks.length} passed, 0 failed; screenshots in ${shots}`);
+} catch (e) {
+  await shot('failure.png').catch(() => {});
+  console.error(e);
+  console.log(`browser end-to-end: ${checks.length} passed, 1 failed; screenshots in ${shots}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
