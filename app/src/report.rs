@@ -29,17 +29,21 @@ pub struct Bar {
     pub expected_height: f64,
 }
 
-/// Lays out the first-digit bars: heights proportional to the shares, the
-/// tallest of observed and expected filling the plot.
-pub fn bars(test: &DigitTest) -> Vec<Bar> {
-    let n = test.counts.len().max(1);
-    let top = test
-        .observed
+/// The largest share, observed or expected: the top of the plot.
+fn top_share(test: &DigitTest) -> f64 {
+    test.observed
         .iter()
         .chain(test.expected.iter())
         .copied()
         .fold(0.0_f64, f64::max)
-        .max(f64::EPSILON);
+        .max(f64::EPSILON)
+}
+
+/// Lays out the first-digit bars: heights proportional to the shares, the
+/// tallest of observed and expected filling the plot.
+pub fn bars(test: &DigitTest) -> Vec<Bar> {
+    let n = test.counts.len().max(1);
+    let top = top_share(test);
     let plot_height = PLOT_BOTTOM - PLOT_TOP;
     let slot = (CHART_WIDTH - PLOT_LEFT) / n as f64;
     (0..n)
@@ -63,13 +67,7 @@ pub fn bars(test: &DigitTest) -> Vec<Bar> {
 /// Gridlines of the chart's share axis: every 5 or 10 points up to the top,
 /// as (share, height in drawing units).
 pub fn ticks(test: &DigitTest) -> Vec<(f64, f64)> {
-    let top = test
-        .observed
-        .iter()
-        .chain(test.expected.iter())
-        .copied()
-        .fold(0.0_f64, f64::max)
-        .max(f64::EPSILON);
+    let top = top_share(test);
     let step = if top > 0.25 { 0.10 } else { 0.05 };
     let plot_height = PLOT_BOTTOM - PLOT_TOP;
     (1..)
