@@ -10,6 +10,9 @@ pub mod live;
 pub mod report;
 pub mod upload;
 
+use std::rc::Rc;
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{Health, Job, JobState};
@@ -210,6 +213,8 @@ fn Uploader(token: RwSignal<Option<String>>, max_bytes: Signal<u64>, jobs: Jobs)
             }
         });
     };
+    // `start` retries itself after a 429; it reaches itself through this.
+    let start_again = StoredValue::new_local(None::<Rc<dyn Fn(u32)>>);
     let start = move |key: u32| {
         let Some(file) =
             files.with_value(|f| f.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone()))
@@ -244,6 +249,22 @@ fn Uploader(token: RwSignal<Option<String>>, max_bytes: Signal<u64>, jobs: Jobs)
                     });
                     jobs.upsert(*job);
                 }
+                Outcome::Refused(429, why, retry) => {
+                    // Over a limit: say so, wait as the server asks, try again.
+                    let secs = retry.unwrap_or(5).clamp(1, 3600);
+                    set_row(key, &|r| {
+                        r.status =
+                            UploadStatus::Failed(format!("{why}; retrying in {secs} s"), false)
+                    });
+                    set_timeout(
+                        move || {
+                            if let Some(f) = start_again.get_value() {
+                                f(key)
+                            }
+                        },
+                        Duration::from_secs(u64::from(secs)),
+                    );
+                }
                 Outcome::Refused(_, why, _) => set_row(key, &|r| {
                     r.status = UploadStatus::Failed(why.clone(), false)
                 }),
@@ -256,6 +277,7 @@ fn Uploader(token: RwSignal<Option<String>>, max_bytes: Signal<u64>, jobs: Jobs)
             set_row(key, &|r| r.status = UploadStatus::Failed(why.clone(), true));
         }
     };
+    start_again.set_value(Some(Rc::new(start)));
     let add = move |list: Vec<File>| {
         for file in list {
             let key = next_key.get_value();

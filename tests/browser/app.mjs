@@ -129,6 +129,20 @@ try {
   assert.equal(await page.locator('.facts img, .facts b').count(), 0);
   check('text from the PDF is shown as text');
 
+  // Without the WebSocket (a proxy that drops it), the app says so and polls.
+  const offline = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await offline.routeWebSocket(/\/api\/v1\/events/, (ws) => ws.close());
+  const polling = await offline.newPage();
+  polling.on('pageerror', (e) => errors.push(e.message));
+  await polling.goto(base);
+  await polling.waitForFunction(() => document.querySelector('.mode')?.textContent.startsWith('polling'), null, { timeout: 15000 });
+  await polling.setInputFiles('input[type=file]', path.join(corpus, good[1]));
+  await polling.locator('li.job', { hasText: good[1] }).locator('.state-completed').waitFor({ timeout: 60000 });
+  assert.match(await polling.locator('.mode').textContent(), /^polling/);
+  await polling.screenshot({ path: path.join(shots, '5-polling.png'), fullPage: true });
+  await offline.close();
+  check('without a WebSocket the list polls, and says so');
+
   // A phone's width.
   await page.setViewportSize({ width: 380, height: 800 });
   await shot('4-phone.png');
