@@ -388,7 +388,14 @@ fn JobList(
             </Show>
             <Show
                 when=move || !jobs.list.get().is_empty()
-                fallback=|| view! { <p class="empty">"No jobs yet: upload a PDF above."</p> }
+                fallback=move || {
+                    let text = if jobs.loaded.get() {
+                        "No jobs yet: upload a PDF above."
+                    } else {
+                        "Loading your jobs…"
+                    };
+                    view! { <p class="empty">{text}</p> }
+                }
             >
                 <ul class="job-list">
                     <For
@@ -503,6 +510,9 @@ fn ResultPanel(
     view! {
         <section class="result" aria-labelledby="result-title" aria-live="polite">
             {move || match report.get() {
+                None if selected.get().is_some() => {
+                    view! { <p class="loading" role="status">"Loading the result…"</p> }.into_any()
+                }
                 None | Some(None) => ().into_any(),
                 Some(Some(Err(e))) => view! { <p class="problem" role="alert">{e.message}</p> }.into_any(),
                 Some(Some(Ok((id, raw)))) => match serde_json::from_str::<Report>(&raw) {

@@ -46,6 +46,8 @@ pub struct Jobs {
     pub next_cursor: RwSignal<Option<String>>,
     pub mode: RwSignal<Mode>,
     pub error: RwSignal<Option<String>>,
+    /// False until the first page has arrived.
+    pub loaded: RwSignal<bool>,
 }
 
 impl Default for Jobs {
@@ -55,6 +57,7 @@ impl Default for Jobs {
             next_cursor: RwSignal::new(None),
             mode: RwSignal::new(Mode::Connecting),
             error: RwSignal::new(None),
+            loaded: RwSignal::new(false),
         }
     }
 }
@@ -142,6 +145,7 @@ impl Live {
             }
             Err(e) => self.jobs.error.set(Some(e.message)),
         }
+        self.jobs.loaded.set(true);
     }
 
     fn connect(state: Rc<Live>) {

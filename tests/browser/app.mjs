@@ -63,7 +63,7 @@ try {
   await page.goto(base);
   await page.waitForFunction(() => localStorage.getItem('docket.token')?.startsWith('dkt_'));
   await page.waitForFunction(() => document.querySelector('.mode')?.textContent === 'live updates', null, { timeout: 15000 });
-  await page.locator('.empty').waitFor();
+  await page.getByText('No jobs yet').waitFor();
   await shot('1-first-visit.png');
   check('first visit mints a token and goes live');
 
