@@ -51,5 +51,14 @@ pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
             ticket_hash: None,
         },
     };
-    Ok(hub_connect(env, req.headers(), &connect).await?)
+    let mut answer = hub_connect(env, req.headers(), &connect).await?;
+    if answer.status_code() == 101 {
+        return Ok(answer);
+    }
+    // A refusal from the hub: answered afresh, so its headers can be added to.
+    let status = answer.status_code();
+    let body = answer.text().await?;
+    let mut resp = Response::ok(body)?.with_status(status);
+    resp.headers_mut().set("content-type", "application/json")?;
+    Ok(resp)
 }

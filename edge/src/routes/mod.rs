@@ -56,6 +56,11 @@ fn preflight(allowed: bool) -> Response {
 }
 
 fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
+    // A WebSocket upgrade comes back from the hub with immutable headers, and
+    // CORS does not apply to it.
+    if resp.status_code() == 101 {
+        return resp;
+    }
     let headers = resp.headers_mut();
     let _ = headers.append("vary", "Origin");
     if let Some(origin) = origin {
