@@ -178,19 +178,7 @@ pub fn ws() -> Result<()> {
         ],
     )?;
     util::step("WebSocket delivery delay (tests/benches/ws_latency.rs)");
-    let status = Command::new("cargo")
-        .current_dir(util::root())
-        .args([
-            "bench",
-            "--quiet",
-            "-p",
-            "docket-tests",
-            "--bench",
-            "ws_latency",
-        ])
-        .env("DOCKET_URL", server.url())
-        .env("DOCKET_CORPUS", util::root().join("../shared/corpus"))
-        .status()?;
+    let status = tests_bench("ws_latency", &server.url()).status()?;
     drop(server);
     if !status.success() {
         bail!(
@@ -223,18 +211,7 @@ pub fn fairness() -> Result<()> {
             ],
         )?;
         util::step(&format!("fairness, {label} (tests/benches/fairness.rs)"));
-        let status = Command::new("cargo")
-            .current_dir(util::root())
-            .args([
-                "bench",
-                "--quiet",
-                "-p",
-                "docket-tests",
-                "--bench",
-                "fairness",
-            ])
-            .env("DOCKET_URL", server.url())
-            .env("DOCKET_CORPUS", util::root().join("../shared/corpus"))
+        let status = tests_bench("fairness", &server.url())
             .env("DOCKET_BENCH_LABEL", label)
             .status()?;
         drop(server);
@@ -246,4 +223,14 @@ pub fn fairness() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `cargo bench` of one of `tests/`' benchmarks against the server at `url`.
+fn tests_bench(name: &str, url: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(util::root())
+        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", name])
+        .env("DOCKET_URL", url)
+        .env("DOCKET_CORPUS", util::root().join("../shared/corpus"));
+    cmd
 }
