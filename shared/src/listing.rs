@@ -67,7 +67,11 @@ pub fn parse(
             }
         },
     };
-    let after = cursor.map(Cursor::decode).transpose()?;
+    // `cursor=` (empty) is the first page, as when it is absent.
+    let after = cursor
+        .filter(|c| !c.is_empty())
+        .map(Cursor::decode)
+        .transpose()?;
     let state = match state {
         None => None,
         Some(raw) => Some(
@@ -139,6 +143,12 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_empty_cursor_is_the_first_page() {
+        assert_eq!(parse(None, Some(""), None).unwrap().after, None);
+        assert!(parse(None, Some("!!!"), None).is_err());
     }
 
     #[test]

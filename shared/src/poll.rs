@@ -26,19 +26,18 @@ pub fn none_match(header: Option<&str>, etag: &str) -> bool {
 
 /// `?wait=N`: seconds to wait for a change, capped; absent is 0.
 pub fn wait_seconds(raw: Option<&str>) -> Result<u32, ErrorBody> {
-    match raw {
-        None => Ok(0),
-        Some(v) => v
-            .trim()
-            .parse::<u32>()
-            .map(|n| n.min(MAX_WAIT_SECS))
-            .map_err(|_| {
-                ErrorBody::new(
-                    ErrorCode::BadRequest,
-                    format!("wait must be a whole number of seconds (at most {MAX_WAIT_SECS}), not {v:?}"),
-                )
-            }),
+    let Some(v) = raw else { return Ok(0) };
+    let digits = v.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ErrorBody::new(
+            ErrorCode::BadRequest,
+            format!("wait must be a whole number of seconds (at most {MAX_WAIT_SECS}), not {v:?}"),
+        ));
     }
+    // Any longer wait is cut to the longest, however many digits it has.
+    Ok(digits
+        .parse::<u64>()
+        .map_or(MAX_WAIT_SECS, |n| n.min(u64::from(MAX_WAIT_SECS)) as u32))
 }
 
 /// Whether `latest` is a newer version of the job than the one last seen
@@ -139,6 +138,12 @@ mod tests {
         assert_eq!(wait_seconds(None), Ok(0));
         assert_eq!(wait_seconds(Some("5")), Ok(5));
         assert_eq!(wait_seconds(Some("600")), Ok(MAX_WAIT_SECS));
+        assert_eq!(
+            wait_seconds(Some("181041085794592400000000")),
+            Ok(MAX_WAIT_SECS)
+        );
+        assert!(wait_seconds(Some("")).is_err());
+        assert!(wait_seconds(Some("+5")).is_err());
         assert_eq!(
             wait_seconds(Some("-1")).unwrap_err().code,
             ErrorCode::BadRequest

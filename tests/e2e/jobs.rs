@@ -340,6 +340,8 @@ fn the_digit_table_downloads_as_csv() {
     let json_counts: Vec<u64> =
         serde_json::from_value(report["benford"]["first_digit"]["counts"].clone()).unwrap();
     assert_eq!(first_counts, json_counts);
+    let unknown = client.call("GET", &format!("{path}?format=xml"), None, &[], 400);
+    assert_eq!(unknown.error_code(), "bad_request");
 }
 
 #[test]
@@ -686,12 +688,14 @@ fn unknown_routes_and_wrong_methods_are_json_errors() {
             .error_code(),
         "method_not_allowed"
     );
-    assert_eq!(
-        client
-            .call("POST", "/api/v1/health", None, &[], 405)
-            .error_code(),
-        "method_not_allowed"
-    );
+    let refused = client.call("POST", "/api/v1/health", None, &[], 405);
+    assert_eq!(refused.error_code(), "method_not_allowed");
+    assert_eq!(refused.header("allow"), Some("GET, HEAD, OPTIONS"));
+    // A method the platform's types do not know is not served as GET.
+    let query = client.call("QUERY", "/api/v1/jobs", None, &[], 405);
+    assert_eq!(query.error_code(), "method_not_allowed");
+    assert_eq!(query.header("allow"), Some("GET, POST, OPTIONS"));
+    client.call("PROPFIND", "/api/v1/nowhere", None, &[], 404);
 }
 
 #[test]

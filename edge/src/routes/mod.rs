@@ -79,7 +79,20 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         ));
     };
     let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    // `worker::Method` reads any method it does not know (QUERY, PROPFIND…)
+    // as GET: those must not be served as one.
+    let raw_method = req.inner().method();
     let method = req.method();
+    if method == Method::Get && !raw_method.eq_ignore_ascii_case("GET") {
+        return if allowed_methods(&segments).is_some() {
+            not_allowed(&segments, &raw_method, &path)
+        } else {
+            Err(AppError::client(
+                ErrorCode::NotFound,
+                format!("no such resource: {path}"),
+            ))
+        };
+    }
     match (segments.as_slice(), method) {
         (["health"], Method::Get | Method::Head) => health(&env),
         (["openapi.json"], Method::Get) => {
@@ -131,7 +144,16 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         }
         (["jobs", id, "result"], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
-            let csv = query_param(&req, "format")?.as_deref() == Some("csv");
+            let csv = match query_param(&req, "format")?.as_deref() {
+                None | Some("json") => false,
+                Some("csv") => true,
+                Some(other) => {
+                    return Err(AppError::client(
+                        ErrorCode::BadRequest,
+                        format!("format must be json or csv, not {other:?}"),
+                    ));
+                }
+            };
             with_rate(jobs::result(&env, &owner, id, csv).await, rate)
         }
         (["events"], Method::Get) => events::connect(req, &env).await,
@@ -139,26 +161,39 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let (owner, rate) = enter(&req, &env, Counted::Ticket).await?;
             with_rate(events::ticket(&env, &owner).await, rate)
         }
-        (
-            ["health"]
-            | ["tokens"]
-            | ["jobs"]
-            | ["jobs", _]
-            | ["jobs", _, "result"]
-            | ["events"]
-            | ["events", "ticket"]
-            | ["webhook-secret"]
-            | ["webhook-secret", "rotate"],
-            m,
-        ) => Err(AppError::client(
-            ErrorCode::MethodNotAllowed,
-            format!("{m:?} is not allowed on {path}"),
-        )),
+        (route, m) if allowed_methods(route).is_some() => not_allowed(route, m.as_ref(), &path),
         _ => Err(AppError::client(
             ErrorCode::NotFound,
             format!("no such resource: {path}"),
         )),
     }
+}
+
+/// 405 for a method the resource does not answer, with its `Allow` header.
+fn not_allowed(route: &[&str], method: &str, path: &str) -> AppResult<Response> {
+    let allow = allowed_methods(route).unwrap_or_default();
+    let mut resp = AppError::client(
+        ErrorCode::MethodNotAllowed,
+        format!("{method} is not allowed on {path}; allowed: {allow}"),
+    )
+    .into_response();
+    // RFC 9110: a 405 lists the methods the resource supports.
+    resp.headers_mut().set("allow", allow)?;
+    Ok(resp)
+}
+
+/// The methods a known resource answers (its `Allow` header), or `None` for
+/// a path that is no resource.
+fn allowed_methods(route: &[&str]) -> Option<&'static str> {
+    Some(match route {
+        ["health"] => "GET, HEAD, OPTIONS",
+        ["openapi.json"] | ["webhook-secret"] => "GET, OPTIONS",
+        ["tokens"] | ["events", "ticket"] | ["webhook-secret", "rotate"] => "POST, OPTIONS",
+        ["jobs"] => "GET, POST, OPTIONS",
+        ["jobs", _] => "GET, DELETE, OPTIONS",
+        ["jobs", _, "result"] | ["events"] => "GET, OPTIONS",
+        _ => return None,
+    })
 }
 
 fn health(env: &Env) -> AppResult<Response> {
