@@ -19,7 +19,7 @@ use shared::analysis::Analysis;
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
-    AfterFailure, AnalysisMessage, after_failure, injected_failure, injected_stall,
+    AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure, injected_stall,
 };
 use shared::webhooks;
 use worker::{
@@ -70,6 +70,10 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             Err(AppError::JobDeleted) => {
                 console_log!("job {job_id} was deleted while it was analysed; dropped");
                 message.ack();
+            }
+            Err(AppError::Abandoned) => {
+                console_warn!("job {job_id}: delivery abandoned without an answer (test hook)");
+                message.retry();
             }
             Err(e) if queue == ANALYSIS_DLQ_NAME => {
                 console_warn!("dead-lettered job {job_id}: {e}; the message will be retried");
@@ -148,6 +152,9 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         console_log!("job {job_id} no longer exists; nothing to do");
         return Ok(());
     };
+    if config.test_hooks && injected_crash(&job.filename) {
+        return Err(AppError::Abandoned);
+    }
     if config.test_hooks && injected_stall(&job.filename, attempt) {
         console_log!("job {job_id}: attempt {attempt} dropped (test hook: stall)");
         return Ok(());

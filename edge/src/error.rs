@@ -25,6 +25,10 @@ pub enum AppError {
     /// The job was deleted while the consumer worked on it.
     #[error("the job was deleted")]
     JobDeleted,
+    /// The consumer gave no answer for a message (test hook: as when the
+    /// isolate dies), so the queue redelivers it.
+    #[error("the delivery was abandoned without an answer")]
+    Abandoned,
     /// 429: a rate limit or a quota, with when to come back.
     #[error("{}: {}", .body.code, .body.message)]
     Limited {

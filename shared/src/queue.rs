@@ -63,6 +63,14 @@ pub fn injected_failure(filename: &str, attempt: u32) -> bool {
     digits.parse::<u32>().is_ok_and(|n| attempt <= n)
 }
 
+/// Test-only crash injection (test hooks only): a job whose filename starts
+/// `inject-crash-always` gets no answer for any delivery of its message, as
+/// when the isolate dies mid-analysis, so the queue's own retries run out and
+/// the message reaches the dead-letter queue.
+pub fn injected_crash(filename: &str) -> bool {
+    filename.starts_with("inject-crash-always")
+}
+
 /// Test-only stall injection (test hooks only): a job whose filename starts
 /// `inject-stall-N` has its first N attempts dropped silently, as if the message
 /// were lost, so that the sweep's stuck-job check has something to find.
@@ -121,6 +129,13 @@ mod tests {
         assert!(injected_stall("inject-stall-1.pdf", 1));
         assert!(!injected_stall("inject-stall-1.pdf", 2));
         assert!(!injected_stall("report.pdf", 1));
+    }
+
+    #[test]
+    fn crash_injection_names() {
+        assert!(injected_crash("inject-crash-always.pdf"));
+        assert!(!injected_crash("inject-crash.pdf"));
+        assert!(!injected_crash("report.pdf"));
     }
 
     #[test]

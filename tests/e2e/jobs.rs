@@ -567,38 +567,6 @@ fn the_result_of_an_unfinished_job_is_409_with_the_job() {
     panic!("three uploads finished before their result was asked for");
 }
 
-/// Failures are injected by filename through the test-only hook
-/// (`DOCKET_TEST_HOOKS=1`, set by `cargo xtask test`, off by default).
-#[test]
-fn a_failing_analysis_is_retried_as_the_next_attempt_and_completes() {
-    let client = Client::owner();
-    let bytes = corpus("pdfminer-issue-886-xref-stream-widths.pdf");
-    let job = client.submit(&bytes, "inject-failure-2.pdf");
-    let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!(
-        (done.state, done.attempt),
-        (JobState::Completed, 3),
-        "{done:?}"
-    );
-    client.call(
-        "GET",
-        &format!("/api/v1/jobs/{}/result", job.id),
-        None,
-        &[],
-        200,
-    );
-}
-
-#[test]
-fn an_analysis_that_always_fails_ends_in_error_after_the_last_attempt() {
-    let client = Client::owner();
-    let bytes = corpus("pdfminer-issue-886-xref-stream-widths.pdf");
-    let job = client.submit(&bytes, "inject-failure-always.pdf");
-    let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!((done.state, done.attempt), (JobState::Error, 3), "{done:?}");
-    assert_eq!(done.error.map(|e| e.code.as_str()), Some("analysis_failed"));
-}
-
 /// `cargo xtask test` runs the server with `CORS_ORIGINS=https://app.example`.
 #[test]
 fn cors_answers_listed_origins_only() {

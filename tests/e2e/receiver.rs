@@ -15,8 +15,8 @@ pub struct Hit {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// Unix seconds at arrival.
-    pub at: u64,
+    /// Unix milliseconds at arrival.
+    pub at_ms: f64,
 }
 
 impl Hit {
@@ -25,6 +25,11 @@ impl Hit {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Unix seconds at arrival.
+    pub fn at(&self) -> u64 {
+        (self.at_ms / 1000.0) as u64
     }
 
     pub fn id(&self) -> &str {
@@ -76,14 +81,14 @@ impl Receiver {
                     .iter()
                     .map(|h| (h.field.to_string(), h.value.to_string()))
                     .collect();
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
                 let hit = Hit {
                     path: request.url().to_owned(),
                     headers,
                     body,
-                    at: SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or_default(),
+                    at_ms: now.as_secs_f64() * 1000.0,
                 };
                 let seen = {
                     let mut hits = record.lock().expect("hits");

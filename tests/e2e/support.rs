@@ -82,6 +82,11 @@ pub struct Client {
 impl Client {
     /// A client without a token.
     pub fn anonymous() -> Client {
+        Client::anonymous_at(&base_url())
+    }
+
+    /// A client without a token, of the server at `base`.
+    pub fn anonymous_at(base: &str) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -89,7 +94,7 @@ impl Client {
             .build()
             .into();
         Client {
-            base: base_url(),
+            base: base.to_owned(),
             agent,
             token: None,
             webhook_secret: None,
@@ -98,7 +103,12 @@ impl Client {
 
     /// A client with a freshly minted owner token.
     pub fn owner() -> Client {
-        let mut client = Client::anonymous();
+        Client::owner_at(&base_url())
+    }
+
+    /// A client with an owner token minted by the server at `base`.
+    pub fn owner_at(base: &str) -> Client {
+        let mut client = Client::anonymous_at(base);
         let answer = client.call("POST", "/api/v1/tokens", None, &[], 201);
         let json = answer.json();
         let token = json["token"].as_str().expect("token").to_owned();

@@ -342,7 +342,7 @@ fn retry_after_on_503_is_honoured() {
     receiver.wait_for(Duration::from_secs(60), |h| h.len() >= 2 * EVENTS_OF_A_JOB);
     for (id, attempts) in receiver.by_id() {
         // The schedule says 1 s; the receiver asked for 4.
-        let gap = attempts[1].at - attempts[0].at;
+        let gap = attempts[1].at() - attempts[0].at();
         assert!(gap >= 3, "{id}: retried after {gap} s");
     }
     let done = wait_for_log(&client, &job.id, |j| {

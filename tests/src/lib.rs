@@ -1,1 +1,10 @@
-//! End-to-end tests live in `tests/e2e/`; this library is empty on purpose.
+//! Helpers for the fault tests (`tests/faults`) and the load and delivery
+//! benchmarks (`tests/benches`): what each corpus file should give (from the
+//! engine run natively), a `wrangler dev` that can be killed and restarted on
+//! its state, a byte-counting TCP proxy, and percentiles.
+//! The end-to-end tests proper live in `tests/e2e/`.
+
+pub mod expect;
+pub mod proxy;
+pub mod server;
+pub mod stats;

@@ -1,5 +1,6 @@
-//! Benchmarks and fuzzing of the analysis engine: `cargo xtask bench analysis`
-//! and `cargo xtask fuzz`.
+//! Benchmarks (`cargo xtask bench [analysis|ws|fairness|load|delivery|faults|fuzz-api]`)
+//! and fuzzing (`cargo xtask fuzz`, the analysis engine; `bench fuzz-api`, the
+//! HTTP API with schemathesis).
 
 use std::process::Command;
 
@@ -233,4 +234,120 @@ fn tests_bench(name: &str, url: &str) -> Command {
         .env("DOCKET_URL", url)
         .env("DOCKET_CORPUS", util::root().join("../shared/corpus"));
     cmd
+}
+
+/// `cargo xtask bench`: every long form, one after another; stops at the
+/// first that fails.
+pub fn all() -> Result<()> {
+    analysis()?;
+    ws()?;
+    fairness()?;
+    load()?;
+    delivery()?;
+    faults()?;
+    fuzz_api()
+}
+
+/// The load benchmark against `server`: `jobs` jobs from `clients` clients.
+pub fn load_command(server: &crate::wrangler::Server, jobs: u32, clients: u32) -> Command {
+    let mut cmd = tests_bench("load", &server.url());
+    cmd.env("DOCKET_LOAD_JOBS", jobs.to_string())
+        .env("DOCKET_LOAD_CLIENTS", clients.to_string())
+        .env("DOCKET_SERVER_GROUP", server.group().to_string());
+    cmd
+}
+
+/// The vars of a benchmark server: every limit out of the way of one
+/// machine's many clients (the load and delivery runs measure the service,
+/// not its rate limits).
+const OPEN_VARS: [(&str, &str); 6] = [
+    ("RATE_TOKENS_PER_MINUTE_PER_IP", "100000"),
+    ("RATE_UPLOADS_PER_MINUTE", "100000"),
+    ("RATE_UPLOADS_PER_DAY", "100000"),
+    ("RATE_REQUESTS_PER_MINUTE", "100000"),
+    ("QUOTA_ACTIVE_JOBS", "100000"),
+    ("QUOTA_JOBS", "100000"),
+];
+
+/// Builds (dev, as `cargo xtask dev` serves) and starts a fresh server.
+fn bench_server(name: &str, vars: &[(&str, &str)]) -> Result<crate::wrangler::Server> {
+    setup::tools()?;
+    crate::build::app(crate::build::Profile::Dev)?;
+    crate::build::worker(crate::build::Profile::Dev)?;
+    let work = util::root().join("target/xtask");
+    std::fs::create_dir_all(&work)?;
+    let state = work.join(format!("bench-{name}-state"));
+    let _ = std::fs::remove_dir_all(&state);
+    crate::wrangler::Server::start(
+        &state,
+        &work.join(format!("wrangler-bench-{name}.log")),
+        vars,
+    )
+}
+
+/// `cargo xtask bench load`: 1,000 small PDFs from 32 clients on a fresh
+/// server; fails on any lost, stuck or wrong job.
+pub fn load() -> Result<()> {
+    let server = bench_server("load", &OPEN_VARS)?;
+    util::step("load: 1,000 jobs from 32 clients (tests/benches/load.rs)");
+    util::run(&mut load_command(&server, 1000, 32))
+}
+
+/// `cargo xtask bench delivery`: polling, long-polling, WebSocket and
+/// webhook on one workload, on a fresh server; prints a Markdown table.
+pub fn delivery() -> Result<()> {
+    let server = bench_server("delivery", &OPEN_VARS)?;
+    util::step("delivery modes (tests/benches/delivery.rs)");
+    util::run(
+        tests_bench("delivery", &server.url())
+            .env("DOCKET_SERVER_GROUP", server.group().to_string()),
+    )
+}
+
+/// `cargo xtask bench faults`: the fault tests on a fresh server (the same
+/// tests `cargo xtask test` runs; they are already full length).
+pub fn faults() -> Result<()> {
+    crate::test::e2e_only(Some("faults"))
+}
+
+/// `cargo xtask bench fuzz-api`: schemathesis, long (300 examples per
+/// operation, a random seed), on a fresh server with the test hooks off.
+pub fn fuzz_api() -> Result<()> {
+    let server = bench_server("fuzz-api", &OPEN_VARS)?;
+    fuzz_api_against(&server, 300)
+}
+
+/// Schemathesis against `server`'s OpenAPI document: every check, `examples`
+/// per operation, with the hooks and settings of `tests/schemathesis`. The
+/// WebSocket endpoint is left out (schemathesis speaks no WebSocket; the
+/// end-to-end tests cover it).
+pub fn fuzz_api_against(server: &crate::wrangler::Server, examples: u32) -> Result<()> {
+    let st = setup::schemathesis()?;
+    let token = crate::wrangler::mint_token(server.port)?;
+    let dir = util::root().join("tests/schemathesis");
+    let mut cmd = Command::new(st);
+    cmd.current_dir(&dir)
+        .env("DOCKET_TOKEN", token)
+        .env("DOCKET_CORPUS", util::root().join("../shared/corpus"))
+        .env("SCHEMATHESIS_HOOKS", "hooks")
+        .env("PYTHONPATH", &dir)
+        .args(["--config-file", "schemathesis.toml", "--no-color", "run"])
+        .arg(format!("{}/api/v1/openapi.json", server.url()))
+        .arg("--url")
+        .arg(format!("{}/api/v1", server.url()))
+        .args([
+            "--checks",
+            "all",
+            "--workers",
+            "2",
+            "--exclude-path",
+            "/events",
+        ])
+        .arg("--max-examples")
+        .arg(examples.to_string());
+    // The short run is reproducible; the long one explores.
+    if examples <= 50 {
+        cmd.args(["--seed", "1"]);
+    }
+    util::run(&mut cmd)
 }

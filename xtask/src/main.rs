@@ -39,6 +39,11 @@ fn run() -> Result<()> {
         ["bench", "analysis"] => bench::analysis(),
         ["bench", "ws"] => bench::ws(),
         ["bench", "fairness"] => bench::fairness(),
+        ["bench", "load"] => bench::load(),
+        ["bench", "delivery"] => bench::delivery(),
+        ["bench", "faults"] => bench::faults(),
+        ["bench", "fuzz-api"] => bench::fuzz_api(),
+        ["bench"] => bench::all(),
         ["fuzz"] => bench::fuzz(600),
         ["fuzz", secs] => bench::fuzz(secs.parse()?),
         ["setup"] => setup::tools(),
@@ -59,11 +64,17 @@ usage: cargo xtask <command>
 
   dev [--port N]     install what is missing, build, run `wrangler dev` (default port 8787)
   test               run every check (fmt, clippy, unit, browser, end-to-end, deploy dry-run)
-  e2e [FILTER]       only the end-to-end tests (those whose name contains FILTER)
+  e2e [FILTER]       only the end-to-end tests (those whose name contains FILTER;
+                     `limits…` and `faults…` select those servers' tests)
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext
   bench ws           delay from a job change to its WebSocket client (200 jobs)
   bench fairness     one owner's job while another floods, with and without the quota
+  bench load         1,000 small PDFs from 32 clients; fails on a lost, stuck or wrong job
+  bench delivery     polling, long-poll, WebSocket and webhook on one workload (a table)
+  bench faults       the fault tests (crash, failing analyses, receiver outage, dropped sockets, bad input)
+  bench fuzz-api     schemathesis against the OpenAPI document, 300 examples per operation
+  bench              all of the benchmarks above, in that order
   build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)
   setup [--browser]  only install the tools (with --browser: Chromium and ChromeDriver too)";

@@ -1,6 +1,7 @@
 //! Installs what the build and the tests need when it is missing, and says so:
 //! the wasm32 target, the wasm-bindgen CLI equal to the crate in Cargo.lock,
-//! worker-build, the npm tools (wrangler, esbuild, binaryen, playwright-core)
+//! worker-build, the npm tools (wrangler, esbuild, binaryen, playwright-core),
+//! schemathesis (PyPI, in a virtualenv under `target/`) for the API fuzzing
 //! and, for the browser tests, Debian's Chromium and ChromeDriver.
 
 use std::path::{Path, PathBuf};
@@ -102,6 +103,33 @@ pub fn wasm_opt_bin() -> PathBuf {
 
 pub fn wrangler_bin() -> PathBuf {
     root().join("node_modules/.bin/wrangler")
+}
+
+/// Schemathesis, pinned, in its own virtualenv (`target/xtask/schemathesis`);
+/// returns its `st` command.
+pub fn schemathesis() -> Result<PathBuf> {
+    const VERSION: &str = "4.32.5";
+    let venv = root().join("target/xtask/schemathesis");
+    let st = venv.join("bin/st");
+    let stamp = venv.join(format!("installed-{VERSION}"));
+    if st.is_file() && stamp.is_file() {
+        println!("ok: schemathesis {VERSION}");
+        return Ok(st);
+    }
+    let python = which("python3").ok_or_else(|| {
+        anyhow::anyhow!("python3 (3.9+, with venv and pip) is needed for the API fuzzing")
+    })?;
+    println!("installing schemathesis {VERSION} into {}", venv.display());
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={VERSION}"),
+    ]))?;
+    std::fs::write(&stamp, "")?;
+    Ok(st)
 }
 
 /// Debian's Chromium and ChromeDriver for the browser tests.

@@ -297,9 +297,31 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
     } else if filter == Some("browser") {
         binaries = vec![(BROWSER, "1")];
     }
-    counts.add(run_against(
-        "e2e", &E2E_VARS, &binaries, work, filter, &cli,
-    )?);
+    let other_server = filter.is_some_and(|f| f.starts_with("limits") || f.starts_with("faults"));
+    if !other_server {
+        counts.add(run_against(
+            "e2e", &E2E_VARS, &binaries, work, filter, &cli,
+        )?);
+    }
+    // Faults, the short load run and the API fuzzing, on a server of their own.
+    if filter.is_none() || filter.is_some_and(|f| f.starts_with("faults")) {
+        let filter = filter
+            .and_then(|f| f.strip_prefix("faults"))
+            .filter(|f| !f.is_empty());
+        let mut binaries = vec![("faults", "8")];
+        if filter.is_none() {
+            binaries.push((LOAD, ""));
+            binaries.push((FUZZ_API, ""));
+        }
+        counts.add(run_against(
+            "faults",
+            &FAULTS_VARS,
+            &binaries,
+            work,
+            filter,
+            &cli,
+        )?);
+    }
     // The rate limits and quotas, small, on a server of their own.
     if filter.is_none() || filter.is_some_and(|f| f.starts_with("limits")) {
         let filter = filter
@@ -335,6 +357,25 @@ fn run_against(
     let mut counts = Counts::default();
     let mut outcome = Ok(());
     for (binary, threads) in binaries {
+        if *binary == LOAD || *binary == FUZZ_API {
+            step(&format!("{binary} (short) against {}", server.url()));
+            let run = if *binary == LOAD {
+                plain(&mut crate::bench::load_command(&server, 100, 8))
+            } else {
+                crate::bench::fuzz_api_against(&server, FUZZ_API_SHORT).map(|()| Counts {
+                    passed: 1,
+                    failed: 0,
+                })
+            };
+            match run {
+                Ok(c) => counts.add(c),
+                Err(e) => {
+                    eprintln!("FAILED: {binary}: {e:#}");
+                    counts.failed += 1;
+                }
+            }
+            continue;
+        }
         if *binary == BROWSER {
             match browser_end_to_end(&server.url(), &corpus, work) {
                 Ok(c) => counts.add(c),
@@ -354,7 +395,8 @@ fn run_against(
                 .env("DOCKET_CORPUS", &corpus)
                 .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES)
                 .env("DOCKET_WEBHOOK_SCHEDULE", WEBHOOK_SCHEDULE)
-                .env("DOCKET_CLI", cli),
+                .env("DOCKET_CLI", cli)
+                .env("DOCKET_WRANGLER", setup::wrangler_bin()),
         );
         match run {
             Ok(c) => counts.add(c),
@@ -373,6 +415,13 @@ fn run_against(
 
 /// The pseudo test binary that is the browser end-to-end script.
 const BROWSER: &str = "browser";
+/// The pseudo test binary that is the load benchmark, short (100 jobs from
+/// 8 clients; it fails on any lost, stuck or wrong job).
+const LOAD: &str = "load";
+/// The pseudo test binary that is schemathesis against the OpenAPI document.
+const FUZZ_API: &str = "schemathesis";
+/// Examples per API operation in the short schemathesis run.
+const FUZZ_API_SHORT: u32 = 25;
 
 /// `tests/browser/app.mjs` (playwright-core driving Debian's Chromium): the
 /// SPA as a new user meets it; screenshots in `target/xtask/screenshots`.
@@ -425,6 +474,21 @@ const E2E_VARS: [(&str, &str); 7] = [
     // Every test mints its owners from 127.0.0.1.
     ("RATE_TOKENS_PER_MINUTE_PER_IP", "100000"),
     ("RATE_UPLOADS_PER_MINUTE", "1000"),
+];
+
+/// The server of `tests/faults`, the short load run and the API fuzzing:
+/// test hooks on, limits out of the way, and webhook retries that outlast
+/// the minute-long receiver outage (2 s … 30 s, 127 s in all).
+const FAULTS_VARS: [(&str, &str); 9] = [
+    ("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
+    ("DOCKET_TEST_HOOKS", "1"),
+    ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
+    ("WEBHOOK_RETRY_SCHEDULE", "2s,5s,10s,20s,30s,30s,30s"),
+    ("RATE_TOKENS_PER_MINUTE_PER_IP", "100000"),
+    ("RATE_UPLOADS_PER_MINUTE", "100000"),
+    ("RATE_UPLOADS_PER_DAY", "100000"),
+    ("RATE_REQUESTS_PER_MINUTE", "100000"),
+    ("QUOTA_JOBS", "100000"),
 ];
 
 /// The server of `tests/limits`: limits small enough to reach.

@@ -115,6 +115,29 @@ impl Server {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// Its process group (wrangler, workerd), for CPU and memory figures.
+    pub fn group(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// Mints an owner token from the server at `port` (for tools that need one).
+pub fn mint_token(port: u16) -> Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(
+        b"POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let token = answer
+        .split("\"token\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .filter(|t| t.starts_with("dkt_"))
+        .ok_or_else(|| anyhow::anyhow!("no token in the answer: {answer}"))?;
+    Ok(token.to_owned())
 }
 
 impl Drop for Server {

@@ -1,0 +1,174 @@
+//! The server is killed with SIGKILL while jobs are queued and running, and
+//! restarted on the same state directory. Local queues do not survive a
+//! crash (the messages in flight are gone), so the jobs are brought home by
+//! the sweep the cron runs (every ten minutes deployed; here every 5 s,
+//! through the test hook, with STUCK_AFTER_SECONDS=8). Every job must reach
+//! the terminal state its file gives, results stored before the crash must
+//! be unchanged, and no job may be analysed into a different result.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
+use docket_tests::server::Wrangler;
+use serde_json::Value;
+use shared::api::{Job, JobState};
+
+use crate::support::Client;
+
+const VARS: [(&str, &str); 8] = [
+    ("DOCKET_TEST_HOOKS", "1"),
+    ("STUCK_AFTER_SECONDS", "8"),
+    ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
+    ("RATE_UPLOADS_PER_MINUTE", "100000"),
+    ("RATE_UPLOADS_PER_DAY", "100000"),
+    ("RATE_REQUESTS_PER_MINUTE", "100000"),
+    ("QUOTA_ACTIVE_JOBS", "100000"),
+    ("QUOTA_JOBS", "100000"),
+];
+
+/// How long after the restart every job must have ended.
+const BOUND: Duration = Duration::from_secs(240);
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
+}
+
+fn work_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/xtask");
+    std::fs::create_dir_all(&dir).expect("target/xtask");
+    dir
+}
+
+fn result_of(client: &Client, job: &Job) -> Option<Value> {
+    (job.state == JobState::Completed).then(|| {
+        client
+            .call(
+                "GET",
+                &format!("/api/v1/jobs/{}/result", job.id),
+                None,
+                &[],
+                200,
+            )
+            .json()
+    })
+}
+
+#[test]
+fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
+    let work = work_dir();
+    let mut server = Wrangler::start(
+        &work.join("crash-state"),
+        &work.join("wrangler-crash.log"),
+        &VARS,
+    );
+    let client = Client::owner_at(&server.url());
+    // Files refused at the door make no job: they are the bad-input test's.
+    let samples: Vec<Sample> = corpus_samples(600_000)
+        .into_iter()
+        .filter(|s| s.outcome != Outcome::Refused)
+        .collect();
+    assert!(samples.len() >= 10, "the corpus is missing files");
+    // Three rounds of every small corpus file, good and bad.
+    let mut jobs: Vec<(String, usize)> = Vec::new();
+    for round in 0..3 {
+        for (i, sample) in samples.iter().enumerate() {
+            let name = format!("r{round}-{}", sample.name);
+            jobs.push((client.submit(&sample.bytes, &name).id, i));
+        }
+    }
+    // Crash once a few are done and others are still on their way.
+    let start = Instant::now();
+    let before: HashMap<String, Job> = loop {
+        let states: HashMap<String, Job> = jobs
+            .iter()
+            .map(|(id, _)| (id.clone(), client.job(id)))
+            .collect();
+        let done = states.values().filter(|j| j.state.is_terminal()).count();
+        if done >= 3 || start.elapsed() > Duration::from_secs(60) {
+            break states;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stored: HashMap<String, Value> = before
+        .values()
+        .filter_map(|j| Some((j.id.clone(), result_of(&client, j)?)))
+        .collect();
+    server.kill9();
+    let unfinished = before.values().filter(|j| !j.state.is_terminal()).count();
+    println!(
+        "killed with {} of {} jobs finished, {unfinished} not",
+        jobs.len() - unfinished,
+        jobs.len()
+    );
+    assert!(
+        unfinished > 0,
+        "every job finished before the kill: the test proved nothing"
+    );
+
+    server.restart();
+    let restarted = Instant::now();
+    // Results stored before the crash are still there, unchanged.
+    for (id, result) in &stored {
+        let job = client.job(id);
+        assert_eq!(result_of(&client, &job).as_ref(), Some(result), "{id}");
+    }
+    // The cron's sweep, every 5 s, until every job has ended.
+    let finals: HashMap<String, Job> = loop {
+        let states: HashMap<String, Job> = jobs
+            .iter()
+            .map(|(id, _)| (id.clone(), client.job(id)))
+            .collect();
+        if states.values().all(|j| j.state.is_terminal()) {
+            break states;
+        }
+        let stuck: Vec<String> = states
+            .values()
+            .filter(|j| !j.state.is_terminal())
+            .map(|j| format!("{} {} attempt {}", j.filename, j.state, j.attempt))
+            .collect();
+        assert!(
+            restarted.elapsed() < BOUND,
+            "{} jobs still unfinished {BOUND:?} after the restart: {stuck:?}",
+            stuck.len()
+        );
+        client.call(
+            "POST",
+            &format!("/api/v1/_test/sweep?now={}", now_ms()),
+            None,
+            &[],
+            200,
+        );
+        std::thread::sleep(Duration::from_secs(5));
+    };
+    println!(
+        "all {} jobs ended {:.1} s after the restart ({} results from before the crash unchanged)",
+        jobs.len(),
+        restarted.elapsed().as_secs_f64(),
+        stored.len()
+    );
+    let mut wrong = Vec::new();
+    for (id, index) in &jobs {
+        let job = &finals[id];
+        if let Err(e) = check(
+            job,
+            result_of(&client, job).as_ref(),
+            &samples[*index].outcome,
+        ) {
+            wrong.push(e);
+        }
+        // A job that had ended before the crash did not change.
+        if let Some(old) = before.get(id).filter(|j| j.state.is_terminal()) {
+            assert_eq!(
+                (old.state, &old.updated_at),
+                (job.state, &job.updated_at),
+                "{id} changed after it had ended"
+            );
+        }
+    }
+    assert!(wrong.is_empty(), "wrong final states: {wrong:#?}");
+}

@@ -1,0 +1,27 @@
+//! Faults, each against a real `wrangler dev`, each failing when anything is
+//! lost: the server killed (SIGKILL) while jobs run and restarted on its
+//! state; analyses that fail (test-only injection) and one that never answers
+//! (the dead-letter path); a webhook receiver down for a minute; WebSocket
+//! clients dropped mid-stream; and a sweep of bad input on every endpoint.
+//!
+//! `cargo xtask test` starts the shared server (`DOCKET_URL`) with the test
+//! hooks on; the crash test starts and kills a server of its own.
+
+#[path = "../e2e/openapi.rs"]
+mod openapi;
+#[allow(dead_code)]
+#[path = "../e2e/receiver.rs"]
+mod receiver;
+#[allow(dead_code)]
+#[path = "../e2e/socket.rs"]
+mod socket;
+#[allow(dead_code)]
+#[path = "../e2e/support.rs"]
+mod support;
+
+mod bad_input;
+mod crash;
+mod outage;
+mod pdfs;
+mod retries;
+mod sockets;
