@@ -68,32 +68,52 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
     );
     let client = Client::owner_at(&server.url());
     // Files refused at the door make no job: they are the bad-input test's.
-    let samples: Vec<Sample> = corpus_samples(600_000)
+    let samples: Vec<Sample> = corpus_samples(3_000_000)
         .into_iter()
         .filter(|s| s.outcome != Outcome::Refused)
         .collect();
     assert!(samples.len() >= 10, "the corpus is missing files");
-    // Three rounds of every small corpus file, good and bad.
-    let mut jobs: Vec<(String, usize)> = Vec::new();
-    for round in 0..3 {
-        for (i, sample) in samples.iter().enumerate() {
-            let name = format!("r{round}-{}", sample.name);
-            jobs.push((client.submit(&sample.bytes, &name).id, i));
-        }
-    }
+    // Four rounds of the corpus, good and bad, uploaded from four threads.
+    let jobs: Vec<(String, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|round| {
+                let (client, samples) = (&client, &samples);
+                s.spawn(move || {
+                    samples
+                        .iter()
+                        .enumerate()
+                        .map(|(i, sample)| {
+                            let name = format!("r{round}-{}", sample.name);
+                            (client.submit(&sample.bytes, &name).id, i)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("uploads"))
+            .collect()
+    });
+    assert!(jobs.len() <= 100, "one page of the job list holds them all");
     // Crash once a few are done and others are still on their way.
     let start = Instant::now();
     let before: HashMap<String, Job> = loop {
-        let states: HashMap<String, Job> = jobs
-            .iter()
-            .map(|(id, _)| (id.clone(), client.job(id)))
+        let page = client
+            .call("GET", "/api/v1/jobs?limit=100", None, &[], 200)
+            .json();
+        let states: HashMap<String, Job> = serde_json::from_value::<Vec<Job>>(page["jobs"].clone())
+            .expect("jobs")
+            .into_iter()
+            .map(|j| (j.id.clone(), j))
             .collect();
         let done = states.values().filter(|j| j.state.is_terminal()).count();
         if done >= 3 || start.elapsed() > Duration::from_secs(60) {
             break states;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     };
+    assert_eq!(before.len(), jobs.len());
     let stored: HashMap<String, Value> = before
         .values()
         .filter_map(|j| Some((j.id.clone(), result_of(&client, j)?)))
@@ -118,6 +138,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
         assert_eq!(result_of(&client, &job).as_ref(), Some(result), "{id}");
     }
     // The cron's sweep, every 5 s, until every job has ended.
+    let mut requeued = 0;
     let finals: HashMap<String, Job> = loop {
         let states: HashMap<String, Job> = jobs
             .iter()
@@ -136,17 +157,20 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
             "{} jobs still unfinished {BOUND:?} after the restart: {stuck:?}",
             stuck.len()
         );
-        client.call(
-            "POST",
-            &format!("/api/v1/_test/sweep?now={}", now_ms()),
-            None,
-            &[],
-            200,
-        );
+        let swept = client
+            .call(
+                "POST",
+                &format!("/api/v1/_test/sweep?now={}", now_ms()),
+                None,
+                &[],
+                200,
+            )
+            .json();
+        requeued += swept["requeued"].as_u64().unwrap_or(0);
         std::thread::sleep(Duration::from_secs(5));
     };
     println!(
-        "all {} jobs ended {:.1} s after the restart ({} results from before the crash unchanged)",
+        "all {} jobs ended {:.1} s after the restart ({requeued} sent again by the sweep; {} results from before the crash unchanged)",
         jobs.len(),
         restarted.elapsed().as_secs_f64(),
         stored.len()
