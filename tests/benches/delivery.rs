@@ -1,6 +1,7 @@
 //! Delivery modes compared on one workload: `DOCKET_DELIVERY_JOBS` (default
 //! 100) uploads of the same small PDF from `DOCKET_DELIVERY_CLIENTS` (default
-//! 8) clients, each waiting for its job's end before the next upload, once
+//! 8) clients (`DOCKET_DELIVERY_PDF`, default a one-page table), each
+//! waiting for its job's end before the next upload, once
 //! per mode — polling every second, polling with `If-None-Match` and the
 //! server's `Retry-After`, long-polling, a WebSocket per client, and a
 //! webhook per job. Uploads go straight to the server; everything a mode
@@ -35,6 +36,7 @@ use shared::api::Job;
 use shared::events::ServerMessage;
 use socket::{Auth, EventSocket};
 
+/// The default document: one page, analysed in milliseconds.
 const PDF: &str = "pdfminer-issue-00369-excel.pdf";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,9 +245,10 @@ fn main() {
     let group: Option<u32> = std::env::var("DOCKET_SERVER_GROUP")
         .ok()
         .and_then(|v| v.parse().ok());
-    let pdf = std::fs::read(corpus_dir().join(PDF)).expect("the corpus PDF");
+    let name = std::env::var("DOCKET_DELIVERY_PDF").unwrap_or_else(|_| PDF.to_owned());
+    let pdf = std::fs::read(corpus_dir().join(&name)).expect("the corpus PDF");
     let target = base.trim_start_matches("http://").to_owned();
-    println!("delivery: {jobs} jobs per mode from {clients} clients ({PDF}), against {base}");
+    println!("delivery: {jobs} jobs per mode from {clients} clients ({name}), against {base}");
     println!(
         "| mode | jobs | delay p50 ms | delay p95 ms | requests or messages / job | bytes / job | server CPU ms / job |"
     );

@@ -297,11 +297,22 @@ pub fn load() -> Result<()> {
 /// webhook on one workload, on a fresh server; prints a Markdown table.
 pub fn delivery() -> Result<()> {
     let server = bench_server("delivery", &OPEN_VARS)?;
-    util::step("delivery modes (tests/benches/delivery.rs)");
-    util::run(
-        tests_bench("delivery", &server.url())
-            .env("DOCKET_SERVER_GROUP", server.group().to_string()),
-    )
+    // Quick jobs, then jobs that take a while (16 pages, and a queue shared
+    // by 8 clients), where the cost of asking again shows.
+    for pdf in [
+        "pdfminer-issue-00369-excel.pdf",
+        "pdfplumber-ca-warn-report.pdf",
+    ] {
+        util::step(&format!(
+            "delivery modes, {pdf} (tests/benches/delivery.rs)"
+        ));
+        util::run(
+            tests_bench("delivery", &server.url())
+                .env("DOCKET_SERVER_GROUP", server.group().to_string())
+                .env("DOCKET_DELIVERY_PDF", pdf),
+        )?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask bench faults`: the fault tests on a fresh server (the same
