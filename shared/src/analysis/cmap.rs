@@ -3,6 +3,7 @@
 //! not public, and its font encoding prefers `/Encoding` over `/ToUnicode`,
 //! which is the wrong way round for text extraction.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Code → text, from one ToUnicode CMap.
@@ -89,9 +90,9 @@ impl ToUnicode {
     }
 
     /// The text of one code, if the CMap maps it.
-    pub fn get(&self, code: u32) -> Option<String> {
+    pub fn get(&self, code: u32) -> Option<Cow<'_, str>> {
         if let Some(s) = self.chars.get(&code) {
-            return Some(s.clone());
+            return Some(Cow::Borrowed(s));
         }
         let idx = self.ranges.partition_point(|r| r.0 <= code);
         // Ranges may overlap in broken files: look back a little.
@@ -101,7 +102,7 @@ impl ToUnicode {
                 if let Some(last) = units.last_mut() {
                     *last = last.wrapping_add((code - lo) as u16);
                 }
-                return Some(utf16_text(&units));
+                return Some(Cow::Owned(utf16_text(&units)));
             }
         }
         None

@@ -19,13 +19,14 @@
 //! character spacing tricks) come out in reading order. A glyph drawn twice at
 //! the same place (fake bold) is kept once.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::cmap::ToUnicode;
+use super::lexer::{Lexer, Operand};
 
 /// Gap, in ems, above which two glyphs are separate words.
 pub const SPACE_GAP_EM: f64 = 0.15;
@@ -169,30 +170,27 @@ impl Font {
     /// Splits a shown string into (code, byte length) pairs: one byte per code
     /// in simple fonts (whatever code space their ToUnicode declares), two in
     /// composite (Type0) fonts, which covers Identity-H/V and the UCS-2 CMaps.
-    fn codes(&self, bytes: &[u8]) -> Vec<(u32, usize)> {
+    fn codes<'b>(&self, bytes: &'b [u8]) -> impl Iterator<Item = (u32, usize)> + 'b {
         let len = if self.two_byte { 2 } else { 1 };
-        bytes
-            .chunks(len)
-            .map(|c| {
-                (
-                    c.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)),
-                    c.len(),
-                )
-            })
-            .collect()
+        bytes.chunks(len).map(|c| {
+            (
+                c.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)),
+                c.len(),
+            )
+        })
     }
 
-    fn text(&self, code: u32) -> String {
+    fn text(&self, code: u32) -> Cow<'_, str> {
         if let Some(s) = self.to_unicode.as_ref().and_then(|c| c.get(code)) {
             return s;
         }
         if let Some(table) = &self.table
             && let Some(s) = table.get(code as usize)
         {
-            return s.clone();
+            return Cow::Borrowed(s);
         }
         // Unknown: still a glyph (it occupies space), but never a digit.
-        char::REPLACEMENT_CHARACTER.to_string()
+        Cow::Borrowed("\u{fffd}")
     }
 
     /// Advance of a code, in thousandths of an em.
@@ -309,10 +307,6 @@ fn number(o: &Object) -> Option<f64> {
         Object::Real(r) => Some(f64::from(*r)),
         _ => None,
     }
-}
-
-fn numbers(ops: &[Object]) -> Vec<f64> {
-    ops.iter().map(|o| number(o).unwrap_or(0.0)).collect()
 }
 
 #[derive(Clone)]
@@ -507,88 +501,87 @@ impl Extractor {
         sink: &mut Sink,
         forms: &mut Vec<ObjectId>,
     ) -> Result<(), ExtractError> {
-        let Ok(ops) = Content::decode(content) else {
-            return Ok(()); // an unreadable content stream has no text we can trust
-        };
+        let mut lexer = Lexer::new(content);
         let mut saved: Vec<GraphicsState> = Vec::new();
         let mut tm = IDENTITY;
         let mut tlm = IDENTITY;
-        for op in &ops.operations {
-            let args = &op.operands;
-            match op.operator.as_str() {
-                "q" => saved.push(gs.clone()),
-                "Q" => {
+        while let Some((operator, args)) = lexer.next_op() {
+            let num = |i: usize| args.get(i).and_then(Operand::number);
+            // The last `n` operands as numbers (missing or other ones are 0).
+            let last = |n: usize| -> Option<Vec<f64>> {
+                (args.len() >= n).then(|| {
+                    args[args.len() - n..]
+                        .iter()
+                        .map(|o| o.number().unwrap_or(0.0))
+                        .collect()
+                })
+            };
+            match operator {
+                b"q" => saved.push(gs.clone()),
+                b"Q" => {
                     if let Some(prev) = saved.pop() {
                         gs = prev;
                     }
                 }
-                "cm" => {
-                    let n = numbers(args);
-                    if n.len() == 6 {
+                b"cm" => {
+                    if let Some(n) = last(6).filter(|_| args.len() == 6) {
                         gs.ctm = mul(&[n[0], n[1], n[2], n[3], n[4], n[5]], &gs.ctm);
                     }
                 }
-                "BT" => {
+                b"BT" => {
                     tm = IDENTITY;
                     tlm = IDENTITY;
                 }
-                "Tf" => {
-                    if let (Some(Object::Name(name)), Some(size)) =
-                        (args.first(), args.get(1).and_then(number))
-                    {
+                b"Tf" => {
+                    if let (Some(Operand::Name(name)), Some(size)) = (args.first(), num(1)) {
                         gs.font = self.font(doc, resources, name);
                         gs.font_size = size;
                     }
                 }
-                "Tc" => gs.char_spacing = args.first().and_then(number).unwrap_or(0.0),
-                "Tw" => gs.word_spacing = args.first().and_then(number).unwrap_or(0.0),
-                "Tz" => gs.h_scale = args.first().and_then(number).unwrap_or(100.0) / 100.0,
-                "TL" => gs.leading = args.first().and_then(number).unwrap_or(0.0),
-                "Ts" => gs.rise = args.first().and_then(number).unwrap_or(0.0),
-                "Td" | "TD" => {
-                    let n = numbers(args);
-                    if n.len() == 2 {
-                        if op.operator == "TD" {
+                b"Tc" => gs.char_spacing = num(0).unwrap_or(0.0),
+                b"Tw" => gs.word_spacing = num(0).unwrap_or(0.0),
+                b"Tz" => gs.h_scale = num(0).unwrap_or(100.0) / 100.0,
+                b"TL" => gs.leading = num(0).unwrap_or(0.0),
+                b"Ts" => gs.rise = num(0).unwrap_or(0.0),
+                b"Td" | b"TD" => {
+                    if let Some(n) = last(2).filter(|_| args.len() == 2) {
+                        if operator == b"TD" {
                             gs.leading = -n[1];
                         }
                         tlm = mul(&[1.0, 0.0, 0.0, 1.0, n[0], n[1]], &tlm);
                         tm = tlm;
                     }
                 }
-                "Tm" => {
-                    let n = numbers(args);
-                    if n.len() == 6 {
+                b"Tm" => {
+                    if let Some(n) = last(6).filter(|_| args.len() == 6) {
                         tlm = [n[0], n[1], n[2], n[3], n[4], n[5]];
                         tm = tlm;
                     }
                 }
-                "T*" => {
+                b"T*" => {
                     tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
                     tm = tlm;
                 }
-                "Tj" | "'" | "\"" => {
-                    if op.operator != "Tj" {
-                        if op.operator == "\"" {
-                            let n = numbers(args);
-                            if n.len() >= 2 {
-                                gs.word_spacing = n[0];
-                                gs.char_spacing = n[1];
-                            }
+                b"Tj" | b"'" | b"\"" => {
+                    if operator != b"Tj" {
+                        if operator == b"\"" && args.len() >= 2 {
+                            gs.word_spacing = num(0).unwrap_or(0.0);
+                            gs.char_spacing = num(1).unwrap_or(0.0);
                         }
                         tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
                         tm = tlm;
                     }
-                    if let Some(Object::String(bytes, _)) = args.last() {
+                    if let Some(Operand::String(bytes)) = args.last() {
                         show(&gs, &mut tm, bytes, sink);
                     }
                 }
-                "TJ" => {
-                    if let Some(Object::Array(items)) = args.first() {
+                b"TJ" => {
+                    if let Some(Operand::Array(items)) = args.first() {
                         for item in items {
                             match item {
-                                Object::String(bytes, _) => show(&gs, &mut tm, bytes, sink),
+                                Operand::String(bytes) => show(&gs, &mut tm, bytes, sink),
                                 other => {
-                                    if let Some(adj) = number(other) {
+                                    if let Some(adj) = other.number() {
                                         let tx = -adj / 1000.0 * gs.font_size * gs.h_scale;
                                         tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], &tm);
                                     }
@@ -597,8 +590,8 @@ impl Extractor {
                         }
                     }
                 }
-                "Do" => {
-                    if let Some(Object::Name(name)) = args.first() {
+                b"Do" => {
+                    if let Some(Operand::Name(name)) = args.first() {
                         self.form(doc, resources, name, &gs, sink, forms)?;
                     }
                 }
@@ -665,19 +658,25 @@ impl Extractor {
 }
 
 /// Shows a string: records its glyphs in the sink and advances the text matrix.
+///
+/// Within one string the text matrix only moves along its baseline, so the
+/// baseline's angle and the font's size in device space are the same for
+/// every glyph and are worked out once.
 fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
     let Some(font) = gs.font.as_deref() else {
         return;
     };
+    let first = mul(tm, &gs.ctm);
+    // Turn the baseline level: rotate device space by minus its angle.
+    let angle = first[1].atan2(first[0]);
+    let (sin, cos) = angle.sin_cos();
+    let level = |(px, py): (f64, f64)| (px * cos + py * sin, py * cos - px * sin);
+    // Font size in device space: the text rendering matrix's vertical scale.
+    let em = (gs.font_size * (first[2] * first[2] + first[3] * first[3]).sqrt()).abs();
+    let dir = angle.to_degrees().round() as i16;
     for (code, len) in font.codes(bytes) {
         let trm = mul(tm, &gs.ctm);
-        // Turn the baseline level: rotate device space by minus its angle.
-        let angle = trm[1].atan2(trm[0]);
-        let (sin, cos) = angle.sin_cos();
-        let level = |(px, py): (f64, f64)| (px * cos + py * sin, py * cos - px * sin);
         let (x, y) = level(apply(&trm, 0.0, gs.rise));
-        // Font size in device space: the text rendering matrix's vertical scale.
-        let em = (gs.font_size * (trm[2] * trm[2] + trm[3] * trm[3]).sqrt()).abs();
         let w0 = font.width(code) / 1000.0;
         let word = if len == 1 && code == 32 {
             gs.word_spacing
@@ -690,7 +689,6 @@ fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
             0.0,
             gs.rise,
         ));
-        let dir = angle.to_degrees().round() as i16;
         sink.push(dir, x, y, gx - x, em.max(1e-6), &font.text(code));
         let tx = (w0 * gs.font_size + gs.char_spacing + word) * gs.h_scale;
         *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);

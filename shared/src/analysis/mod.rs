@@ -16,6 +16,7 @@
 
 pub mod cmap;
 pub mod extract;
+pub mod lexer;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
