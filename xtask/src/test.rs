@@ -479,8 +479,11 @@ const E2E_VARS: [(&str, &str); 7] = [
 /// The server of `tests/faults`, the short load run and the API fuzzing:
 /// test hooks on, limits out of the way, and webhook retries that outlast
 /// the minute-long receiver outage (2 s … 30 s, 127 s in all).
-const FAULTS_VARS: [(&str, &str); 9] = [
+const FAULTS_VARS: [(&str, &str); 10] = [
     ("MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES),
+    // On a busy machine jobs queue up: the active-jobs quota is the limits
+    // tests' business, not these.
+    ("QUOTA_ACTIVE_JOBS", "100000"),
     ("DOCKET_TEST_HOOKS", "1"),
     ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
     ("WEBHOOK_RETRY_SCHEDULE", "2s,5s,10s,20s,30s,30s,30s"),
