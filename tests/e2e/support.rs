@@ -77,6 +77,9 @@ pub struct Client {
     pub token: Option<String>,
     /// The webhook secret minted with the token.
     pub webhook_secret: Option<String>,
+    /// How many times a request that got no answer at all is sent again
+    /// (0: fail at once; the crash test sets it while its server restarts).
+    pub transport_retries: u32,
 }
 
 impl Client {
@@ -98,6 +101,7 @@ impl Client {
             agent,
             token: None,
             webhook_secret: None,
+            transport_retries: 0,
         }
     }
 
@@ -164,20 +168,34 @@ impl Client {
         headers: &[(&str, &str)],
     ) -> Answer {
         let url = format!("{}{path}", self.base);
-        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(token) = &self.token {
-            builder = builder.header("authorization", format!("Bearer {token}"));
-        }
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let result = match body {
-            Some(bytes) => self
-                .agent
-                .run(builder.body(bytes.to_vec()).expect("request")),
-            None => self.agent.run(builder.body(()).expect("request")),
+        let attempt = || {
+            let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+            if let Some(token) = &self.token {
+                builder = builder.header("authorization", format!("Bearer {token}"));
+            }
+            for (k, v) in headers {
+                builder = builder.header(*k, *v);
+            }
+            match body {
+                Some(bytes) => self
+                    .agent
+                    .run(builder.body(bytes.to_vec()).expect("request")),
+                None => self.agent.run(builder.body(()).expect("request")),
+            }
         };
-        let mut response = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut tries = 0;
+        let mut response = loop {
+            match attempt() {
+                Ok(response) => break response,
+                // A server that is restarting drops connections for a moment.
+                Err(e) if tries < self.transport_retries => {
+                    eprintln!("{method} {path}: {e}; trying again");
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => panic!("{method} {path}: {e}"),
+            }
+        };
         let status = response.status().as_u16();
         let headers = response
             .headers()

@@ -66,7 +66,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
         &work.join("wrangler-crash.log"),
         &VARS,
     );
-    let client = Client::owner_at(&server.url());
+    let mut client = Client::owner_at(&server.url());
     // Files refused at the door make no job: they are the bad-input test's.
     let samples: Vec<Sample> = corpus_samples(3_000_000)
         .into_iter()
@@ -132,6 +132,9 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
 
     server.restart();
     let restarted = Instant::now();
+    // As any client would, ask again when the fresh server drops a connection
+    // (wrangler may reload the worker once more as it settles).
+    client.transport_retries = 20;
     // Results stored before the crash are still there, unchanged.
     for (id, result) in &stored {
         let job = client.job(id);
