@@ -1,6 +1,7 @@
 //! Text extraction: a content-stream walker on lopdf that keeps track of where
 //! each glyph lands, so that the text it returns has a space where the page has
-//! a gap and a line break where the page has a new line.
+//! a gap and a line break where the page has a new line. It reads operators
+//! with [`super::lexer`], in place.
 //!
 //! It follows the text state (`Tf Tc Tw Tz TL Ts`), text positioning (`Td TD Tm
 //! T*`, `'`, `"`), `TJ` arrays, the graphics state (`q Q cm`) and Form XObjects
