@@ -10,7 +10,9 @@ mod socket;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use docket_tests::stats::{now_ms, percentile, stamp_ms};
 
 use shared::api::{Job, JobState};
 use shared::events::ServerMessage;
@@ -100,23 +102,6 @@ fn main() {
     assert_eq!(unique.len(), jobs, "every upload made a job");
 }
 
-fn now_ms() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs_f64()
-        * 1000.0
-}
-
-fn stamp_ms(rfc3339: &str) -> f64 {
-    humantime::parse_rfc3339(rfc3339)
-        .expect("updated_at is RFC 3339")
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs_f64()
-        * 1000.0
-}
-
 fn report(arrivals: &[(ServerMessage, f64)], elapsed: Duration) {
     let seqs: Vec<u64> = arrivals.iter().filter_map(|(m, _)| m.seq()).collect();
     assert!(
@@ -128,7 +113,7 @@ fn report(arrivals: &[(ServerMessage, f64)], elapsed: Duration) {
             .iter()
             .filter_map(|(m, at)| match m {
                 ServerMessage::JobUpdated { job, .. } if wanted(job.state) => {
-                    Some(at - stamp_ms(&job.updated_at))
+                    Some(at - stamp_ms(&job.updated_at).expect("updated_at is RFC 3339"))
                 }
                 _ => None,
             })
@@ -164,15 +149,9 @@ fn report(arrivals: &[(ServerMessage, f64)], elapsed: Duration) {
         println!(
             "{name:<34} {:>6} {:>8.1} {:>8.1} {:>8.1}",
             d.len(),
-            percentile(&d, 0.50),
-            percentile(&d, 0.95),
+            percentile(&d, 50.0).unwrap_or(0.0),
+            percentile(&d, 95.0).unwrap_or(0.0),
             d[d.len() - 1]
         );
     }
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
