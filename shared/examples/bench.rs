@@ -4,7 +4,8 @@
 //! reports its peak RSS).
 //!
 //! `bench FILE...` prints the table; `bench --one FILE` analyses one file and
-//! prints `peak_rss_kib=N`.
+//! prints `peak_rss_kib=N`; `bench --repeat N FILE...` only analyses the files N
+//! times each (a steady load to run under a profiler).
 
 use std::process::Command;
 use std::time::Instant;
@@ -34,6 +35,24 @@ fn main() {
         let before = peak_rss_kib();
         let _ = analyse(&bytes, &Limits::default(), &clock(), &mut |_, _| {});
         println!("peak_rss_kib={} baseline_kib={before}", peak_rss_kib());
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--repeat") {
+        let n: usize = args[1].parse().expect("--repeat N");
+        let files: Vec<Vec<u8>> = args[2..]
+            .iter()
+            .map(|p| std::fs::read(p).expect("file"))
+            .collect();
+        let t = Instant::now();
+        for _ in 0..n {
+            for bytes in &files {
+                let _ = analyse(bytes, &Limits::default(), &clock(), &mut |_, _| {});
+            }
+        }
+        println!(
+            "{:.1} ms per round",
+            t.elapsed().as_secs_f64() * 1000.0 / n as f64
+        );
         return;
     }
     let rounds = 3;

@@ -176,3 +176,50 @@ fn benford_figures_match_an_independent_reference() {
         }
     }
 }
+
+/// The lazy loader against lopdf's full load: on every corpus file it reads,
+/// the same pages with the same text; the files it leaves to lopdf are only
+/// the encrypted and the empty one (so a change that makes it give up more
+/// often fails here, not only in the benchmark).
+#[test]
+fn the_lazy_loader_reads_what_lopdf_reads() {
+    let texts = |doc: &lopdf::Document| -> Vec<String> {
+        let mut extractor = shared::analysis::extract::Extractor::new(64 << 20);
+        doc.get_pages()
+            .values()
+            .map(|&page| extractor.page_text(doc, page).expect("page text"))
+            .collect()
+    };
+    let mut left_to_lopdf = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 20, "corpus missing: {paths:?}");
+    for path in paths {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(&path).expect("corpus file");
+        match shared::analysis::loader::load(&bytes, 64 << 20) {
+            Ok(lazy) => {
+                let full = lopdf::Document::load_mem(&bytes).expect("lopdf reads it too");
+                assert_eq!(lazy.version, full.version, "{name}");
+                assert_eq!(texts(&lazy), texts(&full), "{name}");
+            }
+            Err(e) => left_to_lopdf.push(format!("{name}: {e}")),
+        }
+    }
+    assert_eq!(
+        left_to_lopdf,
+        [
+            "pdfminer-aes-128.pdf: the file is encrypted",
+            "pdfplumber-empty.pdf: no %PDF- header",
+            "pdfplumber-password-example.pdf: the file is encrypted",
+        ]
+    );
+}

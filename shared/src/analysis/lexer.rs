@@ -24,7 +24,9 @@ pub const MAX_OPERANDS: usize = 64;
 /// One operand.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand<'a> {
-    Number(f64),
+    /// A number token as written, read by [`Operand::number`] only when an
+    /// operator wants it (most are path coordinates nobody reads).
+    Number(&'a [u8]),
     /// A name without its `/`, `#xx` escapes decoded.
     Name(Cow<'a, [u8]>),
     /// A string's bytes, escapes decoded.
@@ -37,7 +39,7 @@ pub enum Operand<'a> {
 impl Operand<'_> {
     pub fn number(&self) -> Option<f64> {
         match self {
-            Operand::Number(n) => Some(*n),
+            Operand::Number(token) => parse_number(token),
             _ => None,
         }
     }
@@ -50,19 +52,37 @@ pub struct Lexer<'a> {
     operands: Vec<Operand<'a>>,
 }
 
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c' | b'\0')
+const SPACE: u8 = 1;
+const DELIMITER: u8 = 2;
+
+/// Each byte's class: whitespace, delimiter or regular (0).
+static CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let spaces = b" \n\r\t\x0c\0";
+    let mut i = 0;
+    while i < spaces.len() {
+        class[spaces[i] as usize] = SPACE;
+        i += 1;
+    }
+    let delimiters = b"()<>[]{}/%";
+    let mut i = 0;
+    while i < delimiters.len() {
+        class[delimiters[i] as usize] = DELIMITER;
+        i += 1;
+    }
+    class
+};
+
+pub(crate) fn is_space(b: u8) -> bool {
+    CLASS[b as usize] == SPACE
 }
 
-fn is_delimiter(b: u8) -> bool {
-    matches!(
-        b,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-    )
+pub(crate) fn is_delimiter(b: u8) -> bool {
+    CLASS[b as usize] == DELIMITER
 }
 
 fn is_regular(b: u8) -> bool {
-    !is_space(b) && !is_delimiter(b)
+    CLASS[b as usize] == 0
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -74,9 +94,18 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Powers of ten for [`parse_number`]'s fractional digits.
+const POWERS_OF_TEN: [f64; 19] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
+
 /// A number token (`12`, `-3.5`, `.5`, `4.`, `+7`), leniently: what follows
 /// a valid prefix (`1.2.3`, `0.00-1`) is ignored, as PDF readers do.
-fn parse_number(token: &[u8]) -> Option<f64> {
+///
+/// The digits are gathered as one integer and divided by a power of ten once
+/// (up to 18 significant digits are kept; more is beyond any coordinate).
+pub(crate) fn parse_number(token: &[u8]) -> Option<f64> {
     let mut i = 0;
     let negative = match token.first() {
         Some(b'-') => {
@@ -93,24 +122,43 @@ fn parse_number(token: &[u8]) -> Option<f64> {
     while token.get(i) == Some(&b'-') {
         i += 1;
     }
-    let mut value = 0.0f64;
+    let mut mantissa = 0u64;
+    let mut kept = 0usize;
+    // Integer digits beyond the kept ones: each a factor of ten.
+    let mut dropped = 0i32;
     let mut digits = 0;
     while let Some(d) = token.get(i).filter(|b| b.is_ascii_digit()) {
-        value = value * 10.0 + f64::from(d - b'0');
+        if kept < 18 {
+            mantissa = mantissa * 10 + u64::from(d - b'0');
+            if mantissa > 0 {
+                kept += 1;
+            }
+        } else {
+            dropped += 1;
+        }
         digits += 1;
         i += 1;
     }
+    let mut fraction = 0usize;
     if token.get(i) == Some(&b'.') {
         i += 1;
-        let mut scale = 0.1;
         while let Some(d) = token.get(i).filter(|b| b.is_ascii_digit()) {
-            value += f64::from(d - b'0') * scale;
-            scale /= 10.0;
+            if kept < 18 && fraction < 18 {
+                mantissa = mantissa * 10 + u64::from(d - b'0');
+                fraction += 1;
+                if mantissa > 0 {
+                    kept += 1;
+                }
+            }
             digits += 1;
             i += 1;
         }
     }
-    (digits > 0).then_some(if negative { -value } else { value })
+    if digits == 0 {
+        return None;
+    }
+    let value = mantissa as f64 / POWERS_OF_TEN[fraction] * 10f64.powi(dropped);
+    Some(if negative { -value } else { value })
 }
 
 impl<'a> Lexer<'a> {
@@ -120,6 +168,29 @@ impl<'a> Lexer<'a> {
             pos: 0,
             operands: Vec::new(),
         }
+    }
+
+    /// A lexer at byte `pos` of `data`, for the object parser
+    /// ([`super::loader`]), which shares the tokens' syntax.
+    pub(crate) fn at(data: &'a [u8], pos: usize) -> Lexer<'a> {
+        Lexer {
+            data,
+            pos: pos.min(data.len()),
+            operands: Vec::new(),
+        }
+    }
+
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn set_position(&mut self, pos: usize) {
+        self.pos = pos.min(self.data.len());
+    }
+
+    /// The byte `ahead` positions after the current one.
+    pub(crate) fn peek(&self, ahead: usize) -> Option<u8> {
+        self.data.get(self.pos + ahead).copied()
     }
 
     /// The next operator and the operands before it, or `None` at the end.
@@ -151,7 +222,7 @@ impl<'a> Lexer<'a> {
         self.operands.push(operand);
     }
 
-    fn skip_space(&mut self) {
+    pub(crate) fn skip_space(&mut self) {
         while let Some(&b) = self.data.get(self.pos) {
             if is_space(b) {
                 self.pos += 1;
@@ -168,7 +239,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn regular_token(&mut self) -> &'a [u8] {
+    pub(crate) fn regular_token(&mut self) -> &'a [u8] {
         let start = self.pos;
         while self.data.get(self.pos).is_some_and(|&b| is_regular(b)) {
             self.pos += 1;
@@ -211,10 +282,7 @@ impl<'a> Lexer<'a> {
                     Some(Operand::Other)
                 }
             }
-            b'0'..=b'9' | b'+' | b'-' | b'.' => {
-                let token = self.regular_token();
-                Some(parse_number(token).map_or(Operand::Other, Operand::Number))
-            }
+            b'0'..=b'9' | b'+' | b'-' | b'.' => Some(Operand::Number(self.regular_token())),
             _ if is_regular(b) => {
                 // A keyword inside an array or dictionary (true, false, null).
                 self.regular_token();
@@ -228,7 +296,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn name(&mut self) -> Cow<'a, [u8]> {
+    pub(crate) fn name(&mut self) -> Cow<'a, [u8]> {
         let raw = self.regular_token();
         if !raw.contains(&b'#') {
             return Cow::Borrowed(raw);
@@ -254,7 +322,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// After `(`: up to the matching `)`, escapes decoded.
-    fn literal_string(&mut self) -> Cow<'a, [u8]> {
+    pub(crate) fn literal_string(&mut self) -> Cow<'a, [u8]> {
         let start = self.pos;
         let mut depth = 1usize;
         // Fast path: no backslash before the end.
@@ -334,7 +402,7 @@ impl<'a> Lexer<'a> {
 
     /// After `<`: hex digits up to `>`, whitespace ignored, an odd last digit
     /// padded with 0.
-    fn hex_string(&mut self) -> Vec<u8> {
+    pub(crate) fn hex_string(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut high: Option<u8> = None;
         while let Some(&c) = self.data.get(self.pos) {
@@ -491,12 +559,12 @@ mod tests {
             got[1],
             (
                 "Tf".into(),
-                vec![Operand::Name(Cow::Borrowed(b"F1")), Operand::Number(12.0)]
+                vec![Operand::Name(Cow::Borrowed(b"F1")), Operand::Number(b"12")]
             )
         );
         assert_eq!(got[2].1.len(), 6);
-        assert_eq!(got[2].1[4], Operand::Number(72.5));
-        assert_eq!(got[2].1[5], Operand::Number(-0.5));
+        assert_eq!(got[2].1[4].number(), Some(72.5));
+        assert_eq!(got[2].1[5].number(), Some(-0.5));
         assert_eq!(got[3].1, vec![s(b"Total: 1,234")]);
     }
 
@@ -515,9 +583,9 @@ mod tests {
             got[0].1,
             vec![Operand::Array(vec![
                 s(b"1"),
-                Operand::Number(-250.0),
+                Operand::Number(b"-250"),
                 s(b"234"),
-                Operand::Number(12.5)
+                Operand::Number(b"12.5")
             ])]
         );
         assert_eq!(
@@ -539,7 +607,7 @@ mod tests {
         assert_eq!(names, ["q", "BI", "Q", "d0"]);
         assert_eq!(
             got[3].1,
-            vec![Operand::Other, Operand::Other, Operand::Number(5.0)]
+            vec![Operand::Other, Operand::Other, Operand::Number(b"5")]
         );
     }
 
@@ -550,6 +618,14 @@ mod tests {
         assert_eq!(parse_number(b"--5"), Some(-5.0));
         assert_eq!(parse_number(b"1.2.3"), Some(1.2));
         assert_eq!(parse_number(b"-"), None);
+        assert_eq!(parse_number(b"-0.001"), Some(-0.001));
+        assert_eq!(parse_number(b"612.0000"), Some(612.0));
+        assert_eq!(parse_number(b"0.1"), Some(0.1));
+        assert_eq!(
+            parse_number(b"123456789012345678901"),
+            Some(1.2345678901234568e20)
+        );
+        assert_eq!(parse_number(b"000000000000000000000001.5"), Some(1.5));
         assert_eq!(parse_number(b"."), None);
     }
 
@@ -577,6 +653,6 @@ mod tests {
         data.extend_from_slice(b"Tj");
         let got = ops(&data);
         assert_eq!(got[0].1.len(), MAX_OPERANDS);
-        assert_eq!(got[0].1.last(), Some(&Operand::Number(199.0)));
+        assert_eq!(got[0].1.last(), Some(&Operand::Number(b"199")));
     }
 }

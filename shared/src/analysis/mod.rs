@@ -8,15 +8,20 @@
 //! [`Analysis`] runs page by page so the caller can publish progress between
 //! pages (the queue consumer awaits between steps); [`analyse`] runs it all.
 //!
-//! Memory: lopdf holds the whole document, so the load drops what text
-//! extraction never reads — image data, embedded font programs, XMP metadata —
-//! as objects are read ([`LoadOptions::filter`]); each page's decoded content is
-//! dropped after the page; every stream is inflated under a limit
-//! ([`Limits::max_stream_bytes`]), which is the decompression-bomb guard.
+//! Loading: [`loader`] reads the cross-reference data and only the objects
+//! text extraction reaches from the catalog (not the structure tree,
+//! annotations, image data, font programs…); a file it cannot read that way
+//! (encrypted, a broken cross-reference table) is loaded by lopdf in full,
+//! dropping the same unread data as objects are read ([`LoadOptions::filter`]).
+//!
+//! Memory: each page's decoded content is dropped after the page; every
+//! stream is inflated under a limit ([`Limits::max_stream_bytes`]), which is
+//! the decompression-bomb guard.
 
 pub mod cmap;
 pub mod extract;
 pub mod lexer;
+pub mod loader;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
@@ -128,8 +133,11 @@ impl Analysis {
             max_decompressed_size: Some(limits.max_stream_bytes),
             ..LoadOptions::default()
         };
-        let doc = Document::load_mem_with_options(bytes, options)
-            .map_err(|e| classify_load_error(e, limits))?;
+        let doc = match loader::load(bytes, limits.max_stream_bytes) {
+            Ok(doc) => doc,
+            Err(_) => Document::load_mem_with_options(bytes, options)
+                .map_err(|e| classify_load_error(e, limits))?,
+        };
         let encrypted = doc.trailer.get(b"Encrypt").is_ok() || doc.was_encrypted();
         let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
         let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
