@@ -660,9 +660,10 @@ impl Extractor {
 
 /// Shows a string: records its glyphs in the sink and advances the text matrix.
 ///
-/// Within one string the text matrix only moves along its baseline, so the
-/// baseline's angle and the font's size in device space are the same for
-/// every glyph and are worked out once.
+/// Within one string the text matrix only moves along its baseline: glyph
+/// `i` is drawn with `T(advance_i) × Tm × CTM`, so every glyph's position is
+/// the string's first rendering matrix applied to its advance, and the
+/// baseline's angle and the font's size in device space are worked out once.
 fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
     let Some(font) = gs.font.as_deref() else {
         return;
@@ -675,9 +676,9 @@ fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
     // Font size in device space: the text rendering matrix's vertical scale.
     let em = (gs.font_size * (first[2] * first[2] + first[3] * first[3]).sqrt()).abs();
     let dir = angle.to_degrees().round() as i16;
+    let mut advance = 0.0;
     for (code, len) in font.codes(bytes) {
-        let trm = mul(tm, &gs.ctm);
-        let (x, y) = level(apply(&trm, 0.0, gs.rise));
+        let (x, y) = level(apply(&first, advance, gs.rise));
         let w0 = font.width(code) / 1000.0;
         let word = if len == 1 && code == 32 {
             gs.word_spacing
@@ -685,15 +686,11 @@ fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
             0.0
         };
         let glyph_tx = w0 * gs.font_size * gs.h_scale;
-        let (gx, _) = level(apply(
-            &mul(&[1.0, 0.0, 0.0, 1.0, glyph_tx, 0.0], &trm),
-            0.0,
-            gs.rise,
-        ));
+        let (gx, _) = level(apply(&first, advance + glyph_tx, gs.rise));
         sink.push(dir, x, y, gx - x, em.max(1e-6), &font.text(code));
-        let tx = (w0 * gs.font_size + gs.char_spacing + word) * gs.h_scale;
-        *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);
+        advance += (w0 * gs.font_size + gs.char_spacing + word) * gs.h_scale;
     }
+    *tm = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], tm);
 }
 
 /// The page's resource dictionaries, nearest first (inherited ones after).

@@ -223,28 +223,33 @@ impl<'a> Lexer<'a> {
     }
 
     pub(crate) fn skip_space(&mut self) {
-        while let Some(&b) = self.data.get(self.pos) {
-            if is_space(b) {
-                self.pos += 1;
-            } else if b == b'%' {
-                while let Some(&c) = self.data.get(self.pos) {
-                    if c == b'\n' || c == b'\r' {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-            } else {
-                break;
+        loop {
+            let rest = self.data.get(self.pos..).unwrap_or_default();
+            let spaces = rest
+                .iter()
+                .position(|&b| !is_space(b))
+                .unwrap_or(rest.len());
+            self.pos += spaces;
+            if rest.get(spaces) != Some(&b'%') {
+                return;
             }
+            // A comment, to the end of its line.
+            let comment = &rest[spaces..];
+            self.pos += comment
+                .iter()
+                .position(|&c| c == b'\n' || c == b'\r')
+                .unwrap_or(comment.len());
         }
     }
 
     pub(crate) fn regular_token(&mut self) -> &'a [u8] {
-        let start = self.pos;
-        while self.data.get(self.pos).is_some_and(|&b| is_regular(b)) {
-            self.pos += 1;
-        }
-        &self.data[start..self.pos]
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|&b| !is_regular(b))
+            .unwrap_or(rest.len());
+        self.pos += len;
+        &rest[..len]
     }
 
     /// One operand at the current position (not an operator), or `None` for
