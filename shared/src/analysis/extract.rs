@@ -62,6 +62,19 @@ fn mul(a: &Matrix, b: &Matrix) -> Matrix {
     ]
 }
 
+/// The operands as numbers when there are exactly `N` of them (one that is
+/// not a number counts as 0).
+fn exactly<const N: usize>(args: &[Operand<'_>]) -> Option<[f64; N]> {
+    if args.len() != N {
+        return None;
+    }
+    let mut out = [0.0; N];
+    for (o, a) in out.iter_mut().zip(args) {
+        *o = a.number().unwrap_or(0.0);
+    }
+    Some(out)
+}
+
 fn apply(m: &Matrix, x: f64, y: f64) -> (f64, f64) {
     (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
 }
@@ -508,15 +521,6 @@ impl Extractor {
         let mut tlm = IDENTITY;
         while let Some((operator, args)) = lexer.next_op() {
             let num = |i: usize| args.get(i).and_then(Operand::number);
-            // The last `n` operands as numbers (missing or other ones are 0).
-            let last = |n: usize| -> Option<Vec<f64>> {
-                (args.len() >= n).then(|| {
-                    args[args.len() - n..]
-                        .iter()
-                        .map(|o| o.number().unwrap_or(0.0))
-                        .collect()
-                })
-            };
             match operator {
                 b"q" => saved.push(gs.clone()),
                 b"Q" => {
@@ -525,7 +529,7 @@ impl Extractor {
                     }
                 }
                 b"cm" => {
-                    if let Some(n) = last(6).filter(|_| args.len() == 6) {
+                    if let Some(n) = exactly::<6>(args) {
                         gs.ctm = mul(&[n[0], n[1], n[2], n[3], n[4], n[5]], &gs.ctm);
                     }
                 }
@@ -545,7 +549,7 @@ impl Extractor {
                 b"TL" => gs.leading = num(0).unwrap_or(0.0),
                 b"Ts" => gs.rise = num(0).unwrap_or(0.0),
                 b"Td" | b"TD" => {
-                    if let Some(n) = last(2).filter(|_| args.len() == 2) {
+                    if let Some(n) = exactly::<2>(args) {
                         if operator == b"TD" {
                             gs.leading = -n[1];
                         }
@@ -554,7 +558,7 @@ impl Extractor {
                     }
                 }
                 b"Tm" => {
-                    if let Some(n) = last(6).filter(|_| args.len() == 6) {
+                    if let Some(n) = exactly::<6>(args) {
                         tlm = [n[0], n[1], n[2], n[3], n[4], n[5]];
                         tm = tlm;
                     }

@@ -140,14 +140,14 @@ pub fn load(bytes: &[u8], max_stream_bytes: usize) -> Result<Document, LoadError
     if source.trailer.has(b"Encrypt") {
         return Err(LoadError::Encrypted);
     }
-    let mut todo: Vec<u32> = Vec::new();
-    for key in [&b"Root"[..], b"Info"] {
-        if let Ok(Object::Reference(id)) = source.trailer.get(key) {
-            todo.push(id.0);
-        }
-    }
     if !matches!(source.trailer.get(b"Root"), Ok(Object::Reference(_))) {
         return Err(LoadError::NoCatalog);
+    }
+    let mut todo: Vec<u32> = Vec::new();
+    for key in [&b"Root"[..], b"Info"] {
+        if let Ok(value) = source.trailer.get(key) {
+            references(value, &mut todo, 0);
+        }
     }
     let mut objects = BTreeMap::new();
     let mut seen = HashSet::new();
@@ -524,7 +524,11 @@ impl<'a> Source<'a> {
             let decoded = self.container(container);
             self.decoding -= 1;
             let decoded = decoded?;
-            if self.containers.len() >= MAX_CACHED_CONTAINERS {
+            // Bounded in count and in bytes (at most one stream's limit).
+            let held: usize = self.containers.values().map(|c| c.data.len()).sum();
+            if self.containers.len() >= MAX_CACHED_CONTAINERS
+                || held + decoded.data.len() > self.max_stream_bytes
+            {
                 self.containers.clear();
             }
             self.containers.insert(container, decoded);
