@@ -143,7 +143,11 @@ impl Default for Tally {
 impl Tally {
     /// Adds one significant-digit string (ignored unless it starts with 1–9).
     pub fn add(&mut self, digits: &str) {
-        let bytes = digits.as_bytes();
+        self.add_digits(digits.as_bytes());
+    }
+
+    /// [`Tally::add`] with ASCII digits (only the first two are read).
+    pub fn add_digits(&mut self, bytes: &[u8]) {
         if !(bytes.first().is_some_and(|b| (b'1'..=b'9').contains(b))
             && bytes.iter().all(u8::is_ascii_digit))
         {

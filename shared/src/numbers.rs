@@ -88,18 +88,91 @@ fn is_glue(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == char::REPLACEMENT_CHARACTER
 }
 
+/// One number as [`scan_numbers`] finds it: borrowed parts of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found<'a> {
+    /// The digits before the decimal point, with their thousands commas.
+    pub int_part: &'a str,
+    /// The digits after the decimal point.
+    pub frac_part: &'a str,
+    /// Whether `int_part` is in comma thousands groups.
+    pub grouped: bool,
+}
+
+impl<'a> Found<'a> {
+    /// The integer digits after leading zeros (commas skipped).
+    fn int_significant(&self) -> impl Iterator<Item = u8> + 'a {
+        self.int_part
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .skip_while(|&b| b == b'0')
+    }
+
+    /// Digits before the decimal point, leading zeros dropped.
+    pub fn int_digits(&self) -> usize {
+        self.int_significant().count()
+    }
+
+    /// A four-digit integer from 1900 to 2099 without separators.
+    pub fn is_year(&self) -> bool {
+        !self.grouped
+            && self.frac_part.is_empty()
+            && self.int_part.len() == 4
+            && matches!(self.int_part.parse::<u32>(), Ok(1900..=2099))
+    }
+
+    /// Whether it enters the Benford tests ([`Number::used`]).
+    pub fn used(&self) -> bool {
+        self.int_digits() >= 2 && !self.is_year()
+    }
+
+    /// Its first two significant digits (fewer when it has fewer), which is
+    /// all the Benford tests read.
+    pub fn leading_digits(&self) -> ([u8; 2], usize) {
+        let mut out = [0u8; 2];
+        let mut n = 0;
+        let digits = self
+            .int_part
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .chain(self.frac_part.bytes())
+            .skip_while(|&b| b == b'0');
+        for (slot, b) in out.iter_mut().zip(digits) {
+            *slot = b;
+            n += 1;
+        }
+        (out, n)
+    }
+
+    /// The owned [`Number`].
+    pub fn number(&self) -> Number {
+        Number::from_parts(self.int_part, self.frac_part, self.grouped)
+    }
+}
+
 /// Finds every number in `text`, in order.
 pub fn find_numbers(text: &str) -> Vec<Number> {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
+    scan_numbers(text, &mut |found| out.push(found.number()));
+    out
+}
+
+/// Calls `each` with every number in `text`, in order, without allocating
+/// (what the engine runs on every line).
+pub fn scan_numbers<'a>(text: &'a str, each: &mut dyn FnMut(Found<'a>)) {
+    let bytes = text.as_bytes();
+    // Only ASCII bytes start or make up a run, so every index a run starts
+    // or ends at is a character boundary.
+    let glue_before = |at: usize| text[..at].chars().next_back().is_some_and(is_glue);
+    let glue_at = |at: usize| text[at..].chars().next().is_some_and(is_glue);
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while i < bytes.len() {
+        let b = bytes[i];
         // A leading-dot decimal, but not the end of a dot leader (`.....24`).
-        let starts_run = c.is_ascii_digit()
-            || (c == '.'
-                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
-                && (i == 0 || chars[i - 1] != '.'));
+        let starts_run = b.is_ascii_digit()
+            || (b == b'.'
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && (i == 0 || bytes[i - 1] != b'.'));
         if !starts_run {
             i += 1;
             continue;
@@ -107,35 +180,37 @@ pub fn find_numbers(text: &str) -> Vec<Number> {
         // The run: digits, commas and dots.
         let start = i;
         let mut end = i;
-        while end < chars.len() && (chars[end].is_ascii_digit() || matches!(chars[end], ',' | '.'))
+        while end < bytes.len()
+            && (bytes[end].is_ascii_digit() || matches!(bytes[end], b',' | b'.'))
         {
             end += 1;
         }
         // Trailing punctuation belongs to the sentence, not the number.
         let mut run_end = end;
-        while run_end > start && matches!(chars[run_end - 1], ',' | '.') {
+        while run_end > start && matches!(bytes[run_end - 1], b',' | b'.') {
             run_end -= 1;
         }
-        let glued_before = start > 0 && is_glue(chars[start - 1]);
-        let glued_after = end < chars.len() && is_glue(chars[end]) && run_end == end;
+        let glued_before = start > 0 && glue_before(start);
+        let glued_after = end < bytes.len() && run_end == end && glue_at(end);
         if !glued_before && !glued_after && run_end > start {
-            let run: String = chars[start..run_end].iter().collect();
-            parse_run(&run, &mut out);
+            parse_run(&text[start..run_end], each);
         }
         // Skip the whole glued token, so `A12B34` yields nothing.
         i = end;
         if glued_after || glued_before {
-            while i < chars.len() && (is_glue(chars[i]) || chars[i].is_ascii_digit()) {
-                i += 1;
+            for c in text[i..].chars() {
+                if !(is_glue(c) || c.is_ascii_digit()) {
+                    break;
+                }
+                i += c.len_utf8();
             }
         }
     }
-    out
 }
 
 /// Parses a run of digits, commas and dots (no leading or trailing separator
 /// but a possible leading dot) into numbers, following rule 3.
-fn parse_run(run: &str, out: &mut Vec<Number>) {
+fn parse_run<'a>(run: &'a str, each: &mut dyn FnMut(Found<'a>)) {
     if run.matches('.').count() > 1 {
         return; // a date or a version
     }
@@ -146,25 +221,38 @@ fn parse_run(run: &str, out: &mut Vec<Number>) {
     if frac_part.contains(',') {
         return; // `1.234,56`: a locale we do not read
     }
+    let plain = |int_part| Found {
+        int_part,
+        frac_part,
+        grouped: false,
+    };
     if !int_part.contains(',') {
-        out.push(Number::from_parts(int_part, frac_part, false));
+        each(plain(int_part));
         return;
     }
-    let groups: Vec<&str> = int_part.split(',').collect();
-    let thousands = groups.first().is_some_and(|g| (1..=3).contains(&g.len()))
-        && groups[1..].iter().all(|g| g.len() == 3);
+    let mut groups = int_part.split(',');
+    let thousands =
+        groups.next().is_some_and(|g| (1..=3).contains(&g.len())) && groups.all(|g| g.len() == 3);
     if thousands {
-        out.push(Number::from_parts(int_part, frac_part, true));
+        each(Found {
+            int_part,
+            frac_part,
+            grouped: true,
+        });
         return;
     }
     // A list: every part on its own; the decimal part stays with the last one.
-    let last = groups.len() - 1;
-    for (k, part) in groups.iter().enumerate() {
+    let last = int_part.split(',').count() - 1;
+    for (k, part) in int_part.split(',').enumerate() {
         if part.is_empty() {
             continue;
         }
         let frac = if k == last { frac_part } else { "" };
-        out.push(Number::from_parts(part, frac, false));
+        each(Found {
+            int_part: part,
+            frac_part: frac,
+            grouped: false,
+        });
     }
 }
 
@@ -214,6 +302,24 @@ mod tests {
 
     fn digits(s: &str) -> Vec<String> {
         find_numbers(s).into_iter().map(|n| n.digits).collect()
+    }
+
+    #[test]
+    fn the_scanner_agrees_with_the_owned_numbers() {
+        let text = "Total 1,234,567.80 of 0.05 and 007, 1999 2001 12,5 .5 1.2.3 \
+                    $9 €0.0 10% A12 x 3rd 250 1,00 0,001 99.999 100";
+        let owned = find_numbers(text);
+        let mut found = Vec::new();
+        scan_numbers(text, &mut |f| found.push(f));
+        assert_eq!(owned.len(), found.len());
+        for (n, f) in owned.iter().zip(&found) {
+            assert_eq!(f.number(), *n);
+            assert_eq!(f.used(), n.used(), "{}", n.text);
+            assert_eq!(f.int_digits(), n.int_digits, "{}", n.text);
+            let (lead, len) = f.leading_digits();
+            let want: Vec<u8> = n.digits.bytes().take(2).collect();
+            assert_eq!(&lead[..len], &want[..], "{}", n.text);
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ use lopdf::{Document, LoadOptions, Object, ObjectId};
 
 use crate::api::{ErrorBody, ErrorCode};
 use crate::benford::Tally;
-use crate::numbers::{RULES, find_numbers, is_page_number_line};
+use crate::numbers::{RULES, is_page_number_line, scan_numbers};
 use crate::report::{Metadata, NumberStats, PageStats, Report, TextStats, Timings};
 use crate::validate::{human_bytes, looks_like_pdf};
 use extract::Extractor;
@@ -214,13 +214,15 @@ impl Analysis {
             stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
             stats.words += line.split_whitespace().count() as u64;
             let page_number_line = (i == 0 || i == last) && is_page_number_line(line, page_no);
-            for number in find_numbers(line) {
+            let tally = &mut self.tally;
+            scan_numbers(line, &mut |number| {
                 stats.numbers_found += 1;
                 if number.used() && !page_number_line {
                     stats.numbers_used += 1;
-                    self.tally.add(&number.digits);
+                    let (digits, len) = number.leading_digits();
+                    tally.add_digits(&digits[..len]);
                 }
-            }
+            });
         }
         self.text.chars += stats.chars;
         self.text.words += stats.words;
