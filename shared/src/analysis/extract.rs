@@ -394,6 +394,11 @@ impl Sink {
     }
 
     /// Lays the glyphs out into lines of words.
+    ///
+    /// Sorted by direction, then from the top, then from the left, each
+    /// line's glyphs are a run of the sorted glyphs: it is sorted from the
+    /// left in place and written out, a space wherever the gap between two
+    /// glyphs is wider than [`SPACE_GAP_EM`].
     fn layout(mut self) -> String {
         let glyphs = &mut self.glyphs;
         glyphs.sort_by(|a, b| {
@@ -402,28 +407,24 @@ impl Sink {
                 .then(b.y.total_cmp(&a.y))
                 .then(a.x.total_cmp(&b.x))
         });
-        let mut lines: Vec<Vec<Glyph>> = Vec::new();
-        let mut line_dir = i16::MIN;
-        let mut line_y = f64::NAN;
-        let mut line_em = 0.0_f64;
-        for g in glyphs.iter() {
-            let same = g.dir == line_dir && (line_y - g.y).abs() < SAME_LINE_EM * line_em.max(g.em);
-            if !same {
-                lines.push(Vec::new());
-                line_dir = g.dir;
-                line_y = g.y;
-                line_em = g.em;
-            }
-            if let Some(line) = lines.last_mut() {
-                line.push(*g);
-            }
-        }
-        let mut out = String::new();
-        for mut line in lines {
+        let mut out = String::with_capacity(self.chars.len() + self.chars.len() / 4);
+        let mut start = 0;
+        while start < glyphs.len() {
+            let first = glyphs[start];
+            let end = start
+                + glyphs[start..]
+                    .iter()
+                    .position(|g| {
+                        g.dir != first.dir
+                            || (first.y - g.y).abs() >= SAME_LINE_EM * first.em.max(g.em)
+                    })
+                    .unwrap_or(glyphs.len() - start);
+            let line = &mut glyphs[start..end];
+            start = end;
             line.sort_by(|a, b| a.x.total_cmp(&b.x));
-            let mut prev: Option<Glyph> = None;
-            let mut text = String::new();
-            for g in line {
+            let line_start = out.len();
+            let mut prev: Option<&Glyph> = None;
+            for g in line.iter() {
                 let chars = &self.chars[g.start as usize..g.start as usize + g.len as usize];
                 if let Some(p) = prev {
                     let duplicate = (g.x - p.x).abs() < 0.1 * g.em
@@ -433,16 +434,16 @@ impl Sink {
                         continue;
                     }
                     let gap = g.x - (p.x + p.width);
-                    if gap > SPACE_GAP_EM * p.em.max(g.em) && !text.ends_with(' ') {
-                        text.push(' ');
+                    if gap > SPACE_GAP_EM * p.em.max(g.em) && !out.ends_with(' ') {
+                        out.push(' ');
                     }
                 }
-                text.extend(chars);
+                out.extend(chars);
                 prev = Some(g);
             }
-            let text = text.trim_end();
-            if !text.is_empty() {
-                out.push_str(text);
+            let kept = out[line_start..].trim_end().len();
+            out.truncate(line_start + kept);
+            if kept > 0 {
                 out.push('\n');
             }
         }
