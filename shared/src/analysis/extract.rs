@@ -28,6 +28,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::cmap::ToUnicode;
 use super::lexer::{Lexer, Operand};
+use super::texfonts::TexFont;
 
 /// Gap, in ems, above which two glyphs are separate words.
 pub const SPACE_GAP_EM: f64 = 0.15;
@@ -118,7 +119,15 @@ impl Font {
             })
             .map(|data| ToUnicode::parse(&data))
             .filter(|c| !c.is_empty());
-        let table = if two_byte || builtin_symbol_encoding(doc, dict) {
+        let tex = (!two_byte && matches!(subtype, b"Type1" | b"MMType1") && !dict.has(b"Encoding"))
+            .then(|| {
+                let base = dict.get(b"BaseFont").and_then(Object::as_name).ok()?;
+                TexFont::from_base_font(base)
+            })
+            .flatten();
+        let table = if let Some(tex) = tex {
+            Some(tex.table())
+        } else if two_byte || builtin_symbol_encoding(doc, dict) {
             None
         } else {
             dict.get_font_encoding(doc).ok().map(|enc| {
@@ -228,8 +237,10 @@ impl Font {
 /// A Type 1 symbol font (TeX's math fonts, Symbol, Dingbats) with neither
 /// `/Encoding` nor `/ToUnicode` uses the encoding built into its font program,
 /// which is not read: decoding its codes as StandardEncoding would turn `∈`
-/// into `2`. Its glyphs are left undecoded instead. (The symbolic flag cannot
-/// decide this: TeX's text fonts carry it too.)
+/// into `2`. TeX's CMSY and MSBM are decoded by their fixed layout
+/// ([`TexFont`], checked first); the glyphs of the others are left
+/// undecoded. (The symbolic flag cannot decide this: TeX's text fonts carry
+/// it too.)
 fn builtin_symbol_encoding(_doc: &Document, dict: &Dictionary) -> bool {
     // TeX's math italic (CMMI) keeps letters at their ASCII codes: not listed.
     const SYMBOL_FONTS: [&[u8]; 6] = [b"CMSY", b"CMEX", b"MSAM", b"MSBM", b"Symbol", b"Dingbats"];

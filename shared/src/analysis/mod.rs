@@ -22,6 +22,7 @@ pub mod cmap;
 pub mod extract;
 pub mod lexer;
 pub mod loader;
+pub mod texfonts;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
