@@ -56,30 +56,6 @@ impl Number {
     pub fn used(&self) -> bool {
         self.int_digits >= 2 && !self.is_year && !self.digits.is_empty()
     }
-
-    fn from_parts(int_part: &str, frac_part: &str, grouped: bool) -> Number {
-        let int_clean: String = int_part.chars().filter(char::is_ascii_digit).collect();
-        let int_sig = int_clean.trim_start_matches('0');
-        let mut digits = String::with_capacity(int_clean.len() + frac_part.len());
-        digits.push_str(int_sig);
-        digits.push_str(frac_part);
-        let digits = digits.trim_start_matches('0').to_owned();
-        let is_year = !grouped
-            && frac_part.is_empty()
-            && int_clean.len() == 4
-            && matches!(int_clean.parse::<u32>(), Ok(1900..=2099));
-        let mut text = int_part.to_owned();
-        if !frac_part.is_empty() {
-            text.push('.');
-            text.push_str(frac_part);
-        }
-        Number {
-            text,
-            digits,
-            int_digits: int_sig.len(),
-            is_year,
-        }
-    }
 }
 
 /// Characters a number may not touch. U+FFFD stands for a glyph the
@@ -108,6 +84,14 @@ impl<'a> Found<'a> {
             .skip_while(|&b| b == b'0')
     }
 
+    /// The significant digits: integer and decimal digits without
+    /// separators and leading zeros (`0.05` → `5`).
+    fn significant(&self) -> impl Iterator<Item = u8> + 'a {
+        self.int_significant()
+            .chain(self.frac_part.bytes())
+            .skip_while(|&b| b == b'0')
+    }
+
     /// Digits before the decimal point, leading zeros dropped.
     pub fn int_digits(&self) -> usize {
         self.int_significant().count()
@@ -131,13 +115,7 @@ impl<'a> Found<'a> {
     pub fn leading_digits(&self) -> ([u8; 2], usize) {
         let mut out = [0u8; 2];
         let mut n = 0;
-        let digits = self
-            .int_part
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .chain(self.frac_part.bytes())
-            .skip_while(|&b| b == b'0');
-        for (slot, b) in out.iter_mut().zip(digits) {
+        for (slot, b) in out.iter_mut().zip(self.significant()) {
             *slot = b;
             n += 1;
         }
@@ -146,7 +124,18 @@ impl<'a> Found<'a> {
 
     /// The owned [`Number`].
     pub fn number(&self) -> Number {
-        Number::from_parts(self.int_part, self.frac_part, self.grouped)
+        let mut text = self.int_part.to_owned();
+        if !self.frac_part.is_empty() {
+            text.push('.');
+            text.push_str(self.frac_part);
+        }
+        let digits: String = self.significant().map(char::from).collect();
+        Number {
+            text,
+            digits,
+            int_digits: self.int_digits(),
+            is_year: self.is_year(),
+        }
     }
 }
 

@@ -255,8 +255,7 @@ fn builtin_symbol_encoding(_doc: &Document, dict: &Dictionary) -> bool {
         .get(b"BaseFont")
         .and_then(Object::as_name)
         .unwrap_or(b"");
-    // Subset fonts are named `ABCDEF+CMSY10`.
-    let base = base.splitn(2, |&b| b == b'+').last().unwrap_or(base);
+    let base = super::texfonts::without_subset_prefix(base);
     SYMBOL_FONTS
         .iter()
         .any(|name| base.windows(name.len()).any(|w| w == *name))

@@ -222,34 +222,27 @@ impl<'a> Lexer<'a> {
         self.operands.push(operand);
     }
 
+    /// Advances over the bytes for which `keep` holds and returns them.
+    fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> &'a [u8] {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        let len = rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
+        self.pos += len;
+        &rest[..len]
+    }
+
     pub(crate) fn skip_space(&mut self) {
         loop {
-            let rest = self.data.get(self.pos..).unwrap_or_default();
-            let spaces = rest
-                .iter()
-                .position(|&b| !is_space(b))
-                .unwrap_or(rest.len());
-            self.pos += spaces;
-            if rest.get(spaces) != Some(&b'%') {
+            self.take_while(is_space);
+            if self.peek(0) != Some(b'%') {
                 return;
             }
             // A comment, to the end of its line.
-            let comment = &rest[spaces..];
-            self.pos += comment
-                .iter()
-                .position(|&c| c == b'\n' || c == b'\r')
-                .unwrap_or(comment.len());
+            self.take_while(|c| c != b'\n' && c != b'\r');
         }
     }
 
     pub(crate) fn regular_token(&mut self) -> &'a [u8] {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        let len = rest
-            .iter()
-            .position(|&b| !is_regular(b))
-            .unwrap_or(rest.len());
-        self.pos += len;
-        &rest[..len]
+        self.take_while(is_regular)
     }
 
     /// One operand at the current position (not an operator), or `None` for

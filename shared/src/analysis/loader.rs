@@ -219,8 +219,9 @@ fn references(object: &Object, out: &mut Vec<u32>, depth: usize) {
 }
 
 /// Whether text extraction never reads this stream's data (images, embedded
-/// font programs, XMP metadata), so it is not copied.
-fn data_unread(dict: &Dictionary) -> bool {
+/// font programs, XMP metadata), so it is not copied (nor kept by lopdf's
+/// full load, see `drop_unread_data`).
+pub(crate) fn data_unread(dict: &Dictionary) -> bool {
     let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
     name(b"Subtype") == Some(b"Image")
         || name(b"Type") == Some(b"Metadata")

@@ -284,17 +284,7 @@ pub fn analyse(
 /// stream is emptied in place, and other objects are returned as copies.
 fn drop_unread_data(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
     if let Object::Stream(stream) = object {
-        let dict = &stream.dict;
-        let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
-        let image = name(b"Subtype") == Some(b"Image");
-        let font_program = dict.has(b"Length1")
-            || dict.has(b"Length2")
-            || matches!(
-                name(b"Subtype"),
-                Some(b"Type1C" | b"CIDFontType0C" | b"OpenType")
-            );
-        let metadata = name(b"Type") == Some(b"Metadata");
-        if image || font_program || metadata {
+        if loader::data_unread(&stream.dict) {
             stream.content = Vec::new();
         }
         return Some((id, Object::Null));

@@ -68,6 +68,11 @@ const MSBM_CAPITALS: [&str; 26] = [
     "𝕋", "𝕌", "𝕍", "𝕎", "𝕏", "𝕐", "ℤ",
 ];
 
+/// A base font name without its subset prefix (`ABCDEF+CMSY10` → `CMSY10`).
+pub fn without_subset_prefix(base: &[u8]) -> &[u8] {
+    base.splitn(2, |&b| b == b'+').last().unwrap_or(base)
+}
+
 /// Which built-in table a font uses, from its base font name (a subset
 /// prefix `ABCDEF+` is ignored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +84,7 @@ pub enum TexFont {
 
 impl TexFont {
     pub fn from_base_font(base: &[u8]) -> Option<TexFont> {
-        let base = base.splitn(2, |&b| b == b'+').last().unwrap_or(base);
+        let base = without_subset_prefix(base);
         let name = base
             .iter()
             .position(u8::is_ascii_digit)
