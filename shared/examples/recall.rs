@@ -1,6 +1,6 @@
 //! Compares the numbers this engine finds with those in `pdftotext`'s output
 //! (poppler-utils), file by file: `cargo run -p docket-shared --features
-//! analysis --example recall -- ../shared/corpus/*.pdf`. With `--write DIR` it
+//! analysis --example recall -- tests/corpus/*.pdf`. With `--write DIR` it
 //! also writes each file's reference number list to `DIR/<file>.numbers`.
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
-//! The engine against the shared corpus: number recall and precision against
+//! The engine against the test corpus (`tests/corpus`): number recall and precision against
 //! poppler's `pdftotext` (reference lists made once with `cargo run -p
 //! docket-shared --features analysis --example recall -- --write
-//! shared/tests/fixtures/pdftotext ../shared/corpus/*.pdf`, pdftotext 22.12),
+//! shared/tests/fixtures/pdftotext tests/corpus/*.pdf`, pdftotext 22.12),
 //! and the specific error of every file that cannot be analysed.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use shared::api::ErrorCode;
 use shared::numbers::{find_numbers, overlap};
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
 }
 
 fn run(name: &str) -> Result<shared::report::Report, AnalysisError> {

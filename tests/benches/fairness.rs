@@ -22,7 +22,7 @@ fn main() {
     let label = std::env::var("DOCKET_BENCH_LABEL").unwrap_or_default();
     let corpus = std::env::var_os("DOCKET_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
     let pdf = Arc::new(std::fs::read(corpus.join(PDF)).expect("the corpus PDF"));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

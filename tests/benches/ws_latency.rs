@@ -30,7 +30,7 @@ fn main() {
         .unwrap_or(200);
     let corpus = std::env::var_os("DOCKET_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
     let pdf = std::fs::read(corpus.join(PDF)).expect("the corpus PDF");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -16,11 +16,11 @@ pub fn base_url() -> String {
     )
 }
 
-/// A file from `../shared/corpus`.
+/// A file from the test corpus (`tests/corpus`).
 pub fn corpus(name: &str) -> Vec<u8> {
     let dir = std::env::var_os("DOCKET_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
     let path = dir.join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -13,7 +13,7 @@ import pathlib
 import schemathesis
 from hypothesis import strategies as st
 
-_corpus = pathlib.Path(os.environ.get("DOCKET_CORPUS", "../shared/corpus"))
+_corpus = pathlib.Path(os.environ.get("DOCKET_CORPUS", str(pathlib.Path(__file__).resolve().parent.parent / "corpus")))
 _small = (_corpus / "pdfminer-issue-886-xref-stream-widths.pdf").read_bytes()
 
 pdf_bodies = st.one_of(

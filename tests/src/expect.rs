@@ -8,11 +8,11 @@ use serde_json::Value;
 use shared::analysis::{Limits, analyse};
 use shared::api::{Job, JobState};
 
-/// The directory of the shared corpus (`DOCKET_CORPUS`, or beside the project).
+/// The directory of the shared corpus (`DOCKET_CORPUS`, or `tests/corpus`).
 pub fn corpus_dir() -> PathBuf {
     std::env::var_os("DOCKET_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"))
 }
 
 /// The expected end of a job.

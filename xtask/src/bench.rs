@@ -30,7 +30,7 @@ fn shared_example(name: &str) -> Command {
 /// each file's peak wasm memory).
 pub fn analysis() -> Result<()> {
     let root = util::root();
-    let corpus = root.join("../shared/corpus");
+    let corpus = util::corpus();
     let mut files: Vec<_> = std::fs::read_dir(&corpus)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
@@ -142,15 +142,15 @@ pub fn analysis() -> Result<()> {
 
 /// `cargo xtask fuzz [SECONDS]`: fuzzes the analysis entry point (cargo-fuzz,
 /// installed when missing; stable Rust with RUSTC_BOOTSTRAP for the sanitizer
-/// flags). The corpus grows in `fuzz/corpus/` (not committed); the seeds are
-/// `fuzz/seeds/`; a crash lands in `fuzz/artifacts/`.
+/// flags). The corpus grows in `shared/fuzz/corpus/` (not committed); the seeds are
+/// `shared/fuzz/seeds/`; a crash lands in `shared/fuzz/artifacts/`.
 pub fn fuzz(seconds: u32) -> Result<()> {
     let root = util::root();
     let installed = util::output(Command::new("cargo").args(["install", "--list"]))?;
     if !installed.lines().any(|l| l.starts_with("cargo-fuzz ")) {
         util::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
     }
-    let fuzz = root.join("fuzz");
+    let fuzz = root.join("shared/fuzz");
     std::fs::create_dir_all(fuzz.join("corpus/analyse"))?;
     util::run(
         Command::new("cargo")
@@ -244,7 +244,7 @@ fn tests_bench(name: &str, url: &str) -> Command {
     cmd.current_dir(util::root())
         .args(["bench", "--quiet", "-p", "docket-tests", "--bench", name])
         .env("DOCKET_URL", url)
-        .env("DOCKET_CORPUS", util::root().join("../shared/corpus"));
+        .env("DOCKET_CORPUS", util::corpus());
     cmd
 }
 
@@ -351,7 +351,7 @@ pub fn fuzz_api_against(server: &crate::wrangler::Server, examples: u32) -> Resu
     let mut cmd = Command::new(st);
     cmd.current_dir(&dir)
         .env("DOCKET_TOKEN", token)
-        .env("DOCKET_CORPUS", util::root().join("../shared/corpus"))
+        .env("DOCKET_CORPUS", util::corpus())
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .env("PYTHONPATH", &dir)
         .args(["--config-file", "schemathesis.toml", "--no-color", "run"])

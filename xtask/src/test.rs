@@ -353,7 +353,7 @@ fn run_against(
     let _ = std::fs::remove_dir_all(&state);
     let log = work.join(format!("wrangler-{name}.log"));
     let server = Server::start(&state, &log, vars)?;
-    let corpus = root().join("../shared/corpus");
+    let corpus = crate::util::corpus();
     let mut counts = Counts::default();
     let mut outcome = Ok(());
     for (binary, threads) in binaries {

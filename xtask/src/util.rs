@@ -2,15 +2,45 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 
-/// The repository root.
+/// The repository root, found when xtask runs (not where it was built, so a
+/// checkout that was moved or renamed keeps working): the directory `cargo run`
+/// names in `CARGO_MANIFEST_DIR`'s parent, else the nearest directory at or
+/// above the current one that holds `xtask/Cargo.toml`.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the root")
-        .to_path_buf()
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(find_root).clone()
+}
+
+fn is_root(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file()
+}
+
+fn find_root() -> PathBuf {
+    let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|xtask| xtask.parent().map(Path::to_path_buf))
+        .filter(|dir| is_root(dir));
+    let from_cwd = || {
+        let cwd = std::env::current_dir().ok()?;
+        cwd.ancestors()
+            .find(|dir| is_root(dir))
+            .map(Path::to_path_buf)
+    };
+    from_cargo.or_else(from_cwd).unwrap_or_else(|| {
+        // Run outside any checkout: where it was built is the last guess.
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    })
+}
+
+/// The test PDFs, kept in the repository (`tests/corpus`, see its README).
+pub fn corpus() -> PathBuf {
+    root().join("tests/corpus")
 }
 
 /// Prints a step header.

@@ -343,7 +343,7 @@ mod tests {
 
     fn corpus(name: &str) -> Vec<u8> {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/corpus")
+            .join("../tests/corpus")
             .join(name);
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
