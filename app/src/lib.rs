@@ -62,7 +62,7 @@ pub fn HealthBadge(#[prop(into)] state: Signal<HealthState>) -> impl IntoView {
 pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
     let text = move || {
         let job = job.get();
-        match (job.state, job.progress, job.error) {
+        match (job.state(), job.progress, job.error) {
             (JobState::Processing, Some(p), _) => {
                 format!("processing · page {} of {}", p.pages_done, p.pages_total)
             }
@@ -70,7 +70,7 @@ pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
             (state, _, _) => state.as_str().to_owned(),
         }
     };
-    let class = move || format!("state state-{}", job.get().state.as_str());
+    let class = move || format!("state state-{}", job.get().state().as_str());
     view! { <span class=class>{text}</span> }
 }
 
@@ -80,7 +80,7 @@ pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
 pub fn JobProgress(#[prop(into)] job: Signal<Job>) -> impl IntoView {
     move || {
         let job = job.get();
-        match (job.state, job.progress) {
+        match (job.state(), job.progress) {
             (JobState::Processing, Some(p)) => view! {
                 <progress
                     class="job-progress"
@@ -411,7 +411,7 @@ fn JobList(
                             });
                             let view_id = id.clone();
                             let delete_id = id.clone();
-                            let completed = move || current.get().state == JobState::Completed;
+                            let completed = move || current.get().state() == JobState::Completed;
                             view! {
                                 <li class="job" data-job=id.clone()>
                                     <span class="job-name">{move || current.get().filename}</span>

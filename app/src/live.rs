@@ -77,7 +77,7 @@ impl Jobs {
 /// puts it.
 pub fn upsert(list: &mut Vec<Job>, job: Job) {
     if let Some(existing) = list.iter_mut().find(|j| j.id == job.id) {
-        if job.updated_at >= existing.updated_at {
+        if !existing.is_newer_than(&job) {
             *existing = job;
         }
         return;
@@ -253,7 +253,7 @@ impl Live {
             .list
             .get_untracked()
             .into_iter()
-            .filter(|j| !j.state.is_terminal())
+            .filter(|j| !j.state().is_terminal())
             .map(|j| j.id)
             .collect();
         for id in running {

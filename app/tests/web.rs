@@ -19,20 +19,28 @@ fn fresh_node() -> web_sys::HtmlElement {
     node.unchecked_into()
 }
 
+/// A job walked to `state` through the state machine.
 fn job(state: JobState) -> Job {
-    Job {
+    let new = shared::state::NewJob {
         id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
-        state,
         filename: "q3.pdf".into(),
         size_bytes: 10,
         sha256: "00".into(),
-        created_at: "2026-01-01T00:00:00.000Z".into(),
-        updated_at: "2026-01-01T00:00:01.000Z".into(),
-        attempt: 1,
-        progress: None,
-        error: None,
-        callback: None,
+        callback_url: None,
+    };
+    let mut job = Job::uploaded(new, "2026-01-01T00:00:00.000Z");
+    let at = "2026-01-01T00:00:01.000Z";
+    if state != JobState::Uploaded {
+        job.start_attempt(1, at).unwrap();
     }
+    match state {
+        JobState::Completed => job.complete(at).unwrap(),
+        JobState::Error => job
+            .fail(ErrorBody::new(ErrorCode::AnalysisFailed, "failed"), at)
+            .unwrap(),
+        _ => {}
+    }
+    job
 }
 
 fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {
@@ -310,17 +318,18 @@ fn the_list_stays_newest_first_and_never_goes_back_in_time() {
     upsert(&mut list, older.clone());
     upsert(&mut list, newer.clone());
     assert_eq!(list[0].id, newer.id);
-    // A late, older version does not replace the newer one.
-    let mut stale = newer.clone();
-    stale.updated_at = "2026-01-01T00:00:00.000Z".into();
-    stale.state = JobState::Error;
-    upsert(&mut list, stale);
-    assert_eq!(list[0].state, JobState::Uploaded);
-    let mut progressed = newer;
-    progressed.updated_at = "2026-01-03T00:00:00.000Z".into();
-    progressed.state = JobState::Processing;
+    // A newer version replaces the one shown...
+    let mut progressed = newer.clone();
+    progressed
+        .start_attempt(1, "2026-01-03T00:00:00.000Z")
+        .unwrap();
     upsert(&mut list, progressed);
-    assert_eq!(list[0].state, JobState::Processing);
+    assert_eq!(list[0].state(), JobState::Processing);
+    // ...a late, older one does not, whatever its clock says.
+    let mut stale = newer;
+    stale.updated_at = "2026-01-09T00:00:00.000Z".into();
+    upsert(&mut list, stale);
+    assert_eq!(list[0].state(), JobState::Processing);
     assert_eq!(list.len(), 2);
     // The mode says how the list is kept current.
     assert_eq!(Mode::Live.describe(), "live updates");

@@ -290,7 +290,7 @@ fn follow(
 fn finish(api: &Api, jobs: &[Job], json: bool) -> CliResult<i32> {
     let mut entries = Vec::new();
     for job in jobs {
-        let report = match job.state {
+        let report = match job.state() {
             JobState::Completed => Some(parse_report(&api.result(&job.id, false)?)?),
             _ => None,
         };
@@ -310,7 +310,7 @@ fn finish(api: &Api, jobs: &[Job], json: bool) -> CliResult<i32> {
             println!("{}", output::summary(job, report.as_ref()));
         }
     }
-    let failed = jobs.iter().filter(|j| j.state == JobState::Error).count();
+    let failed = jobs.iter().filter(|j| j.state() == JobState::Error).count();
     if failed > 0 {
         eprintln!("docket: {failed} of {} job(s) ended in error", jobs.len());
         return Ok(exit::JOB_ERROR);

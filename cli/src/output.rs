@@ -84,8 +84,8 @@ impl Ui {
                     bar.set_length(u64::from(p.pages_total.max(1)));
                     bar.set_position(u64::from(p.pages_done));
                 }
-                bar.set_prefix(job.state.as_str().to_owned());
-                if job.state.is_terminal() {
+                bar.set_prefix(job.state().as_str().to_owned());
+                if job.state().is_terminal() {
                     bar.finish_and_clear();
                 }
             }
@@ -110,7 +110,7 @@ impl Ui {
 
 /// `processing (page 3 of 12)`, `error: encrypted — …`.
 pub fn state_words(job: &Job) -> String {
-    match (job.state, &job.error, job.progress) {
+    match (job.state(), &job.error, job.progress) {
         (JobState::Error, Some(e), _) => format!("error: {} — {}", e.code, e.message),
         (JobState::Processing, _, Some(p)) => {
             format!("processing (page {} of {})", p.pages_done, p.pages_total)
@@ -193,20 +193,27 @@ mod tests {
     use super::*;
     use shared::api::{ErrorBody, ErrorCode, Progress as Pages};
 
+    /// A job walked to `state` through the state machine.
     fn job(state: JobState) -> Job {
-        Job {
+        let new = shared::state::NewJob {
             id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
-            state,
             filename: "q3.pdf".into(),
             size_bytes: 1,
             sha256: "00".into(),
-            created_at: "t".into(),
-            updated_at: "t".into(),
-            attempt: 1,
-            progress: None,
-            error: None,
-            callback: None,
+            callback_url: None,
+        };
+        let mut job = Job::uploaded(new, "t");
+        if state != JobState::Uploaded {
+            job.start_attempt(1, "t").unwrap();
         }
+        match state {
+            JobState::Completed => job.complete("t").unwrap(),
+            JobState::Error => job
+                .fail(ErrorBody::new(ErrorCode::AnalysisFailed, "x"), "t")
+                .unwrap(),
+            _ => {}
+        }
+        job
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Pending {
         if !self.running.contains(&job.id) {
             return false;
         }
-        if job.state.is_terminal() {
+        if job.state().is_terminal() {
             self.running.remove(&job.id);
             self.done.insert(job.id.clone(), job.clone());
         }

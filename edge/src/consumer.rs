@@ -28,7 +28,7 @@ use worker::{
 
 use crate::config::{ANALYSIS_DLQ_NAME, ANALYSIS_QUEUE, Config};
 use crate::error::{AppError, AppResult};
-use crate::events::publish;
+use crate::hub::client::{newest, publish, result_size};
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339};
 
@@ -141,14 +141,16 @@ impl Tracked<'_> {
         if webhooks::is_event(Some(self.announced), &self.job) {
             crate::webhooks::announce(self.env, self.owner, &self.job).await;
         }
-        self.announced = (self.job.state, self.job.attempt);
+        self.announced = (self.job.state(), self.job.attempt);
     }
 }
 
 async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
     let config = Config::from_env(env);
     let store = Store::new(env)?;
-    let Some(job) = store.get_job(owner, job_id).await? else {
+    // The newest version: an earlier attempt's last changes may have reached
+    // the hub but not KV (paced), and versions only count up from there.
+    let Some(job) = newest(env, owner, store.get_job(owner, job_id).await?).await else {
         console_log!("job {job_id} no longer exists; nothing to do");
         return Ok(());
     };
@@ -164,7 +166,7 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     let mut pacer = WritePacer::new();
     pacer.wrote(js_sys::Date::parse(&job.updated_at));
     pacer.quiet_until(now_ms() + MIN_WRITE_GAP_MS);
-    let announced = (job.state, job.attempt);
+    let announced = (job.state(), job.attempt);
     let mut tracked = Tracked {
         store: &store,
         env,
@@ -225,7 +227,7 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
             let json = serde_json::to_string(&report)?;
             let bytes = json.len() as u64;
             store.put_result(owner, job_id, json).await?;
-            crate::events::result_size(env, owner, job_id, bytes).await;
+            result_size(env, owner, job_id, bytes).await;
             let now = now_rfc3339();
             let _ = tracked.job.record_progress(total, total, &now);
             if tracked.job.complete(&now).is_ok()
@@ -305,7 +307,7 @@ pub async fn give_up(
     why: &str,
 ) -> AppResult<()> {
     let store = Store::new(env)?;
-    let Some(mut job) = store.get_job(owner, job_id).await? else {
+    let Some(mut job) = newest(env, owner, store.get_job(owner, job_id).await?).await else {
         return Ok(());
     };
     let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);

@@ -12,7 +12,6 @@
 mod config;
 mod consumer;
 mod error;
-mod events;
 mod hub;
 mod limiter;
 mod retention;

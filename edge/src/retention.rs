@@ -10,7 +10,7 @@ use worker::{Env, console_error, console_log};
 
 use crate::consumer::{enqueue, give_up};
 use crate::error::AppResult;
-use crate::events::forget;
+use crate::hub::client::forget;
 use crate::store::Store;
 use crate::util::rfc3339_at;
 

@@ -26,9 +26,18 @@ impl JobState {
         JobState::Error,
     ];
 
+    /// The states of a job that is not finished: they count against the
+    /// active-jobs quota and are what long-polls and the watchdog wait on.
+    pub const ACTIVE: [JobState; 2] = [JobState::Uploaded, JobState::Processing];
+
     /// `completed` and `error` never change again.
     pub fn is_terminal(self) -> bool {
-        matches!(self, JobState::Completed | JobState::Error)
+        !self.is_active()
+    }
+
+    /// Whether the job is still to finish (see [`JobState::ACTIVE`]).
+    pub fn is_active(self) -> bool {
+        JobState::ACTIVE.contains(&self)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -99,10 +108,20 @@ pub struct Callback {
 }
 
 /// A job as every endpoint returns it.
+///
+/// Built only by [`Job::uploaded`] (or read back from storage), and changed
+/// only through the methods in [`crate::state`], which go through the state
+/// machine and count the job's `version`: `state` is not public.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: String,
-    pub state: JobState,
+    /// 1 when the upload is accepted, +1 on every change (state, attempt,
+    /// progress): orders the versions of a job everywhere (see
+    /// [`Job::stamp`]) and feeds the `ETag`. 0 in records written before it
+    /// existed.
+    #[serde(default)]
+    pub(crate) version: u64,
+    pub(crate) state: JobState,
     pub filename: String,
     pub size_bytes: u64,
     /// Lower-case hex SHA-256 of the uploaded PDF.
@@ -246,6 +265,7 @@ pub struct Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::NewJob;
 
     #[test]
     fn error_codes_serialise_as_their_names() {
@@ -266,23 +286,20 @@ mod tests {
 
     #[test]
     fn job_round_trips_with_contract_field_names() {
-        let job = Job {
-            id: "j1".into(),
-            state: JobState::Processing,
-            filename: "q3.pdf".into(),
-            size_bytes: 183_211,
-            sha256: "ab".into(),
-            created_at: "2026-01-01T00:00:00Z".into(),
-            updated_at: "2026-01-01T00:00:01Z".into(),
-            attempt: 1,
-            progress: Some(Progress {
-                pages_done: 3,
-                pages_total: 12,
-            }),
-            error: None,
-            callback: None,
-        };
+        let mut job = Job::uploaded(
+            NewJob {
+                id: "j1".into(),
+                filename: "q3.pdf".into(),
+                size_bytes: 183_211,
+                sha256: "ab".into(),
+                callback_url: None,
+            },
+            "2026-01-01T00:00:00Z",
+        );
+        job.start_attempt(1, "2026-01-01T00:00:01Z").unwrap();
+        job.record_progress(3, 12, "2026-01-01T00:00:01Z").unwrap();
         let value = serde_json::to_value(&job).unwrap();
+        assert_eq!(value["version"], 3);
         assert_eq!(value["state"], "processing");
         assert_eq!(value["progress"]["pages_done"], 3);
         assert_eq!(value["size_bytes"], 183_211);
@@ -292,7 +309,22 @@ mod tests {
     }
 
     #[test]
+    fn a_record_without_a_version_reads_as_version_0() {
+        let value = serde_json::json!({
+            "id": "j", "state": "uploaded", "filename": "a.pdf", "size_bytes": 1,
+            "sha256": "", "created_at": "t", "updated_at": "t", "attempt": 0,
+            "progress": null, "error": null, "callback": null
+        });
+        let job: Job = serde_json::from_value(value).unwrap();
+        assert_eq!((job.version(), job.state()), (0, JobState::Uploaded));
+    }
+
+    #[test]
     fn terminal_states() {
+        assert_eq!(
+            JobState::ALL.iter().filter(|s| s.is_active()).count(),
+            JobState::ACTIVE.len()
+        );
         assert!(!JobState::Uploaded.is_terminal());
         assert!(!JobState::Processing.is_terminal());
         assert!(JobState::Completed.is_terminal());

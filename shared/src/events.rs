@@ -236,6 +236,7 @@ mod tests {
     fn job(id: &str) -> Job {
         Job {
             id: id.into(),
+            version: 1,
             state: JobState::Processing,
             filename: "a.pdf".into(),
             size_bytes: 10,

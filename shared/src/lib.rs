@@ -4,7 +4,7 @@
 //! ([`api`], [`report`]), the job state machine ([`state`]), what is accepted at
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
-//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), retention ([`retention`]),
+//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), retention ([`retention`]), the Durable Objects' schema versions ([`migrations`]),
 //! the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
@@ -20,6 +20,7 @@ pub mod cors;
 pub mod events;
 pub mod idempotency;
 pub mod listing;
+pub mod migrations;
 pub mod numbers;
 pub mod pacing;
 pub mod poll;

@@ -175,6 +175,7 @@ mod tests {
     fn job(n: u32) -> Job {
         Job {
             id: format!("{n:08}-0000-4000-8000-000000000000"),
+            version: 1,
             state: JobState::Uploaded,
             filename: "a.pdf".into(),
             size_bytes: 1,

@@ -1,5 +1,6 @@
-//! Polling rules: the job's `ETag`, `If-None-Match` matching, and the
-//! long-poll's `?wait=` (capped at [`MAX_WAIT_SECS`]).
+//! Polling rules: the job's `ETag`, `If-None-Match` matching, the
+//! long-poll's `?wait=` (capped at [`MAX_WAIT_SECS`]), and which of two copies
+//! of a job to answer with (by [`crate::state::Stamp`]).
 
 use sha2::{Digest, Sha256};
 
@@ -8,11 +9,13 @@ use crate::api::{ErrorBody, ErrorCode, Job};
 /// Longest long-poll, in seconds.
 pub const MAX_WAIT_SECS: u32 = 30;
 
-/// The strong ETag of a job's JSON body.
-pub fn etag(body: &str) -> String {
+/// The strong ETag of a job answered as `body`: its version, then a hash of
+/// the body (which also changes when only the webhook delivery log does).
+pub fn etag(job: &Job, body: &str) -> String {
     format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+        "\"v{}-{}\"",
+        job.version(),
+        &hex::encode(Sha256::digest(body.as_bytes()))[..16]
     )
 }
 
@@ -40,12 +43,6 @@ pub fn wait_seconds(raw: Option<&str>) -> Result<u32, ErrorBody> {
         .map_or(MAX_WAIT_SECS, |n| n.min(u64::from(MAX_WAIT_SECS)) as u32))
 }
 
-/// Whether `latest` is a newer version of the job than the one last seen
-/// (`updated_at` is RFC 3339 in UTC with milliseconds: it orders as text).
-pub fn is_newer(latest: &Job, seen_updated_at: &str) -> bool {
-    latest.updated_at.as_str() > seen_updated_at
-}
-
 /// The version of a job to answer with, from the record in KV and the owner's
 /// hub's index (which also carries the webhook delivery log): the newer one.
 /// The hub sees every change first-hand (KV's per-key write pacing may hold a
@@ -54,7 +51,7 @@ pub fn is_newer(latest: &Job, seen_updated_at: &str) -> bool {
 pub fn newest(kv: Option<Job>, hub: Option<Job>) -> Option<Job> {
     match (kv, hub) {
         (Some(mut kv), Some(hub)) => {
-            if hub.updated_at >= kv.updated_at {
+            if !kv.is_newer_than(&hub) {
                 Some(hub)
             } else {
                 if let (Some(mine), Some(theirs)) = (&mut kv.callback, hub.callback) {
@@ -71,32 +68,28 @@ pub fn newest(kv: Option<Job>, hub: Option<Job>) -> Option<Job> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Callback, Delivery, DeliveryOutcome, JobState};
+    use crate::api::{Delivery, DeliveryOutcome, JobState};
+    use crate::state::NewJob;
 
-    fn version(state: JobState, at: &str) -> Job {
-        Job {
-            id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
-            state,
-            filename: "a.pdf".into(),
-            size_bytes: 1,
-            sha256: "00".into(),
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: at.into(),
-            attempt: 1,
-            progress: None,
-            error: None,
-            callback: Some(Callback {
-                url: "https://example.com/".into(),
-                deliveries: vec![],
-                disabled: false,
-            }),
-        }
+    fn first() -> Job {
+        Job::uploaded(
+            NewJob {
+                id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
+                filename: "a.pdf".into(),
+                size_bytes: 1,
+                sha256: "00".into(),
+                callback_url: Some("https://example.com/".into()),
+            },
+            "2026-01-01T00:00:00.000Z",
+        )
     }
 
     #[test]
     fn the_newer_version_answers_with_the_hubs_log() {
-        let kv = version(JobState::Uploaded, "2026-01-01T00:00:01.000Z");
-        let mut hub = version(JobState::Processing, "2026-01-01T00:00:01.500Z");
+        let kv = first();
+        let mut hub = kv.clone();
+        // The hub's clock may be behind: the version decides.
+        hub.start_attempt(1, "2025-12-31T00:00:00.000Z").unwrap();
         hub.callback.as_mut().unwrap().deliveries.push(Delivery {
             event_id: "msg_1".into(),
             attempt: 1,
@@ -108,11 +101,13 @@ mod tests {
         });
         // The hub saw `processing` before KV was written.
         let answer = newest(Some(kv.clone()), Some(hub.clone())).unwrap();
-        assert_eq!(answer.state, JobState::Processing);
+        assert_eq!(answer.state(), JobState::Processing);
         // A publish was lost: KV is newer, and keeps the hub's log.
-        let kv_newer = version(JobState::Completed, "2026-01-01T00:00:02.000Z");
+        let mut kv_newer = hub.clone();
+        kv_newer.callback.as_mut().unwrap().deliveries.clear();
+        kv_newer.complete("2026-01-01T00:00:02.000Z").unwrap();
         let answer = newest(Some(kv_newer), Some(hub.clone())).unwrap();
-        assert_eq!(answer.state, JobState::Completed);
+        assert_eq!(answer.state(), JobState::Completed);
         assert_eq!(answer.callback.unwrap().deliveries.len(), 1);
         // Either alone; neither is nothing.
         assert_eq!(newest(Some(kv.clone()), None), Some(kv));
@@ -122,15 +117,19 @@ mod tests {
 
     #[test]
     fn etags_match_strong_weak_and_star() {
-        let tag = etag("{}");
-        assert!(tag.starts_with('"') && tag.len() == 34);
+        let job = first();
+        let tag = etag(&job, "{}");
+        assert!(tag.starts_with("\"v1-") && tag.len() == 21, "{tag}");
         assert!(none_match(Some(&tag), &tag));
         assert!(none_match(Some(&format!("W/{tag}")), &tag));
         assert!(none_match(Some(&format!("\"x\", {tag}")), &tag));
         assert!(none_match(Some("*"), &tag));
         assert!(!none_match(Some("\"x\""), &tag));
         assert!(!none_match(None, &tag));
-        assert_ne!(etag("{}"), etag("{ }"));
+        assert_ne!(etag(&job, "{}"), etag(&job, "{ }"));
+        let mut next = job.clone();
+        next.start_attempt(1, "2026-01-01T00:00:01.000Z").unwrap();
+        assert!(etag(&next, "{}").starts_with("\"v2-"));
     }
 
     #[test]

@@ -93,6 +93,7 @@ mod tests {
     fn job(state: JobState, attempt: u32, updated_at: &str) -> Job {
         Job {
             id: "0f8e3c2a-1b4d-4e5f-9a8b-7c6d5e4f3a2b".into(),
+            version: 1,
             state,
             filename: "a.pdf".into(),
             size_bytes: 1,

@@ -6,12 +6,38 @@
 //! attempt ran). `processing → processing` is the progress update and the
 //! retried attempt. Nothing moves backwards; `completed` and `error` are terminal.
 //!
-//! Edge code never assigns `job.state` itself: it calls the [`Job`] methods
-//! below, which go through [`transition`] and refuse illegal moves with a typed
+//! A job is built by [`Job::uploaded`] and changed only by the [`Job`]
+//! methods below (its `state` field is private to this crate), which go
+//! through [`transition`], refuse illegal moves with a typed
 //! [`TransitionError`] (a redelivered queue message for a finished job is the
-//! common case; the consumer acknowledges it and does nothing).
+//! common case; the consumer acknowledges it and does nothing) and count the
+//! job's `version`. [`Stamp`] is the one rule for which of two versions of a
+//! job is the newer.
 
-use crate::api::{ErrorBody, Job, JobState, Progress};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Callback, ErrorBody, Job, JobState, Progress};
+
+/// What an accepted upload knows of its job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub id: String,
+    pub filename: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    /// The checked callback URL, when the upload asked for webhooks.
+    pub callback_url: Option<String>,
+}
+
+/// Where a version of a job stands in its history: versions compare by
+/// `version`, then (for records written before versions existed, and for two
+/// writers that raced from the same version) by `updated_at`, which is RFC
+/// 3339 in UTC with milliseconds and so orders as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+pub struct Stamp {
+    pub version: u64,
+    pub updated_at: String,
+}
 
 /// A move the state machine does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -35,9 +61,54 @@ pub fn transition(from: JobState, to: JobState) -> Result<JobState, TransitionEr
 }
 
 impl Job {
+    /// The first version of a job: `uploaded`, version 1, no attempt yet.
+    pub fn uploaded(new: NewJob, now: &str) -> Job {
+        Job {
+            id: new.id,
+            version: 1,
+            state: JobState::Uploaded,
+            filename: new.filename,
+            size_bytes: new.size_bytes,
+            sha256: new.sha256,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+            attempt: 0,
+            progress: None,
+            error: None,
+            callback: new.callback_url.map(|url| Callback {
+                url,
+                deliveries: Vec::new(),
+                disabled: false,
+            }),
+        }
+    }
+
+    pub fn state(&self) -> JobState {
+        self.state
+    }
+
+    /// Changes counted so far (see the field's doc).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// This version's place in the job's history.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            version: self.version,
+            updated_at: self.updated_at.clone(),
+        }
+    }
+
+    /// Whether this is a newer version of the job than `other`.
+    pub fn is_newer_than(&self, other: &Job) -> bool {
+        self.stamp() > other.stamp()
+    }
+
     fn move_to(&mut self, to: JobState, now: &str) -> Result<(), TransitionError> {
         self.state = transition(self.state, to)?;
         self.updated_at = now.to_owned();
+        self.version += 1;
         Ok(())
     }
 
@@ -143,19 +214,46 @@ mod tests {
     }
 
     fn new_job() -> Job {
-        Job {
-            id: "j".into(),
-            state: Uploaded,
-            filename: "a.pdf".into(),
-            size_bytes: 10,
-            sha256: String::new(),
-            created_at: "t0".into(),
-            updated_at: "t0".into(),
-            attempt: 0,
-            progress: None,
-            error: None,
-            callback: None,
-        }
+        Job::uploaded(
+            NewJob {
+                id: "j".into(),
+                filename: "a.pdf".into(),
+                size_bytes: 10,
+                sha256: String::new(),
+                callback_url: None,
+            },
+            "t0",
+        )
+    }
+
+    #[test]
+    fn every_change_counts_the_version_and_a_refused_one_does_not() {
+        let mut job = new_job();
+        assert_eq!((job.version(), job.state(), job.attempt), (1, Uploaded, 0));
+        job.start_attempt(1, "t1").unwrap();
+        job.record_progress(1, 3, "t2").unwrap();
+        job.complete("t3").unwrap();
+        assert_eq!(job.version(), 4);
+        assert!(job.start_attempt(2, "t4").is_err());
+        assert_eq!(job.version(), 4);
+    }
+
+    #[test]
+    fn the_higher_version_is_newer_whatever_the_clocks_say() {
+        let old = new_job();
+        let mut new = old.clone();
+        // A writer whose clock is behind still makes a newer version.
+        new.start_attempt(1, "s0").unwrap();
+        assert!(new.is_newer_than(&old));
+        assert!(!old.is_newer_than(&new));
+        assert!(!new.is_newer_than(&new.clone()));
+        // Same version (two writers raced from one version): the later write.
+        let mut a = old.clone();
+        let mut b = old.clone();
+        a.start_attempt(1, "t1").unwrap();
+        b.fail(ErrorBody::new(ErrorCode::AnalysisFailed, "x"), "t2")
+            .unwrap();
+        assert!(b.is_newer_than(&a));
     }
 
     #[test]

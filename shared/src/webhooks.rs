@@ -27,7 +27,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{Job, JobState};
+use crate::api::{DeliveryOutcome, Job, JobState};
 use crate::auth::SECRET_PREFIX;
 
 /// A receiver has this long to answer, seconds.
@@ -272,6 +272,68 @@ pub fn next_delay(
     Some(((f64::from(scheduled) * factor).round() as u32).min(MAX_DELAY_SECS))
 }
 
+/// What became of one attempt, as the delivery side saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiverAnswer {
+    /// The receiver answered `code` (`retry_after` from its `Retry-After`).
+    Status { code: u16, retry_after: Option<u32> },
+    /// No answer (network error, timeout): worth another attempt.
+    Silent(String),
+    /// Not sent, and it will not get better (the URL is no longer allowed,
+    /// nothing to sign with): no more attempts.
+    Refused(String),
+}
+
+/// The judgement of one attempt: its outcome for the job's log, the status and
+/// the error in words, and the delay before the next attempt when one follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub outcome: DeliveryOutcome,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub next_delay: Option<u32>,
+}
+
+/// Decides what attempt number `attempt` of an event led to: delivered,
+/// retried (after the schedule's delay with `jitter` in [0, 1), or the
+/// receiver's `Retry-After`), failed for good, or disabled by a 410.
+pub fn judge(answer: ReceiverAnswer, schedule: &Schedule, attempt: u32, jitter: f64) -> Judgement {
+    let (status, error, outcome) = match answer {
+        ReceiverAnswer::Status { code, retry_after } => {
+            let error = (!(200..300).contains(&code)).then(|| describe_status(code));
+            (Some(code), error, classify(code, retry_after))
+        }
+        ReceiverAnswer::Silent(error) => (None, Some(error), Outcome::Failed { retry_after: None }),
+        ReceiverAnswer::Refused(error) => (None, Some(error), Outcome::Gone),
+    };
+    let (outcome, next_delay) = match outcome {
+        Outcome::Delivered => (DeliveryOutcome::Delivered, None),
+        Outcome::Gone if status.is_none() => (DeliveryOutcome::Failed, None),
+        Outcome::Gone => (DeliveryOutcome::Disabled, None),
+        Outcome::Failed { retry_after } => {
+            match next_delay(schedule, attempt, retry_after, jitter) {
+                Some(delay) => (DeliveryOutcome::Retrying, Some(delay)),
+                None => (DeliveryOutcome::Failed, None),
+            }
+        }
+    };
+    Judgement {
+        outcome,
+        status,
+        error,
+        next_delay,
+    }
+}
+
+/// A failed status in words.
+fn describe_status(status: u16) -> String {
+    match status {
+        300..=399 => format!("the receiver answered {status}, a redirect, which is not followed"),
+        410 => "the receiver answered 410 Gone: the callback is disabled".into(),
+        _ => format!("the receiver answered {status}"),
+    }
+}
+
 /// `GET /api/v1/webhook-secret` and `POST /api/v1/webhook-secret/rotate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretResponse {
@@ -343,6 +405,7 @@ mod tests {
     fn job(state: JobState, attempt: u32) -> Job {
         Job {
             id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
+            version: 1,
             state,
             filename: "a.pdf".into(),
             size_bytes: 1,
@@ -520,5 +583,50 @@ mod tests {
         secrets.rotate("whsec_bmV3".into(), 1_000.0, 500.0);
         assert_eq!(secrets.signing(1_200.0), vec!["whsec_bmV3", "whsec_b2xk"]);
         assert_eq!(secrets.signing(1_500.0), vec!["whsec_bmV3"]);
+    }
+
+    #[test]
+    fn each_answer_is_judged_once_here() {
+        let schedule = Schedule::parse("5s,5m").unwrap();
+        let status = |code, retry_after| ReceiverAnswer::Status { code, retry_after };
+        let ok = judge(status(204, None), &schedule, 1, 0.5);
+        assert_eq!(
+            (ok.outcome, ok.status, ok.error, ok.next_delay),
+            (DeliveryOutcome::Delivered, Some(204), None, None)
+        );
+        let retry = judge(status(500, None), &schedule, 1, 0.5);
+        assert_eq!(
+            (retry.outcome, retry.next_delay),
+            (DeliveryOutcome::Retrying, Some(5))
+        );
+        assert_eq!(retry.error.as_deref(), Some("the receiver answered 500"));
+        let asked = judge(status(503, Some(40)), &schedule, 2, 0.5);
+        assert_eq!(
+            (asked.outcome, asked.next_delay),
+            (DeliveryOutcome::Retrying, Some(40))
+        );
+        let last = judge(status(500, None), &schedule, 3, 0.5);
+        assert_eq!(
+            (last.outcome, last.next_delay),
+            (DeliveryOutcome::Failed, None)
+        );
+        let gone = judge(status(410, None), &schedule, 1, 0.5);
+        assert_eq!(
+            (gone.outcome, gone.next_delay),
+            (DeliveryOutcome::Disabled, None)
+        );
+        let redirect = judge(status(302, None), &schedule, 1, 0.5);
+        assert_eq!(redirect.outcome, DeliveryOutcome::Retrying);
+        assert!(redirect.error.unwrap().contains("redirect"));
+        let silent = judge(ReceiverAnswer::Silent("timeout".into()), &schedule, 1, 0.5);
+        assert_eq!(
+            (silent.outcome, silent.status),
+            (DeliveryOutcome::Retrying, None)
+        );
+        let refused = judge(ReceiverAnswer::Refused("private".into()), &schedule, 1, 0.5);
+        assert_eq!(
+            (refused.outcome, refused.next_delay),
+            (DeliveryOutcome::Failed, None)
+        );
     }
 }

@@ -175,7 +175,7 @@ fn client(
                     outcome.requests += 1;
                     let at = now_ms();
                     if let Some(seen) = seen {
-                        if seen.state.is_terminal() {
+                        if seen.state().is_terminal() {
                             break (seen, at);
                         }
                         etag = tag;
@@ -197,7 +197,7 @@ fn client(
                     let at = now_ms();
                     if let ServerMessage::JobUpdated { job: seen, .. } = message
                         && seen.id == job.id
-                        && seen.state.is_terminal()
+                        && seen.state().is_terminal()
                     {
                         break (*seen, at);
                     }
@@ -210,7 +210,8 @@ fn client(
                     let ended = receiver.hits().into_iter().find_map(|hit| {
                         let body = hit.json();
                         let seen: Job = serde_json::from_value(body["job"].clone()).ok()?;
-                        (seen.id == job.id && seen.state.is_terminal()).then_some((seen, hit.at_ms))
+                        (seen.id == job.id && seen.state().is_terminal())
+                            .then_some((seen, hit.at_ms))
                     });
                     if let Some(found) = ended {
                         break found;

@@ -103,7 +103,7 @@ fn main() {
                 .body_mut()
                 .read_json()
                 .expect("job");
-            if job.state.is_terminal() {
+            if job.state().is_terminal() {
                 break;
             }
         }

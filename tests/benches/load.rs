@@ -198,11 +198,13 @@ fn follow(api: &Api, sample: &Sample, started: Instant, record: &mut Record) -> 
     let mut job: Job = serde_json::from_slice(&answer.body).map_err(|e| e.to_string())?;
     let path = format!("/api/v1/jobs/{}", job.id);
     let mut etag = answer.headers.get("etag").cloned().unwrap_or_default();
-    while !job.state.is_terminal() {
+    while !job.state().is_terminal() {
         if started.elapsed() > STUCK_AFTER {
             return Err(format!(
                 "job {} ({}) stuck in {}",
-                job.id, sample.name, job.state
+                job.id,
+                sample.name,
+                job.state()
             ));
         }
         let answer = api.send(
@@ -225,7 +227,7 @@ fn follow(api: &Api, sample: &Sample, started: Instant, record: &mut Record) -> 
         (Some(end), Some(start)) => end - start,
         _ => 0.0,
     };
-    let result = if job.state == shared::api::JobState::Completed {
+    let result = if job.state() == shared::api::JobState::Completed {
         let answer = api.send("GET", &format!("{path}/result"), None, &[])?;
         Some(serde_json::from_slice::<Value>(&answer.body).map_err(|e| e.to_string())?)
     } else {

@@ -59,7 +59,7 @@ fn main() {
                 let at = now_ms();
                 let message: ServerMessage = serde_json::from_str(&text).expect("an event");
                 if let ServerMessage::JobUpdated { job, .. } = &message
-                    && job.state.is_terminal()
+                    && job.state().is_terminal()
                 {
                     terminal += 1;
                 }
@@ -112,7 +112,7 @@ fn report(arrivals: &[(ServerMessage, f64)], elapsed: Duration) {
         let mut d: Vec<f64> = arrivals
             .iter()
             .filter_map(|(m, at)| match m {
-                ServerMessage::JobUpdated { job, .. } if wanted(job.state) => {
+                ServerMessage::JobUpdated { job, .. } if wanted(job.state()) => {
                     Some(at - stamp_ms(&job.updated_at).expect("updated_at is RFC 3339"))
                 }
                 _ => None,

@@ -47,7 +47,7 @@ fn until_terminal(
             panic!("no terminal event for {missing:?} within {timeout:?}; got {seen:#?}");
         };
         if let ServerMessage::JobUpdated { job, .. } = &message
-            && job.state.is_terminal()
+            && job.state().is_terminal()
         {
             done.insert(job.id.clone());
         }
@@ -58,7 +58,7 @@ fn until_terminal(
 fn terminal_jobs(seen: &[ServerMessage]) -> HashSet<String> {
     seen.iter()
         .filter_map(|m| match m {
-            ServerMessage::JobUpdated { job, .. } if job.state.is_terminal() => {
+            ServerMessage::JobUpdated { job, .. } if job.state().is_terminal() => {
                 Some(job.id.clone())
             }
             _ => None,
@@ -82,7 +82,7 @@ fn by_job(seen: &[ServerMessage]) -> BTreeMap<String, Vec<Job>> {
 /// The versions of one job make a legal walk of the state machine:
 /// `uploaded` first, time never goes back, and it ends terminal.
 fn assert_legal_walk(id: &str, versions: &[Job]) {
-    let states: Vec<JobState> = versions.iter().map(|j| j.state).collect();
+    let states: Vec<JobState> = versions.iter().map(|j| j.state()).collect();
     assert_eq!(
         states.first(),
         Some(&JobState::Uploaded),
@@ -91,14 +91,14 @@ fn assert_legal_walk(id: &str, versions: &[Job]) {
     for pair in versions.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         assert!(
-            a.updated_at <= b.updated_at,
-            "{id}: went back in time: {states:?}"
+            b.is_newer_than(a),
+            "{id}: each event is a newer version: {states:?}"
         );
         assert!(
-            a.state == b.state || shared::state::transition(a.state, b.state).is_ok(),
+            a.state() == b.state() || shared::state::transition(a.state(), b.state()).is_ok(),
             "{id}: illegal step {} → {}: {states:?}",
-            a.state,
-            b.state
+            a.state(),
+            b.state()
         );
     }
     assert!(
@@ -149,8 +149,8 @@ fn twenty_concurrent_jobs_reach_their_owners_socket_in_order_and_no_one_elses() 
     for (id, versions) in &jobs {
         assert_legal_walk(id, versions);
         let last = versions.last().expect("versions");
-        assert_eq!(last.state, JobState::Completed, "{id}: {last:?}");
-        assert_eq!(alice.job(id).state, last.state, "{id}: the API agrees");
+        assert_eq!(last.state(), JobState::Completed, "{id}: {last:?}");
+        assert_eq!(alice.job(id).state(), last.state(), "{id}: the API agrees");
     }
     // Nothing more (in particular nothing of Bob's) arrives for Alice.
     if let Some(extra) = alice_ws.next(Duration::from_millis(500)) {

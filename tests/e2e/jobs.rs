@@ -41,7 +41,7 @@ fn a_table_pdf_is_analysed_to_completed_with_its_page_count() {
         202,
     );
     let job: shared::api::Job = serde_json::from_slice(&answer.body).unwrap();
-    assert_eq!(job.state, JobState::Uploaded);
+    assert_eq!(job.state(), JobState::Uploaded);
     assert_eq!(job.filename, "nics.pdf");
     assert_eq!(job.size_bytes, bytes.len() as u64);
     assert_eq!(job.sha256, hex::encode(Sha256::digest(&bytes)));
@@ -52,7 +52,7 @@ fn a_table_pdf_is_analysed_to_completed_with_its_page_count() {
     assert!(answer.header("retry-after").is_some());
 
     let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!(done.state, JobState::Completed, "{done:?}");
+    assert_eq!(done.state(), JobState::Completed, "{done:?}");
     assert_eq!(done.attempt, 1);
     assert_eq!(
         done.progress.map(|p| (p.pages_done, p.pages_total)),
@@ -93,7 +93,7 @@ fn a_multi_page_report_counts_all_pages() {
     let client = Client::owner();
     let job = client.submit(&corpus("pdfplumber-ca-warn-report.pdf"), "warn.pdf");
     let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!(done.state, JobState::Completed, "{done:?}");
+    assert_eq!(done.state(), JobState::Completed, "{done:?}");
     let report = client
         .call(
             "GET",
@@ -111,7 +111,7 @@ fn a_password_protected_pdf_ends_in_error_encrypted() {
     let client = Client::owner();
     let job = client.submit(&corpus("pdfplumber-password-example.pdf"), "secret.pdf");
     let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!(done.state, JobState::Error, "{done:?}");
+    assert_eq!(done.state(), JobState::Error, "{done:?}");
     let error = done.error.expect("a failed job carries its error");
     assert_eq!(error.code.as_str(), "encrypted");
     assert!(error.message.contains("encrypted"));
@@ -300,7 +300,7 @@ fn a_job_deleted_while_processing_stays_deleted() {
     // Delete it once the consumer has picked it up (usually mid-analysis; under
     // load the local isolate may serve this poll only after the analysis).
     let start = std::time::Instant::now();
-    while client.job(&job.id).state == JobState::Uploaded {
+    while client.job(&job.id).state() == JobState::Uploaded {
         assert!(start.elapsed() < WAIT, "never started");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -319,7 +319,7 @@ fn the_digit_table_downloads_as_csv() {
         "nics.pdf",
     );
     assert_eq!(
-        client.wait_terminal(&job.id, WAIT).state,
+        client.wait_terminal(&job.id, WAIT).state(),
         JobState::Completed
     );
     let path = format!("/api/v1/jobs/{}/result", job.id);
@@ -376,7 +376,7 @@ fn an_idempotent_submit_returns_the_same_job_and_refuses_a_different_body() {
 
     let id = first.json()["id"].as_str().unwrap().to_owned();
     let done = client.wait_terminal(&id, WAIT);
-    assert_eq!((done.state, done.attempt), (JobState::Completed, 1));
+    assert_eq!((done.state(), done.attempt), (JobState::Completed, 1));
 }
 
 #[test]
@@ -406,7 +406,7 @@ fn a_long_poll_answers_as_soon_as_the_job_changes() {
     let first = client.call("GET", &path, None, &[], 200);
     let seen: shared::api::Job = serde_json::from_slice(&first.body).unwrap();
     let etag = first.header("etag").unwrap().to_owned();
-    if seen.state.is_terminal() {
+    if seen.state().is_terminal() {
         return; // finished before the first poll: nothing left to wait for
     }
     let start = std::time::Instant::now();
@@ -418,10 +418,8 @@ fn a_long_poll_answers_as_soon_as_the_job_changes() {
         200,
     );
     let changed: shared::api::Job = serde_json::from_slice(&answer.body).unwrap();
-    assert!(
-        changed.updated_at > seen.updated_at,
-        "{changed:?} vs {seen:?}"
-    );
+    assert!(changed.is_newer_than(&seen), "{changed:?} vs {seen:?}");
+    assert!(changed.version() > seen.version());
     assert_ne!(answer.header("etag"), Some(etag.as_str()));
     // It did not sit out the 25 s.
     assert!(
@@ -551,7 +549,7 @@ fn the_result_of_an_unfinished_job_is_409_with_the_job() {
         let path = format!("/api/v1/jobs/{}/result", job.id);
         let first = client.call("GET", &format!("/api/v1/jobs/{}", job.id), None, &[], 200);
         let seen: shared::api::Job = serde_json::from_slice(&first.body).unwrap();
-        if seen.state.is_terminal() {
+        if seen.state().is_terminal() {
             continue;
         }
         let answer = client.call_any("GET", &path);
@@ -725,7 +723,7 @@ fn a_document_without_numbers_still_has_a_report_and_a_csv() {
         "words.pdf",
     );
     assert_eq!(
-        client.wait_terminal(&job.id, WAIT).state,
+        client.wait_terminal(&job.id, WAIT).state(),
         JobState::Completed
     );
     let path = format!("/api/v1/jobs/{}/result", job.id);

@@ -240,13 +240,13 @@ impl Client {
         let start = Instant::now();
         loop {
             let job = self.job(id);
-            if job.state.is_terminal() {
+            if job.state().is_terminal() {
                 return job;
             }
             assert!(
                 start.elapsed() < timeout,
                 "job {id} still {} after {timeout:?}: {job:?}",
-                job.state
+                job.state()
             );
             std::thread::sleep(Duration::from_millis(200));
         }

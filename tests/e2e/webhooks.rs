@@ -261,7 +261,7 @@ fn gone_disables_the_callback_for_the_rest_of_the_job() {
     // events come well after the receiver said 410.
     let job = submit_with_callback(&client, "inject-failure-1-gone.pdf", &receiver.url("/"));
     let end = client.wait_terminal(&job.id, Duration::from_secs(60));
-    assert_eq!((end.state, end.attempt), (JobState::Completed, 2));
+    assert_eq!((end.state(), end.attempt), (JobState::Completed, 2));
     let done = wait_for_log(&client, &job.id, |j| {
         j.callback.as_ref().is_some_and(|c| c.disabled)
     });

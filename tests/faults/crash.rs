@@ -45,7 +45,7 @@ fn work_dir() -> PathBuf {
 }
 
 fn result_of(client: &Client, job: &Job) -> Option<Value> {
-    (job.state == JobState::Completed).then(|| {
+    (job.state() == JobState::Completed).then(|| {
         client
             .call(
                 "GET",
@@ -107,7 +107,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
             .into_iter()
             .map(|j| (j.id.clone(), j))
             .collect();
-        let done = states.values().filter(|j| j.state.is_terminal()).count();
+        let done = states.values().filter(|j| j.state().is_terminal()).count();
         if done >= 3 || start.elapsed() > Duration::from_secs(60) {
             break states;
         }
@@ -119,7 +119,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
         .filter_map(|j| Some((j.id.clone(), result_of(&client, j)?)))
         .collect();
     server.kill9();
-    let unfinished = before.values().filter(|j| !j.state.is_terminal()).count();
+    let unfinished = before.values().filter(|j| !j.state().is_terminal()).count();
     println!(
         "killed with {} of {} jobs finished, {unfinished} not",
         jobs.len() - unfinished,
@@ -147,13 +147,13 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
             .iter()
             .map(|(id, _)| (id.clone(), client.job(id)))
             .collect();
-        if states.values().all(|j| j.state.is_terminal()) {
+        if states.values().all(|j| j.state().is_terminal()) {
             break states;
         }
         let stuck: Vec<String> = states
             .values()
-            .filter(|j| !j.state.is_terminal())
-            .map(|j| format!("{} {} attempt {}", j.filename, j.state, j.attempt))
+            .filter(|j| !j.state().is_terminal())
+            .map(|j| format!("{} {} attempt {}", j.filename, j.state(), j.attempt))
             .collect();
         assert!(
             restarted.elapsed() < BOUND,
@@ -189,10 +189,10 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
             wrong.push(e);
         }
         // A job that had ended before the crash did not change.
-        if let Some(old) = before.get(id).filter(|j| j.state.is_terminal()) {
+        if let Some(old) = before.get(id).filter(|j| j.state().is_terminal()) {
             assert_eq!(
-                (old.state, &old.updated_at),
-                (job.state, &job.updated_at),
+                (old.state(), &old.updated_at),
+                (job.state(), &job.updated_at),
                 "{id} changed after it had ended"
             );
         }

@@ -116,7 +116,7 @@ fn a_receiver_down_for_a_minute_gets_every_event_once_it_is_back() {
     for job in &jobs {
         let mut got = states.remove(&job.id).unwrap_or_default();
         got.sort();
-        let last = client.job(&job.id).state;
+        let last = client.job(&job.id).state();
         let mut want = vec![
             "processing".to_owned(),
             "uploaded".to_owned(),

@@ -20,7 +20,7 @@ fn an_analysis_failing_its_first_two_attempts_is_retried_and_completes() {
     let job = client.submit(&corpus(SMALL), "inject-failure-2.pdf");
     let done = client.wait_terminal(&job.id, WAIT);
     assert_eq!(
-        (done.state, done.attempt),
+        (done.state(), done.attempt),
         (JobState::Completed, 3),
         "{done:?}"
     );
@@ -38,7 +38,11 @@ fn an_analysis_that_always_fails_ends_in_error_after_the_last_attempt() {
     let client = Client::owner();
     let job = client.submit(&corpus(SMALL), "inject-failure-always.pdf");
     let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!((done.state, done.attempt), (JobState::Error, 3), "{done:?}");
+    assert_eq!(
+        (done.state(), done.attempt),
+        (JobState::Error, 3),
+        "{done:?}"
+    );
     assert_eq!(done.error.map(|e| e.code.as_str()), Some("analysis_failed"));
 }
 
@@ -47,7 +51,7 @@ fn a_message_that_never_gets_an_answer_ends_its_job_through_the_dead_letter_queu
     let client = Client::owner();
     let job = client.submit(&corpus(SMALL), "inject-crash-always.pdf");
     let done = client.wait_terminal(&job.id, WAIT);
-    assert_eq!(done.state, JobState::Error, "{done:?}");
+    assert_eq!(done.state(), JobState::Error, "{done:?}");
     let error = done.error.expect("an error");
     assert_eq!(error.code.as_str(), "analysis_failed");
     assert!(
@@ -58,7 +62,7 @@ fn a_message_that_never_gets_an_answer_ends_its_job_through_the_dead_letter_queu
     // Other jobs of the same owner are unaffected.
     let other = client.submit(&corpus(SMALL), "fine.pdf");
     assert_eq!(
-        client.wait_terminal(&other.id, WAIT).state,
+        client.wait_terminal(&other.id, WAIT).state(),
         JobState::Completed
     );
 }

@@ -42,7 +42,7 @@ fn follow(token: &str, jobs: usize, seed: u64) -> (Vec<u64>, usize) {
             match ws.next(Duration::from_secs(20)) {
                 Some(ServerMessage::JobUpdated { seq, job }) => {
                     seqs.push(seq);
-                    if job.state.is_terminal() {
+                    if job.state().is_terminal() {
                         ended.insert(job.id.clone());
                     }
                     read += 1;

@@ -48,7 +48,7 @@ fn finish(client: &Client, id: &str) -> Job {
     for _ in 0..20 {
         let answer = client.call("GET", &format!("/api/v1/jobs/{id}?wait=20"), None, &[], 200);
         let job: Job = serde_json::from_slice(&answer.body).expect("a job");
-        if job.state.is_terminal() {
+        if job.state().is_terminal() {
             return job;
         }
     }

@@ -41,7 +41,7 @@ fn the_sweep_unsticks_lost_jobs_then_removes_jobs_past_the_retention_period() {
         "inject-stall-1.pdf",
     );
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(client.job(&stalled.id).state, JobState::Uploaded);
+    assert_eq!(client.job(&stalled.id).state(), JobState::Uploaded);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -51,7 +51,7 @@ fn the_sweep_unsticks_lost_jobs_then_removes_jobs_past_the_retention_period() {
     assert!(swept["requeued"].as_u64() >= Some(1), "{swept}");
     let done = client.wait_terminal(&stalled.id, Duration::from_secs(90));
     assert_eq!(
-        (done.state, done.attempt),
+        (done.state(), done.attempt),
         (JobState::Completed, 2),
         "{done:?}"
     );
@@ -65,7 +65,9 @@ fn removal() {
         "old.pdf",
     );
     assert_eq!(
-        client.wait_terminal(&job.id, Duration::from_secs(90)).state,
+        client
+            .wait_terminal(&job.id, Duration::from_secs(90))
+            .state(),
         JobState::Completed
     );
     let path = format!("/api/v1/jobs/{}", job.id);

@@ -97,7 +97,7 @@ pub fn corpus_samples(max_bytes: u64) -> Vec<Sample> {
 /// Whether a terminal job (and its result, when completed) agrees with the
 /// expected outcome; the reason when it does not.
 pub fn check(job: &Job, result: Option<&Value>, expected: &Outcome) -> Result<(), String> {
-    match (expected, job.state) {
+    match (expected, job.state()) {
         (
             Outcome::Completed {
                 pages,

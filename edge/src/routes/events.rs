@@ -11,8 +11,7 @@ use shared::events::{self, TICKET_BYTES, TICKET_TTL_SECS, TicketResponse};
 use worker::{Env, Request, Response};
 
 use crate::error::{AppError, AppResult};
-use crate::events::{connect as hub_connect, grant_ticket};
-use crate::hub::{Connect, TicketGrant};
+use crate::hub::protocol::{self, Connect, GrantTicket, call};
 use crate::routes::{Counted, enter, query_param};
 use crate::util::{now_ms, random_bytes, rfc3339_at};
 
@@ -20,11 +19,11 @@ use crate::util::{now_ms, random_bytes, rfc3339_at};
 pub async fn ticket(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
     let ticket = events::make_ticket(&owner.owner, &random_bytes::<TICKET_BYTES>()?);
     let expires_ms = now_ms() + (TICKET_TTL_SECS * 1000) as f64;
-    let grant = TicketGrant {
+    let grant = GrantTicket {
         hash: events::ticket_hash(&ticket),
         expires_ms,
     };
-    grant_ticket(env, &owner.owner, &grant).await?;
+    call(env, &owner.owner, grant).await?;
     let expires_at = rfc3339_at(expires_ms);
     Ok(Response::from_json(&TicketResponse { ticket, expires_at })?.with_status(201))
 }
@@ -51,7 +50,7 @@ pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
             ticket_hash: None,
         },
     };
-    let mut answer = hub_connect(env, req.headers(), &connect).await?;
+    let mut answer = protocol::connect(env, req.headers(), connect).await?;
     if answer.status_code() == 101 {
         return Ok(answer);
     }

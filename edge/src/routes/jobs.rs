@@ -13,7 +13,7 @@ use std::rc::Rc;
 use futures_util::future::join;
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
-use shared::api::{Callback, ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
+use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
 use shared::callback;
 use shared::idempotency::{self, Decision};
@@ -21,14 +21,15 @@ use shared::listing;
 use shared::poll;
 use shared::ratelimit;
 use shared::report::{Report, digit_table_csv};
+use shared::state::NewJob;
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::Config;
 use crate::consumer::enqueue;
 use crate::error::{AppError, AppResult};
-use crate::events::{self, forget, publish, wait_for_change};
-use crate::hub::Admit;
+use crate::hub::client::{forget, publish, release, wait_for_change};
+use crate::hub::protocol::{Admit, GetJob, List, call};
 use crate::routes::{query_param, with_rate};
 use crate::store::Store;
 use crate::util::now_rfc3339;
@@ -48,21 +49,17 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
         Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
         None => None,
     };
-    let callback = match query_param(&req, "callback_url")? {
-        Some(raw) => Some(Callback {
-            url: callback::check(&raw, &config.callback_policy)?.to_string(),
-            deliveries: Vec::new(),
-            disabled: false,
-        }),
+    let callback_url = match query_param(&req, "callback_url")? {
+        Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
         None => None,
     };
 
     // The upload rate and the quotas, before anything is stored.
     let id = uuid::Uuid::new_v4().to_string();
-    let admission = events::admit(
+    let admission = call(
         env,
         &owner.owner,
-        &Admit {
+        Admit {
             job_id: id.clone(),
             bytes: length,
             rules: vec![
@@ -95,12 +92,12 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
         id.clone(),
         length,
         filename,
-        callback,
+        callback_url,
         idempotency_key,
     )
     .await;
     if stored.is_err() {
-        events::release(env, &owner.owner, &id).await;
+        release(env, &owner.owner, &id).await;
     }
     with_rate(stored, rate)
 }
@@ -114,7 +111,7 @@ async fn store_upload(
     id: String,
     length: u64,
     filename: String,
-    callback: Option<Callback>,
+    callback_url: Option<String>,
     idempotency_key: Option<String>,
 ) -> AppResult<Response> {
     // Sniff the first bytes before anything is stored.
@@ -178,20 +175,14 @@ async fn store_upload(
         }
     }
 
-    let now = now_rfc3339();
-    let job = Job {
+    let new = NewJob {
         id: id.clone(),
-        state: JobState::Uploaded,
         filename,
         size_bytes: length,
         sha256,
-        created_at: now.clone(),
-        updated_at: now,
-        attempt: 0,
-        progress: None,
-        error: None,
-        callback,
+        callback_url,
     };
+    let job = Job::uploaded(new, &now_rfc3339());
     store.put_job(&owner.owner, &job).await?;
     // Published before the analysis can start, so `uploaded` is the first event.
     publish(env, &owner.owner, &job).await;
@@ -236,7 +227,13 @@ async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
     let store = Store::new(env)?;
     let (kv, hub) = join(
         store.get_job(&owner.owner, id),
-        events::indexed_job(env, &owner.owner, id),
+        call(
+            env,
+            &owner.owner,
+            GetJob {
+                job_id: id.to_owned(),
+            },
+        ),
     )
     .await;
     let hub = hub.unwrap_or_else(|e| {
@@ -252,9 +249,9 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
     let wait = poll::wait_seconds(query_param(req, "wait")?.as_deref())?;
     let if_none_match = req.headers().get("if-none-match")?;
     let mut job = load(env, owner, id).await?;
-    if wait > 0 && !job.state.is_terminal() {
+    if wait > 0 && job.state().is_active() {
         // Wait only when the client already has this version (or named none).
-        let current = poll::etag(&serde_json::to_string(&job)?);
+        let current = poll::etag(&job, &serde_json::to_string(&job)?);
         let client_is_current =
             if_none_match.is_none() || poll::none_match(if_none_match.as_deref(), &current);
         if client_is_current
@@ -264,7 +261,7 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
         }
     }
     let body = serde_json::to_string(&job)?;
-    let etag = poll::etag(&body);
+    let etag = poll::etag(&job, &body);
     let mut resp = if poll::none_match(if_none_match.as_deref(), &etag) {
         Response::empty()?.with_status(304)
     } else {
@@ -274,7 +271,7 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
     headers.set("content-type", "application/json")?;
     headers.set("etag", &etag)?;
     headers.set("cache-control", "no-cache")?;
-    if !job.state.is_terminal() {
+    if job.state().is_active() {
         headers.set("retry-after", RETRY_AFTER_SECS)?;
     }
     Ok(resp)
@@ -299,13 +296,13 @@ pub async fn list(req: &Request, env: &Env, owner: &OwnerRecord) -> AppResult<Re
         query_param(req, "cursor")?.as_deref(),
         query_param(req, "state")?.as_deref(),
     )?;
-    let page = events::list(env, &owner.owner, &query).await?;
+    let page = call(env, &owner.owner, List { query }).await?;
     Ok(Response::from_json(&page)?)
 }
 
 pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppResult<Response> {
     let job = load(env, owner, id).await?;
-    match job.state {
+    match job.state() {
         JobState::Completed => {
             let report = Store::new(env)?
                 .get_result(&owner.owner, id)
@@ -338,7 +335,7 @@ pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppR
         JobState::Uploaded | JobState::Processing => with_job(
             ErrorBody::new(
                 ErrorCode::NotReady,
-                format!("job {id} is {}; the result is not ready yet", job.state),
+                format!("job {id} is {}; the result is not ready yet", job.state()),
             ),
             &job,
         ),
@@ -351,7 +348,7 @@ fn with_job(error: ErrorBody, job: &Job) -> AppResult<Response> {
     let mut value = serde_json::to_value(ErrorResponse { error })?;
     value["job"] = serde_json::to_value(job)?;
     let mut resp = Response::from_json(&value)?.with_status(status);
-    if !job.state.is_terminal() {
+    if job.state().is_active() {
         resp.headers_mut().set("retry-after", RETRY_AFTER_SECS)?;
     }
     Ok(resp)

@@ -113,7 +113,8 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         (["_test", "hub"], Method::Get) if crate::config::Config::from_env(&env).test_hooks => {
             let owner = authenticate(&req, &env).await?;
             Ok(Response::from_json(
-                &crate::events::debug(&env, &owner.owner).await?,
+                &crate::hub::protocol::call(&env, &owner.owner, crate::hub::protocol::GetDebug {})
+                    .await?,
             )?)
         }
         (["tokens"], Method::Post) => tokens::create(&req, &env).await,
@@ -236,17 +237,22 @@ pub(crate) async fn enter(
         Counted::Ticket => ("tickets", rates.tickets, "WebSocket tickets"),
     };
     let rate = checked(
-        crate::events::limit(env, &owner.owner, key, &[rule]).await,
+        crate::hub::protocol::call(
+            env,
+            &owner.owner,
+            crate::hub::protocol::Hit {
+                key: key.to_owned(),
+                rules: vec![rule],
+            },
+        )
+        .await,
         what,
     )?;
     Ok((owner, rate))
 }
 
 /// A rate decision: 429 when refused; `None` (logged) when it could not be made.
-pub(crate) fn checked(
-    decision: worker::Result<Decision>,
-    what: &str,
-) -> AppResult<Option<Decision>> {
+pub(crate) fn checked(decision: AppResult<Decision>, what: &str) -> AppResult<Option<Decision>> {
     match decision {
         Ok(d) if d.allowed => Ok(Some(d)),
         Ok(d) => Err(AppError::Limited {

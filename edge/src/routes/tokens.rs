@@ -12,8 +12,7 @@ use worker::{Env, Request, Response};
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::events::{init_secrets, limit_address, rotate_secrets, secrets};
-use crate::hub::SecretRotate;
+use crate::hub::protocol::{GetSecrets, Hit, InitSecrets, RotateSecrets, call, limiter, send};
 use crate::routes::{checked, with_rate};
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339, random_bytes, rfc3339_at};
@@ -26,7 +25,14 @@ pub async fn create(req: &Request, env: &Env) -> AppResult<Response> {
         .unwrap_or_else(|| "unknown".into());
     let rule = Config::from_env(env).rates.tokens;
     let rate = checked(
-        limit_address(env, &address, "tokens", rule).await,
+        send(
+            &limiter(env, &address)?,
+            Hit {
+                key: "tokens".into(),
+                rules: vec![rule],
+            },
+        )
+        .await,
         "new tokens from your address",
     )?;
     let token = make_token(&random_bytes::<TOKEN_BYTES>()?);
@@ -36,7 +42,10 @@ pub async fn create(req: &Request, env: &Env) -> AppResult<Response> {
         created_at: now_rfc3339(),
     };
     // The secret first: a token is only handed out with a working secret.
-    init_secrets(env, &record.owner, &webhook_secret).await?;
+    let init = InitSecrets {
+        secret: webhook_secret.clone(),
+    };
+    call(env, &record.owner, init).await?;
     Store::new(env)?.put_owner(&token, &record).await?;
     with_rate(
         Ok(Response::from_json(&TokenResponse {
@@ -61,19 +70,21 @@ fn secret_response(secrets: &Secrets) -> SecretResponse {
 
 /// `GET /webhook-secret`.
 pub async fn show_secret(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
-    let secrets = secrets(env, &owner.owner).await?.ok_or_else(|| {
-        AppError::Internal(format!("owner {} has no webhook secret", owner.owner))
-    })?;
+    let secrets = call(env, &owner.owner, GetSecrets {})
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!("owner {} has no webhook secret", owner.owner))
+        })?;
     Ok(Response::from_json(&secret_response(&secrets))?)
 }
 
 /// `POST /webhook-secret/rotate`.
 pub async fn rotate_secret(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
-    let rotate = SecretRotate {
+    let rotate = RotateSecrets {
         secret: make_webhook_secret(&random_bytes::<SECRET_BYTES>()?),
         now_ms: now_ms(),
         grace_ms: Config::from_env(env).secret_grace_ms,
     };
-    let secrets = rotate_secrets(env, &owner.owner, &rotate).await?;
+    let secrets = call(env, &owner.owner, rotate).await?;
     Ok(Response::from_json(&secret_response(&secrets))?)
 }

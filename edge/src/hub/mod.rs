@@ -1,0 +1,269 @@
+//! `JobHub`, the Durable Object (one per owner) through which every job event
+//! passes, split by responsibility:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`protocol`] | the calls and their typed answers, for callers and the object |
+//! | [`index`] | the job index: newest version of each job, listing, deleted jobs |
+//! | [`stream`] | numbered events, replay, the owner's hibernating WebSockets |
+//! | [`longpoll`] | parked long-polls, woken by the next version |
+//! | [`outbox`] + [`sender`] | webhook secrets, outbox, delivery log, the alarm's deliveries |
+//! | [`limits`] | rate windows, quotas and upload reservations |
+//! | [`tickets`] | single-use WebSocket tickets |
+//! | [`db`] | typed SQLite helpers and the schema migrations run on wake-up |
+//!
+//! This file wakes the object (migrations, the ping auto-response), decodes
+//! each call and hands it to its module, and orders the steps of the calls
+//! that touch several (a publish indexes, releases the upload's reservation,
+//! wakes long-polls and emits one event — without awaiting in between, so
+//! events are numbered, stored and pushed in one uninterrupted step).
+
+pub mod client;
+pub mod db;
+mod index;
+mod limits;
+mod longpoll;
+mod outbox;
+pub mod protocol;
+mod sender;
+mod stream;
+mod tickets;
+
+use shared::api::{ErrorBody, ErrorCode};
+use shared::events::{PING, PONG, ServerMessage};
+use shared::migrations;
+use worker::{
+    DurableObject, Env, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage,
+    console_error, console_log, console_warn, durable_object, wasm_bindgen,
+    worker_sys::WebSocketRequestResponsePair,
+};
+
+use self::db::Db;
+use self::index::Indexed;
+use self::longpoll::Waiters;
+use self::protocol::{
+    Admit, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit, HubCall, HubDebug, InitSecrets,
+    List, Publish, Release, ResultSize, RotateSecrets, Wait, reply,
+};
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::util::random_bytes;
+
+pub use self::limits::hit;
+
+/// An object's SQLite storage (for the `Limiter`, which shares the counters).
+pub fn db_of(state: &State) -> Db {
+    Db::new(state.storage().sql())
+}
+
+#[durable_object]
+pub struct JobHub {
+    state: State,
+    env: Env,
+    /// Random per construction: a new value after the object was evicted.
+    instance: String,
+    waiters: Waiters,
+}
+
+impl JobHub {
+    fn db(&self) -> Db {
+        Db::new(self.state.storage().sql())
+    }
+
+    async fn answer(&self, call: HubCall) -> Response {
+        let db = self.db();
+        match call {
+            HubCall::Publish(p) => reply::<Publish>(self.publish(&db, p)),
+            HubCall::Forget(f) => reply::<Forget>(self.forget(&db, f)),
+            HubCall::GetJob(g) => reply::<GetJob>(
+                index::get(&db, &g.job_id)
+                    .and_then(|job| job.map(|j| outbox::with_log(&db, j)).transpose()),
+            ),
+            HubCall::List(l) => reply::<List>(index::list(&db, &l.query).and_then(|mut page| {
+                page.jobs = page
+                    .jobs
+                    .into_iter()
+                    .map(|j| outbox::with_log(&db, j))
+                    .collect::<AppResult<_>>()?;
+                Ok(page)
+            })),
+            HubCall::Wait(w) => {
+                let waited = self.waiters.wait(&db, w).await;
+                reply::<Wait>(
+                    waited.and_then(|job| job.map(|j| outbox::with_log(&db, j)).transpose()),
+                )
+            }
+            HubCall::GrantTicket(g) => reply::<GrantTicket>(tickets::grant(&db, g)),
+            HubCall::Connect(c) => {
+                stream::accept(&self.state, &db, c).unwrap_or_else(AppError::into_response)
+            }
+            HubCall::InitSecrets(i) => reply::<InitSecrets>(outbox::init_secrets(&db, i)),
+            HubCall::RotateSecrets(r) => reply::<RotateSecrets>(outbox::rotate_secrets(&db, r)),
+            HubCall::GetSecrets(_) => reply::<GetSecrets>(outbox::secrets(&db)),
+            HubCall::AddToOutbox(event) => {
+                let added = outbox::add(&db, event);
+                let scheduled = match added {
+                    Ok(()) => self.schedule_alarm(&db).await,
+                    Err(e) => Err(e),
+                };
+                reply::<protocol::Outgoing>(scheduled)
+            }
+            HubCall::Hit(h) => reply::<Hit>(limits::hit(&db, &h.key, &h.rules)),
+            HubCall::Admit(a) => {
+                reply::<Admit>(index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs)))
+            }
+            HubCall::Release(r) => reply::<Release>(limits::release(&db, &r.job_id)),
+            HubCall::ResultSize(size) => {
+                reply::<ResultSize>(index::is_deleted(&db, &size.job_id).and_then(|gone| {
+                    if gone {
+                        Ok(())
+                    } else {
+                        limits::result_size(&db, size)
+                    }
+                }))
+            }
+            HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
+        }
+    }
+
+    /// A new version of a job: indexed, its upload's reservation released,
+    /// its long-polls woken, its event emitted — when it is the newest.
+    fn publish(&self, db: &Db, publish: Publish) -> AppResult<()> {
+        let Publish { owner, job } = publish;
+        if index::put(db, &job)? != Indexed::Fresh {
+            return Ok(());
+        }
+        limits::release(db, &job.id)?;
+        self.waiters.wake(&job);
+        let id = job.id.clone();
+        stream::emit(&self.state, db, &owner, &id, |seq| {
+            ServerMessage::JobUpdated {
+                seq,
+                job: Box::new(job),
+            }
+        });
+        Ok(())
+    }
+
+    /// A deleted job leaves every table; the owner's sockets hear of it.
+    fn forget(&self, db: &Db, forget: Forget) -> AppResult<()> {
+        let Forget { owner, job_id } = forget;
+        let known = index::forget(db, &job_id)?;
+        outbox::forget(db, &job_id)?;
+        limits::forget(db, &job_id)?;
+        if known {
+            let id = job_id.clone();
+            stream::emit(&self.state, db, &owner, &id, |seq| {
+                ServerMessage::JobDeleted { seq, job_id }
+            });
+        }
+        Ok(())
+    }
+
+    /// The alarm is set for the outbox's next due event.
+    async fn schedule_alarm(&self, db: &Db) -> AppResult<()> {
+        match outbox::next_due(db)? {
+            Some(due) => outbox::alarm_by(&self.state, due).await,
+            None => Ok(()),
+        }
+    }
+
+    fn debug(&self, db: &Db) -> AppResult<HubDebug> {
+        Ok(HubDebug {
+            instance: self.instance.clone(),
+            sockets: self.state.get_websockets().len(),
+            seq: stream::latest_seq(db)?,
+            schema_version: db.schema_version()?,
+        })
+    }
+}
+
+impl DurableObject for JobHub {
+    fn new(state: State, env: Env) -> Self {
+        match Db::new(state.storage().sql()).migrate(migrations::HUB) {
+            Ok(m) if m.from != m.to => {
+                console_log!(
+                    "JobHub: schema migrated from version {} to {}",
+                    m.from,
+                    m.to
+                )
+            }
+            Ok(_) => {}
+            Err(e) => console_error!("JobHub schema: {e}"),
+        }
+        match WebSocketRequestResponsePair::new(PING, PONG) {
+            Ok(pair) => state.set_websocket_auto_response(&pair),
+            Err(e) => console_warn!("JobHub: no ping auto-response: {e:?}"),
+        }
+        let instance = random_bytes::<8>().map(hex::encode).unwrap_or_default();
+        JobHub {
+            state,
+            env,
+            instance,
+            waiters: Waiters::default(),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        Ok(match protocol::decode(&mut req).await {
+            Ok(call) => self.answer(call).await,
+            Err(e) => e.into_response(),
+        })
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        let answered = match message {
+            WebSocketIncomingMessage::String(text) => stream::on_message(&ws, &text),
+            WebSocketIncomingMessage::Binary(_) => {
+                let error = ErrorBody::new(
+                    ErrorCode::BadRequest,
+                    "binary messages are not understood; send JSON text",
+                );
+                ws.send_with_str(ServerMessage::Error { error }.to_json())
+                    .map_err(AppError::from)
+            }
+        };
+        if let Err(e) = answered {
+            console_warn!("JobHub: answering a socket failed: {e}");
+        }
+        Ok(())
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let db = self.db();
+        if let Err(e) = outbox::deliver_due(&db, &Config::from_env(&self.env)).await {
+            console_error!("JobHub: delivering webhooks failed: {e}");
+        }
+        if let Err(e) = self.schedule_alarm(&db).await {
+            console_error!("JobHub: setting the next alarm failed: {e}");
+        }
+        Response::empty()
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        let code = u16::try_from(code).unwrap_or(1000);
+        // 1005/1006 cannot be sent back; answer a normal close instead.
+        let code = if matches!(code, 1005 | 1006) {
+            1000
+        } else {
+            code
+        };
+        let _ = ws.close(Some(code), Some(reason));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, error: worker::Error) -> Result<()> {
+        console_warn!("JobHub: a socket failed: {error}");
+        Ok(())
+    }
+}

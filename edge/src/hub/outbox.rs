@@ -1,0 +1,228 @@
+//! The owner's webhooks: the secrets (current, and the previous one during a
+//! rotation's grace period), the outbox of events waiting for delivery, each
+//! job's delivery log and which jobs' callbacks a receiver disabled with 410 —
+//! strongly consistent, where KV would race the deliveries against the
+//! analysis consumer. Events handed over by the `webhooks` queue wait here and
+//! go out from the hub's alarm, all due ones at once ([`deliver_due`]); what
+//! each answer means is `shared::webhooks::judge`'s call.
+
+use futures_util::future::join_all;
+use serde::Deserialize;
+use shared::api::{Delivery, DeliveryOutcome, Job};
+use shared::webhooks::Secrets;
+use worker::{ScheduledTime, State, console_error};
+
+use super::db::Db;
+use super::index;
+use super::protocol::{InitSecrets, Outgoing, RotateSecrets};
+use super::sender;
+use crate::config::Config;
+use crate::error::AppResult;
+use crate::util::now_ms;
+
+/// Webhook events delivered per alarm, at once.
+const BATCH: i64 = 50;
+/// An event being delivered is not due again before this (longer than the
+/// delivery timeout), so a crashed alarm's deliveries are retried.
+const LEASE_MS: f64 = 30_000.0;
+
+#[derive(Deserialize)]
+struct TextRow {
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct DeliveryRow {
+    delivery: String,
+}
+
+#[derive(Deserialize)]
+struct OutboxRow {
+    event_id: String,
+    job_id: String,
+    url: String,
+    body: String,
+    attempt: f64,
+}
+
+pub fn secrets(db: &Db) -> AppResult<Option<Secrets>> {
+    let rows: Vec<TextRow> =
+        db.rows("SELECT value FROM settings WHERE name = 'secrets'", vec![])?;
+    Ok(rows
+        .first()
+        .and_then(|r| serde_json::from_str(&r.value).ok()))
+}
+
+fn put_secrets(db: &Db, secrets: &Secrets) -> AppResult<()> {
+    db.exec(
+        "INSERT INTO settings (name, value) VALUES ('secrets', ?) \
+         ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        vec![serde_json::to_string(secrets)?.into()],
+    )
+}
+
+pub fn init_secrets(db: &Db, init: InitSecrets) -> AppResult<()> {
+    if secrets(db)?.is_none() {
+        put_secrets(db, &Secrets::new(init.secret))?;
+    }
+    Ok(())
+}
+
+pub fn rotate_secrets(db: &Db, rotate: RotateSecrets) -> AppResult<Secrets> {
+    let mut secrets = secrets(db)?.unwrap_or_else(|| Secrets::new(rotate.secret.clone()));
+    secrets.rotate(rotate.secret, rotate.now_ms, rotate.grace_ms);
+    put_secrets(db, &secrets)?;
+    Ok(secrets)
+}
+
+fn is_disabled(db: &Db, job_id: &str) -> AppResult<bool> {
+    db.exists(
+        "SELECT job_id FROM disabled_callbacks WHERE job_id = ?",
+        vec![job_id.into()],
+    )
+}
+
+/// Adds one attempt to the job's log.
+fn record(db: &Db, job_id: &str, d: &Delivery) -> AppResult<()> {
+    if index::is_deleted(db, job_id)? {
+        return Ok(());
+    }
+    db.exec(
+        "INSERT OR REPLACE INTO deliveries (job_id, event_id, attempt, at, delivery) \
+         VALUES (?, ?, ?, ?, ?)",
+        vec![
+            job_id.into(),
+            d.event_id.clone().into(),
+            i64::from(d.attempt).into(),
+            d.at.clone().into(),
+            serde_json::to_string(d)?.into(),
+        ],
+    )?;
+    if d.outcome == DeliveryOutcome::Disabled {
+        db.exec(
+            "INSERT OR IGNORE INTO disabled_callbacks (job_id) VALUES (?)",
+            vec![job_id.into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// The job with its callback's delivery log filled in.
+pub fn with_log(db: &Db, mut job: Job) -> AppResult<Job> {
+    if let Some(callback) = &mut job.callback {
+        let rows: Vec<DeliveryRow> = db.rows(
+            "SELECT delivery FROM deliveries WHERE job_id = ? ORDER BY at, attempt",
+            vec![job.id.clone().into()],
+        )?;
+        callback.deliveries = rows
+            .iter()
+            .filter_map(|r| serde_json::from_str(&r.delivery).ok())
+            .collect();
+        callback.disabled = is_disabled(db, &job.id)?;
+    }
+    Ok(job)
+}
+
+/// Takes a webhook event into the outbox, due now (an event already there
+/// keeps its place and attempt count).
+pub fn add(db: &Db, event: Outgoing) -> AppResult<()> {
+    if index::is_deleted(db, &event.job_id)? {
+        return Ok(());
+    }
+    db.exec(
+        "INSERT OR IGNORE INTO outbox (event_id, job_id, url, body, attempt, due_ms) \
+         VALUES (?, ?, ?, ?, 1, ?)",
+        vec![
+            event.event_id.into(),
+            event.job_id.into(),
+            event.url.into(),
+            event.body.into(),
+            now_ms().into(),
+        ],
+    )
+}
+
+/// A deleted job's log, disabled mark and waiting events go.
+pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
+    for table in ["deliveries", "disabled_callbacks", "outbox"] {
+        db.exec(
+            &format!("DELETE FROM {table} WHERE job_id = ?"),
+            vec![job_id.into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// When the outbox's next event is due (ms), if any.
+pub fn next_due(db: &Db) -> AppResult<Option<f64>> {
+    db.number("SELECT MIN(due_ms) AS value FROM outbox", vec![])
+}
+
+/// Sets the alarm for `due` (ms) if that is sooner than the one set.
+pub async fn alarm_by(state: &State, due: f64) -> AppResult<()> {
+    let storage = state.storage();
+    let set = storage.get_alarm().await?;
+    if set.is_none_or(|at| at as f64 > due) {
+        let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(due.max(now_ms())));
+        storage.set_alarm(ScheduledTime::new(at)).await?;
+    }
+    Ok(())
+}
+
+/// Delivers the due events of the outbox, all at once.
+pub async fn deliver_due(db: &Db, config: &Config) -> AppResult<()> {
+    let now = now_ms();
+    let due: Vec<OutboxRow> = db.rows(
+        "SELECT event_id, job_id, url, body, attempt FROM outbox WHERE due_ms <= ? \
+         ORDER BY due_ms LIMIT ?",
+        vec![now.into(), BATCH.into()],
+    )?;
+    for row in &due {
+        db.exec(
+            "UPDATE outbox SET due_ms = ? WHERE event_id = ?",
+            vec![(now + LEASE_MS).into(), row.event_id.clone().into()],
+        )?;
+    }
+    let results = join_all(due.into_iter().map(|row| deliver_one(db, config, row))).await;
+    for result in results {
+        if let Err(e) = result {
+            console_error!("JobHub: a webhook delivery could not be recorded: {e}");
+        }
+    }
+    Ok(())
+}
+
+async fn deliver_one(db: &Db, config: &Config, row: OutboxRow) -> AppResult<()> {
+    if index::is_deleted(db, &row.job_id)? || is_disabled(db, &row.job_id)? {
+        return db.exec(
+            "DELETE FROM outbox WHERE event_id = ?",
+            vec![row.event_id.into()],
+        );
+    }
+    let secrets: Vec<String> = secrets(db)?
+        .map(|s| s.signing(now_ms()).into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let attempt = row.attempt as u32;
+    let event = Outgoing {
+        job_id: row.job_id,
+        event_id: row.event_id,
+        url: row.url,
+        body: row.body,
+    };
+    let (delivery, next_delay) = sender::attempt(config, &secrets, &event, attempt).await;
+    match next_delay {
+        Some(delay) => db.exec(
+            "UPDATE outbox SET attempt = ?, due_ms = ? WHERE event_id = ?",
+            vec![
+                i64::from(attempt + 1).into(),
+                (now_ms() + f64::from(delay) * 1000.0).into(),
+                event.event_id.clone().into(),
+            ],
+        )?,
+        None => db.exec(
+            "DELETE FROM outbox WHERE event_id = ?",
+            vec![event.event_id.clone().into()],
+        )?,
+    };
+    record(db, &event.job_id, &delivery)
+}

@@ -1,0 +1,303 @@
+//! The hub's protocol, written once: every call to a `JobHub` (and to the
+//! per-address `Limiter`) is a variant of [`HubCall`], a serde-tagged enum, and
+//! every request type names its answer type through [`Call`]. Callers send
+//! with [`call`] / [`send`] (and [`connect`] for the WebSocket upgrade); the
+//! object decodes with [`decode`] and answers with [`reply`], which only
+//! accepts the answer type of the call it is given. Nothing else on either
+//! side spells a route or a status code.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use shared::api::{ErrorCode, ErrorResponse, Job};
+use shared::listing::{JobList, Query};
+use shared::ratelimit::{Decision, Quotas, Rule};
+use shared::state::Stamp;
+use shared::webhooks::Secrets;
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+use crate::config::{JOB_HUB, LIMITER};
+use crate::error::{AppError, AppResult};
+
+/// Every call a hub understands.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum HubCall {
+    Publish(Publish),
+    Forget(Forget),
+    GetJob(GetJob),
+    List(List),
+    Wait(Wait),
+    GrantTicket(GrantTicket),
+    Connect(Connect),
+    InitSecrets(InitSecrets),
+    RotateSecrets(RotateSecrets),
+    GetSecrets(GetSecrets),
+    AddToOutbox(Outgoing),
+    Hit(Hit),
+    Admit(Admit),
+    Release(Release),
+    ResultSize(ResultSize),
+    Debug(GetDebug),
+}
+
+/// A request type and the type of its answer.
+pub trait Call: Serialize + Into<HubCall> {
+    type Answer: Serialize + DeserializeOwned;
+}
+
+macro_rules! calls {
+    ($($variant:ident($request:ty) -> $answer:ty;)*) => {$(
+        impl From<$request> for HubCall {
+            fn from(request: $request) -> HubCall {
+                HubCall::$variant(request)
+            }
+        }
+        impl Call for $request {
+            type Answer = $answer;
+        }
+    )*};
+}
+
+calls! {
+    Publish(Publish) -> ();
+    Forget(Forget) -> ();
+    GetJob(GetJob) -> Option<Job>;
+    List(List) -> JobList;
+    Wait(Wait) -> Option<Job>;
+    GrantTicket(GrantTicket) -> ();
+    Connect(Connect) -> ();
+    InitSecrets(InitSecrets) -> ();
+    RotateSecrets(RotateSecrets) -> Secrets;
+    GetSecrets(GetSecrets) -> Option<Secrets>;
+    AddToOutbox(Outgoing) -> ();
+    Hit(Hit) -> Decision;
+    Admit(Admit) -> Admission;
+    Release(Release) -> ();
+    ResultSize(ResultSize) -> ();
+    Debug(GetDebug) -> HubDebug;
+}
+
+/// A job changed: index it and, when it is the newest version, number the
+/// event, push it to the owner's sockets and wake the job's long-polls.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Publish {
+    pub owner: String,
+    pub job: Job,
+}
+
+/// A job was deleted: it leaves the index for good.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Forget {
+    pub owner: String,
+    pub job_id: String,
+}
+
+/// The hub's version of a job, with its delivery log.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GetJob {
+    pub job_id: String,
+}
+
+/// One page of the owner's jobs.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct List {
+    pub query: Query,
+}
+
+/// The long-poll: a version newer than `seen` as soon as there is one, or
+/// `None` after `timeout_ms`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Wait {
+    pub job_id: String,
+    pub seen: Stamp,
+    pub timeout_ms: u64,
+}
+
+/// Remember a WebSocket ticket (by its hash) until it expires.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GrantTicket {
+    pub hash: String,
+    pub expires_ms: f64,
+}
+
+/// Accept a WebSocket for the owner (the edge authenticated the caller;
+/// `ticket_hash` is set when a ticket is still to be used up here) and
+/// replay what it missed after `since`. Answered with the upgrade itself.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Connect {
+    pub owner: String,
+    pub since: Option<u64>,
+    pub ticket_hash: Option<String>,
+}
+
+/// The owner's first webhook secret (kept if one exists).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InitSecrets {
+    pub secret: String,
+}
+
+/// A new current secret; the old one signs until `now_ms + grace_ms`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RotateSecrets {
+    pub secret: String,
+    pub now_ms: f64,
+    pub grace_ms: f64,
+}
+
+/// The owner's webhook secrets (`None` for an owner minted without one).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct GetSecrets {}
+
+/// A webhook event for the outbox, delivered from the hub's alarm.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub job_id: String,
+    pub event_id: String,
+    pub url: String,
+    pub body: String,
+}
+
+/// Count one request under `rules`, kept apart by `key` (all or nothing).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Hit {
+    pub key: String,
+    pub rules: Vec<Rule>,
+}
+
+/// May this owner upload `bytes` more, as job `job_id`?
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Admit {
+    pub job_id: String,
+    pub bytes: u64,
+    pub rules: Vec<Rule>,
+    pub quotas: Quotas,
+}
+
+/// The answer to [`Admit`]: the rate decision and, when a quota is full, the
+/// refusal and its `Retry-After`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Admission {
+    pub rate: Decision,
+    pub quota: Option<(shared::api::ErrorBody, u32)>,
+}
+
+/// Give back an admitted upload's place (it did not become a job).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Release {
+    pub job_id: String,
+}
+
+/// The bytes of a job's stored report (for the storage quota).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ResultSize {
+    pub job_id: String,
+    pub bytes: u64,
+}
+
+/// Which instance answers, and its sockets (test hooks only: hibernation).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct GetDebug {}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HubDebug {
+    pub instance: String,
+    pub sockets: usize,
+    pub seq: u64,
+    pub schema_version: u32,
+}
+
+/// Header carrying the call on a WebSocket upgrade (a GET has no body).
+const CALL_HEADER: &str = "x-docket-call";
+
+/// The owner's hub.
+pub fn hub(env: &Env, owner: &str) -> AppResult<Stub> {
+    Ok(env
+        .durable_object(JOB_HUB)?
+        .id_from_name(owner)?
+        .get_stub()?)
+}
+
+/// The `Limiter` of a client address (limits that belong to no owner).
+pub fn limiter(env: &Env, address: &str) -> AppResult<Stub> {
+    Ok(env
+        .durable_object(LIMITER)?
+        .id_from_name(&format!("address:{address}"))?
+        .get_stub()?)
+}
+
+/// Makes a call to the owner's hub.
+pub async fn call<C: Call>(env: &Env, owner: &str, request: C) -> AppResult<C::Answer> {
+    send(&hub(env, owner)?, request).await
+}
+
+/// Makes a call to an object and decodes its typed answer.
+pub async fn send<C: Call>(stub: &Stub, request: C) -> AppResult<C::Answer> {
+    let call: HubCall = request.into();
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(&call)?.into()));
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init("https://hub/call", &init)?)
+        .await?;
+    let status = resp.status_code();
+    let text = resp.text().await?;
+    if (200..300).contains(&status) {
+        Ok(serde_json::from_str(&text)?)
+    } else {
+        Err(refusal(status, &text))
+    }
+}
+
+/// Hands a WebSocket upgrade to the owner's hub; its answer (101, or 401 for
+/// a refused ticket) is returned as is.
+pub async fn connect(env: &Env, upgrade: &Headers, connect: Connect) -> AppResult<Response> {
+    let stub = hub(env, &connect.owner)?;
+    let headers = Headers::new();
+    for name in [
+        "upgrade",
+        "connection",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+    ] {
+        if let Some(value) = upgrade.get(name)? {
+            headers.set(name, &value)?;
+        }
+    }
+    headers.set(
+        CALL_HEADER,
+        &serde_json::to_string(&HubCall::Connect(connect))?,
+    )?;
+    let mut init = RequestInit::new();
+    init.with_headers(headers);
+    Ok(stub
+        .fetch_with_request(Request::new_with_init("https://hub/call", &init)?)
+        .await?)
+}
+
+/// An object's refusal as the error it stands for: a client error passes on
+/// with its code; anything else is internal.
+fn refusal(status: u16, text: &str) -> AppError {
+    match serde_json::from_str::<ErrorResponse>(text) {
+        Ok(ErrorResponse { error }) if error.code != ErrorCode::Internal => error.into(),
+        _ => AppError::Internal(format!("the hub answered {status}: {text}")),
+    }
+}
+
+/// Reads the call a request carries (object side).
+pub async fn decode(req: &mut Request) -> AppResult<HubCall> {
+    let bad = |e: serde_json::Error| AppError::Internal(format!("an unreadable hub call: {e}"));
+    match req.headers().get(CALL_HEADER)? {
+        Some(header) => serde_json::from_str(&header).map_err(bad),
+        None => serde_json::from_str(&req.text().await?).map_err(bad),
+    }
+}
+
+/// The answer to a call of type `C` (object side): its typed answer as JSON,
+/// or the error as `{"error": …}` with its status.
+pub fn reply<C: Call>(answer: AppResult<C::Answer>) -> Response {
+    answer
+        .and_then(|a| Ok(Response::from_json(&a)?))
+        .unwrap_or_else(AppError::into_response)
+}
