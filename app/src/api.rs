@@ -1,58 +1,21 @@
 //! The API as the browser uses it: the owner token kept in `localStorage`
 //! (minted on first visit), and one function per call, each returning the
-//! server's own error (`{"error":{"code","message"}}`) as an [`ApiError`].
+//! server's own error (`{"error":{"code","message"}}`) as a
+//! `shared::client::ApiError`, like every client's. Paths and `Retry-After`
+//! are `shared::client`'s too.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use shared::api::{API_PREFIX, ErrorResponse, Health, Job};
+use shared::api::{Health, Job};
 use shared::auth::TokenResponse;
+pub use shared::client::ApiError;
+use shared::client::{path, retry_after};
 use shared::events::TicketResponse;
 use shared::listing::JobList;
 use shared::webhooks::SecretResponse;
 
 /// Where the token is kept.
 pub const TOKEN_KEY: &str = "docket.token";
-
-/// A failed call: the HTTP status (0 when the server was not reached), the
-/// error code and a message for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-}
-
-impl ApiError {
-    fn network(e: impl std::fmt::Display) -> ApiError {
-        ApiError {
-            status: 0,
-            code: "network".into(),
-            message: format!("the server could not be reached ({e})"),
-        }
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-/// Reads an error answer's body into an [`ApiError`].
-pub fn error_from(status: u16, body: &str) -> ApiError {
-    match serde_json::from_str::<ErrorResponse>(body) {
-        Ok(e) => ApiError {
-            status,
-            code: e.error.code.as_str().to_owned(),
-            message: e.error.message,
-        },
-        Err(_) => ApiError {
-            status,
-            code: "http".into(),
-            message: format!("the server answered HTTP {status}"),
-        },
-    }
-}
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -73,8 +36,9 @@ pub fn store_token(token: &str) {
     }
 }
 
-fn url(path: &str) -> String {
-    format!("{API_PREFIX}{path}")
+/// Now, in unix seconds (for `Retry-After` dates).
+pub fn now_secs() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
 }
 
 fn authed(builder: RequestBuilder, token: &str) -> RequestBuilder {
@@ -89,13 +53,9 @@ async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     let status = response.status();
     let body = response.text().await.map_err(ApiError::network)?;
     if !(200..300).contains(&status) {
-        return Err(error_from(status, &body));
+        return Err(ApiError::from_answer(status, &body));
     }
-    serde_json::from_str(&body).map_err(|e| ApiError {
-        status,
-        code: "unexpected".into(),
-        message: format!("unexpected answer from the server ({e})"),
-    })
+    serde_json::from_str(&body).map_err(|e| ApiError::unexpected(status, e))
 }
 
 async fn text(response: Response) -> Result<String, ApiError> {
@@ -104,17 +64,17 @@ async fn text(response: Response) -> Result<String, ApiError> {
     if (200..300).contains(&status) {
         Ok(body)
     } else {
-        Err(error_from(status, &body))
+        Err(ApiError::from_answer(status, &body))
     }
 }
 
 pub async fn health() -> Result<Health, ApiError> {
-    json(send(Request::get(&url("/health"))).await?).await
+    json(send(Request::get(&path::health())).await?).await
 }
 
 /// Mints an owner token and keeps it.
 pub async fn mint() -> Result<TokenResponse, ApiError> {
-    let minted: TokenResponse = json(send(Request::post(&url("/tokens"))).await?).await?;
+    let minted: TokenResponse = json(send(Request::post(&path::tokens())).await?).await?;
     store_token(&minted.token);
     Ok(minted)
 }
@@ -129,11 +89,8 @@ pub async fn ensure_token() -> Result<String, ApiError> {
 
 /// One page of the owner's jobs, newest first.
 pub async fn jobs(token: &str, cursor: Option<&str>) -> Result<JobList, ApiError> {
-    let path = match cursor {
-        Some(c) => format!("/jobs?limit=20&cursor={c}"),
-        None => "/jobs?limit=20".to_owned(),
-    };
-    json(send(authed(Request::get(&url(&path)), token)).await?).await
+    let page = path::jobs(20, None, cursor);
+    json(send(authed(Request::get(&page), token)).await?).await
 }
 
 /// A poll's answer: the job (or `None` for 304) and when to ask again.
@@ -145,15 +102,14 @@ pub struct Polled {
 
 /// `GET /jobs/{id}` with `If-None-Match`.
 pub async fn poll(token: &str, id: &str, etag: Option<&str>) -> Result<Polled, ApiError> {
-    let mut request = authed(Request::get(&url(&format!("/jobs/{id}"))), token);
+    let mut request = authed(Request::get(&path::job(id)), token);
     if let Some(etag) = etag {
         request = request.header("if-none-match", etag);
     }
     let response = send(request).await?;
-    let retry_after_secs = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.trim().parse().ok());
+    let retry_after_secs =
+        retry_after(response.headers().get("retry-after").as_deref(), now_secs())
+            .map(|d| d.as_secs() as u32);
     if response.status() == 304 {
         return Ok(Polled {
             job: None,
@@ -172,24 +128,19 @@ pub async fn poll(token: &str, id: &str, etag: Option<&str>) -> Result<Polled, A
 
 /// The report as the server sends it (JSON text) or the digit table (CSV).
 pub async fn result(token: &str, id: &str, csv: bool) -> Result<String, ApiError> {
-    let path = if csv {
-        format!("/jobs/{id}/result?format=csv")
-    } else {
-        format!("/jobs/{id}/result")
-    };
-    text(send(authed(Request::get(&url(&path)), token)).await?).await
+    text(send(authed(Request::get(&path::result(id, csv)), token)).await?).await
 }
 
 pub async fn delete(token: &str, id: &str) -> Result<(), ApiError> {
-    text(send(authed(Request::delete(&url(&format!("/jobs/{id}"))), token)).await?)
+    text(send(authed(Request::delete(&path::job(id)), token)).await?)
         .await
         .map(|_| ())
 }
 
 pub async fn ticket(token: &str) -> Result<TicketResponse, ApiError> {
-    json(send(authed(Request::post(&url("/events/ticket")), token)).await?).await
+    json(send(authed(Request::post(&path::ticket()), token)).await?).await
 }
 
 pub async fn webhook_secret(token: &str) -> Result<SecretResponse, ApiError> {
-    json(send(authed(Request::get(&url("/webhook-secret")), token)).await?).await
+    json(send(authed(Request::get(&path::webhook_secret()), token)).await?).await
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::Job;
+use shared::client::{Backoff, path};
 use shared::events::ServerMessage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -97,7 +98,7 @@ pub fn start(token: String, jobs: Jobs) {
         token,
         jobs,
         last_seq: RefCell::new(None),
-        failures: RefCell::new(0),
+        backoff: RefCell::new(Backoff::default()),
         etags: RefCell::new(HashMap::new()),
         not_before: RefCell::new(0.0),
         socket: RefCell::new(None),
@@ -124,7 +125,7 @@ struct Live {
     token: String,
     jobs: Jobs,
     last_seq: RefCell<Option<u64>>,
-    failures: RefCell<u32>,
+    backoff: RefCell<Backoff>,
     etags: RefCell<HashMap<String, String>>,
     /// No poll before this time (ms), as the server's `Retry-After` asks.
     not_before: RefCell<f64>,
@@ -163,10 +164,8 @@ impl Live {
                 "ws"
             };
             let host = location.host().unwrap_or_default();
-            let mut url = format!("{scheme}://{host}/api/v1/events?ticket={ticket}");
-            if let Some(seq) = *state.last_seq.borrow() {
-                url.push_str(&format!("&since={seq}"));
-            }
+            let since = *state.last_seq.borrow();
+            let url = format!("{scheme}://{host}{}", path::events(Some(&ticket), since));
             let socket = match WebSocket::new(&url) {
                 Ok(s) => s,
                 Err(_) => return Live::lost(state, "the browser refused the WebSocket".into()),
@@ -174,7 +173,7 @@ impl Live {
             let on_open = {
                 let state = Rc::clone(&state);
                 Closure::<dyn Fn()>::new(move || {
-                    *state.failures.borrow_mut() = 0;
+                    state.backoff.borrow_mut().reset();
                     state.jobs.mode.set(Mode::Live);
                 })
             };
@@ -202,16 +201,12 @@ impl Live {
         });
     }
 
-    /// The socket is gone: poll meanwhile, and try again after 1, 2, 4 … 30 s.
+    /// The socket is gone: poll meanwhile, and try again after
+    /// `shared::client::Backoff`'s pause (0.5 s, doubling to 30 s).
     fn lost(state: Rc<Live>, why: String) {
         *state.socket.borrow_mut() = None;
         state.jobs.mode.set(Mode::Polling(why));
-        let failures = {
-            let mut f = state.failures.borrow_mut();
-            *f += 1;
-            *f
-        };
-        let delay = Duration::from_secs((1u64 << failures.min(5)).min(30));
+        let delay = state.backoff.borrow_mut().next_delay();
         set_timeout(move || Live::connect(state), delay);
     }
 

@@ -5,13 +5,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use shared::api::{API_PREFIX, Job};
+use shared::api::{ErrorCode, Job};
+use shared::client::{ApiError, path, retry_after};
 use shared::validate::human_bytes;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{File, ProgressEvent, XmlHttpRequest};
-
-use crate::api::error_from;
 
 /// Checks a file before it is sent: a PDF by name or type, not empty, not
 /// over the server's limit (`max_bytes`, 0 when unknown).
@@ -35,15 +34,27 @@ pub fn check_file(name: &str, size: f64, mime: &str, max_bytes: u64) -> Result<(
 
 /// What to tell people about a refused upload.
 pub fn explain(status: u16, body: &str) -> String {
-    let error = error_from(status, body);
-    match status {
-        0 => "the upload did not reach the server (network); try again".into(),
-        401 => {
+    let error = ApiError::from_answer(status, body);
+    if status == 0 {
+        return "the upload did not reach the server (network); try again".into();
+    }
+    // A refusal without a Docket body (a proxy's) is read by its status.
+    let code = error.code.or(match status {
+        401 => Some(ErrorCode::Unauthorized),
+        413 => Some(ErrorCode::PayloadTooLarge),
+        415 => Some(ErrorCode::NotAPdf),
+        429 => Some(ErrorCode::RateLimited),
+        _ => None,
+    });
+    match code {
+        Some(ErrorCode::Unauthorized) => {
             "this browser's token is not valid any more: open Settings and mint a new one".into()
         }
-        413 => format!("too large: {}", error.message),
-        415 => format!("not a PDF: {}", error.message),
-        429 => format!("{} (the app waits and tries again)", error.message),
+        Some(ErrorCode::PayloadTooLarge) => format!("too large: {}", error.message),
+        Some(ErrorCode::NotAPdf) => format!("not a PDF: {}", error.message),
+        Some(ErrorCode::RateLimited | ErrorCode::QuotaExceeded) => {
+            format!("{} (the app waits and tries again)", error.message)
+        }
         _ => error.message,
     }
 }
@@ -67,14 +78,7 @@ pub fn send(
     done: impl FnOnce(Outcome) + 'static,
 ) -> Result<(), String> {
     let xhr = XmlHttpRequest::new().map_err(|_| "this browser cannot upload".to_owned())?;
-    let mut query = format!("filename={}", js_sys::encode_uri_component(&file.name()));
-    if let Some(url) = callback_url.filter(|u| !u.is_empty()) {
-        query.push_str(&format!(
-            "&callback_url={}",
-            js_sys::encode_uri_component(url)
-        ));
-    }
-    let url = format!("{API_PREFIX}/jobs?{query}");
+    let url = path::upload(&file.name(), callback_url);
     xhr.open_with_async("POST", &url, true)
         .map_err(|_| "could not start the upload".to_owned())?;
     let _ = xhr.set_request_header("authorization", &format!("Bearer {token}"));
@@ -100,11 +104,9 @@ pub fn send(
                 Err(e) => Outcome::Failed(format!("unexpected answer ({e})")),
             }
         } else {
-            let retry = request
-                .get_response_header("retry-after")
-                .ok()
-                .flatten()
-                .and_then(|v| v.trim().parse().ok());
+            let header = request.get_response_header("retry-after").ok().flatten();
+            let retry =
+                retry_after(header.as_deref(), crate::api::now_secs()).map(|d| d.as_secs() as u32);
             Outcome::Refused(status, explain(status, &body), retry)
         };
         if let Some(done) = finished.borrow_mut().take() {

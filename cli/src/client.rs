@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use shared::api::{ErrorResponse, Job, JobState};
+use shared::api::{Job, JobState};
 use shared::auth::TokenResponse;
+use shared::client::{ApiError, path, retry_after};
 use shared::listing::JobList;
 use shared::webhooks::SecretResponse;
 use ureq::http::Response;
@@ -82,7 +83,7 @@ impl Api {
 
     /// Mints a token and saves it for this server; returns the config path.
     pub fn mint_and_save(&mut self) -> CliResult<std::path::PathBuf> {
-        let minted: TokenResponse = self.call_json("POST", "/api/v1/tokens", None)?;
+        let minted: TokenResponse = self.call_json("POST", &path::tokens(), None)?;
         let mut config = Config::load()?;
         config.servers.insert(
             Config::key(&self.base),
@@ -145,7 +146,7 @@ impl Api {
             };
             let response = result.map_err(|e| CliError::Network(format!("{} ({e})", self.base)))?;
             if response.status().as_u16() == 429 && tries < RATE_LIMIT_RETRIES {
-                let wait = retry_after(&response)
+                let wait = retry_after_of(&response)
                     .unwrap_or(Duration::from_secs(1))
                     .min(MAX_RATE_LIMIT_WAIT);
                 eprintln!("docket: the server is rate-limiting; waiting {wait:?} as it asks");
@@ -182,12 +183,7 @@ impl Api {
         let filename = file.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             CliError::Usage(format!("{} has no usable file name", file.display()))
         })?;
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("filename", filename);
-        if let Some(url) = callback_url {
-            query.append_pair("callback_url", url);
-        }
-        let path = format!("/api/v1/jobs?{}", query.finish());
+        let path = path::upload(filename, callback_url);
         let mut headers = vec![
             ("content-type", "application/pdf".to_owned()),
             ("content-length", total.to_string()),
@@ -212,7 +208,7 @@ impl Api {
     }
 
     pub fn job(&self, id: &str) -> CliResult<Job> {
-        self.call_json("GET", &format!("/api/v1/jobs/{id}"), None)
+        self.call_json("GET", &path::job(id), None)
     }
 
     /// `GET /jobs/{id}?wait=N` with `If-None-Match`: returns when the job
@@ -226,13 +222,8 @@ impl Api {
         let headers: Vec<(&str, String)> = etag
             .map(|e| vec![("if-none-match", e.to_owned())])
             .unwrap_or_default();
-        let response = self.send(
-            "GET",
-            &format!("/api/v1/jobs/{id}?wait={wait_secs}"),
-            &headers,
-            None,
-        )?;
-        let retry = retry_after(&response);
+        let response = self.send("GET", &path::job_wait(id, wait_secs), &headers, None)?;
+        let retry = retry_after_of(&response);
         if response.status().as_u16() == 304 {
             return Ok((Polled::Unchanged, retry));
         }
@@ -257,35 +248,22 @@ impl Api {
         limit: u32,
         cursor: Option<&str>,
     ) -> CliResult<JobList> {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("limit", &limit.to_string());
-        if let Some(state) = state {
-            query.append_pair("state", state.as_str());
-        }
-        if let Some(cursor) = cursor {
-            query.append_pair("cursor", cursor);
-        }
-        self.call_json("GET", &format!("/api/v1/jobs?{}", query.finish()), None)
+        self.call_json("GET", &path::jobs(limit, state, cursor), None)
     }
 
     /// The report as the server sends it (JSON) or its digit table (CSV).
     pub fn result(&self, id: &str, csv: bool) -> CliResult<String> {
-        let path = if csv {
-            format!("/api/v1/jobs/{id}/result?format=csv")
-        } else {
-            format!("/api/v1/jobs/{id}/result")
-        };
-        let response = self.send("GET", &path, &[], None)?;
+        let response = self.send("GET", &path::result(id, csv), &[], None)?;
         text_or_error(response)
     }
 
     pub fn delete(&self, id: &str) -> CliResult<()> {
-        let response = self.send("DELETE", &format!("/api/v1/jobs/{id}"), &[], None)?;
+        let response = self.send("DELETE", &path::job(id), &[], None)?;
         text_or_error(response).map(|_| ())
     }
 
     pub fn webhook_secret(&self) -> CliResult<SecretResponse> {
-        self.call_json("GET", "/api/v1/webhook-secret", None)
+        self.call_json("GET", &path::webhook_secret(), None)
     }
 }
 
@@ -308,23 +286,19 @@ fn text_or_error(mut response: Response<Body>) -> CliResult<String> {
     if (200..300).contains(&status) {
         return Ok(text);
     }
-    Err(match serde_json::from_str::<ErrorResponse>(&text) {
-        Ok(body) => CliError::Api {
-            status,
-            code: body.error.code.as_str().to_owned(),
-            message: body.error.message,
-        },
-        Err(_) => CliError::Network(format!("HTTP {status}: {}", text.trim())),
-    })
+    Err(CliError::Api(ApiError::from_answer(status, &text)))
 }
 
-fn retry_after(response: &Response<Body>) -> Option<Duration> {
-    response
+/// The answer's `Retry-After`, read by `shared::client`.
+fn retry_after_of(response: &Response<Body>) -> Option<Duration> {
+    let header = response
         .headers()
         .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+        .and_then(|v| v.to_str().ok());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    retry_after(header, now)
 }
 
 /// Told `(bytes sent, bytes in all)` as an upload goes.

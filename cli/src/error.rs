@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use shared::client::ApiError;
+
 /// Exit codes, as documented in `docket --help`.
 pub mod exit {
     pub const COMPLETED: i32 = 0;
@@ -18,13 +20,9 @@ pub enum CliError {
     /// Wrong arguments, a file that cannot be read, a bad config.
     #[error("{0}")]
     Usage(String),
-    /// The server answered with an error.
-    #[error("the server refused: {message} ({code}, HTTP {status})")]
-    Api {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    /// The server answered with an error (decoded by `shared::client`).
+    #[error("the server refused: {} ({}, HTTP {})", .0.message, .0.code_str(), .0.status)]
+    Api(ApiError),
     /// The server could not be reached or answered nonsense.
     #[error("could not talk to the server: {0}")]
     Network(String),
@@ -39,7 +37,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => exit::USAGE,
-            CliError::Api { .. } | CliError::Network(_) => exit::SERVER,
+            CliError::Api(_) | CliError::Network(_) => exit::SERVER,
             CliError::Timeout(_) => exit::TIMEOUT,
             CliError::JobFailed(_) => exit::JOB_ERROR,
         }
@@ -55,11 +53,10 @@ mod tests {
     #[test]
     fn each_failure_has_its_exit_code() {
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
-        let api = CliError::Api {
-            status: 415,
-            code: "not_a_pdf".into(),
-            message: "not a PDF".into(),
-        };
+        let api = CliError::Api(ApiError::from_answer(
+            415,
+            r#"{"error":{"code":"not_a_pdf","message":"not a PDF"}}"#,
+        ));
         assert_eq!(api.exit_code(), 4);
         assert!(api.to_string().contains("not a PDF (not_a_pdf, HTTP 415)"));
         assert_eq!(CliError::Network("refused".into()).exit_code(), 4);

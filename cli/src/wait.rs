@@ -19,7 +19,8 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use shared::api::Job;
+use shared::api::{ErrorCode, Job};
+use shared::client::{ApiError, Backoff, path};
 use shared::events::ServerMessage;
 use shared::webhooks;
 use tungstenite::client::IntoClientRequest;
@@ -149,13 +150,13 @@ impl Socket {
             seen(&job);
             pending.take(&job);
         }
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = Backoff::default();
         while !pending.finished() {
             let wait = left(deadline, timeout)?.min(Duration::from_secs(1));
             set_timeout(&mut self.ws, wait);
             match self.ws.read() {
                 Ok(Message::Text(text)) => {
-                    backoff = Duration::from_millis(250);
+                    backoff.reset();
                     let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
                         continue;
                     };
@@ -167,11 +168,11 @@ impl Socket {
                         ServerMessage::JobDeleted { job_id, .. }
                             if pending.running.contains(&job_id) =>
                         {
-                            return Err(CliError::Api {
+                            return Err(CliError::Api(ApiError {
                                 status: 404,
-                                code: "not_found".into(),
+                                code: Some(ErrorCode::NotFound),
                                 message: format!("job {job_id} was deleted while waiting"),
-                            });
+                            }));
                         }
                         ServerMessage::Resync { .. } => {
                             // Events were lost: look at the jobs afresh.
@@ -202,13 +203,12 @@ impl Socket {
     fn reconnect(
         &mut self,
         api: &Api,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
         deadline: Instant,
         timeout: Duration,
     ) -> CliResult<()> {
         loop {
-            std::thread::sleep((*backoff).min(left(deadline, timeout)?));
-            *backoff = (*backoff * 2).min(Duration::from_secs(8));
+            std::thread::sleep(backoff.next_delay().min(left(deadline, timeout)?));
             match connect(api, self.last_seq) {
                 Ok(ws) => {
                     self.ws = ws;
@@ -221,15 +221,13 @@ impl Socket {
 }
 
 fn connect(api: &Api, since: Option<u64>) -> CliResult<WebSocket<MaybeTlsStream<TcpStream>>> {
-    let mut url = format!(
-        "{}/api/v1/events",
+    let url = format!(
+        "{}{}",
         api.base()
             .replacen("http://", "ws://", 1)
-            .replacen("https://", "wss://", 1)
+            .replacen("https://", "wss://", 1),
+        path::events(None, since)
     );
-    if let Some(since) = since {
-        url.push_str(&format!("?since={since}"));
-    }
     let mut request = url
         .into_client_request()
         .map_err(|e| CliError::Usage(format!("bad server URL for a WebSocket: {e}")))?;
@@ -240,11 +238,15 @@ fn connect(api: &Api, since: Option<u64>) -> CliResult<WebSocket<MaybeTlsStream<
     }
     match tungstenite::connect(request) {
         Ok((ws, _)) => Ok(ws),
-        Err(tungstenite::Error::Http(response)) => Err(CliError::Api {
-            status: response.status().as_u16(),
-            code: "websocket_refused".into(),
-            message: "the server refused the WebSocket".into(),
-        }),
+        Err(tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            Err(CliError::Api(ApiError::from_answer(status, &body)))
+        }
         Err(tungstenite::Error::Url(e)) => Err(CliError::Usage(format!(
             "WebSockets need ws:// or wss://: {e} (TLS is not built into this CLI; use http:// locally)"
         ))),

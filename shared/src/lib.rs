@@ -1,7 +1,7 @@
 //! Docket's platform-free core.
 //!
 //! Everything that decides something lives here: the API types both sides speak
-//! ([`api`], [`report`]), the job state machine ([`state`]), what is accepted at
+//! ([`api`], [`report`]) and what every client does alike ([`client`]), the job state machine ([`state`]), what is accepted at
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
 //! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), retention ([`retention`]), the Durable Objects' schema versions ([`migrations`]),
@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 pub mod benford;
 pub mod callback;
+pub mod client;
 pub mod cors;
 pub mod events;
 pub mod idempotency;

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
-use docket_tests::server::Wrangler;
+use docket_tests::server;
 use serde_json::Value;
 use shared::api::{Job, JobState};
 
@@ -61,7 +61,7 @@ fn result_of(client: &Client, job: &Job) -> Option<Value> {
 #[test]
 fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
     let work = work_dir();
-    let mut server = Wrangler::start(
+    let mut server = server::start(
         &work.join("crash-state"),
         &work.join("wrangler-crash.log"),
         &VARS,
@@ -130,7 +130,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
         "every job finished before the kill: the test proved nothing"
     );
 
-    server.restart();
+    server.restart().unwrap_or_else(|e| panic!("restart: {e}"));
     let restarted = Instant::now();
     // As any client would, ask again when the fresh server drops a connection
     // (wrangler may reload the worker once more as it settles).

@@ -182,7 +182,7 @@ pub fn ws() -> Result<()> {
     let _ = std::fs::remove_dir_all(&state);
     let log = work.join("wrangler-bench.log");
     // One owner uploads everything: lift its upload rate and active-job quota.
-    let server = crate::wrangler::Server::start(
+    let server = crate::wrangler::start(
         &state,
         &log,
         &[
@@ -214,7 +214,7 @@ pub fn fairness() -> Result<()> {
         let state = work.join("bench-fairness-state");
         let _ = std::fs::remove_dir_all(&state);
         let log = work.join("wrangler-bench-fairness.log");
-        let server = crate::wrangler::Server::start(
+        let server = crate::wrangler::start(
             &state,
             &log,
             &[
@@ -265,7 +265,10 @@ pub fn load_command(server: &crate::wrangler::Server, jobs: u32, clients: u32) -
     let mut cmd = tests_bench("load", &server.url());
     cmd.env("DOCKET_LOAD_JOBS", jobs.to_string())
         .env("DOCKET_LOAD_CLIENTS", clients.to_string())
-        .env("DOCKET_SERVER_GROUP", server.group().to_string());
+        .env(
+            "DOCKET_SERVER_GROUP",
+            server.group().unwrap_or_default().to_string(),
+        );
     cmd
 }
 
@@ -290,7 +293,7 @@ fn bench_server(name: &str, vars: &[(&str, &str)]) -> Result<crate::wrangler::Se
     std::fs::create_dir_all(&work)?;
     let state = work.join(format!("bench-{name}-state"));
     let _ = std::fs::remove_dir_all(&state);
-    crate::wrangler::Server::start(
+    crate::wrangler::start(
         &state,
         &work.join(format!("wrangler-bench-{name}.log")),
         vars,
@@ -320,7 +323,10 @@ pub fn delivery() -> Result<()> {
         ));
         util::run(
             tests_bench("delivery", &server.url())
-                .env("DOCKET_SERVER_GROUP", server.group().to_string())
+                .env(
+                    "DOCKET_SERVER_GROUP",
+                    server.group().unwrap_or_default().to_string(),
+                )
                 .env("DOCKET_DELIVERY_PDF", pdf),
         )?;
     }
@@ -346,7 +352,7 @@ pub fn fuzz_api() -> Result<()> {
 /// end-to-end tests cover it).
 pub fn fuzz_api_against(server: &crate::wrangler::Server, examples: u32) -> Result<()> {
     let st = setup::schemathesis()?;
-    let token = crate::wrangler::mint_token(server.port)?;
+    let token = crate::wrangler::mint_token(server.port())?;
     let dir = util::root().join("tests/schemathesis");
     let mut cmd = Command::new(st);
     cmd.current_dir(&dir)

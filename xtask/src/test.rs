@@ -12,7 +12,6 @@ use anyhow::{Context, Result, bail};
 use crate::build::{self, Profile};
 use crate::setup;
 use crate::util::{root, step};
-use crate::wrangler::Server;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
@@ -110,6 +109,8 @@ pub fn run() -> Result<()> {
             "xtask",
             "-p",
             "docket-cli",
+            "-p",
+            "docket-devserver",
             "--all-features",
         ]))
     });
@@ -352,7 +353,7 @@ fn run_against(
     let state = work.join(format!("{name}-state"));
     let _ = std::fs::remove_dir_all(&state);
     let log = work.join(format!("wrangler-{name}.log"));
-    let server = Server::start(&state, &log, vars)?;
+    let server = crate::wrangler::start(&state, &log, vars)?;
     let corpus = crate::util::corpus();
     let mut counts = Counts::default();
     let mut outcome = Ok(());
