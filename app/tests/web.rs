@@ -24,23 +24,11 @@ fn job(state: JobState) -> Job {
     let new = shared::state::NewJob {
         id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
         filename: "q3.pdf".into(),
-        size_bytes: 10,
-        sha256: "00".into(),
-        callback_url: None,
+        ..Default::default()
     };
-    let mut job = Job::uploaded(new, "2026-01-01T00:00:00.000Z");
-    let at = "2026-01-01T00:00:01.000Z";
-    if state != JobState::Uploaded {
-        job.start_attempt(1, at).unwrap();
-    }
-    match state {
-        JobState::Completed => job.complete(at).unwrap(),
-        JobState::Error => job
-            .fail(ErrorBody::new(ErrorCode::AnalysisFailed, "failed"), at)
-            .unwrap(),
-        _ => {}
-    }
-    job
+    Job::uploaded(new, "2026-01-01T00:00:00.000Z")
+        .walked_to(state, "2026-01-01T00:00:01.000Z")
+        .unwrap()
 }
 
 fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {

@@ -198,22 +198,9 @@ mod tests {
         let new = shared::state::NewJob {
             id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
             filename: "q3.pdf".into(),
-            size_bytes: 1,
-            sha256: "00".into(),
-            callback_url: None,
+            ..Default::default()
         };
-        let mut job = Job::uploaded(new, "t");
-        if state != JobState::Uploaded {
-            job.start_attempt(1, "t").unwrap();
-        }
-        match state {
-            JobState::Completed => job.complete("t").unwrap(),
-            JobState::Error => job
-                .fail(ErrorBody::new(ErrorCode::AnalysisFailed, "x"), "t")
-                .unwrap(),
-            _ => {}
-        }
-        job
+        Job::uploaded(new, "t").walked_to(state, "t").unwrap()
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Callback, ErrorBody, Job, JobState, Progress};
 
 /// What an accepted upload knows of its job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewJob {
     pub id: String,
     pub filename: String,
@@ -110,6 +110,35 @@ impl Job {
         self.updated_at = now.to_owned();
         self.version += 1;
         Ok(())
+    }
+
+    /// This job moved along the shortest legal path to `state` (attempt 1,
+    /// `analysis_failed` for `error`), each step at `now`: a job as the
+    /// state machine would have made it, for tests and examples.
+    pub fn walked_to(mut self, state: JobState, now: &str) -> Result<Job, TransitionError> {
+        use JobState::*;
+        let path = match (self.state, state) {
+            (from, to) if from == to => vec![],
+            (Uploaded, Completed) => vec![Processing, Completed],
+            (_, to) => vec![to],
+        };
+        for step in path {
+            match step {
+                Processing => self.start_attempt(self.attempt + 1, now)?,
+                Completed => self.complete(now)?,
+                Error => self.fail(
+                    ErrorBody::new(crate::api::ErrorCode::AnalysisFailed, "the analysis failed"),
+                    now,
+                )?,
+                Uploaded => {
+                    return Err(TransitionError {
+                        from: self.state,
+                        to: Uploaded,
+                    });
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// An analysis attempt starts (the first, or a retry after a failure).
@@ -236,6 +265,18 @@ mod tests {
         assert_eq!(job.version(), 4);
         assert!(job.start_attempt(2, "t4").is_err());
         assert_eq!(job.version(), 4);
+    }
+
+    #[test]
+    fn a_job_walks_to_any_state_it_can_reach() {
+        for to in JobState::ALL {
+            let job = new_job().walked_to(to, "t1").unwrap();
+            assert_eq!(job.state(), to);
+            assert_eq!(job.attempt, u32::from(to != Uploaded && to != Error));
+        }
+        let done = new_job().walked_to(Completed, "t1").unwrap();
+        assert_eq!(done.version(), 3);
+        assert!(done.walked_to(Processing, "t2").is_err());
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! lost: the server killed (SIGKILL) while jobs run and restarted on its
 //! state; analyses that fail (test-only injection) and one that never answers
 //! (the dead-letter path); a webhook receiver down for a minute; WebSocket
-//! clients dropped mid-stream; and a sweep of bad input on every endpoint.
+//! clients dropped mid-stream; a hub from before schema versions woken by this
+//! code; and a sweep of bad input on every endpoint.
 //!
 //! `cargo xtask test` starts the shared server (`DOCKET_URL`) with the test
-//! hooks on; the crash test starts and kills a server of its own.
+//! hooks on; the crash and migration tests start and kill servers of their own.
 
 #[path = "../e2e/openapi.rs"]
 mod openapi;
@@ -21,6 +22,7 @@ mod support;
 
 mod bad_input;
 mod crash;
+mod migration;
 mod outage;
 mod pdfs;
 mod retries;
