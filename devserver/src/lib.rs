@@ -106,6 +106,10 @@ pub fn command(options: &Options) -> Result<Command, LaunchError> {
         .arg("--persist-to")
         .arg(&options.state)
         .arg("--show-interactive-dev-session=false")
+        // No cron fires locally: `GET /__scheduled?cron=…` runs the worker's
+        // scheduled handler (`wrangler.toml` routes that path to the worker
+        // ahead of the SPA's assets).
+        .arg("--test-scheduled")
         // Local development: webhooks may call receivers on this machine
         // (`docket submit --wait webhook`, the tests' receivers).
         .arg("--var")
@@ -334,6 +338,7 @@ mod tests {
         assert_eq!(after("--persist-to"), "/s");
         assert!(args.ends_with(&["--var".into(), "QUOTA_JOBS:5".into()]));
         assert!(args.contains(&"CALLBACK_ALLOW_LOOPBACK:1".to_owned()));
+        assert!(args.contains(&"--test-scheduled".to_owned()));
     }
 
     #[test]

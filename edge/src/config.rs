@@ -5,6 +5,7 @@ use shared::analysis::Limits;
 use shared::callback;
 use shared::queue::DEFAULT_MAX_ATTEMPTS;
 use shared::ratelimit::{Quotas, Rule};
+use shared::retention::{DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS};
 use shared::webhooks::Schedule;
 use worker::Env;
 
@@ -42,6 +43,10 @@ pub struct Config {
     pub secret_grace_ms: f64,
     pub rates: Rates,
     pub quotas: Quotas,
+    /// Jobs are removed this many days after they were created.
+    pub retention_days: u32,
+    /// An unfinished job unchanged this long is unstuck by the sweep, seconds.
+    pub stuck_after_secs: u32,
 }
 
 /// The rate limits (`RATE_*` vars).
@@ -81,10 +86,7 @@ impl Config {
                     .unwrap_or(defaults.max_pages),
                 max_stream_bytes: defaults.max_stream_bytes,
             },
-            max_attempts: num("MAX_ANALYSIS_ATTEMPTS")
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n >= 1)
-                .unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            max_attempts: count("MAX_ANALYSIS_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
             retry_delay_secs: num("ANALYSIS_RETRY_DELAY_SECONDS")
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(5),
@@ -120,6 +122,8 @@ impl Config {
                 stored_bytes: num("QUOTA_STORED_BYTES").unwrap_or(quota_defaults.stored_bytes),
                 jobs: count("QUOTA_JOBS", quota_defaults.jobs),
             },
+            retention_days: count("RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            stuck_after_secs: count("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS),
         }
     }
 }

@@ -4,10 +4,10 @@
 //! ended in `error`). What to do with each job is `shared::retention`'s call.
 
 use serde::Serialize;
-use shared::queue::DEFAULT_MAX_ATTEMPTS;
-use shared::retention::{self, DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS, JobMeta, Unstick};
+use shared::retention::{self, JobMeta, Unstick};
 use worker::{Env, console_error, console_log};
 
+use crate::config::Config;
 use crate::consumer::{enqueue, give_up};
 use crate::error::AppResult;
 use crate::hub::client::forget;
@@ -37,17 +37,10 @@ pub async fn sweep(env: &Env, now_ms: f64) {
 
 /// Runs the sweep as if at `now_ms`.
 pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
-    let setting = |name: &str, default: u32| {
-        env.var(name)
-            .ok()
-            .and_then(|v| v.to_string().trim().parse::<u32>().ok())
-            .unwrap_or(default)
-    };
-    let days = setting("RETENTION_DAYS", DEFAULT_RETENTION_DAYS);
-    let stuck_after = setting("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS);
-    let max_attempts = setting("MAX_ANALYSIS_ATTEMPTS", DEFAULT_MAX_ATTEMPTS).max(1);
-    let cutoff = rfc3339_at(now_ms - f64::from(days) * 86_400_000.0);
-    let stuck_cutoff = rfc3339_at(now_ms - f64::from(stuck_after) * 1000.0);
+    let config = Config::from_env(env);
+    let max_attempts = config.max_attempts;
+    let cutoff = rfc3339_at(now_ms - f64::from(config.retention_days) * 86_400_000.0);
+    let stuck_cutoff = rfc3339_at(now_ms - f64::from(config.stuck_after_secs) * 1000.0);
     let store = Store::new(env)?;
     let mut swept = Swept::default();
     let mut cursor = None;

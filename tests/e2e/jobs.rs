@@ -379,6 +379,30 @@ fn an_idempotent_submit_returns_the_same_job_and_refuses_a_different_body() {
     assert_eq!((done.state(), done.attempt), (JobState::Completed, 1));
 }
 
+/// Regression: a replay kept the quota reservation its upload took, so 20
+/// replays filled the active-jobs quota (default 20) for ten minutes.
+#[test]
+fn idempotent_replays_hold_no_place_in_the_active_jobs_quota() {
+    let client = Client::owner();
+    let bytes = corpus("pdfminer-issue-886-xref-stream-widths.pdf");
+    let path = "/api/v1/jobs?filename=replayed.pdf";
+    let key = [("idempotency-key", "replay-30")];
+    let first = client.call("POST", path, Some(&bytes), &key, 202).json();
+    for _ in 0..30 {
+        let again = client.call("POST", path, Some(&bytes), &key, 202);
+        assert_eq!(again.json()["id"], first["id"]);
+    }
+    // A new upload still has its place.
+    let other = corpus("pdfplumber-la-precinct-bulletin-2014-p1.pdf");
+    client.call(
+        "POST",
+        "/api/v1/jobs?filename=new.pdf",
+        Some(&other),
+        &[],
+        202,
+    );
+}
+
 #[test]
 fn a_malformed_idempotency_key_is_400() {
     let client = Client::owner();

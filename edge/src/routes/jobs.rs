@@ -161,6 +161,8 @@ async fn store_upload(
         match idempotency::decide(remembered.as_ref(), earlier.is_some(), &sha256, &filename) {
             Decision::Create => {}
             Decision::Replay { .. } => {
+                // No new job: the upload's place in the quotas is given back.
+                release(env, &owner.owner, &id).await;
                 store.delete_pdf(&owner.owner, &id).await?;
                 let job =
                     earlier.ok_or_else(|| AppError::Internal("replayed job vanished".into()))?;
