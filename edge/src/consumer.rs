@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use shared::analysis::Analysis;
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
+use shared::oplog::{LogLine, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure, injected_stall,
@@ -30,7 +31,20 @@ use crate::config::{ANALYSIS_DLQ_NAME, ANALYSIS_QUEUE, Config};
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{newest, publish, result_size};
 use crate::store::Store;
-use crate::util::{now_ms, now_rfc3339};
+use crate::util::{log, ms_since, now_ms, now_rfc3339};
+
+/// The operator's line for a new state or attempt: how long the job has
+/// existed when it ends, and the error's code when it failed.
+pub fn log_state(owner: &str, job: &Job) {
+    let mut line = LogLine::of(What::State, owner, job);
+    if job.state().is_terminal() {
+        line = line.duration_ms(ms_since(&job.created_at));
+    }
+    if let Some(error) = &job.error {
+        line = line.detail(error.code.as_str());
+    }
+    log(line);
+}
 
 /// How often progress is published while a document is analysed.
 const PROGRESS_EVERY_MS: f64 = 250.0;
@@ -139,6 +153,7 @@ impl Tracked<'_> {
     async fn tell(&mut self) {
         publish(self.env, self.owner, &self.job).await;
         if webhooks::is_event(Some(self.announced), &self.job) {
+            log_state(self.owner, &self.job);
             crate::webhooks::announce(self.env, self.owner, &self.job).await;
         }
         self.announced = (self.job.state(), self.job.attempt);
@@ -258,7 +273,13 @@ async fn retry_or_give_up(env: &Env, owner: &str, job_id: &str, attempt: u32) ->
         AfterFailure::Retry {
             attempt: next,
             delay_secs,
-        } => enqueue(env, owner, job_id, next, delay_secs).await,
+        } => {
+            log(LogLine::about(What::Retry, job_id, next)
+                .owner(owner)
+                .duration_ms(f64::from(delay_secs) * 1000.0)
+                .detail(format!("attempt {attempt} failed")));
+            enqueue(env, owner, job_id, next, delay_secs).await
+        }
         AfterFailure::GiveUp => dead_lettered(env, owner, job_id, attempt).await,
     }
 }
@@ -312,6 +333,9 @@ pub async fn give_up(
     };
     let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);
     if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
+        log(LogLine::of(What::GaveUp, owner, &job)
+            .duration_ms(ms_since(&job.created_at))
+            .detail(why));
         store.put_job(owner, &job).await?;
         publish(env, owner, &job).await;
         crate::webhooks::announce(env, owner, &job).await;

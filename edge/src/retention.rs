@@ -4,6 +4,7 @@
 //! ended in `error`). What to do with each job is `shared::retention`'s call.
 
 use serde::Serialize;
+use shared::oplog::{LogLine, What};
 use shared::retention::{self, JobMeta, Unstick};
 use worker::{Env, console_error, console_log};
 
@@ -12,7 +13,7 @@ use crate::consumer::{enqueue, give_up};
 use crate::error::AppResult;
 use crate::hub::client::forget;
 use crate::store::Store;
-use crate::util::rfc3339_at;
+use crate::util::{log, ms_since, rfc3339_at};
 
 /// What one sweep did.
 #[derive(Debug, Default, Serialize)]
@@ -72,6 +73,12 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
             {
                 match retention::unstick(&job, &stuck_cutoff, max_attempts) {
                     Some(Unstick::Requeue { attempt }) => {
+                        log(LogLine::of(What::Recovered, owner, &job)
+                            .duration_ms(ms_since(&job.updated_at))
+                            .detail(format!(
+                                "unchanged since {}; sent again as attempt {attempt}",
+                                job.updated_at
+                            )));
                         enqueue(env, owner, id, attempt, 0).await?;
                         swept.requeued += 1;
                     }

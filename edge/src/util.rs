@@ -1,5 +1,19 @@
-//! Clock and randomness for the worker (the platform's, through js-sys and
-//! getrandom's wasm_js backend).
+//! Clock, randomness and the operator's log for the worker (the platform's,
+//! through js-sys, getrandom's wasm_js backend and the console).
+
+use shared::oplog::LogLine;
+
+/// Writes one operator's log line (`shared::oplog`): the dev server's log
+/// deployed `wrangler tail` show it.
+pub fn log(line: LogLine) {
+    worker::console_log!("{}", line.to_json());
+}
+
+/// Milliseconds since an RFC 3339 time (0 when it cannot be read).
+pub fn ms_since(rfc3339: &str) -> f64 {
+    let at = js_sys::Date::parse(rfc3339);
+    if at.is_nan() { 0.0 } else { now_ms() - at }
+}
 
 /// Now, RFC 3339 in UTC with milliseconds.
 pub fn now_rfc3339() -> String {

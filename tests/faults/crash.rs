@@ -160,7 +160,25 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
         );
         std::thread::sleep(Duration::from_secs(5));
     };
-    let requeued = finals.values().filter(|j| j.attempt > 1).count();
+    // The log tells each job's story (`shared::oplog`): its end is there,
+    // and so is every job the sweep sent again.
+    let log = std::fs::read_to_string(work.join("wrangler-crash.log")).expect("the server's log");
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|l| l.find(r#"{"log":"docket.job""#).map(|i| &l[i..]))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for (id, job) in &finals {
+        let ended = lines.iter().any(|l| {
+            l["job_id"] == id.as_str()
+                && (l["what"] == "state" || l["what"] == "gave_up")
+                && l["state"] == job.state().as_str()
+                && l["duration_ms"].is_u64()
+        });
+        assert!(ended, "no log line for the end of {id} ({})", job.state());
+    }
+    let requeued = lines.iter().filter(|l| l["what"] == "recovered").count();
+    assert!(requeued > 0, "the sweep logged no job it sent again");
     println!(
         "all {} jobs ended {:.1} s after the restart ({requeued} sent again by the sweep; {} results from before the crash unchanged)",
         jobs.len(),

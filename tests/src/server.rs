@@ -12,10 +12,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Starts on a fresh `state` directory (emptied first) and waits for health;
-/// panics with the log's place when it cannot.
+/// Starts on a fresh `state` directory and a fresh `log` (both emptied first)
+/// and waits for health; panics with the log's place when it cannot.
 pub fn start(state: &Path, log: &Path, vars: &[(&str, &str)]) -> Wrangler {
     let _ = std::fs::remove_dir_all(state);
+    let _ = std::fs::remove_file(log);
     let mut options = devserver::Options::new(&root(), state, log).expect("a free port");
     if let Some(bin) = std::env::var_os("DOCKET_WRANGLER") {
         options.wrangler = PathBuf::from(bin);

@@ -9,6 +9,7 @@
 use futures_util::future::join_all;
 use serde::Deserialize;
 use shared::api::{Delivery, DeliveryOutcome, Job};
+use shared::oplog::{LogLine, What};
 use shared::webhooks::Secrets;
 use worker::{ScheduledTime, State, console_error};
 
@@ -18,7 +19,7 @@ use super::protocol::{InitSecrets, Outgoing, RotateSecrets};
 use super::sender;
 use crate::config::Config;
 use crate::error::AppResult;
-use crate::util::now_ms;
+use crate::util::{log, now_ms};
 
 /// Webhook events delivered per alarm, at once.
 const BATCH: i64 = 50;
@@ -210,6 +211,13 @@ async fn deliver_one(db: &Db, config: &Config, row: OutboxRow) -> AppResult<()> 
         body: row.body,
     };
     let (delivery, next_delay) = sender::attempt(config, &secrets, &event, attempt).await;
+    let status = delivery.status.map_or_else(
+        || delivery.error.clone().unwrap_or_default(),
+        |s| s.to_string(),
+    );
+    let outcome = serde_json::to_string(&delivery.outcome).unwrap_or_default();
+    log(LogLine::about(What::Webhook, &event.job_id, attempt)
+        .detail(format!("{} {status}", outcome.trim_matches('"'))));
     match next_delay {
         Some(delay) => db.exec(
             "UPDATE outbox SET attempt = ?, due_ms = ? WHERE event_id = ?",

@@ -188,6 +188,7 @@ async fn store_upload(
     store.put_job(&owner.owner, &job).await?;
     // Published before the analysis can start, so `uploaded` is the first event.
     publish(env, &owner.owner, &job).await;
+    crate::consumer::log_state(&owner.owner, &job);
     webhooks::announce(env, &owner.owner, &job).await;
     if let Err(e) = enqueue(env, &owner.owner, &id, 1, 0).await {
         // Leave nothing behind that no message will ever finish.
