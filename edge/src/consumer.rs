@@ -23,13 +23,12 @@ use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure, injected_stall,
 };
 use shared::webhooks;
-use worker::{
-    Delay, Env, MessageBatch, MessageBuilder, MessageExt, console_error, console_log, console_warn,
-};
+use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
 
-use crate::config::{ANALYSIS_DLQ_NAME, ANALYSIS_QUEUE, Config};
+use crate::config::{ANALYSIS_DLQ_NAME, Config};
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{newest, publish, result_size};
+use crate::hub::protocol::{Claim, Dispatch, GetJob, call};
 use crate::store::Store;
 use crate::util::{log, ms_since, now_ms, now_rfc3339};
 
@@ -114,7 +113,8 @@ struct Tracked<'a> {
     owner: &'a str,
     job: Job,
     pacer: WritePacer,
-    /// The state and attempt last announced to the job's callback.
+    /// The state and attempt last told (logged, and announced to the job's
+    /// callback when it has one).
     announced: (JobState, u32),
 }
 
@@ -152,8 +152,10 @@ impl Tracked<'_> {
     /// attempt, queues it for the job's callback.
     async fn tell(&mut self) {
         publish(self.env, self.owner, &self.job).await;
-        if webhooks::is_event(Some(self.announced), &self.job) {
+        if self.announced != (self.job.state(), self.job.attempt) {
             log_state(self.owner, &self.job);
+        }
+        if webhooks::is_event(Some(self.announced), &self.job) {
             crate::webhooks::announce(self.env, self.owner, &self.job).await;
         }
         self.announced = (self.job.state(), self.job.attempt);
@@ -162,10 +164,42 @@ impl Tracked<'_> {
 
 async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
     let config = Config::from_env(env);
+    // Past the last attempt (the watchdog sent a stalled job again once too
+    // often): the job ends in `error`.
+    if attempt > config.max_attempts {
+        return dead_lettered(env, owner, job_id, attempt - 1).await;
+    }
+    // Only the current attempt runs: when the watchdog sent a newer one, this
+    // message was only slow, and the newer one does the work.
+    let claim = Claim {
+        job_id: job_id.to_owned(),
+        attempt,
+    };
+    match call(env, owner, claim).await {
+        Ok(true) => {}
+        Ok(false) => {
+            console_log!("job {job_id}: attempt {attempt} was superseded; message dropped");
+            return Ok(());
+        }
+        Err(e) => {
+            console_warn!("job {job_id}: the hub could not be asked about attempt {attempt}: {e}")
+        }
+    }
     let store = Store::new(env)?;
     // The newest version: an earlier attempt's last changes may have reached
     // the hub but not KV (paced), and versions only count up from there.
     let Some(job) = newest(env, owner, store.get_job(owner, job_id).await?).await else {
+        // Deleted — unless the hub still knows it, and KV (eventually
+        // consistent across locations) has not shown this place the record
+        // yet: then the attempt fails and is sent again later.
+        let hub = GetJob {
+            job_id: job_id.to_owned(),
+        };
+        if call(env, owner, hub).await.ok().flatten().is_some() {
+            return Err(AppError::Internal(format!(
+                "the record of job {job_id} cannot be read here yet"
+            )));
+        }
         console_log!("job {job_id} no longer exists; nothing to do");
         return Ok(());
     };
@@ -191,7 +225,11 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         announced,
     };
     if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
+        // Already finished: the hub hears of its end again, in case the first
+        // word of it was lost (a crash between KV's write and the publish),
+        // so its watchdog stops sending the job.
         console_log!("job {job_id}: {e}; message ignored");
+        publish(env, owner, &tracked.job).await;
         return Ok(());
     }
     // `processing` goes live at once but reaches KV with the first progress
@@ -278,33 +316,17 @@ async fn retry_or_give_up(env: &Env, owner: &str, job_id: &str, attempt: u32) ->
                 .owner(owner)
                 .duration_ms(f64::from(delay_secs) * 1000.0)
                 .detail(format!("attempt {attempt} failed")));
-            enqueue(env, owner, job_id, next, delay_secs).await
+            let again = Dispatch {
+                owner: owner.to_owned(),
+                job_id: job_id.to_owned(),
+                attempt: next,
+                delay_secs,
+                created_at: None,
+            };
+            call(env, owner, again).await
         }
         AfterFailure::GiveUp => dead_lettered(env, owner, job_id, attempt).await,
     }
-}
-
-/// Sends a job to the analysis queue as `attempt`, after `delay_secs`.
-pub async fn enqueue(
-    env: &Env,
-    owner: &str,
-    job_id: &str,
-    attempt: u32,
-    delay_secs: u32,
-) -> AppResult<()> {
-    let message = AnalysisMessage::AnalyseV1 {
-        owner: owner.to_owned(),
-        job_id: job_id.to_owned(),
-        attempt,
-    };
-    env.queue(ANALYSIS_QUEUE)?
-        .send(
-            MessageBuilder::new(message)
-                .delay_seconds(delay_secs)
-                .build(),
-        )
-        .await?;
-    Ok(())
 }
 
 /// The analysis ran out of attempts: the job ends in `error`.
@@ -332,7 +354,10 @@ pub async fn give_up(
         return Ok(());
     };
     let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);
-    if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
+    if job.state().is_terminal() {
+        // Ended already: make sure the hub knows (see `run`).
+        publish(env, owner, &job).await;
+    } else if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
         log(LogLine::of(What::GaveUp, owner, &job)
             .duration_ms(ms_since(&job.created_at))
             .detail(why));

@@ -9,9 +9,10 @@ use shared::retention::{self, JobMeta, Unstick};
 use worker::{Env, console_error, console_log};
 
 use crate::config::Config;
-use crate::consumer::{enqueue, give_up};
+use crate::consumer::give_up;
 use crate::error::AppResult;
 use crate::hub::client::forget;
+use crate::hub::protocol::{Dispatch, call};
 use crate::store::Store;
 use crate::util::{log, ms_since, rfc3339_at};
 
@@ -79,7 +80,14 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
                                 "unchanged since {}; sent again as attempt {attempt}",
                                 job.updated_at
                             )));
-                        enqueue(env, owner, id, attempt, 0).await?;
+                        let again = Dispatch {
+                            owner: owner.to_owned(),
+                            job_id: id.to_owned(),
+                            attempt,
+                            delay_secs: 0,
+                            created_at: Some(job.created_at.clone()),
+                        };
+                        call(env, owner, again).await?;
                         swept.requeued += 1;
                     }
                     Some(Unstick::Fail) => {

@@ -73,6 +73,15 @@ pub const HUB: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state)",
         ],
     },
+    Migration {
+        version: 3,
+        name: "the watchdog's view of unfinished jobs",
+        up: &[
+            "CREATE TABLE IF NOT EXISTS watch (job_id TEXT PRIMARY KEY, owner TEXT NOT NULL, \
+             created_at TEXT NOT NULL, attempt INTEGER NOT NULL, phase TEXT NOT NULL, \
+             since_ms REAL NOT NULL)",
+        ],
+    },
 ];
 
 /// The `Limiter`'s schema history.

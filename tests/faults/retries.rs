@@ -3,7 +3,8 @@
 //! retried and completes; a failure on every attempt ends in `error`
 //! (`analysis_failed`); a message that never gets an answer is redelivered by
 //! the queue until its retries run out, then the dead-letter queue's consumer
-//! ends the job in `error`. No job stays unfinished.
+//! ends the job in `error`; an attempt lost without a word is sent again by
+//! the owner's hub's watchdog. No job stays unfinished.
 
 use std::time::Duration;
 
@@ -64,5 +65,28 @@ fn a_message_that_never_gets_an_answer_ends_its_job_through_the_dead_letter_queu
     assert_eq!(
         client.wait_terminal(&other.id, WAIT).state(),
         JobState::Completed
+    );
+}
+
+/// A message lost after the consumer took it (test hook: the first attempt
+/// is dropped without a word) is noticed by the owner's hub: 30 s without a
+/// sign of life from a running attempt, and the watchdog sends the job again
+/// as attempt 2 — no sweep, no cron.
+#[test]
+fn a_lost_attempt_is_sent_again_by_the_watchdog() {
+    let client = Client::owner();
+    let start = std::time::Instant::now();
+    let job = client.submit(&corpus(SMALL), "inject-stall-1.pdf");
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(
+        (done.state(), done.attempt),
+        (JobState::Completed, 2),
+        "{done:?}"
+    );
+    // Not before the bound: the first attempt was given its 30 s.
+    assert!(
+        start.elapsed() >= Duration::from_secs(29),
+        "sent again after only {:?}",
+        start.elapsed()
     );
 }

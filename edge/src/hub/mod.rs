@@ -10,6 +10,7 @@
 //! | [`outbox`] + [`sender`] | webhook secrets, outbox, delivery log, the alarm's deliveries |
 //! | [`limits`] | rate windows, quotas and upload reservations |
 //! | [`tickets`] | single-use WebSocket tickets |
+//! | [`watchdog`] | unfinished jobs: every attempt sent, claimed, and sent again when stalled |
 //! | [`db`] | typed SQLite helpers and the schema migrations run on wake-up |
 //!
 //! This file wakes the object (migrations, the ping auto-response), decodes
@@ -28,26 +29,27 @@ pub mod protocol;
 mod sender;
 mod stream;
 mod tickets;
+mod watchdog;
 
 use shared::api::{ErrorBody, ErrorCode};
 use shared::events::{PING, PONG, ServerMessage};
 use shared::migrations;
 use worker::{
-    DurableObject, Env, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage,
-    console_error, console_log, console_warn, durable_object, wasm_bindgen,
-    worker_sys::WebSocketRequestResponsePair,
+    DurableObject, Env, Request, Response, Result, ScheduledTime, State, WebSocket,
+    WebSocketIncomingMessage, console_error, console_log, console_warn, durable_object,
+    wasm_bindgen, worker_sys::WebSocketRequestResponsePair,
 };
 
 use self::db::Db;
 use self::index::Indexed;
 use self::longpoll::Waiters;
 use self::protocol::{
-    Admit, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit, HubCall, HubDebug, InitSecrets,
-    List, Publish, Release, ResultSize, RotateSecrets, Wait, reply,
+    Admit, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit, HubCall,
+    HubDebug, InitSecrets, List, Publish, Release, ResultSize, RotateSecrets, Wait, reply,
 };
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::util::random_bytes;
+use crate::util::{now_ms, random_bytes};
 
 pub use self::limits::hit;
 
@@ -73,8 +75,19 @@ impl JobHub {
     async fn answer(&self, call: HubCall) -> Response {
         let db = self.db();
         match call {
-            HubCall::Publish(p) => reply::<Publish>(self.publish(&db, p)),
+            HubCall::Publish(p) => {
+                let published = self.publish(&db, p);
+                reply::<Publish>(self.then_alarm(&db, published).await)
+            }
             HubCall::Forget(f) => reply::<Forget>(self.forget(&db, f)),
+            HubCall::Dispatch(d) => {
+                let sent = watchdog::dispatch(&db, &self.env, d).await;
+                reply::<Dispatch>(self.then_alarm(&db, sent).await)
+            }
+            HubCall::Claim(c) => {
+                let claimed = watchdog::claim(&db, &c.job_id, c.attempt);
+                reply::<Claim>(self.then_alarm(&db, claimed).await)
+            }
             HubCall::GetJob(g) => reply::<GetJob>(
                 index::get(&db, &g.job_id)
                     .and_then(|job| job.map(|j| outbox::with_log(&db, j)).transpose()),
@@ -102,11 +115,7 @@ impl JobHub {
             HubCall::GetSecrets(_) => reply::<GetSecrets>(outbox::secrets(&db)),
             HubCall::AddToOutbox(event) => {
                 let added = outbox::add(&db, event);
-                let scheduled = match added {
-                    Ok(()) => self.schedule_alarm(&db).await,
-                    Err(e) => Err(e),
-                };
-                reply::<protocol::Outgoing>(scheduled)
+                reply::<protocol::Outgoing>(self.then_alarm(&db, added).await)
             }
             HubCall::Hit(h) => reply::<Hit>(limits::hit(&db, &h.key, &h.rules)),
             HubCall::Admit(a) => {
@@ -134,6 +143,7 @@ impl JobHub {
             return Ok(());
         }
         limits::release(db, &job.id)?;
+        watchdog::on_version(db, &owner, &job)?;
         self.waiters.wake(&job);
         let id = job.id.clone();
         stream::emit(&self.state, db, &owner, &id, |seq| {
@@ -151,6 +161,7 @@ impl JobHub {
         let known = index::forget(db, &job_id)?;
         outbox::forget(db, &job_id)?;
         limits::forget(db, &job_id)?;
+        watchdog::forget(db, &job_id)?;
         if known {
             let id = job_id.clone();
             stream::emit(&self.state, db, &owner, &id, |seq| {
@@ -160,12 +171,30 @@ impl JobHub {
         Ok(())
     }
 
-    /// The alarm is set for the outbox's next due event.
+    /// The alarm is set for the outbox's next due event or the watchdog's
+    /// next stall, whichever comes first.
     async fn schedule_alarm(&self, db: &Db) -> AppResult<()> {
-        match outbox::next_due(db)? {
-            Some(due) => outbox::alarm_by(&self.state, due).await,
-            None => Ok(()),
+        let due = [outbox::next_due(db)?, watchdog::next_stall(db)?]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min);
+        let Some(due) = due else {
+            return Ok(());
+        };
+        // Only ever brought forward here; the alarm handler sets the next.
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none_or(|at| at as f64 > due) {
+            let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(due.max(now_ms())));
+            storage.set_alarm(ScheduledTime::new(at)).await?;
         }
+        Ok(())
+    }
+
+    /// After a call that succeeded, the alarm follows what it changed.
+    async fn then_alarm<T>(&self, db: &Db, done: AppResult<T>) -> AppResult<T> {
+        let value = done?;
+        self.schedule_alarm(db).await?;
+        Ok(value)
     }
 
     fn debug(&self, db: &Db) -> AppResult<HubDebug> {
@@ -235,7 +264,11 @@ impl DurableObject for JobHub {
 
     async fn alarm(&self) -> Result<Response> {
         let db = self.db();
-        if let Err(e) = outbox::deliver_due(&db, &Config::from_env(&self.env)).await {
+        let config = Config::from_env(&self.env);
+        if let Err(e) = watchdog::recover(&db, &self.env, config.max_attempts).await {
+            console_error!("JobHub: sending stalled jobs again failed: {e}");
+        }
+        if let Err(e) = outbox::deliver_due(&db, &config).await {
             console_error!("JobHub: delivering webhooks failed: {e}");
         }
         if let Err(e) = self.schedule_alarm(&db).await {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use shared::api::{Delivery, DeliveryOutcome, Job};
 use shared::oplog::{LogLine, What};
 use shared::webhooks::Secrets;
-use worker::{ScheduledTime, State, console_error};
+use worker::console_error;
 
 use super::db::Db;
 use super::index;
@@ -157,17 +157,6 @@ pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
 /// When the outbox's next event is due (ms), if any.
 pub fn next_due(db: &Db) -> AppResult<Option<f64>> {
     db.number("SELECT MIN(due_ms) AS value FROM outbox", vec![])
-}
-
-/// Sets the alarm for `due` (ms) if that is sooner than the one set.
-pub async fn alarm_by(state: &State, due: f64) -> AppResult<()> {
-    let storage = state.storage();
-    let set = storage.get_alarm().await?;
-    if set.is_none_or(|at| at as f64 > due) {
-        let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(due.max(now_ms())));
-        storage.set_alarm(ScheduledTime::new(at)).await?;
-    }
-    Ok(())
 }
 
 /// Delivers the due events of the outbox, all at once.

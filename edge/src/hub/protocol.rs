@@ -37,6 +37,8 @@ pub enum HubCall {
     Admit(Admit),
     Release(Release),
     ResultSize(ResultSize),
+    Dispatch(Dispatch),
+    Claim(Claim),
     Debug(GetDebug),
 }
 
@@ -74,6 +76,8 @@ calls! {
     Admit(Admit) -> Admission;
     Release(Release) -> ();
     ResultSize(ResultSize) -> ();
+    Dispatch(Dispatch) -> ();
+    Claim(Claim) -> bool;
     Debug(GetDebug) -> HubDebug;
 }
 
@@ -192,6 +196,26 @@ pub struct Release {
 pub struct ResultSize {
     pub job_id: String,
     pub bytes: u64,
+}
+
+/// Send attempt `attempt` of a job to the analysis queue after `delay_secs`,
+/// as the current attempt (every send goes through the owner's hub, which
+/// watches it). `created_at`: the job's, when the hub may not know the job
+/// yet.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Dispatch {
+    pub owner: String,
+    pub job_id: String,
+    pub attempt: u32,
+    pub delay_secs: u32,
+    pub created_at: Option<String>,
+}
+
+/// May a consumer run this attempt? `false`: a newer one was sent since.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claim {
+    pub job_id: String,
+    pub attempt: u32,
 }
 
 /// Which instance answers, and its sockets (test hooks only: hibernation).

@@ -26,10 +26,9 @@ use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::Config;
-use crate::consumer::enqueue;
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{forget, publish, release, wait_for_change};
-use crate::hub::protocol::{Admit, GetJob, List, call};
+use crate::hub::protocol::{Admit, Dispatch, GetJob, List, call};
 use crate::routes::{query_param, with_rate};
 use crate::store::Store;
 use crate::util::now_rfc3339;
@@ -190,7 +189,16 @@ async fn store_upload(
     publish(env, &owner.owner, &job).await;
     crate::consumer::log_state(&owner.owner, &job);
     webhooks::announce(env, &owner.owner, &job).await;
-    if let Err(e) = enqueue(env, &owner.owner, &id, 1, 0).await {
+    // The first attempt goes to the queue through the owner's hub, which
+    // watches it from now on.
+    let first = Dispatch {
+        owner: owner.owner.clone(),
+        job_id: id.clone(),
+        attempt: 1,
+        delay_secs: 0,
+        created_at: Some(job.created_at.clone()),
+    };
+    if let Err(e) = call(env, &owner.owner, first).await {
         // Leave nothing behind that no message will ever finish.
         let _ = store.delete_job_record(&owner.owner, &id).await;
         let _ = store.delete_pdf(&owner.owner, &id).await;

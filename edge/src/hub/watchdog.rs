@@ -1,0 +1,217 @@
+//! The watchdog: a row per unfinished job (`watch`), kept current by the
+//! job's versions, by every attempt sent to the analysis queue (all of them
+//! go through here: [`dispatch`]) and by consumers claiming an attempt
+//! ([`claim`]). The hub's alarm fires at the earliest moment one of them
+//! would count as stalled; [`recover`] sends each stalled job again as its
+//! next attempt (past the last attempt, the consumer ends it in `error`).
+//! The rules — bounds, who may run — are `shared::watchdog`'s.
+
+use serde::Deserialize;
+use shared::api::Job;
+use shared::oplog::{LogLine, What};
+use shared::queue::AnalysisMessage;
+use shared::watchdog::{self, Phase, Watch};
+use worker::{Env, MessageBuilder};
+
+use super::db::Db;
+use super::protocol::Dispatch;
+use crate::config::ANALYSIS_QUEUE;
+use crate::error::AppResult;
+use crate::util::{log, now_ms};
+
+#[derive(Deserialize)]
+struct WatchRow {
+    job_id: String,
+    owner: String,
+    attempt: f64,
+    phase: String,
+    since_ms: f64,
+}
+
+impl WatchRow {
+    fn watch(&self) -> Watch {
+        Watch {
+            attempt: self.attempt as u32,
+            phase: Phase::parse(&self.phase),
+            since_ms: self.since_ms,
+        }
+    }
+}
+
+fn get(db: &Db, job_id: &str) -> AppResult<Option<WatchRow>> {
+    let rows: Vec<WatchRow> = db.rows(
+        "SELECT job_id, owner, attempt, phase, since_ms FROM watch WHERE job_id = ?",
+        vec![job_id.into()],
+    )?;
+    Ok(rows.into_iter().next())
+}
+
+fn put(db: &Db, job_id: &str, owner: &str, created_at: &str, watch: Watch) -> AppResult<()> {
+    db.exec(
+        "INSERT INTO watch (job_id, owner, created_at, attempt, phase, since_ms) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET \
+         attempt = excluded.attempt, phase = excluded.phase, since_ms = excluded.since_ms",
+        vec![
+            job_id.into(),
+            owner.into(),
+            created_at.into(),
+            i64::from(watch.attempt).into(),
+            watch.phase.as_str().into(),
+            watch.since_ms.into(),
+        ],
+    )
+}
+
+/// A new version of a job (already indexed as the newest): an unfinished job
+/// moved now; a finished one is no longer watched.
+pub fn on_version(db: &Db, owner: &str, job: &Job) -> AppResult<()> {
+    if job.state().is_terminal() {
+        return forget(db, &job.id);
+    }
+    let held = get(db, &job.id)?.map(|r| r.watch());
+    let attempt = held.map_or(job.attempt, |w| w.attempt.max(job.attempt));
+    // A version of the current attempt while processing shows it running;
+    // otherwise the job still waits where it waited.
+    let running = job.state() == shared::api::JobState::Processing && job.attempt >= attempt;
+    let phase = if running {
+        Phase::Running
+    } else {
+        held.map_or(Phase::Queued, |w| w.phase)
+    };
+    let since_ms = held
+        .filter(|w| !running && w.since_ms > now_ms())
+        .map_or(now_ms(), |w| w.since_ms);
+    put(
+        db,
+        &job.id,
+        owner,
+        &job.created_at,
+        Watch {
+            attempt,
+            phase,
+            since_ms,
+        },
+    )
+}
+
+pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
+    db.exec("DELETE FROM watch WHERE job_id = ?", vec![job_id.into()])
+}
+
+/// Sends attempt `dispatch.attempt` of a job to the analysis queue after its
+/// delay, and makes it the current one: an older attempt's message is
+/// dropped by the consumer from now on.
+pub async fn dispatch(db: &Db, env: &Env, dispatch: Dispatch) -> AppResult<()> {
+    let held = get(db, &dispatch.job_id)?;
+    let attempt = watchdog::next_attempt(held.map(|r| r.attempt as u32), dispatch.attempt);
+    let created_at = dispatch
+        .created_at
+        .clone()
+        .unwrap_or_else(crate::util::now_rfc3339);
+    put(
+        db,
+        &dispatch.job_id,
+        &dispatch.owner,
+        &created_at,
+        Watch {
+            attempt,
+            phase: Phase::Queued,
+            since_ms: now_ms() + f64::from(dispatch.delay_secs) * 1000.0,
+        },
+    )?;
+    let message = AnalysisMessage::AnalyseV1 {
+        owner: dispatch.owner,
+        job_id: dispatch.job_id,
+        attempt,
+    };
+    env.queue(ANALYSIS_QUEUE)?
+        .send(
+            MessageBuilder::new(message)
+                .delay_seconds(dispatch.delay_secs)
+                .build(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// A consumer asks to run `attempt`: yes unless a newer attempt was sent
+/// since (then its message is the one to run); a yes marks it running.
+pub fn claim(db: &Db, job_id: &str, attempt: u32) -> AppResult<bool> {
+    let Some(row) = get(db, job_id)? else {
+        return Ok(true);
+    };
+    let watch = row.watch();
+    if !watchdog::may_run(attempt, Some(watch.attempt)) {
+        return Ok(false);
+    }
+    db.exec(
+        "UPDATE watch SET attempt = ?, phase = ?, since_ms = ? WHERE job_id = ?",
+        vec![
+            i64::from(attempt).into(),
+            Phase::Running.as_str().into(),
+            now_ms().into(),
+            job_id.into(),
+        ],
+    )?;
+    Ok(true)
+}
+
+fn oldest_first(db: &Db) -> AppResult<Vec<WatchRow>> {
+    db.rows(
+        "SELECT job_id, owner, attempt, phase, since_ms FROM watch ORDER BY created_at, job_id",
+        vec![],
+    )
+}
+
+/// When the next watched job would stall, if any does.
+pub fn next_stall(db: &Db) -> AppResult<Option<f64>> {
+    let rows = oldest_first(db)?;
+    let watches: Vec<Watch> = rows.iter().map(WatchRow::watch).collect();
+    // Judged as of now: a job already stalled is due at once.
+    let (earliest, stalled) = watchdog::survey(&watches, now_ms());
+    Ok(if stalled.is_empty() {
+        earliest
+    } else {
+        Some(now_ms())
+    })
+}
+
+/// Sends every stalled job again as its next attempt. A job whose message
+/// past the last attempt (the one that ends it in `error`) stalled too is
+/// no longer watched: the sweep is the backstop for it.
+pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
+    let rows = oldest_first(db)?;
+    let watches: Vec<Watch> = rows.iter().map(WatchRow::watch).collect();
+    let (_, stalled) = watchdog::survey(&watches, now_ms());
+    let mut sent = 0;
+    for i in stalled {
+        let row = &rows[i];
+        let next = row.attempt as u32 + 1;
+        if next > max_attempts + 1 {
+            log(
+                LogLine::about(What::Recovered, &row.job_id, row.attempt as u32)
+                    .owner(&row.owner)
+                    .detail("its last message stalled too; no longer watched"),
+            );
+            forget(db, &row.job_id)?;
+            continue;
+        }
+        log(LogLine::about(What::Recovered, &row.job_id, next)
+            .owner(&row.owner)
+            .duration_ms(now_ms() - row.since_ms)
+            .detail(format!(
+                "attempt {} {} and stalled; sent again as attempt {next}",
+                row.attempt, row.phase
+            )));
+        let again = Dispatch {
+            owner: row.owner.clone(),
+            job_id: row.job_id.clone(),
+            attempt: next,
+            delay_secs: 0,
+            created_at: None,
+        };
+        dispatch(db, env, again).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}

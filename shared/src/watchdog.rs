@@ -1,0 +1,162 @@
+//! The watchdog's rules: when an unfinished job counts as stalled, and which
+//! analysis attempt may run. Each owner's hub keeps a [`Watch`] of every
+//! unfinished job — the attempt that is current, whether it waits in the queue
+//! or runs, and since when — and its alarm fires at the earliest
+//! [`stalls_at`]; a stalled job is sent again as the next attempt (past the
+//! last one, the consumer ends it in `error`). A consumer runs a message only
+//! if [`may_run`] says its attempt is the current one, so a first message that
+//! was only slow never makes a second analysis once the next was sent.
+//!
+//! The bounds:
+//! * **running** ([`RUNNING_STALL_MS`], 30 s): the consumer publishes progress
+//!   every 250 ms while it reads pages, and a Worker's queue invocation has
+//!   30 s of CPU by default, so an attempt silent for 30 s is dead (its
+//!   isolate crashed, the server was killed, the message was lost);
+//! * **queued** ([`QUEUED_BASE_MS`] + [`QUEUED_PER_JOB_AHEAD_MS`] for each of
+//!   the owner's unfinished jobs created before it): a hub cannot see the
+//!   global queue, only its owner's jobs ahead, so the bound grows with them
+//!   and leaves room for other owners' work.
+
+use serde::{Deserialize, Serialize};
+
+/// A running attempt with no sign of life for this long has stalled.
+pub const RUNNING_STALL_MS: f64 = 30_000.0;
+/// A queued attempt not picked up for this long (plus the allowance for the
+/// jobs ahead) has stalled.
+pub const QUEUED_BASE_MS: f64 = 30_000.0;
+/// The allowance for each of the owner's unfinished jobs ahead in the queue.
+pub const QUEUED_PER_JOB_AHEAD_MS: f64 = 10_000.0;
+
+/// Where the current attempt is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Sent to the queue (or uploaded), not yet picked up.
+    Queued,
+    /// A consumer claimed it.
+    Running,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Queued => "queued",
+            Phase::Running => "running",
+        }
+    }
+
+    pub fn parse(text: &str) -> Phase {
+        if text == "running" {
+            Phase::Running
+        } else {
+            Phase::Queued
+        }
+    }
+}
+
+/// What the hub knows of one unfinished job.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Watch {
+    /// The attempt allowed to run (0 before the first is sent).
+    pub attempt: u32,
+    pub phase: Phase,
+    /// When it last moved (or when its current attempt becomes due), ms.
+    pub since_ms: f64,
+}
+
+/// When the job counts as stalled, with `ahead` of the owner's unfinished
+/// jobs created before it.
+pub fn stalls_at(watch: &Watch, ahead: u32) -> f64 {
+    match watch.phase {
+        Phase::Running => watch.since_ms + RUNNING_STALL_MS,
+        Phase::Queued => {
+            watch.since_ms + QUEUED_BASE_MS + QUEUED_PER_JOB_AHEAD_MS * f64::from(ahead)
+        }
+    }
+}
+
+/// Whether a message of attempt `claimed` may run, the hub's current attempt
+/// being `current` (`None`: the hub does not watch the job — finished, or
+/// from before the watchdog — and the state machine decides).
+pub fn may_run(claimed: u32, current: Option<u32>) -> bool {
+    current.is_none_or(|current| claimed >= current)
+}
+
+/// The attempt number a new send gets: what the sender asks, but always
+/// past the current one, so no two messages carry the same attempt (two
+/// senders that raced — a retry and a recovery — cannot both run).
+pub fn next_attempt(current: Option<u32>, asked: u32) -> u32 {
+    current.map_or(asked, |current| asked.max(current + 1))
+}
+
+/// The earliest stall among watched jobs given oldest first (each job's
+/// `ahead` is its place in that order), and which of them have stalled by
+/// `now_ms`.
+pub fn survey(oldest_first: &[Watch], now_ms: f64) -> (Option<f64>, Vec<usize>) {
+    let mut earliest: Option<f64> = None;
+    let mut stalled = Vec::new();
+    for (ahead, watch) in oldest_first.iter().enumerate() {
+        let at = stalls_at(watch, ahead as u32);
+        if at <= now_ms {
+            stalled.push(ahead);
+        } else {
+            earliest = Some(earliest.map_or(at, |e: f64| e.min(at)));
+        }
+    }
+    (earliest, stalled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(phase: Phase, since_ms: f64) -> Watch {
+        Watch {
+            attempt: 1,
+            phase,
+            since_ms,
+        }
+    }
+
+    #[test]
+    fn a_running_attempt_stalls_after_30_s_of_silence() {
+        assert_eq!(stalls_at(&watch(Phase::Running, 1000.0), 7), 31_000.0);
+    }
+
+    #[test]
+    fn a_queued_attempt_gets_more_time_for_each_job_ahead() {
+        let w = watch(Phase::Queued, 0.0);
+        assert_eq!(stalls_at(&w, 0), 30_000.0);
+        assert_eq!(stalls_at(&w, 3), 60_000.0);
+    }
+
+    #[test]
+    fn only_an_older_attempt_is_refused() {
+        assert!(may_run(1, None));
+        assert!(may_run(2, Some(2)));
+        assert!(may_run(3, Some(2)));
+        assert!(!may_run(1, Some(2)));
+    }
+
+    #[test]
+    fn every_send_is_a_new_attempt() {
+        assert_eq!(next_attempt(None, 1), 1);
+        assert_eq!(next_attempt(Some(0), 1), 1);
+        assert_eq!(next_attempt(Some(2), 2), 3);
+        assert_eq!(next_attempt(Some(1), 3), 3);
+    }
+
+    #[test]
+    fn the_survey_finds_the_stalled_and_the_next_alarm() {
+        let jobs = [
+            watch(Phase::Running, 0.0),   // stalls at 30 s
+            watch(Phase::Queued, 0.0),    // 1 ahead: 40 s
+            watch(Phase::Queued, 20.0e3), // 2 ahead: 70 s
+        ];
+        assert_eq!(survey(&jobs, 10_000.0), (Some(30_000.0), vec![]));
+        assert_eq!(survey(&jobs, 35_000.0), (Some(40_000.0), vec![0]));
+        assert_eq!(survey(&jobs, 45_000.0), (Some(70_000.0), vec![0, 1]));
+        assert_eq!(survey(&jobs, 80_000.0), (None, vec![0, 1, 2]));
+        assert_eq!(survey(&[], 0.0), (None, vec![]));
+    }
+}
