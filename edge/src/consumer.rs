@@ -20,7 +20,8 @@ use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::oplog::{LogLine, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
-    AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure, injected_stall,
+    AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure,
+    injected_slow_save, injected_stall,
 };
 use shared::webhooks;
 use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
@@ -116,6 +117,8 @@ struct Tracked<'a> {
     /// The state and attempt last told (logged, and announced to the job's
     /// callback when it has one).
     announced: (JobState, u32),
+    /// Test-only hooks are on (`DOCKET_TEST_HOOKS`).
+    test_hooks: bool,
 }
 
 impl Tracked<'_> {
@@ -125,8 +128,11 @@ impl Tracked<'_> {
         match self.pacer.decide(now_ms(), must_land) {
             Pace::Now => {}
             Pace::Skip => {
-                self.tell().await;
-                return Ok(());
+                return if self.tell().await {
+                    Err(AppError::JobDeleted)
+                } else {
+                    Ok(())
+                };
             }
             Pace::WaitMs(ms) => Delay::from(Duration::from_millis(ms.ceil() as u64)).await,
         }
@@ -139,19 +145,31 @@ impl Tracked<'_> {
         {
             return Err(AppError::JobDeleted);
         }
+        if self.test_hooks
+            && let Some(ms) = injected_slow_save(&self.job.filename)
+        {
+            Delay::from(Duration::from_millis(u64::from(ms))).await;
+        }
         // The change happens when it is recorded (after any wait for KV), so
         // `updated_at` is the moment every reader can see it.
         self.job.updated_at = now_rfc3339();
         self.store.put_job(self.owner, &self.job).await?;
         self.pacer.wrote(now_ms());
-        self.tell().await;
+        if self.tell().await {
+            // Deleted meanwhile (the hub decides): what was just written goes.
+            take_back(self.store, self.owner, &self.job.id).await;
+            return Err(AppError::JobDeleted);
+        }
         Ok(())
     }
 
     /// Publishes the change to the hub and, when it is a new state or
-    /// attempt, queues it for the job's callback.
-    async fn tell(&mut self) {
-        publish(self.env, self.owner, &self.job).await;
+    /// attempt, queues it for the job's callback. True when the hub says the
+    /// job was deleted.
+    async fn tell(&mut self) -> bool {
+        if publish(self.env, self.owner, &self.job).await {
+            return true;
+        }
         if self.announced != (self.job.state(), self.job.attempt) {
             log_state(self.owner, &self.job);
         }
@@ -159,6 +177,24 @@ impl Tracked<'_> {
             crate::webhooks::announce(self.env, self.owner, &self.job).await;
         }
         self.announced = (self.job.state(), self.job.attempt);
+        false
+    }
+}
+
+/// A job deleted while it was written: its record, report and PDF go (again).
+/// Deletion is decided by the owner's hub, which hears of it before the
+/// record is removed (`routes::jobs::delete`); a writer tells the hub after
+/// it wrote. So either the delete removes what was written, or the writer
+/// hears "deleted" and removes it itself: nothing comes back.
+async fn take_back(store: &Store, owner: &str, job_id: &str) {
+    console_log!("job {job_id} was deleted while it was written; taking the writes back");
+    let removed = async {
+        store.delete_job_record(owner, job_id).await?;
+        store.delete_result(owner, job_id).await?;
+        store.delete_pdf(owner, job_id).await
+    };
+    if let Err(e) = removed.await {
+        console_error!("job {job_id}: taking back the writes of a deleted job failed: {e}");
     }
 }
 
@@ -223,13 +259,16 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         job,
         pacer,
         announced,
+        test_hooks: config.test_hooks,
     };
     if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
         // Already finished: the hub hears of its end again, in case the first
         // word of it was lost (a crash between KV's write and the publish),
         // so its watchdog stops sending the job.
         console_log!("job {job_id}: {e}; message ignored");
-        publish(env, owner, &tracked.job).await;
+        if publish(env, owner, &tracked.job).await {
+            take_back(&store, owner, job_id).await;
+        }
         return Ok(());
     }
     // `processing` goes live at once but reaches KV with the first progress
@@ -356,13 +395,18 @@ pub async fn give_up(
     let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);
     if job.state().is_terminal() {
         // Ended already: make sure the hub knows (see `run`).
-        publish(env, owner, &job).await;
+        if publish(env, owner, &job).await {
+            take_back(&store, owner, job_id).await;
+        }
     } else if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
         log(LogLine::of(What::GaveUp, owner, &job)
             .duration_ms(ms_since(&job.created_at))
             .detail(why));
         store.put_job(owner, &job).await?;
-        publish(env, owner, &job).await;
+        if publish(env, owner, &job).await {
+            take_back(&store, owner, job_id).await;
+            return Ok(());
+        }
         crate::webhooks::announce(env, owner, &job).await;
     }
     Ok(())

@@ -71,6 +71,13 @@ pub fn injected_crash(filename: &str) -> bool {
     filename.starts_with("inject-crash-always")
 }
 
+/// Test-only slow writes (test hooks only): a job whose filename starts
+/// `inject-slow-save` waits this long between checking that its record still
+/// exists and writing it, which widens the window a `DELETE` can race into.
+pub fn injected_slow_save(filename: &str) -> Option<u32> {
+    filename.starts_with("inject-slow-save").then_some(300)
+}
+
 /// Test-only stall injection (test hooks only): a job whose filename starts
 /// `inject-stall-N` has its first N attempts dropped silently, as if the message
 /// were lost, so that the sweep's stuck-job check has something to find.

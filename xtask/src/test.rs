@@ -393,6 +393,7 @@ fn run_against(
                 .args(["--test-threads", threads])
                 .args(filter)
                 .env("DOCKET_URL", server.url())
+                .env("DOCKET_STATE", &state)
                 .env("DOCKET_CORPUS", &corpus)
                 .env("DOCKET_MAX_UPLOAD_BYTES", E2E_MAX_UPLOAD_BYTES)
                 .env("DOCKET_WEBHOOK_SCHEDULE", WEBHOOK_SCHEDULE)

@@ -7,17 +7,22 @@
 use shared::api::Job;
 use worker::{Env, console_warn};
 
-use super::protocol::{Forget, GetJob, Publish, Release, ResultSize, Wait, call};
+use super::protocol::{Forget, GetJob, Publish, Published, Release, ResultSize, Wait, call};
 
 /// Sends a new version of a job to the owner's hub (which numbers it and
-/// pushes it).
-pub async fn publish(env: &Env, owner: &str, job: &Job) {
+/// pushes it). True when the hub says the job was deleted: the caller must
+/// take back what it wrote for it.
+pub async fn publish(env: &Env, owner: &str, job: &Job) -> bool {
     let request = Publish {
         owner: owner.to_owned(),
         job: job.clone(),
     };
-    if let Err(e) = call(env, owner, request).await {
-        console_warn!("publish of job {} to the hub failed: {e}", job.id);
+    match call(env, owner, request).await {
+        Ok(published) => published == Published::Deleted,
+        Err(e) => {
+            console_warn!("publish of job {} to the hub failed: {e}", job.id);
+            false
+        }
     }
 }
 

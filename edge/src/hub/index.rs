@@ -13,19 +13,8 @@ use shared::state::Stamp;
 use worker::SqlStorageValue;
 
 use super::db::Db;
+pub use super::protocol::Published as Indexed;
 use crate::error::AppResult;
-
-/// What the index made of a published version.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Indexed {
-    /// The newest version: an event.
-    Fresh,
-    /// Not newer than what the index has (a publish that lost a race, or the
-    /// same version twice): no event.
-    Stale,
-    /// The job was deleted: nobody hears of it again.
-    Deleted,
-}
 
 #[derive(Deserialize)]
 struct JobRow {

@@ -137,10 +137,11 @@ impl JobHub {
 
     /// A new version of a job: indexed, its upload's reservation released,
     /// its long-polls woken, its event emitted — when it is the newest.
-    fn publish(&self, db: &Db, publish: Publish) -> AppResult<()> {
+    fn publish(&self, db: &Db, publish: Publish) -> AppResult<Indexed> {
         let Publish { owner, job } = publish;
-        if index::put(db, &job)? != Indexed::Fresh {
-            return Ok(());
+        let indexed = index::put(db, &job)?;
+        if indexed != Indexed::Fresh {
+            return Ok(indexed);
         }
         limits::release(db, &job.id)?;
         watchdog::on_version(db, &owner, &job)?;
@@ -152,7 +153,7 @@ impl JobHub {
                 job: Box::new(job),
             }
         });
-        Ok(())
+        Ok(Indexed::Fresh)
     }
 
     /// A deleted job leaves every table; the owner's sockets hear of it.

@@ -61,7 +61,7 @@ macro_rules! calls {
 }
 
 calls! {
-    Publish(Publish) -> ();
+    Publish(Publish) -> Published;
     Forget(Forget) -> ();
     GetJob(GetJob) -> Option<Job>;
     List(List) -> JobList;
@@ -87,6 +87,20 @@ calls! {
 pub struct Publish {
     pub owner: String,
     pub job: Job,
+}
+
+/// What the hub made of a published version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Published {
+    /// The newest version: an event.
+    Fresh,
+    /// Not newer than what the index has (a publish that lost a race, or the
+    /// same version twice): no event.
+    Stale,
+    /// The job was deleted: nobody hears of it again, and whoever wrote this
+    /// version must take back what it wrote (the hub decides deletion).
+    Deleted,
 }
 
 /// A job was deleted: it leaves the index for good.

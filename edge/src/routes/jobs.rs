@@ -28,7 +28,7 @@ use worker::{Env, FixedLengthStream, Request, Response, console_error};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{forget, publish, release, wait_for_change};
-use crate::hub::protocol::{Admit, Dispatch, GetJob, List, call};
+use crate::hub::protocol::{Admit, Dispatch, Forget, GetJob, List, call};
 use crate::routes::{query_param, with_rate};
 use crate::store::Store;
 use crate::util::now_rfc3339;
@@ -292,11 +292,18 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
 /// analysed ends without writing anything back (the consumer checks).
 pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
     load(env, owner, id).await?;
+    // The hub decides first (and refuses every later version of the job), so
+    // a consumer that writes after this either sees its write removed below
+    // or hears "deleted" when it publishes and removes it itself.
+    let decided = Forget {
+        owner: owner.owner.clone(),
+        job_id: id.to_owned(),
+    };
+    call(env, &owner.owner, decided).await?;
     let store = Store::new(env)?;
     store.delete_job_record(&owner.owner, id).await?;
     store.delete_pdf(&owner.owner, id).await?;
     store.delete_result(&owner.owner, id).await?;
-    forget(env, &owner.owner, id).await;
     Ok(Response::empty()?.with_status(204))
 }
 
