@@ -60,20 +60,9 @@ impl Db {
     /// the object is constructed, with no await in between, so the
     /// migrations commit together.
     pub fn migrate(&self, schema: &[Migration]) -> Result<Migrated, MigrateError<worker::Error>> {
-        #[derive(Deserialize)]
-        struct VersionRow {
-            version: f64,
-        }
         migrations::run(
             schema,
-            || {
-                Ok(self
-                    .0
-                    .exec(migrations::READ_VERSION, None)?
-                    .to_array::<VersionRow>()?
-                    .first()
-                    .map_or(0, |r| r.version as u32))
-            },
+            || self.stored_version(),
             |statement, version| {
                 let bindings = version.map(|v| vec![SqlStorageValue::from(i64::from(v))]);
                 self.0.exec(statement, bindings).map(drop)
@@ -83,12 +72,18 @@ impl Db {
 
     /// The stored schema version (0 before any migration).
     pub fn schema_version(&self) -> AppResult<u32> {
+        Ok(self.stored_version()?)
+    }
+
+    fn stored_version(&self) -> worker::Result<u32> {
         #[derive(Deserialize)]
         struct VersionRow {
             version: f64,
         }
         Ok(self
-            .rows::<VersionRow>(migrations::READ_VERSION, vec![])?
+            .0
+            .exec(migrations::READ_VERSION, None)?
+            .to_array::<VersionRow>()?
             .first()
             .map_or(0, |r| r.version as u32))
     }

@@ -13,7 +13,7 @@ use shared::state::Stamp;
 use worker::SqlStorageValue;
 
 use super::db::Db;
-pub use super::protocol::Published as Indexed;
+use super::protocol::Published;
 use crate::error::AppResult;
 
 #[derive(Deserialize)]
@@ -39,9 +39,9 @@ pub fn get(db: &Db, job_id: &str) -> AppResult<Option<Job>> {
 
 /// Adds or updates the job, never an older version over a newer one and
 /// never a deleted job.
-pub fn put(db: &Db, job: &Job) -> AppResult<Indexed> {
+pub fn put(db: &Db, job: &Job) -> AppResult<Published> {
     if is_deleted(db, &job.id)? {
-        return Ok(Indexed::Deleted);
+        return Ok(Published::Deleted);
     }
     let current: Vec<StampRow> = db.rows(
         "SELECT version, updated_at FROM jobs WHERE id = ?",
@@ -53,7 +53,7 @@ pub fn put(db: &Db, job: &Job) -> AppResult<Indexed> {
             updated_at: row.updated_at.clone(),
         };
         if job.stamp() <= held {
-            return Ok(Indexed::Stale);
+            return Ok(Published::Stale);
         }
     }
     db.exec(
@@ -70,7 +70,7 @@ pub fn put(db: &Db, job: &Job) -> AppResult<Indexed> {
             (job.version() as i64).into(),
         ],
     )?;
-    Ok(Indexed::Fresh)
+    Ok(Published::Fresh)
 }
 
 /// Takes a job out for good; true when it was there.

@@ -41,11 +41,11 @@ use worker::{
 };
 
 use self::db::Db;
-use self::index::Indexed;
 use self::longpoll::Waiters;
 use self::protocol::{
     Admit, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit, HubCall,
-    HubDebug, InitSecrets, List, Publish, Release, ResultSize, RotateSecrets, Wait, reply,
+    HubDebug, InitSecrets, List, Publish, Published, Release, ResultSize, RotateSecrets, Wait,
+    reply,
 };
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
@@ -137,10 +137,10 @@ impl JobHub {
 
     /// A new version of a job: indexed, its upload's reservation released,
     /// its long-polls woken, its event emitted — when it is the newest.
-    fn publish(&self, db: &Db, publish: Publish) -> AppResult<Indexed> {
+    fn publish(&self, db: &Db, publish: Publish) -> AppResult<Published> {
         let Publish { owner, job } = publish;
         let indexed = index::put(db, &job)?;
-        if indexed != Indexed::Fresh {
+        if indexed != Published::Fresh {
             return Ok(indexed);
         }
         limits::release(db, &job.id)?;
@@ -153,7 +153,7 @@ impl JobHub {
                 job: Box::new(job),
             }
         });
-        Ok(Indexed::Fresh)
+        Ok(Published::Fresh)
     }
 
     /// A deleted job leaves every table; the owner's sockets hear of it.
