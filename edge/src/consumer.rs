@@ -21,7 +21,7 @@ use shared::oplog::{LogLine, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure,
-    injected_slow_save, injected_stall,
+    injected_late_first, injected_slow_save, injected_stall,
 };
 use shared::webhooks;
 use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
@@ -198,12 +198,26 @@ async fn take_back(store: &Store, owner: &str, job_id: &str) {
     }
 }
 
+/// Test hook: the first attempt of an `inject-late-first` job arrives late.
+async fn late_first(env: &Env, owner: &str, job_id: &str, attempt: u32) {
+    let Ok(store) = Store::new(env) else { return };
+    if let Ok(Some(job)) = store.get_job(owner, job_id).await
+        && let Some(ms) = injected_late_first(&job.filename, attempt)
+    {
+        console_log!("job {job_id}: attempt {attempt} held back {ms} ms (test hook: late)");
+        Delay::from(Duration::from_millis(u64::from(ms))).await;
+    }
+}
+
 async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
     let config = Config::from_env(env);
     // Past the last attempt (the watchdog sent a stalled job again once too
     // often): the job ends in `error`.
     if attempt > config.max_attempts {
         return dead_lettered(env, owner, job_id, attempt - 1).await;
+    }
+    if config.test_hooks {
+        late_first(env, owner, job_id, attempt).await;
     }
     // Only the current attempt runs: when the watchdog sent a newer one, this
     // message was only slow, and the newer one does the work.
@@ -214,7 +228,9 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     match call(env, owner, claim).await {
         Ok(true) => {}
         Ok(false) => {
-            console_log!("job {job_id}: attempt {attempt} was superseded; message dropped");
+            log(LogLine::about(What::Dropped, job_id, attempt)
+                .owner(owner)
+                .detail("a newer attempt was sent meanwhile; this message was only late"));
             return Ok(());
         }
         Err(e) => {

@@ -20,6 +20,9 @@ pub enum What {
     Retry,
     /// A job that stopped moving was sent again.
     Recovered,
+    /// A message of an attempt that is no longer the current one was
+    /// dropped unrun (a newer attempt was sent meanwhile and does the work).
+    Dropped,
     /// The analysis was given up: the job ends in `error`.
     GaveUp,
     /// One webhook delivery attempt (`detail`: its outcome and status).

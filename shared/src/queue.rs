@@ -78,6 +78,14 @@ pub fn injected_slow_save(filename: &str) -> Option<u32> {
     filename.starts_with("inject-slow-save").then_some(300)
 }
 
+/// Test-only late delivery (test hooks only): the first attempt of a job
+/// whose filename starts `inject-late-first` waits this long (ms) before
+/// the consumer asks the hub whether it may run — a message that was only
+/// slow, overtaken meanwhile by the watchdog's next attempt.
+pub fn injected_late_first(filename: &str, attempt: u32) -> Option<u32> {
+    (attempt == 1 && filename.starts_with("inject-late-first")).then_some(40_000)
+}
+
 /// Test-only stall injection (test hooks only): a job whose filename starts
 /// `inject-stall-N` has its first N attempts dropped silently, as if the message
 /// were lost, so that the sweep's stuck-job check has something to find.
@@ -96,6 +104,16 @@ pub fn injected_stall(filename: &str, attempt: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_first_attempt_is_late() {
+        assert_eq!(
+            injected_late_first("inject-late-first.pdf", 1),
+            Some(40_000)
+        );
+        assert_eq!(injected_late_first("inject-late-first.pdf", 2), None);
+        assert_eq!(injected_late_first("report.pdf", 1), None);
+    }
 
     #[test]
     fn backoff_doubles_and_gives_up() {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use docket_tests::api::Api;
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
 use docket_tests::server::group_usage;
 use docket_tests::stats::{stamp_ms, summary};
@@ -26,93 +27,6 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-struct Api {
-    base: String,
-    agent: ureq::Agent,
-    token: String,
-    limited: Arc<AtomicUsize>,
-}
-
-struct Answer {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Api {
-    fn new(base: &str, limited: Arc<AtomicUsize>) -> Result<Api, String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(90)))
-            .build()
-            .into();
-        let mut api = Api {
-            base: base.to_owned(),
-            agent,
-            token: String::new(),
-            limited,
-        };
-        let minted = api.send("POST", "/api/v1/tokens", None, &[])?;
-        let json: Value = serde_json::from_slice(&minted.body).map_err(|e| e.to_string())?;
-        api.token = json["token"].as_str().ok_or("no token")?.to_owned();
-        Ok(api)
-    }
-
-    /// One request; a 429 is waited out (Retry-After) and counted.
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&[u8]>,
-        headers: &[(&str, &str)],
-    ) -> Result<Answer, String> {
-        loop {
-            let mut builder = ureq::http::Request::builder()
-                .method(method)
-                .uri(format!("{}{path}", self.base));
-            if !self.token.is_empty() {
-                builder = builder.header("authorization", format!("Bearer {}", self.token));
-            }
-            for (k, v) in headers {
-                builder = builder.header(*k, *v);
-            }
-            let sent = match body {
-                Some(b) => self
-                    .agent
-                    .run(builder.body(b.to_vec()).map_err(|e| e.to_string())?),
-                None => self.agent.run(builder.body(()).map_err(|e| e.to_string())?),
-            };
-            let mut response = sent.map_err(|e| format!("{method} {path}: {e}"))?;
-            let status = response.status().as_u16();
-            let headers: HashMap<String, String> = response
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                .collect();
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(64 << 20)
-                .read_to_vec()
-                .map_err(|e| e.to_string())?;
-            if status == 429 {
-                self.limited.fetch_add(1, Ordering::Relaxed);
-                let secs: u64 = headers
-                    .get("retry-after")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(1);
-                std::thread::sleep(Duration::from_secs(secs.max(1)));
-                continue;
-            }
-            return Ok(Answer {
-                status,
-                headers,
-                body,
-            });
-        }
-    }
 }
 
 /// One job's story, as its client saw it.
@@ -134,7 +48,7 @@ fn client(
     count: usize,
     limited: Arc<AtomicUsize>,
 ) -> Vec<Record> {
-    let api = match Api::new(base, limited) {
+    let api = match Api::new(base, limited, None) {
         Ok(api) => api,
         Err(e) => {
             return (0..count)

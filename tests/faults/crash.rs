@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use docket_tests::api::oplog_lines;
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
 use docket_tests::server;
 use serde_json::Value;
@@ -30,7 +31,7 @@ const VARS: [(&str, &str); 7] = [
 /// How long after the restart every job must have ended.
 const BOUND: Duration = Duration::from_secs(240);
 
-fn work_dir() -> PathBuf {
+pub fn work_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/xtask");
     std::fs::create_dir_all(&dir).expect("target/xtask");
     dir
@@ -157,12 +158,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
     // attempt sent again after the restart finished has the recovery and the
     // end of that attempt in it. (Lines written just before the kill may be
     // lost with the process; jobs that ended then are not asked for.)
-    let log = std::fs::read_to_string(work.join("wrangler-crash.log")).expect("the server's log");
-    let lines: Vec<Value> = log
-        .lines()
-        .filter_map(|l| l.find(r#"{"log":"docket.job""#).map(|i| &l[i..]))
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let lines: Vec<Value> = oplog_lines(&work.join("wrangler-crash.log"));
     let told = |id: &str, what: &str, attempt: u32| {
         lines
             .iter()

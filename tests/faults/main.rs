@@ -3,11 +3,12 @@
 //! state; analyses that fail (test-only injection) and one that never answers
 //! (the dead-letter path); a webhook receiver down for a minute; WebSocket
 //! clients dropped mid-stream; a hub from before schema versions woken by this
-//! code; 100 jobs deleted while they are analysed; and a sweep of bad input
-//! on every endpoint.
+//! code; 100 jobs deleted while they are analysed; a late first message
+//! overtaken by the watchdog's next attempt; and a sweep of bad input on
+//! every endpoint.
 //!
 //! `cargo xtask test` starts the shared server (`DOCKET_URL`) with the test
-//! hooks on; the crash and migration tests start and kill servers of their own.
+//! hooks on; the crash, migration and late-message tests start servers of their own.
 
 #[path = "../e2e/openapi.rs"]
 mod openapi;
@@ -24,6 +25,7 @@ mod support;
 mod bad_input;
 mod crash;
 mod deletes;
+mod late;
 mod migration;
 mod outage;
 mod pdfs;

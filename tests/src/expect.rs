@@ -141,3 +141,56 @@ pub fn check(job: &Job, result: Option<&Value>, expected: &Outcome) -> Result<()
         )),
     }
 }
+
+/// The run diagnostics of a report: the one object in it that differs from
+/// one analysis of the same bytes to the next (`Report::timings_ms`).
+pub const RUN_DIAGNOSTICS: &str = "timings_ms";
+
+/// The whole report the engine, run natively, gives for `bytes` (as JSON,
+/// [`RUN_DIAGNOSTICS`] removed); `None` when it gives none.
+pub fn native_report(bytes: &[u8]) -> Option<Value> {
+    let clock = || 0.0;
+    let report = analyse(bytes, &Limits::default(), &clock, &mut |_, _| {}).ok()?;
+    let mut value = serde_json::to_value(report).ok()?;
+    value.as_object_mut()?.remove(RUN_DIAGNOSTICS);
+    Some(value)
+}
+
+/// Whether a stored report equals the native one, [`RUN_DIAGNOSTICS`] aside
+/// and floating-point figures within a relative 1e-9 (the worker's wasm and
+/// the native build may round a logarithm differently in the last bit); the
+/// first difference when not.
+pub fn same_report(got: &Value, native: &Value) -> Result<(), String> {
+    let mut got = got.clone();
+    if let Some(object) = got.as_object_mut() {
+        object.remove(RUN_DIAGNOSTICS);
+    }
+    differ("", &got, native).map_or(Ok(()), Err)
+}
+
+fn differ(path: &str, a: &Value, b: &Value) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let here = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => differ(&here, p, q),
+                    _ => Some(format!("{here}: present on one side only")),
+                }
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| differ(&format!("{path}[{i}]"), p, q)),
+        (Value::Number(x), Value::Number(y)) if x != y => {
+            let (p, q) = (x.as_f64()?, y.as_f64()?);
+            let close = (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1e-300);
+            (!close).then(|| format!("{path}: {p} here, {q} natively"))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} here, {b} natively")),
+    }
+}

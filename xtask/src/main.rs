@@ -42,6 +42,7 @@ fn run() -> Result<()> {
         ["bench", "load"] => bench::load(),
         ["bench", "delivery"] => bench::delivery(),
         ["bench", "faults"] => bench::faults(),
+        ["bench", "chaos"] => bench::chaos(bench::CHAOS_LONG),
         ["bench", "fuzz-api"] => bench::fuzz_api(),
         ["bench"] => bench::all(),
         ["fuzz"] => bench::fuzz(600),
@@ -74,6 +75,7 @@ usage: cargo xtask <command>
   bench load         1,000 small PDFs from 32 clients; fails on a lost, stuck or wrong job
   bench delivery     polling, long-poll, WebSocket and webhook on one workload (a table)
   bench faults       the fault tests (crash, failing analyses, receiver outage, dropped sockets, bad input)
+  bench chaos        200 uploads from 8 clients, the server SIGKILLed 5 times; recovery times
   bench fuzz-api     schemathesis against the OpenAPI document, 300 examples per operation
   bench              all of the benchmarks above, in that order
   build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)

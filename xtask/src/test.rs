@@ -148,6 +148,15 @@ pub fn run() -> Result<()> {
         report.check("end-to-end tests against wrangler dev", || {
             end_to_end(&work)
         });
+        report.check(
+            "chaos (short): the server SIGKILLed while clients upload",
+            || {
+                crate::bench::chaos(CHAOS_SHORT).map(|()| Counts {
+                    passed: 1,
+                    failed: 0,
+                })
+            },
+        );
         report.check("wrangler deploy --dry-run", || dry_run(&work));
     } else {
         eprintln!("skipping the end-to-end tests and the dry run: the build failed");
@@ -414,6 +423,13 @@ fn run_against(
     }
     outcome.map(|()| counts)
 }
+
+/// The chaos run's short form (the long one is `cargo xtask bench chaos`).
+const CHAOS_SHORT: crate::bench::Chaos = crate::bench::Chaos {
+    jobs: 96,
+    clients: 8,
+    kills: 2,
+};
 
 /// The pseudo test binary that is the browser end-to-end script.
 const BROWSER: &str = "browser";

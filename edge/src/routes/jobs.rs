@@ -165,6 +165,12 @@ async fn store_upload(
                 store.delete_pdf(&owner.owner, &id).await?;
                 let job =
                     earlier.ok_or_else(|| AppError::Internal("replayed job vanished".into()))?;
+                // The first request may have died (a crash) between recording
+                // the job and telling the hub: telling it again (a no-op when
+                // it knows) lets the watchdog send a job nobody sent.
+                if job.state() == JobState::Uploaded {
+                    publish(env, &owner.owner, &job).await;
+                }
                 let mut resp = accepted(&job)?;
                 resp.headers_mut().set("idempotent-replayed", "true")?;
                 return Ok(resp);
@@ -184,6 +190,17 @@ async fn store_upload(
         callback_url,
     };
     let job = Job::uploaded(new, &now_rfc3339());
+    // The key is recorded before the job exists: a request sent again after
+    // this one died half-way finds either no job (and makes one under the
+    // key) or this one — never a second job for one upload.
+    if let Some(key) = &idempotency_key {
+        let record = idempotency::Record {
+            job_id: id.clone(),
+            sha256: job.sha256.clone(),
+            filename: job.filename.clone(),
+        };
+        store.put_idempotency(&owner.owner, key, &record).await?;
+    }
     store.put_job(&owner.owner, &job).await?;
     // Published before the analysis can start, so `uploaded` is the first event.
     publish(env, &owner.owner, &job).await;
@@ -206,14 +223,6 @@ async fn store_upload(
         return Err(AppError::Internal(format!(
             "enqueue of job {id} failed: {e}"
         )));
-    }
-    if let Some(key) = &idempotency_key {
-        let record = idempotency::Record {
-            job_id: id.clone(),
-            sha256: job.sha256.clone(),
-            filename: job.filename.clone(),
-        };
-        store.put_idempotency(&owner.owner, key, &record).await?;
     }
     accepted(&job)
 }
