@@ -21,7 +21,7 @@ use shared::oplog::{LogLine, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure,
-    injected_late_first, injected_slow_save, injected_stall,
+    injected_late_first, injected_slow_page, injected_slow_save, injected_stall,
 };
 use shared::webhooks;
 use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
@@ -29,9 +29,10 @@ use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, c
 use crate::config::{ANALYSIS_DLQ_NAME, Config};
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{newest, publish, result_size};
-use crate::hub::protocol::{Claim, Dispatch, GetJob, call};
+use crate::hub::protocol::{Claim, Dispatch, GetJob, Published, call};
 use crate::store::Store;
 use crate::util::{log, ms_since, now_ms, now_rfc3339};
+use shared::watchdog::Claimed;
 
 /// The operator's line for a new state or attempt: how long the job has
 /// existed when it ends, and the error's code when it failed.
@@ -119,6 +120,8 @@ struct Tracked<'a> {
     announced: (JobState, u32),
     /// Test-only hooks are on (`DOCKET_TEST_HOOKS`).
     test_hooks: bool,
+    /// The owner cancelled the job (the hub said so): stop at the next page.
+    cancelled: bool,
 }
 
 impl Tracked<'_> {
@@ -165,10 +168,12 @@ impl Tracked<'_> {
 
     /// Publishes the change to the hub and, when it is a new state or
     /// attempt, queues it for the job's callback. True when the hub says the
-    /// job was deleted.
+    /// job was deleted; a cancel it answers with is noted in `cancelled`.
     async fn tell(&mut self) -> bool {
-        if publish(self.env, self.owner, &self.job).await {
-            return true;
+        match publish(self.env, self.owner, &self.job).await {
+            Published::Deleted => return true,
+            Published::Cancel => self.cancelled = true,
+            Published::Fresh | Published::Stale => {}
         }
         if self.announced != (self.job.state(), self.job.attempt) {
             log_state(self.owner, &self.job);
@@ -211,11 +216,6 @@ async fn late_first(env: &Env, owner: &str, job_id: &str, attempt: u32) {
 
 async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
     let config = Config::from_env(env);
-    // Past the last attempt (the watchdog sent a stalled job again once too
-    // often): the job ends in `error`.
-    if attempt > config.max_attempts {
-        return dead_lettered(env, owner, job_id, attempt - 1).await;
-    }
     if config.test_hooks {
         late_first(env, owner, job_id, attempt).await;
     }
@@ -226,16 +226,22 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         attempt,
     };
     match call(env, owner, claim).await {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(Claimed::Run) => {}
+        Ok(Claimed::Drop) => {
             log(LogLine::about(What::Dropped, job_id, attempt)
                 .owner(owner)
                 .detail("a newer attempt was sent meanwhile; this message was only late"));
             return Ok(());
         }
+        Ok(Claimed::Cancel) => return end_cancelled(env, owner, job_id).await.map(|_| ()),
         Err(e) => {
             console_warn!("job {job_id}: the hub could not be asked about attempt {attempt}: {e}")
         }
+    }
+    // Past the last attempt (the watchdog sent a stalled job again once too
+    // often): the job ends in `error`.
+    if attempt > config.max_attempts {
+        return dead_lettered(env, owner, job_id, attempt - 1).await;
     }
     let store = Store::new(env)?;
     // The newest version: an earlier attempt's last changes may have reached
@@ -276,13 +282,14 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         pacer,
         announced,
         test_hooks: config.test_hooks,
+        cancelled: false,
     };
     if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
         // Already finished: the hub hears of its end again, in case the first
         // word of it was lost (a crash between KV's write and the publish),
         // so its watchdog stops sending the job.
         console_log!("job {job_id}: {e}; message ignored");
-        if publish(env, owner, &tracked.job).await {
+        if publish(env, owner, &tracked.job).await == Published::Deleted {
             take_back(&store, owner, job_id).await;
         }
         return Ok(());
@@ -291,6 +298,9 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     // write after the pacing gap, or not at all when the document is done
     // first: a small document costs one KV write, not two a second apart.
     tracked.save(false).await?;
+    if tracked.cancelled {
+        return stop_cancelled(&mut tracked).await;
+    }
     if config.test_hooks && injected_failure(&tracked.job.filename, attempt) {
         return Err(AppError::Internal(format!(
             "injected failure (test hook) on attempt {attempt}"
@@ -328,6 +338,14 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
                 tracked.save(false).await?;
             }
             last_publish = now_ms();
+            if tracked.cancelled {
+                return stop_cancelled(&mut tracked).await;
+            }
+        }
+        if config.test_hooks
+            && let Some(ms) = injected_slow_page(&tracked.job.filename)
+        {
+            Delay::from(Duration::from_millis(u64::from(ms))).await;
         }
     }
     match analysis.finish(&now_ms) {
@@ -350,6 +368,35 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         }
         Err(e) => finish_with_error(&mut tracked, e.to_body()).await,
     }
+}
+
+/// The owner cancelled the job while this attempt ran: it ends
+/// `cancelled`, with nothing of the analysis written.
+async fn stop_cancelled(tracked: &mut Tracked<'_>) -> AppResult<()> {
+    if tracked.job.cancel(&now_rfc3339()).is_ok() {
+        tracked.save(true).await?;
+    }
+    Ok(())
+}
+
+/// Ends a job that no attempt runs in `cancelled` (the cancel route for a
+/// queued job, and a consumer whose claim the hub answered with the cancel):
+/// its newest version as it is when already ended. `None` when it is gone.
+pub async fn end_cancelled(env: &Env, owner: &str, job_id: &str) -> AppResult<Option<Job>> {
+    let store = Store::new(env)?;
+    let Some(mut job) = newest(env, owner, store.get_job(owner, job_id).await?).await else {
+        return Ok(None);
+    };
+    if job.cancel(&now_rfc3339()).is_ok() {
+        store.put_job(owner, &job).await?;
+        if publish(env, owner, &job).await == Published::Deleted {
+            take_back(&store, owner, job_id).await;
+            return Ok(None);
+        }
+        log_state(owner, &job);
+        crate::webhooks::announce(env, owner, &job).await;
+    }
+    Ok(Some(job))
 }
 
 async fn finish_with_error(tracked: &mut Tracked<'_>, error: ErrorBody) -> AppResult<()> {
@@ -411,7 +458,7 @@ pub async fn give_up(
     let error = ErrorBody::new(ErrorCode::AnalysisFailed, why);
     if job.state().is_terminal() {
         // Ended already: make sure the hub knows (see `run`).
-        if publish(env, owner, &job).await {
+        if publish(env, owner, &job).await == Published::Deleted {
             take_back(&store, owner, job_id).await;
         }
     } else if job.give_up(attempts, error, &now_rfc3339()).is_ok() {
@@ -419,7 +466,7 @@ pub async fn give_up(
             .duration_ms(ms_since(&job.created_at))
             .detail(why));
         store.put_job(owner, &job).await?;
-        if publish(env, owner, &job).await {
+        if publish(env, owner, &job).await == Published::Deleted {
             take_back(&store, owner, job_id).await;
             return Ok(());
         }

@@ -15,22 +15,25 @@ pub enum JobState {
     Processing,
     Completed,
     Error,
+    /// Stopped at the owner's request (`POST /jobs/{id}/cancel`): no result.
+    Cancelled,
 }
 
 impl JobState {
     /// Every state, in lifecycle order.
-    pub const ALL: [JobState; 4] = [
+    pub const ALL: [JobState; 5] = [
         JobState::Uploaded,
         JobState::Processing,
         JobState::Completed,
         JobState::Error,
+        JobState::Cancelled,
     ];
 
     /// The states of a job that is not finished: they count against the
     /// active-jobs quota and are what long-polls and the watchdog wait on.
     pub const ACTIVE: [JobState; 2] = [JobState::Uploaded, JobState::Processing];
 
-    /// `completed` and `error` never change again.
+    /// `completed`, `error` and `cancelled` never change again.
     pub fn is_terminal(self) -> bool {
         !self.is_active()
     }
@@ -46,6 +49,7 @@ impl JobState {
             JobState::Processing => "processing",
             JobState::Completed => "completed",
             JobState::Error => "error",
+            JobState::Cancelled => "cancelled",
         }
     }
 }

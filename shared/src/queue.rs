@@ -78,12 +78,29 @@ pub fn injected_slow_save(filename: &str) -> Option<u32> {
     filename.starts_with("inject-slow-save").then_some(300)
 }
 
+/// Test-only slow analysis (test hooks only): a job whose filename starts
+/// `inject-slow-pages` waits this long (ms) after each page, so that it is
+/// still processing when a test acts on it (a cancel).
+pub fn injected_slow_page(filename: &str) -> Option<u32> {
+    filename.starts_with("inject-slow-pages").then_some(200)
+}
+
 /// Test-only late delivery (test hooks only): the first attempt of a job
-/// whose filename starts `inject-late-first` waits this long (ms) before
-/// the consumer asks the hub whether it may run — a message that was only
-/// slow, overtaken meanwhile by the watchdog's next attempt.
+/// whose filename starts `inject-late-first` waits before the consumer asks
+/// the hub whether it may run — a message that was only slow, overtaken
+/// meanwhile by the watchdog's next attempt. `inject-late-first-N` waits N
+/// ms, otherwise 40 s.
 pub fn injected_late_first(filename: &str, attempt: u32) -> Option<u32> {
-    (attempt == 1 && filename.starts_with("inject-late-first")).then_some(40_000)
+    let rest = filename.strip_prefix("inject-late-first")?;
+    if attempt != 1 {
+        return None;
+    }
+    let digits: String = rest
+        .trim_start_matches('-')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some(digits.parse().unwrap_or(40_000))
 }
 
 /// Test-only stall injection (test hooks only): a job whose filename starts
@@ -113,6 +130,10 @@ mod tests {
         );
         assert_eq!(injected_late_first("inject-late-first.pdf", 2), None);
         assert_eq!(injected_late_first("report.pdf", 1), None);
+        assert_eq!(
+            injected_late_first("inject-late-first-3000.pdf", 1),
+            Some(3000)
+        );
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //!
 //! `uploaded → processing → completed`, `processing → error`, and
 //! `uploaded → error` (e.g. the analysis message was dead-lettered before any
-//! attempt ran). `processing → processing` is the progress update and the
-//! retried attempt. Nothing moves backwards; `completed` and `error` are terminal.
+//! attempt ran); `uploaded → cancelled` and `processing → cancelled` at the
+//! owner's request. `processing → processing` is the progress update and the
+//! retried attempt. Nothing moves backwards; `completed`, `error` and
+//! `cancelled` are terminal.
 //!
 //! A job is built by [`Job::uploaded`] and changed only by the [`Job`]
 //! methods below (its `state` field is private to this crate), which go
@@ -53,9 +55,11 @@ pub fn transition(from: JobState, to: JobState) -> Result<JobState, TransitionEr
     match (from, to) {
         (Uploaded, Processing)
         | (Uploaded, Error)
+        | (Uploaded, Cancelled)
         | (Processing, Processing)
         | (Processing, Completed)
-        | (Processing, Error) => Ok(to),
+        | (Processing, Error)
+        | (Processing, Cancelled) => Ok(to),
         _ => Err(TransitionError { from, to }),
     }
 }
@@ -130,6 +134,7 @@ impl Job {
                     ErrorBody::new(crate::api::ErrorCode::AnalysisFailed, "the analysis failed"),
                     now,
                 )?,
+                Cancelled => self.cancel(now)?,
                 Uploaded => {
                     return Err(TransitionError {
                         from: self.state,
@@ -186,6 +191,12 @@ impl Job {
         Ok(())
     }
 
+    /// The job stops at its owner's request: `cancelled`, with the progress
+    /// it had made.
+    pub fn cancel(&mut self, now: &str) -> Result<(), TransitionError> {
+        self.move_to(JobState::Cancelled, now)
+    }
+
     /// The job ends in `error` with a reason.
     pub fn fail(&mut self, error: ErrorBody, now: &str) -> Result<(), TransitionError> {
         self.move_to(JobState::Error, now)?;
@@ -200,12 +211,14 @@ mod tests {
     use crate::api::ErrorCode;
     use JobState::*;
 
-    const LEGAL: [(JobState, JobState); 5] = [
+    const LEGAL: [(JobState, JobState); 7] = [
         (Uploaded, Processing),
         (Uploaded, Error),
+        (Uploaded, Cancelled),
         (Processing, Processing),
         (Processing, Completed),
         (Processing, Error),
+        (Processing, Cancelled),
     ];
 
     #[test]
@@ -272,7 +285,7 @@ mod tests {
         for to in JobState::ALL {
             let job = new_job().walked_to(to, "t1").unwrap();
             assert_eq!(job.state(), to);
-            assert_eq!(job.attempt, u32::from(to != Uploaded && to != Error));
+            assert_eq!(job.attempt, u32::from(matches!(to, Processing | Completed)));
         }
         let done = new_job().walked_to(Completed, "t1").unwrap();
         assert_eq!(done.version(), 3);

@@ -35,6 +35,9 @@ pub enum Phase {
     Queued,
     /// A consumer claimed it.
     Running,
+    /// Its owner asked to cancel it: no attempt may run any more, and the
+    /// one running (if any) stops at its next page and writes `cancelled`.
+    Cancelling,
 }
 
 impl Phase {
@@ -42,14 +45,15 @@ impl Phase {
         match self {
             Phase::Queued => "queued",
             Phase::Running => "running",
+            Phase::Cancelling => "cancelling",
         }
     }
 
     pub fn parse(text: &str) -> Phase {
-        if text == "running" {
-            Phase::Running
-        } else {
-            Phase::Queued
+        match text {
+            "running" => Phase::Running,
+            "cancelling" => Phase::Cancelling,
+            _ => Phase::Queued,
         }
     }
 }
@@ -68,7 +72,9 @@ pub struct Watch {
 /// jobs created before it.
 pub fn stalls_at(watch: &Watch, ahead: u32) -> f64 {
     match watch.phase {
-        Phase::Running => watch.since_ms + RUNNING_STALL_MS,
+        // A cancel not carried out within the running bound (its attempt
+        // died, or the request that decided it did) is sent to a consumer.
+        Phase::Running | Phase::Cancelling => watch.since_ms + RUNNING_STALL_MS,
         Phase::Queued => {
             watch.since_ms + QUEUED_BASE_MS + QUEUED_PER_JOB_AHEAD_MS * f64::from(ahead)
         }
@@ -80,6 +86,29 @@ pub fn stalls_at(watch: &Watch, ahead: u32) -> f64 {
 /// from before the watchdog — and the state machine decides).
 pub fn may_run(claimed: u32, current: Option<u32>) -> bool {
     current.is_none_or(|current| claimed >= current)
+}
+
+/// What a consumer holding a message of attempt `claimed` is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Claimed {
+    /// Run it: it is the current attempt.
+    Run,
+    /// Drop it unrun: a newer attempt was sent meanwhile.
+    Drop,
+    /// The job was cancelled: write `cancelled`, analyse nothing.
+    Cancel,
+}
+
+/// The answer to a claim of attempt `claimed` given what the hub watches
+/// (`None`: not watched — finished, or from before the watchdog — and the
+/// state machine decides).
+pub fn claim(claimed: u32, current: Option<&Watch>) -> Claimed {
+    match current {
+        Some(w) if w.phase == Phase::Cancelling => Claimed::Cancel,
+        Some(w) if !may_run(claimed, Some(w.attempt)) => Claimed::Drop,
+        _ => Claimed::Run,
+    }
 }
 
 /// The attempt number a new send gets: what the sender asks, but always
@@ -136,6 +165,19 @@ mod tests {
         assert!(may_run(2, Some(2)));
         assert!(may_run(3, Some(2)));
         assert!(!may_run(1, Some(2)));
+    }
+
+    #[test]
+    fn a_cancelled_job_runs_no_attempt_and_stalls_like_a_running_one() {
+        let mut w = watch(Phase::Queued, 0.0);
+        assert_eq!(claim(1, Some(&w)), Claimed::Run);
+        assert_eq!(claim(0, Some(&w)), Claimed::Drop);
+        assert_eq!(claim(1, None), Claimed::Run);
+        w.phase = Phase::Cancelling;
+        assert_eq!(claim(1, Some(&w)), Claimed::Cancel);
+        assert_eq!(claim(9, Some(&w)), Claimed::Cancel);
+        assert_eq!(stalls_at(&w, 5), RUNNING_STALL_MS);
+        assert_eq!(Phase::parse(Phase::Cancelling.as_str()), Phase::Cancelling);
     }
 
     #[test]

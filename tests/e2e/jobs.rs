@@ -763,3 +763,36 @@ fn a_document_without_numbers_still_has_a_report_and_a_csv() {
         1 + 9 + 10 + 90
     );
 }
+
+#[test]
+fn only_an_unfinished_job_of_ones_own_can_be_cancelled() {
+    let client = Client::owner();
+    let job = client.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "cancel-me-late.pdf",
+    );
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(done.state(), JobState::Completed);
+    let path = format!("/api/v1/jobs/{}/cancel", job.id);
+    let refused = client.call("POST", &path, None, &[], 409);
+    assert_eq!(refused.json()["error"]["code"], "conflict");
+    // Nothing changed: the result is still there.
+    assert_eq!(client.job(&job.id).version(), done.version());
+    client.call(
+        "GET",
+        &format!("/api/v1/jobs/{}/result", job.id),
+        None,
+        &[],
+        200,
+    );
+    // Another owner's job and an unknown one are 404; GET is 405.
+    Client::owner().call("POST", &path, None, &[], 404);
+    client.call(
+        "POST",
+        "/api/v1/jobs/00000000-0000-4000-8000-000000000000/cancel",
+        None,
+        &[],
+        404,
+    );
+    client.call("GET", &path, None, &[], 405);
+}

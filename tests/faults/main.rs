@@ -23,6 +23,7 @@ mod socket;
 mod support;
 
 mod bad_input;
+mod cancel;
 mod crash;
 mod deletes;
 mod late;

@@ -10,20 +10,18 @@ use worker::{Env, console_warn};
 use super::protocol::{Forget, GetJob, Publish, Published, Release, ResultSize, Wait, call};
 
 /// Sends a new version of a job to the owner's hub (which numbers it and
-/// pushes it). True when the hub says the job was deleted: the caller must
-/// take back what it wrote for it.
-pub async fn publish(env: &Env, owner: &str, job: &Job) -> bool {
+/// pushes it). `Deleted`: the caller must take back what it wrote for it;
+/// `Cancel`: its owner cancelled it; `Stale` also when the hub was not
+/// reached.
+pub async fn publish(env: &Env, owner: &str, job: &Job) -> Published {
     let request = Publish {
         owner: owner.to_owned(),
         job: job.clone(),
     };
-    match call(env, owner, request).await {
-        Ok(published) => published == Published::Deleted,
-        Err(e) => {
-            console_warn!("publish of job {} to the hub failed: {e}", job.id);
-            false
-        }
-    }
+    call(env, owner, request).await.unwrap_or_else(|e| {
+        console_warn!("publish of job {} to the hub failed: {e}", job.id);
+        Published::Stale
+    })
 }
 
 /// The newest version of a job, from its KV record and the owner's hub

@@ -43,9 +43,9 @@ use worker::{
 use self::db::Db;
 use self::longpoll::Waiters;
 use self::protocol::{
-    Admit, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit, HubCall,
-    HubDebug, InitSecrets, List, Publish, Published, Release, ResultSize, RotateSecrets, Wait,
-    reply,
+    Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit,
+    HubCall, HubDebug, InitSecrets, List, Publish, Published, Release, ResultSize, RotateSecrets,
+    Wait, reply,
 };
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
@@ -87,6 +87,13 @@ impl JobHub {
             HubCall::Claim(c) => {
                 let claimed = watchdog::claim(&db, &c.job_id, c.attempt);
                 reply::<Claim>(self.then_alarm(&db, claimed).await)
+            }
+            HubCall::Cancel(c) => {
+                let cancelled = index::get(&db, &c.job_id).and_then(|job| {
+                    let ended = job.is_some_and(|j| j.state().is_terminal());
+                    watchdog::cancel(&db, &c, ended)
+                });
+                reply::<Cancel>(self.then_alarm(&db, cancelled).await)
             }
             HubCall::GetJob(g) => reply::<GetJob>(
                 index::get(&db, &g.job_id)
@@ -144,7 +151,7 @@ impl JobHub {
             return Ok(indexed);
         }
         limits::release(db, &job.id)?;
-        watchdog::on_version(db, &owner, &job)?;
+        let cancelling = watchdog::on_version(db, &owner, &job)?;
         self.waiters.wake(&job);
         let id = job.id.clone();
         stream::emit(&self.state, db, &owner, &id, |seq| {
@@ -153,7 +160,11 @@ impl JobHub {
                 job: Box::new(job),
             }
         });
-        Ok(Published::Fresh)
+        Ok(if cancelling {
+            Published::Cancel
+        } else {
+            Published::Fresh
+        })
     }
 
     /// A deleted job leaves every table; the owner's sockets hear of it.

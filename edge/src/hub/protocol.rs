@@ -12,6 +12,7 @@ use shared::api::{ErrorCode, ErrorResponse, Job};
 use shared::listing::{JobList, Query};
 use shared::ratelimit::{Decision, Quotas, Rule};
 use shared::state::Stamp;
+use shared::watchdog::Claimed;
 use shared::webhooks::Secrets;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
@@ -39,6 +40,7 @@ pub enum HubCall {
     ResultSize(ResultSize),
     Dispatch(Dispatch),
     Claim(Claim),
+    Cancel(Cancel),
     Debug(GetDebug),
 }
 
@@ -77,7 +79,8 @@ calls! {
     Release(Release) -> ();
     ResultSize(ResultSize) -> ();
     Dispatch(Dispatch) -> ();
-    Claim(Claim) -> bool;
+    Claim(Claim) -> Claimed;
+    Cancel(Cancel) -> Cancelled;
     Debug(GetDebug) -> HubDebug;
 }
 
@@ -101,6 +104,9 @@ pub enum Published {
     /// The job was deleted: nobody hears of it again, and whoever wrote this
     /// version must take back what it wrote (the hub decides deletion).
     Deleted,
+    /// The newest version (an event), and its owner has cancelled the job:
+    /// the writer stops and writes `cancelled`.
+    Cancel,
 }
 
 /// A job was deleted: it leaves the index for good.
@@ -225,11 +231,33 @@ pub struct Dispatch {
     pub created_at: Option<String>,
 }
 
-/// May a consumer run this attempt? `false`: a newer one was sent since.
+/// May a consumer run this attempt? (`Drop`: a newer one was sent since;
+/// `Cancel`: the owner cancelled the job.)
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claim {
     pub job_id: String,
     pub attempt: u32,
+}
+
+/// The owner cancels an unfinished job; `created_at` is the job's (for a
+/// job the watchdog does not watch yet). From now on no attempt may run.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Cancel {
+    pub job_id: String,
+    pub owner: String,
+    pub created_at: String,
+}
+
+/// What a cancel found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cancelled {
+    /// No attempt runs: the caller writes `cancelled` now.
+    Now,
+    /// An attempt runs: it stops at its next page and writes `cancelled`.
+    Stopping,
+    /// The job has ended already.
+    Finished,
 }
 
 /// Which instance answers, and its sockets (test hooks only: hibernation).

@@ -1,7 +1,7 @@
 //! The watchdog: a row per unfinished job (`watch`), kept current by the
 //! job's versions, by every attempt sent to the analysis queue (all of them
-//! go through here: [`dispatch`]) and by consumers claiming an attempt
-//! ([`claim`]). The hub's alarm fires at the earliest moment one of them
+//! go through here: [`dispatch`]), by consumers claiming an attempt
+//! ([`claim`]) and by the owner cancelling the job ([`cancel`]). The hub's alarm fires at the earliest moment one of them
 //! would count as stalled; [`recover`] sends each stalled job again as its
 //! next attempt (past the last attempt, the consumer ends it in `error`).
 //! The rules — bounds, who may run — are `shared::watchdog`'s.
@@ -10,11 +10,11 @@ use serde::Deserialize;
 use shared::api::Job;
 use shared::oplog::{LogLine, What};
 use shared::queue::AnalysisMessage;
-use shared::watchdog::{self, Phase, Watch};
+use shared::watchdog::{self, Claimed, Phase, Watch};
 use worker::{Env, MessageBuilder};
 
 use super::db::Db;
-use super::protocol::Dispatch;
+use super::protocol::{Cancel, Cancelled, Dispatch};
 use crate::config::ANALYSIS_QUEUE;
 use crate::error::AppResult;
 use crate::util::{log, now_ms};
@@ -63,17 +63,22 @@ fn put(db: &Db, job_id: &str, owner: &str, created_at: &str, watch: Watch) -> Ap
 }
 
 /// A new version of a job (already indexed as the newest): an unfinished job
-/// moved now; a finished one is no longer watched.
-pub fn on_version(db: &Db, owner: &str, job: &Job) -> AppResult<()> {
+/// moved now; a finished one is no longer watched. True when its owner has
+/// cancelled it (the writer is to stop).
+pub fn on_version(db: &Db, owner: &str, job: &Job) -> AppResult<bool> {
     if job.state().is_terminal() {
-        return forget(db, &job.id);
+        forget(db, &job.id)?;
+        return Ok(false);
     }
     let held = get(db, &job.id)?.map(|r| r.watch());
     let attempt = held.map_or(job.attempt, |w| w.attempt.max(job.attempt));
+    let cancelling = held.is_some_and(|w| w.phase == Phase::Cancelling);
     // A version of the current attempt while processing shows it running;
-    // otherwise the job still waits where it waited.
+    // otherwise the job still waits where it waited (a cancel stays).
     let running = job.state() == shared::api::JobState::Processing && job.attempt >= attempt;
-    let phase = if running {
+    let phase = if cancelling {
+        Phase::Cancelling
+    } else if running {
         Phase::Running
     } else {
         held.map_or(Phase::Queued, |w| w.phase)
@@ -91,7 +96,36 @@ pub fn on_version(db: &Db, owner: &str, job: &Job) -> AppResult<()> {
             phase,
             since_ms,
         },
-    )
+    )?;
+    Ok(cancelling)
+}
+
+/// The owner cancels a job (`index_says_ended`: the hub's newest version of
+/// it is terminal). Queued (or not watched): no attempt will run, the
+/// caller writes the end. Running: it is told at its next progress report.
+/// Either way the job is `cancelling` from now on, so a claim is refused and
+/// a cancel nobody carried out is sent to a consumer after the running bound.
+pub fn cancel(db: &Db, request: &Cancel, index_says_ended: bool) -> AppResult<Cancelled> {
+    if index_says_ended {
+        return Ok(Cancelled::Finished);
+    }
+    let held = get(db, &request.job_id)?.map(|r| r.watch());
+    let answer = match held.map(|w| w.phase) {
+        Some(Phase::Running | Phase::Cancelling) => Cancelled::Stopping,
+        Some(Phase::Queued) | None => Cancelled::Now,
+    };
+    put(
+        db,
+        &request.job_id,
+        &request.owner,
+        &request.created_at,
+        Watch {
+            attempt: held.map_or(0, |w| w.attempt),
+            phase: Phase::Cancelling,
+            since_ms: now_ms(),
+        },
+    )?;
+    Ok(answer)
 }
 
 pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
@@ -135,25 +169,25 @@ pub async fn dispatch(db: &Db, env: &Env, dispatch: Dispatch) -> AppResult<()> {
 }
 
 /// A consumer asks to run `attempt`: yes unless a newer attempt was sent
-/// since (then its message is the one to run); a yes marks it running.
-pub fn claim(db: &Db, job_id: &str, attempt: u32) -> AppResult<bool> {
+/// since (then its message is the one to run) or the job was cancelled; a
+/// yes marks it running.
+pub fn claim(db: &Db, job_id: &str, attempt: u32) -> AppResult<Claimed> {
     let Some(row) = get(db, job_id)? else {
-        return Ok(true);
+        return Ok(Claimed::Run);
     };
-    let watch = row.watch();
-    if !watchdog::may_run(attempt, Some(watch.attempt)) {
-        return Ok(false);
+    let answer = watchdog::claim(attempt, Some(&row.watch()));
+    if answer == Claimed::Run {
+        db.exec(
+            "UPDATE watch SET attempt = ?, phase = ?, since_ms = ? WHERE job_id = ?",
+            vec![
+                i64::from(attempt).into(),
+                Phase::Running.as_str().into(),
+                now_ms().into(),
+                job_id.into(),
+            ],
+        )?;
     }
-    db.exec(
-        "UPDATE watch SET attempt = ?, phase = ?, since_ms = ? WHERE job_id = ?",
-        vec![
-            i64::from(attempt).into(),
-            Phase::Running.as_str().into(),
-            now_ms().into(),
-            job_id.into(),
-        ],
-    )?;
-    Ok(true)
+    Ok(answer)
 }
 
 fn oldest_first(db: &Db) -> AppResult<Vec<WatchRow>> {
@@ -187,7 +221,8 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
     for i in stalled {
         let row = &rows[i];
         let next = row.attempt as u32 + 1;
-        if next > max_attempts + 1 {
+        let cancelling = Phase::parse(&row.phase) == Phase::Cancelling;
+        if next > max_attempts + 1 && !cancelling {
             log(
                 LogLine::about(What::Recovered, &row.job_id, row.attempt as u32)
                     .owner(&row.owner)

@@ -28,7 +28,7 @@ use worker::{Env, FixedLengthStream, Request, Response, console_error};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{forget, publish, release, wait_for_change};
-use crate::hub::protocol::{Admit, Dispatch, Forget, GetJob, List, call};
+use crate::hub::protocol::{Admit, Cancel, Cancelled, Dispatch, Forget, GetJob, List, call};
 use crate::routes::{query_param, with_rate};
 use crate::store::Store;
 use crate::util::now_rfc3339;
@@ -316,6 +316,54 @@ pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
     Ok(Response::empty()?.with_status(204))
 }
 
+/// `POST /jobs/{id}/cancel`: 202 with the job. A job no attempt runs ends
+/// `cancelled` at once (the answer shows it); a running one stops at its
+/// next page (the answer shows it still `processing`; the next version is
+/// `cancelled`). The owner's hub decides, so no attempt starts after this.
+/// 409 when the job has ended otherwise; a cancelled job answers 202 again.
+pub async fn cancel(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
+    let job = load(env, owner, id).await?;
+    let ended = |job: &Job| {
+        AppError::client(
+            ErrorCode::Conflict,
+            format!(
+                "job {id} has ended ({}); only unfinished jobs can be cancelled",
+                job.state()
+            ),
+        )
+    };
+    let accepted = |job: &Job| -> AppResult<Response> {
+        let mut resp = Response::from_json(job)?.with_status(202);
+        resp.headers_mut()
+            .set("location", &format!("/api/v1/jobs/{}", job.id))?;
+        Ok(resp)
+    };
+    // Asking again is harmless: the same answer.
+    if job.state() == JobState::Cancelled {
+        return accepted(&job);
+    }
+    if job.state().is_terminal() {
+        return Err(ended(&job));
+    }
+    let asked = Cancel {
+        job_id: id.to_owned(),
+        owner: owner.owner.clone(),
+        created_at: job.created_at.clone(),
+    };
+    let job = match call(env, &owner.owner, asked).await? {
+        Cancelled::Now => crate::consumer::end_cancelled(env, &owner.owner, id)
+            .await?
+            .ok_or_else(|| AppError::client(ErrorCode::NotFound, format!("no job {id}")))?,
+        Cancelled::Stopping => job,
+        Cancelled::Finished => return Err(ended(&load(env, owner, id).await?)),
+    };
+    // A job that ended meanwhile (it completed first) says so.
+    if job.state().is_terminal() && job.state() != JobState::Cancelled {
+        return Err(ended(&job));
+    }
+    accepted(&job)
+}
+
 /// `GET /jobs?limit=&cursor=&state=`: newest first, from the owner's hub.
 pub async fn list(req: &Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
     let query = listing::parse(
@@ -359,6 +407,13 @@ pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppR
             });
             with_job(error, &job)
         }
+        JobState::Cancelled => with_job(
+            ErrorBody::new(
+                ErrorCode::Conflict,
+                format!("job {id} was cancelled; it has no result"),
+            ),
+            &job,
+        ),
         JobState::Uploaded | JobState::Processing => with_job(
             ErrorBody::new(
                 ErrorCode::NotReady,

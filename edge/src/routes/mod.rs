@@ -143,6 +143,10 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             with_rate(jobs::delete(&env, &owner, id).await, rate)
         }
+        (["jobs", id, "cancel"], Method::Post) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(jobs::cancel(&env, &owner, id).await, rate)
+        }
         (["jobs", id, "result"], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             let csv = match query_param(&req, "format")?.as_deref() {
@@ -189,7 +193,10 @@ fn allowed_methods(route: &[&str]) -> Option<&'static str> {
     Some(match route {
         ["health"] => "GET, HEAD, OPTIONS",
         ["openapi.json"] | ["webhook-secret"] => "GET, OPTIONS",
-        ["tokens"] | ["events", "ticket"] | ["webhook-secret", "rotate"] => "POST, OPTIONS",
+        ["tokens"]
+        | ["events", "ticket"]
+        | ["webhook-secret", "rotate"]
+        | ["jobs", _, "cancel"] => "POST, OPTIONS",
         ["jobs"] => "GET, POST, OPTIONS",
         ["jobs", _] => "GET, DELETE, OPTIONS",
         ["jobs", _, "result"] | ["events"] => "GET, OPTIONS",
