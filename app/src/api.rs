@@ -131,6 +131,12 @@ pub async fn result(token: &str, id: &str, csv: bool) -> Result<String, ApiError
     text(send(authed(Request::get(&path::result(id, csv)), token)).await?).await
 }
 
+/// Asks the server to cancel a job: the job as it is now (`cancelled`, or
+/// still `processing` while it stops at its next page).
+pub async fn cancel(token: &str, id: &str) -> Result<Job, ApiError> {
+    json(send(authed(Request::post(&path::cancel(id)), token)).await?).await
+}
+
 pub async fn delete(token: &str, id: &str) -> Result<(), ApiError> {
     text(send(authed(Request::delete(&path::job(id)), token)).await?)
         .await

@@ -411,7 +411,9 @@ fn JobList(
                             });
                             let view_id = id.clone();
                             let delete_id = id.clone();
+                            let cancel_id = id.clone();
                             let completed = move || current.get().state() == JobState::Completed;
+                            let running = move || current.get().state().is_active();
                             view! {
                                 <li class="job" data-job=id.clone()>
                                     <span class="job-name">{move || current.get().filename}</span>
@@ -422,6 +424,29 @@ fn JobList(
                                             {
                                                 let view_id = view_id.clone();
                                                 view! { <button type="button" on:click=move |_| selected.set(Some(view_id.clone()))>"View result"</button> }
+                                            }
+                                        </Show>
+                                        <Show when=running>
+                                            {
+                                                let cancel_id = cancel_id.clone();
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="cancel"
+                                                        on:click=move |_| {
+                                                            let Some(t) = token.get_untracked() else { return };
+                                                            let id = cancel_id.clone();
+                                                            spawn_local(async move {
+                                                                match api::cancel(&t, &id).await {
+                                                                    Ok(job) => jobs.upsert(job),
+                                                                    Err(e) => jobs.error.set(Some(e.message)),
+                                                                }
+                                                            });
+                                                        }
+                                                    >
+                                                        "Cancel"
+                                                    </button>
+                                                }
                                             }
                                         </Show>
                                         <button

@@ -257,6 +257,18 @@ impl Api {
         text_or_error(response)
     }
 
+    /// `POST /jobs/{id}/cancel`: the job, `cancelled` or still stopping.
+    pub fn cancel(&self, id: &str) -> CliResult<Job> {
+        self.call_json("POST", &path::cancel(id), None)
+    }
+
+    /// A second client for the same server and owner (for another thread).
+    pub fn same_owner(&self) -> Api {
+        let mut api = Api::anonymous(&self.base);
+        api.token = self.token.clone();
+        api
+    }
+
     pub fn delete(&self, id: &str) -> CliResult<()> {
         let response = self.send("DELETE", &path::job(id), &[], None)?;
         text_or_error(response).map(|_| ())

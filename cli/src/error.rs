@@ -1,6 +1,6 @@
 //! The CLI's one error type and the exit code each kind of failure ends with:
 //! 0 completed, 1 a job ended in error, 2 usage, 3 timeout, 4 the server
-//! refused or failed, or could not be reached.
+//! refused or failed, or could not be reached, 130 interrupted (Ctrl-C).
 
 use std::time::Duration;
 
@@ -13,6 +13,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const TIMEOUT: i32 = 3;
     pub const SERVER: i32 = 4;
+    /// Ctrl-C while waiting (the shell's 128 + SIGINT).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,12 @@
 //! `docket`, the command-line client: the API calls ([`client`]), where the
 //! token is kept ([`config`]), the three ways to wait for a job ([`wait`]),
-//! what is printed ([`output`]) and the exit codes ([`error`]). `main.rs`
+//! what is printed ([`output`]), Ctrl-C while waiting ([`interrupt`]) and the
+//! exit codes ([`error`]). `main.rs`
 //! parses the arguments and runs the commands.
 
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod interrupt;
 pub mod output;
 pub mod wait;

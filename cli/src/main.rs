@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use docket_cli::client::Api;
 use docket_cli::error::{CliError, CliResult, exit};
+use docket_cli::interrupt;
 use docket_cli::output::{self, Ui};
 use docket_cli::wait::{self, Hook, Mode, Socket};
 use shared::api::{Job, JobState};
@@ -18,8 +19,9 @@ use shared::report::Report;
     name = "docket",
     version,
     about = "Submit PDFs to a Docket server and learn when their analysis is done.",
-    after_help = "Exit codes: 0 completed, 1 a job ended in error, 2 usage, 3 timeout, \
-                  4 the server refused, failed or could not be reached."
+    after_help = "Exit codes: 0 completed, 1 a job ended in error (or was cancelled), 2 usage, \
+                  3 timeout, 4 the server refused, failed or could not be reached, 130 \
+                  interrupted. Ctrl-C while waiting asks whether to cancel the unfinished jobs."
 )]
 struct Cli {
     /// The server.
@@ -86,6 +88,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Cancel unfinished jobs: queued ones end at once, running ones at their next page.
+    Cancel {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// Delete a job, its PDF and its report.
     Delete { id: String },
 }
@@ -115,7 +122,10 @@ fn parse_state(text: &str) -> Result<JobState, String> {
     JobState::ALL
         .into_iter()
         .find(|s| s.as_str() == text)
-        .ok_or_else(|| format!("one of uploaded, processing, completed, error (not {text:?})"))
+        .ok_or_else(|| {
+            let names: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+            format!("one of {} (not {text:?})", names.join(", "))
+        })
 }
 
 fn main() -> ExitCode {
@@ -252,6 +262,15 @@ fn run(cli: Cli) -> CliResult<i32> {
             }
             Ok(exit::COMPLETED)
         }
+        Command::Cancel { ids } => {
+            let api = Api::owner(&cli.server, cli.token)?;
+            let jobs = ids
+                .iter()
+                .map(|id| api.cancel(id))
+                .collect::<CliResult<Vec<Job>>>()?;
+            print_jobs(&jobs, cli.json);
+            Ok(exit::COMPLETED)
+        }
         Command::Delete { id } => {
             let api = Api::owner(&cli.server, cli.token)?;
             api.delete(&id)?;
@@ -274,6 +293,7 @@ fn follow(
     timeout: u64,
 ) -> CliResult<Vec<Job>> {
     let timeout = Duration::from_secs(timeout);
+    interrupt::offer_cancel(api, ids);
     let mut seen = |job: &Job| ui.job(job);
     match (mode, socket, hook) {
         (Mode::Ws, Some(socket), _) => socket.wait(api, ids, timeout, &mut seen),
@@ -311,8 +331,15 @@ fn finish(api: &Api, jobs: &[Job], json: bool) -> CliResult<i32> {
         }
     }
     let failed = jobs.iter().filter(|j| j.state() == JobState::Error).count();
-    if failed > 0 {
-        eprintln!("docket: {failed} of {} job(s) ended in error", jobs.len());
+    let cancelled = jobs
+        .iter()
+        .filter(|j| j.state() == JobState::Cancelled)
+        .count();
+    if failed + cancelled > 0 {
+        eprintln!(
+            "docket: of {} job(s), {failed} ended in error, {cancelled} cancelled",
+            jobs.len()
+        );
         return Ok(exit::JOB_ERROR);
     }
     Ok(exit::COMPLETED)

@@ -56,6 +56,11 @@ pub mod path {
         format!("{API_PREFIX}/jobs/{}", encode_segment(id))
     }
 
+    /// `POST /jobs/{id}/cancel`.
+    pub fn cancel(id: &str) -> String {
+        format!("{}/cancel", job(id))
+    }
+
     /// `GET /jobs/{id}?wait=N`: the long-poll.
     pub fn job_wait(id: &str, wait_secs: u32) -> String {
         format!("{}?wait={wait_secs}", job(id))

@@ -3,7 +3,9 @@
 //! (default 8, each its own owner) against a server started with the
 //! default settings the one way `cargo xtask dev` starts it, while its whole
 //! process group is SIGKILLed `DOCKET_CHAOS_KILLS` times (default 5) at
-//! random moments and restarted on the same state each time.
+//! random moments and restarted on the same state each time. The uploads go
+//! in waves, one before each kill and one after the last; each kill falls
+//! 0–1.5 s after its wave's first job exists.
 //!
 //! Clients behave as a careful client would: every upload carries its own
 //! `Idempotency-Key` and is sent again with it when the connection fails or
@@ -209,15 +211,13 @@ fn main() {
                 .collect();
             if wave < kills as usize {
                 // A random moment while the wave is being uploaded and
-                // analysed: 0.2–2.5 s into it, then as soon as some job of
-                // it is unfinished (within 10 s).
-                std::thread::sleep(Duration::from_millis(200 + dice.below(2_300)));
+                // analysed: 0–1.5 s after its first job exists.
                 let looked = Instant::now();
-                let mut open = unfinished(&apis);
-                while open.is_empty() && looked.elapsed() < Duration::from_secs(10) {
-                    std::thread::sleep(Duration::from_millis(50));
-                    open = unfinished(&apis);
+                while unfinished(&apis).is_empty() && looked.elapsed() < Duration::from_secs(10) {
+                    std::thread::sleep(Duration::from_millis(20));
                 }
+                std::thread::sleep(Duration::from_millis(dice.below(1_500)));
+                let open = unfinished(&apis);
                 wrangler.kill9();
                 let killed = Instant::now();
                 match wrangler.restart() {

@@ -119,6 +119,21 @@ try {
   await row(locked).waitFor({ state: 'detached' });
   check('a job is deleted after confirmation');
 
+  // Cancel a running job (117 pages, slowed to 200 ms a page by a test hook).
+  const slow = 'inject-slow-pages.pdf';
+  await page.setInputFiles('input[type=file]', {
+    name: slow,
+    mimeType: 'application/pdf',
+    buffer: fs.readFileSync(path.join(corpus, 'samplefiles-GeoTopo-komprimiert.pdf')),
+  });
+  await row(slow).locator('.state-processing').waitFor({ timeout: 60000 });
+  await row(slow).getByRole('button', { name: 'Cancel' }).click();
+  await row(slow).locator('.state-cancelled').waitFor({ timeout: 15000 });
+  assert.equal(await row(slow).getByRole('button', { name: 'Cancel' }).count(), 0);
+  assert.equal(await row(slow).getByRole('button', { name: 'View result' }).count(), 0);
+  await shot('6-cancelled.png');
+  check('a running job is cancelled from its row');
+
   // A title that is markup stays text.
   const title = '<img src=x onerror=alert(1)> <b>Q3</b> & more';
   await page.setInputFiles('input[type=file]', { name: 'markup.pdf', mimeType: 'application/pdf', buffer: markupPdf(title) });

@@ -302,3 +302,71 @@ fn status_jobs_result_and_delete_work_on_one_job() {
         text(&out.stderr)
     );
 }
+
+/// Ctrl-C while waiting asks whether to cancel the unfinished jobs (the
+/// answer read from stdin); yes cancels them and exits 130. `docket cancel`
+/// cancels by id.
+#[test]
+fn ctrl_c_while_waiting_offers_to_cancel_and_cancel_does() {
+    let home = Home::new("cancel");
+    // 117 pages at 200 ms a page (test hook): it is still running when
+    // interrupted.
+    let file = home.file(
+        "samplefiles-GeoTopo-komprimiert.pdf",
+        "inject-slow-pages.pdf",
+    );
+    let mut child = home
+        .command(&["submit", &file, "--wait", "poll", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run docket");
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"y\n").expect("answer");
+    }
+    let output = child.wait_with_output().expect("docket");
+    let err = text(&output.stderr);
+    assert_eq!(code(&output), 130, "{err}");
+    assert!(err.contains("Cancel the 1 unfinished job(s)?"), "{err}");
+    assert!(err.contains("cancel asked"), "{err}");
+    // The job ends cancelled.
+    let jobs = home.run(&["jobs", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&jobs.stdout).expect("JSON");
+    let id = list["jobs"][0]["id"].as_str().expect("a job").to_owned();
+    let status = home.run(&["status", &id, "--wait", "poll", "--json"]);
+    assert_eq!(code(&status), 1, "{}", text(&status.stderr));
+    let ended: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(ended[0]["job"]["state"], "cancelled", "{ended}");
+
+    // `docket cancel`: a finished job is refused (exit 4, the server's word).
+    let done = home.run(&[
+        "submit",
+        &home.file(SMALL, "small.pdf"),
+        "--wait",
+        "poll",
+        "--json",
+    ]);
+    assert_eq!(code(&done), 0, "{}", text(&done.stderr));
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).expect("JSON");
+    let refused = home.run(&["cancel", done[0]["job"]["id"].as_str().expect("id")]);
+    assert_eq!(code(&refused), 4);
+    assert!(
+        text(&refused.stderr).contains("conflict"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // … and a cancelled one answers as cancelled again.
+    let again = home.run(&["cancel", &id]);
+    assert_eq!(code(&again), 0, "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("cancelled"));
+}
