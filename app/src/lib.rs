@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use crate::live::Jobs;
-use crate::report::{BenfordChart, DigitTable, Facts, Pages, Verdict};
+use crate::report::{BenfordChart, DigitTable, Facts, Pages, Verdict, Warnings};
 use crate::upload::Outcome;
 
 /// What the app knows about the API's health.
@@ -67,6 +67,13 @@ pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
                 format!("processing · page {} of {}", p.pages_done, p.pages_total)
             }
             (JobState::Error, _, Some(e)) => format!("error: {}", e.message),
+            (JobState::Completed, _, _) if !job.warnings.is_empty() => {
+                let pages: usize = job.warnings.iter().map(|w| w.pages.len()).sum();
+                format!(
+                    "completed · {pages} page{} with warnings",
+                    if pages == 1 { "" } else { "s" }
+                )
+            }
             (state, _, _) => state.as_str().to_owned(),
         }
     };
@@ -559,6 +566,7 @@ fn ResultPanel(
                         view! {
                             <h2 id="result-title" tabindex="-1">"Result"</h2>
                             <Facts report=r.clone() />
+                            <Warnings report=r.clone() />
                             <BenfordChart test=r.benford.first_digit.clone() />
                             <Verdict test=r.benford.first_digit.clone() />
                             <DigitTable test=r.benford.second_digit.clone() caption="Second digit" first=0 />

@@ -277,15 +277,42 @@ pub fn Facts(report: Report) -> impl IntoView {
     }
 }
 
-/// Per-page counts.
+/// What the analysis could not read, one line per kind of trouble (nothing
+/// when every page was read whole).
+#[component]
+pub fn Warnings(report: Report) -> impl IntoView {
+    (!report.warnings.is_empty()).then(|| {
+        let items = report
+            .warnings
+            .iter()
+            .map(|w| view! { <li data-code=w.code.as_str()>{w.message.clone()}</li> })
+            .collect_view();
+        view! {
+            <div class="warnings" role="note">
+                <p>"Not every page could be read:"</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    })
+}
+
+/// Per-page counts (a skipped page says so).
 #[component]
 pub fn Pages(report: Report) -> impl IntoView {
     let rows = report
         .per_page
         .iter()
         .map(|p| {
-            view! {
-                <tr><td>{p.page}</td><td>{p.words}</td><td>{p.numbers_found}</td><td>{p.numbers_used}</td></tr>
+            if p.skipped {
+                view! {
+                    <tr class="skipped"><td>{p.page}</td><td colspan="3">"could not be read: skipped"</td></tr>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <tr><td>{p.page}</td><td>{p.words}</td><td>{p.numbers_found}</td><td>{p.numbers_used}</td></tr>
+                }
+                .into_any()
             }
         })
         .collect_view();

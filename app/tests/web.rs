@@ -5,7 +5,7 @@ use app::report::{BenfordChart, Verdict, bars, verdict_text};
 use app::upload::{check_file, explain};
 use app::{HealthBadge, HealthState, JobProgress, StateBadge, UploadList, UploadRow, UploadStatus};
 use leptos::prelude::*;
-use shared::api::{ErrorBody, ErrorCode, Health, Job, JobState, Progress};
+use shared::api::{ErrorBody, ErrorCode, Health, Job, JobState, Progress, Warning, WarningCode};
 use shared::benford::{Conformity, DigitTest};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -100,6 +100,24 @@ async fn the_state_badge_names_each_state() {
     set_current.set(job(JobState::Completed));
     leptos::task::tick().await;
     assert_eq!(badge().text_content().unwrap(), "completed");
+
+    let mut partly = job(JobState::Completed);
+    partly.warnings = vec![Warning {
+        code: WarningCode::UnreadableContent,
+        message: "2 pages could not be read and were skipped".into(),
+        pages: vec![2, 5],
+    }];
+    set_current.set(partly);
+    leptos::task::tick().await;
+    assert_eq!(
+        badge().text_content().unwrap(),
+        "completed · 2 pages with warnings"
+    );
+
+    set_current.set(job(JobState::Cancelled));
+    leptos::task::tick().await;
+    assert_eq!(badge().text_content().unwrap(), "cancelled");
+    assert_eq!(badge().class_name(), "state state-cancelled");
 
     let mut failed = job(JobState::Error);
     failed.error = Some(ErrorBody::new(

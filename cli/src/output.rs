@@ -115,6 +115,10 @@ pub fn state_words(job: &Job) -> String {
         (JobState::Processing, _, Some(p)) => {
             format!("processing (page {} of {})", p.pages_done, p.pages_total)
         }
+        (JobState::Completed, _, _) if !job.warnings.is_empty() => {
+            let pages: usize = job.warnings.iter().map(|w| w.pages.len()).sum();
+            format!("completed, {pages} page(s) with warnings")
+        }
         (JobState::Processing, _, None) if job.attempt > 1 => {
             format!("processing (attempt {})", job.attempt)
         }
@@ -131,6 +135,9 @@ pub fn job_line(job: &Job) -> String {
 /// CLI waited).
 pub fn summary(job: &Job, report: Option<&Report>) -> String {
     let mut out = job_line(job);
+    for warning in &job.warnings {
+        out.push_str(&format!("\n  warning: {}", warning.message));
+    }
     if let Some(r) = report {
         out.push_str(&format!(
             "\n  {} page{}, PDF {}, {} words, {} numbers found, {} used for Benford",
@@ -217,6 +224,23 @@ mod tests {
         assert_eq!(
             job_line(&job(JobState::Completed)),
             "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f  q3.pdf  completed"
+        );
+        assert_eq!(state_words(&job(JobState::Cancelled)), "cancelled");
+    }
+
+    #[test]
+    fn a_partly_read_job_says_which_pages() {
+        let mut partly = job(JobState::Completed);
+        partly.warnings = vec![shared::api::Warning {
+            code: shared::api::WarningCode::UnreadableContent,
+            message: "1 page could not be read and was skipped (page 2: …)".into(),
+            pages: vec![2],
+        }];
+        assert_eq!(state_words(&partly), "completed, 1 page(s) with warnings");
+        assert!(
+            summary(&partly, None).contains("\n  warning: 1 page could not be read"),
+            "{}",
+            summary(&partly, None)
         );
     }
 }

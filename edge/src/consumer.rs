@@ -356,6 +356,8 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
             result_size(env, owner, job_id, bytes).await;
             let now = now_rfc3339();
             let _ = tracked.job.record_progress(total, total, &now);
+            // Pages it could not read, on the job itself too.
+            tracked.job.warnings = report.warnings.clone();
             if tracked.job.complete(&now).is_ok()
                 && let Err(e) = tracked.save(true).await
             {

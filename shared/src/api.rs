@@ -60,6 +60,52 @@ impl std::fmt::Display for JobState {
     }
 }
 
+/// Something the analysis could not read, on the pages named: the job still
+/// completes from the pages it could read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub message: String,
+    /// 1-based, ascending.
+    pub pages: Vec<u32>,
+}
+
+/// What kind of trouble a [`Warning`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// A content stream could not be decoded (corrupt data): the page is
+    /// skipped.
+    UnreadableContent,
+    /// A content stream uses a filter the engine does not implement: the page
+    /// is skipped.
+    UnsupportedFilter,
+    /// A content stream broke off part-way: the page is read up to there.
+    TruncatedContent,
+    /// Characters whose font gives no way to map them to text: the page is
+    /// read without them (numbers among them are missed).
+    UnmappedGlyphs,
+}
+
+impl WarningCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::UnreadableContent => "unreadable_content",
+            WarningCode::UnsupportedFilter => "unsupported_filter",
+            WarningCode::TruncatedContent => "truncated_content",
+            WarningCode::UnmappedGlyphs => "unmapped_glyphs",
+        }
+    }
+
+    /// Whether a page with this trouble is skipped altogether.
+    pub fn skips_the_page(self) -> bool {
+        matches!(
+            self,
+            WarningCode::UnreadableContent | WarningCode::UnsupportedFilter
+        )
+    }
+}
+
 /// Pages analysed so far while a job is processing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -139,6 +185,10 @@ pub struct Job {
     pub progress: Option<Progress>,
     pub error: Option<ErrorBody>,
     pub callback: Option<Callback>,
+    /// A completed job's pages that could not be read, or only partly (the
+    /// report's `warnings`); absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// Machine-readable error codes, on HTTP errors and on failed jobs.

@@ -247,6 +247,7 @@ mod tests {
             progress: None,
             error: None,
             callback: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -186,6 +186,7 @@ mod tests {
             progress: None,
             error: None,
             callback: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::Warning;
 use crate::benford::Benford;
 
 /// The result of analysing one PDF.
@@ -16,6 +17,13 @@ pub struct Report {
     pub numbers: NumberStats,
     pub benford: Benford,
     pub per_page: Vec<PageStats>,
+    /// Pages that could not be read or only partly, by kind of trouble;
+    /// empty when every page was read whole.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    /// Pages left out of every count because they could not be read.
+    #[serde(default)]
+    pub pages_skipped: Vec<u32>,
     pub timings_ms: Timings,
 }
 
@@ -54,6 +62,10 @@ pub struct PageStats {
     pub words: u64,
     pub numbers_found: u64,
     pub numbers_used: u64,
+    /// The page could not be read (see the report's `warnings`): its counts
+    /// are 0. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 /// Where the analysis spent its time, in milliseconds.
@@ -102,6 +114,8 @@ mod tests {
             numbers: NumberStats::default(),
             benford: benford(["123", "19", "45"]),
             per_page: Vec::new(),
+            warnings: Vec::new(),
+            pages_skipped: Vec::new(),
             timings_ms: Timings::default(),
         };
         let csv = digit_table_csv(&report);

@@ -104,6 +104,7 @@ mod tests {
             progress: None,
             error: None,
             callback: None,
+            warnings: Vec::new(),
         }
     }
 

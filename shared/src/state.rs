@@ -84,6 +84,7 @@ impl Job {
                 deliveries: Vec::new(),
                 disabled: false,
             }),
+            warnings: Vec::new(),
         }
     }
 

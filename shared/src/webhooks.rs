@@ -420,6 +420,7 @@ mod tests {
                 deliveries: vec![],
                 disabled: false,
             }),
+            warnings: Vec::new(),
         }
     }
 

@@ -94,15 +94,7 @@ fn a_multi_page_report_counts_all_pages() {
     let job = client.submit(&corpus("pdfplumber-ca-warn-report.pdf"), "warn.pdf");
     let done = client.wait_terminal(&job.id, WAIT);
     assert_eq!(done.state(), JobState::Completed, "{done:?}");
-    let report = client
-        .call(
-            "GET",
-            &format!("/api/v1/jobs/{}/result", job.id),
-            None,
-            &[],
-            200,
-        )
-        .json();
+    let report = client.result(&job.id);
     assert_eq!(report["pages"], 16);
 }
 

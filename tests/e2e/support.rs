@@ -230,6 +230,12 @@ impl Client {
         serde_json::from_slice(&answer.body).expect("a job")
     }
 
+    /// A completed job's report (200 expected).
+    pub fn result(&self, id: &str) -> Value {
+        self.call("GET", &format!("/api/v1/jobs/{id}/result"), None, &[], 200)
+            .json()
+    }
+
     pub fn job(&self, id: &str) -> Job {
         let answer = self.call("GET", &format!("/api/v1/jobs/{id}"), None, &[], 200);
         serde_json::from_slice(&answer.body).expect("a job")

@@ -38,17 +38,7 @@ pub fn work_dir() -> PathBuf {
 }
 
 fn result_of(client: &Client, job: &Job) -> Option<Value> {
-    (job.state() == JobState::Completed).then(|| {
-        client
-            .call(
-                "GET",
-                &format!("/api/v1/jobs/{}/result", job.id),
-                None,
-                &[],
-                200,
-            )
-            .json()
-    })
+    (job.state() == JobState::Completed).then(|| client.result(&job.id))
 }
 
 #[test]

@@ -38,15 +38,7 @@ fn a_late_first_message_is_dropped_once_the_next_attempt_was_sent() {
         (JobState::Completed, 2),
         "{done:?}"
     );
-    let result: Value = client
-        .call(
-            "GET",
-            &format!("/api/v1/jobs/{}/result", job.id),
-            None,
-            &[],
-            200,
-        )
-        .json();
+    let result: Value = client.result(&job.id);
     check(&done, Some(&result), &outcome_of(&bytes)).unwrap_or_else(|e| panic!("{e}"));
     // The late message asked after the watchdog had sent attempt 2: dropped.
     // (The log is read once the dropped line is there: attempt 2 may finish

@@ -3,7 +3,8 @@
 //! state; analyses that fail (test-only injection) and one that never answers
 //! (the dead-letter path); a webhook receiver down for a minute; WebSocket
 //! clients dropped mid-stream; a hub from before schema versions woken by this
-//! code; 100 jobs deleted while they are analysed; a late first message
+//! code; 100 jobs deleted while they are analysed; a PDF with a broken page
+//! (partial success); jobs cancelled; a late first message
 //! overtaken by the watchdog's next attempt; and a sweep of bad input on
 //! every endpoint.
 //!
@@ -29,6 +30,7 @@ mod deletes;
 mod late;
 mod migration;
 mod outage;
+mod partial;
 mod pdfs;
 mod retries;
 mod sockets;

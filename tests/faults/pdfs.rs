@@ -89,3 +89,43 @@ pub fn random_with_header(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// A page of a [`pages`] document: readable text, or a content stream
+/// whose Flate data is not zlib at all.
+pub enum Page<'a> {
+    Text(&'a str),
+    Corrupt,
+}
+
+/// A document of several pages drawn with Helvetica, each content stream
+/// Flate-compressed (or corrupt, where asked).
+pub fn pages(pages: &[Page]) -> Vec<u8> {
+    let n = pages.len();
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ];
+    for (i, page) in pages.iter().enumerate() {
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {} 0 R \
+                 /Resources << /Font << /F1 3 0 R >> >> >>",
+                5 + 2 * i
+            )
+            .into_bytes(),
+        );
+        let data = match page {
+            Page::Text(text) => {
+                let ops = format!("BT /F1 12 Tf 72 700 Td ({text}) Tj ET");
+                let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+                encoder.write_all(ops.as_bytes()).expect("compress");
+                encoder.finish().expect("compress")
+            }
+            Page::Corrupt => b"these bytes are not zlib data".to_vec(),
+        };
+        objects.push(stream("/Filter /FlateDecode", &data));
+    }
+    assemble(&objects)
+}

@@ -26,6 +26,8 @@ use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use crate::api::WarningCode;
+
 use super::cmap::ToUnicode;
 use super::lexer::{Lexer, Operand};
 use super::texfonts::TexFont;
@@ -46,6 +48,101 @@ pub const FONT_CACHE_LIMIT: usize = 64;
 pub enum ExtractError {
     #[error("a content stream inflates beyond {limit} bytes")]
     TooLarge { limit: usize },
+}
+
+/// Trouble on one page that does not stop the document: what
+/// [`Extractor::page_text`] met, for the report's warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageProblem {
+    pub code: WarningCode,
+    pub detail: String,
+}
+
+/// A content stream, decoded strictly: lopdf falls back to the raw bytes (or
+/// to what inflated before the damage) without a word, which would feed
+/// compressed garbage to the text walker and leave a broken page silently
+/// empty.
+enum Decoded {
+    Whole(Vec<u8>),
+    /// What decoded before the data broke off, and why it stopped.
+    Partial(Vec<u8>, String),
+    Unreadable(WarningCode, String),
+}
+
+/// Inflates `input` (zlib, or raw deflate when `raw`) into at most `limit`
+/// bytes; the output so far and the error when the data is bad.
+fn inflate(input: &[u8], raw: bool, limit: usize) -> (Vec<u8>, Option<String>) {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let cap = (limit as u64).saturating_add(1);
+    let result = if raw {
+        flate2::read::DeflateDecoder::new(input)
+            .take(cap)
+            .read_to_end(&mut out)
+    } else {
+        flate2::read::ZlibDecoder::new(input)
+            .take(cap)
+            .read_to_end(&mut out)
+    };
+    (out, result.err().map(|e| e.to_string()))
+}
+
+fn decode_content(stream: &lopdf::Stream, limit: usize) -> Result<Decoded, ExtractError> {
+    let too_large = || ExtractError::TooLarge { limit };
+    let filters = stream.filters().unwrap_or_default();
+    let plain_flate =
+        filters == [b"FlateDecode".as_slice()] && stream.dict.get(b"DecodeParms").is_err();
+    if plain_flate {
+        let (out, error) = inflate(&stream.content, false, limit);
+        if out.len() > limit {
+            return Err(too_large());
+        }
+        let Some(error) = error else {
+            return Ok(Decoded::Whole(out));
+        };
+        // A bad checksum after good data (some encrypted files): the deflate
+        // data itself may be whole.
+        if stream.content.len() > 2 {
+            let (raw, raw_error) = inflate(&stream.content[2..], true, limit);
+            if raw.len() > limit {
+                return Err(too_large());
+            }
+            if raw_error.is_none() {
+                return Ok(Decoded::Whole(raw));
+            }
+        }
+        return Ok(if out.is_empty() {
+            Decoded::Unreadable(
+                WarningCode::UnreadableContent,
+                format!("its Flate data is corrupt ({error})"),
+            )
+        } else {
+            Decoded::Partial(out, format!("its Flate data breaks off ({error})"))
+        });
+    }
+    match stream.decompressed_content_with_limit(limit) {
+        Ok(data) => Ok(Decoded::Whole(data)),
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            Err(too_large())
+        }
+        Err(lopdf::Error::Unimplemented(_)) => {
+            let names: Vec<String> = filters
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            Ok(Decoded::Unreadable(
+                WarningCode::UnsupportedFilter,
+                format!(
+                    "it uses a filter the engine cannot decode ({})",
+                    names.join(", ")
+                ),
+            ))
+        }
+        Err(e) => Ok(Decoded::Unreadable(
+            WarningCode::UnreadableContent,
+            format!("it cannot be decoded ({e})"),
+        )),
+    }
 }
 
 type Matrix = [f64; 6];
@@ -349,6 +446,8 @@ struct GraphicsState {
 pub struct Extractor {
     fonts: HashMap<ObjectId, Rc<Font>>,
     max_stream_bytes: usize,
+    /// What the current page's content streams and forms ran into.
+    problems: Vec<PageProblem>,
 }
 
 /// One glyph placed on the page, in its own baseline's frame (rotated text is
@@ -466,16 +565,40 @@ impl Extractor {
         Extractor {
             fonts: HashMap::new(),
             max_stream_bytes,
+            problems: Vec::new(),
         }
     }
 
     /// The text of one page: words separated by spaces, lines by `\n`.
+    /// Content streams that cannot be decoded are left out and recorded with
+    /// the page's other troubles ([`Extractor::take_problems`]).
     pub fn page_text(&mut self, doc: &Document, page_id: ObjectId) -> Result<String, ExtractError> {
-        let content = doc
-            .get_page_content_with_limit(page_id, self.max_stream_bytes)
-            .map_err(|_| ExtractError::TooLarge {
+        self.problems.clear();
+        let mut content = Vec::new();
+        for id in doc.get_page_contents(page_id) {
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+                continue;
+            };
+            let remaining = self.max_stream_bytes.saturating_sub(content.len());
+            let what = format!("content stream {} {} R", id.0, id.1);
+            match decode_content(stream, remaining).map_err(|_| ExtractError::TooLarge {
                 limit: self.max_stream_bytes,
-            })?;
+            })? {
+                Decoded::Whole(data) => content.extend_from_slice(&data),
+                Decoded::Partial(data, why) => {
+                    content.extend_from_slice(&data);
+                    self.problems.push(PageProblem {
+                        code: WarningCode::TruncatedContent,
+                        detail: format!("{what}: {why}"),
+                    });
+                }
+                Decoded::Unreadable(code, why) => self.problems.push(PageProblem {
+                    code,
+                    detail: format!("{what}: {why}"),
+                }),
+            }
+            content.push(b'\n');
+        }
         let resources = page_resources(doc, page_id);
         let mut sink = Sink::default();
         let state = GraphicsState {
@@ -492,6 +615,11 @@ impl Extractor {
         self.run(doc, &content, &resources, state, &mut sink, &mut stack)?;
         drop(content);
         Ok(sink.layout())
+    }
+
+    /// What the last page read ran into (emptied by the next page).
+    pub fn take_problems(&mut self) -> Vec<PageProblem> {
+        std::mem::take(&mut self.problems)
     }
 
     fn font<'d>(
@@ -638,16 +766,23 @@ impl Extractor {
         if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
             return Ok(());
         }
-        let data = match stream.decompressed_content_with_limit(self.max_stream_bytes) {
-            Ok(d) => d,
-            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
-                ..
-            })) => {
-                return Err(ExtractError::TooLarge {
-                    limit: self.max_stream_bytes,
+        let what = format!("form {} {} R", id.0, id.1);
+        let data = match decode_content(stream, self.max_stream_bytes)? {
+            Decoded::Whole(data) => data,
+            Decoded::Partial(data, why) => {
+                self.problems.push(PageProblem {
+                    code: WarningCode::TruncatedContent,
+                    detail: format!("{what}: {why}"),
                 });
+                data
             }
-            Err(_) => stream.content.clone(),
+            Decoded::Unreadable(code, why) => {
+                self.problems.push(PageProblem {
+                    code,
+                    detail: format!("{what}: {why}"),
+                });
+                return Ok(());
+            }
         };
         let mut inner = gs.clone();
         if let Ok(m) = stream.dict.get(b"Matrix").and_then(Object::as_array) {

@@ -26,12 +26,12 @@ pub mod texfonts;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
-use crate::api::{ErrorBody, ErrorCode};
+use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
 use crate::numbers::{RULES, is_page_number_line, scan_numbers};
 use crate::report::{Metadata, NumberStats, PageStats, Report, TextStats, Timings};
 use crate::validate::{human_bytes, looks_like_pdf};
-use extract::Extractor;
+use extract::{Extractor, PageProblem};
 
 /// Bounds that keep one analysis inside a Worker's 128 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +108,8 @@ pub struct Analysis {
     numbers: NumberStats,
     tally: Tally,
     per_page: Vec<PageStats>,
+    /// Each page's troubles, by kind (see [`warnings_of`]).
+    problems: Vec<(u32, PageProblem)>,
     timings: Timings,
 }
 
@@ -174,6 +176,7 @@ impl Analysis {
             },
             tally: Tally::default(),
             per_page: Vec::with_capacity(pages_capacity(count)),
+            problems: Vec::new(),
             timings: Timings {
                 parse: now_ms() - t0,
                 ..Timings::default()
@@ -204,6 +207,34 @@ impl Analysis {
         })?;
         let t1 = now_ms();
         self.timings.extract += t1 - t0;
+        let mut problems = self.extractor.take_problems();
+        let unmapped = text
+            .chars()
+            .filter(|c| *c == char::REPLACEMENT_CHARACTER)
+            .count();
+        if unmapped > 0 {
+            problems.push(PageProblem {
+                code: WarningCode::UnmappedGlyphs,
+                detail: if unmapped == 1 {
+                    "1 character has no mapping to text".to_owned()
+                } else {
+                    format!("{unmapped} characters have no mapping to text")
+                },
+            });
+        }
+        let skipped = problems.iter().any(|p| p.code.skips_the_page());
+        self.problems
+            .extend(problems.into_iter().map(|p| (page_no, p)));
+        if skipped {
+            // Whatever else the page had is left out too: a page read in
+            // part would bias the counts without a word.
+            self.per_page.push(PageStats {
+                page: page_no,
+                skipped: true,
+                ..PageStats::default()
+            });
+            return Ok(true);
+        }
 
         let mut stats = PageStats {
             page: page_no,
@@ -237,6 +268,24 @@ impl Analysis {
     /// The report, once every page is done.
     pub fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
         while self.step(now_ms)? {}
+        let pages_skipped: Vec<u32> = self
+            .per_page
+            .iter()
+            .filter(|p| p.skipped)
+            .map(|p| p.page)
+            .collect();
+        if pages_skipped.len() == self.pages.len() {
+            let why = self
+                .problems
+                .iter()
+                .find(|(_, p)| p.code.skips_the_page())
+                .map_or_else(String::new, |(page, p)| {
+                    format!(" (page {page}: {})", p.detail)
+                });
+            return Err(AnalysisError::Damaged(format!(
+                "no page could be read{why}"
+            )));
+        }
         if self.text.chars == 0 {
             return Err(AnalysisError::NoText);
         }
@@ -252,9 +301,59 @@ impl Analysis {
             numbers: self.numbers,
             benford,
             per_page: self.per_page,
+            warnings: warnings_of(&self.problems),
+            pages_skipped,
             timings_ms: self.timings,
         })
     }
+}
+
+/// The report's warnings: one per kind of trouble, naming its pages, with
+/// the first page's details as the example.
+pub fn warnings_of(problems: &[(u32, PageProblem)]) -> Vec<Warning> {
+    let mut by_code: std::collections::BTreeMap<WarningCode, (Vec<u32>, &str)> =
+        std::collections::BTreeMap::new();
+    for (page, problem) in problems {
+        let entry = by_code
+            .entry(problem.code)
+            .or_insert_with(|| (Vec::new(), problem.detail.as_str()));
+        if entry.0.last() != Some(page) {
+            entry.0.push(*page);
+        }
+    }
+    by_code
+        .into_iter()
+        .map(|(code, (pages, example))| {
+            let one = pages.len() == 1;
+            let (was, has, uses) = if one {
+                ("was", "has", "uses")
+            } else {
+                ("were", "have", "use")
+            };
+            let what = match code {
+                WarningCode::UnreadableContent => format!("could not be read and {was} skipped"),
+                WarningCode::UnsupportedFilter => {
+                    format!("{uses} a compression the engine cannot decode and {was} skipped")
+                }
+                WarningCode::TruncatedContent => {
+                    format!("{was} read only up to where its data breaks off")
+                }
+                WarningCode::UnmappedGlyphs => {
+                    format!("{has} characters no font maps to text; numbers among them are missed")
+                }
+            };
+            let first = pages.first().copied().unwrap_or_default();
+            Warning {
+                code,
+                message: format!(
+                    "{} page{} {what} (page {first}: {example})",
+                    pages.len(),
+                    if one { "" } else { "s" }
+                ),
+                pages,
+            }
+        })
+        .collect()
 }
 
 fn pages_capacity(count: u32) -> usize {
