@@ -1,8 +1,10 @@
 //! The live job list: the first page from `GET /jobs`, then every change
 //! pushed over the WebSocket (a single-use ticket, reconnecting with `since`
-//! and a growing delay). While the socket is down the jobs still running are
-//! polled with `If-None-Match`, no faster than the server's `Retry-After`, and
-//! the app says which of the two it is doing.
+//! and a growing delay). When the WebSocket cannot be had (a proxy that
+//! drops upgrades), the same events come as Server-Sent Events
+//! (`EventSource`, a ticket of its own, `since` = the last event id); when
+//! neither works the jobs still running are polled with `If-None-Match`, no
+//! faster than the server's `Retry-After`. The app says which it is doing.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,7 +18,7 @@ use shared::client::{Backoff, path};
 use shared::events::ServerMessage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::{EventSource, MessageEvent, WebSocket};
 
 use crate::api;
 
@@ -26,7 +28,9 @@ pub enum Mode {
     Connecting,
     /// Changes arrive over the WebSocket.
     Live,
-    /// The socket is unavailable (the reason): polling.
+    /// Changes arrive as Server-Sent Events (the WebSocket could not open).
+    Stream,
+    /// Neither is available (the reason): polling.
     Polling(String),
 }
 
@@ -35,6 +39,7 @@ impl Mode {
         match self {
             Mode::Connecting => "connecting…".into(),
             Mode::Live => "live updates".into(),
+            Mode::Stream => "live updates (event stream)".into(),
             Mode::Polling(why) => format!("polling every few seconds ({why})"),
         }
     }
@@ -102,6 +107,7 @@ pub fn start(token: String, jobs: Jobs) {
         etags: RefCell::new(HashMap::new()),
         not_before: RefCell::new(0.0),
         socket: RefCell::new(None),
+        stream: RefCell::new(None),
     });
     let first = Rc::clone(&state);
     spawn_local(async move {
@@ -112,7 +118,7 @@ pub fn start(token: String, jobs: Jobs) {
     let polling = Rc::clone(&state);
     let _ = set_interval_with_handle(
         move || {
-            if polling.jobs.mode.get_untracked() != Mode::Live {
+            if !matches!(polling.jobs.mode.get_untracked(), Mode::Live | Mode::Stream) {
                 let p = Rc::clone(&polling);
                 spawn_local(async move { p.poll_running().await });
             }
@@ -130,6 +136,7 @@ struct Live {
     /// No poll before this time (ms), as the server's `Retry-After` asks.
     not_before: RefCell<f64>,
     socket: RefCell<Option<WebSocket>>,
+    stream: RefCell<Option<EventSource>>,
 }
 
 impl Live {
@@ -188,7 +195,8 @@ impl Live {
             let on_close = {
                 let state = Rc::clone(&state);
                 Closure::<dyn Fn()>::new(move || {
-                    Live::lost(Rc::clone(&state), "the live connection dropped".into());
+                    *state.socket.borrow_mut() = None;
+                    Live::connect_stream(Rc::clone(&state));
                 })
             };
             socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -201,8 +209,64 @@ impl Live {
         });
     }
 
-    /// The socket is gone: poll meanwhile, and try again after
-    /// `shared::client::Backoff`'s pause (0.5 s, doubling to 30 s).
+    /// The WebSocket is gone or never opened: the same events as Server-Sent
+    /// Events, from where the socket stopped. Named events (`job.updated`,
+    /// `job.deleted`, `resync`) each get a listener; on any error the stream
+    /// is closed (its ticket is used up, so the browser's own reconnect
+    /// would be refused) and the app polls until the next try.
+    fn connect_stream(state: Rc<Live>) {
+        spawn_local(async move {
+            let ticket = match api::ticket(&state.token).await {
+                Ok(t) => t.ticket,
+                Err(e) => return Live::lost(state, e.message),
+            };
+            let since = *state.last_seq.borrow();
+            let Ok(stream) = EventSource::new(&path::events(Some(&ticket), since)) else {
+                return Live::lost(state, "the browser refused the event stream".into());
+            };
+            let on_open = {
+                let state = Rc::clone(&state);
+                Closure::<dyn Fn()>::new(move || {
+                    state.backoff.borrow_mut().reset();
+                    state.jobs.mode.set(Mode::Stream);
+                })
+            };
+            let on_event = {
+                let state = Rc::clone(&state);
+                Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
+                    if let Some(text) = e.data().as_string() {
+                        state.on_message(&text);
+                    }
+                })
+            };
+            let on_error = {
+                let state = Rc::clone(&state);
+                Closure::<dyn Fn()>::new(move || {
+                    if let Some(stream) = state.stream.borrow_mut().take() {
+                        stream.close();
+                    }
+                    Live::lost(
+                        Rc::clone(&state),
+                        "the live connection is unavailable".into(),
+                    );
+                })
+            };
+            stream.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            stream.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            for kind in ["job.updated", "job.deleted", "resync"] {
+                let _ = stream
+                    .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+            }
+            on_open.forget();
+            on_event.forget();
+            on_error.forget();
+            *state.stream.borrow_mut() = Some(stream);
+        });
+    }
+
+    /// Neither connection is up: poll meanwhile, and try again (the
+    /// WebSocket first) after `shared::client::Backoff`'s pause (0.5 s,
+    /// doubling to 30 s).
     fn lost(state: Rc<Live>, why: String) {
         *state.socket.borrow_mut() = None;
         state.jobs.mode.set(Mode::Polling(why));

@@ -257,6 +257,24 @@ impl Api {
         text_or_error(response)
     }
 
+    /// `GET /events` as Server-Sent Events, resuming after `last_seq`: the
+    /// open response, whose body is the stream (an error answer as the
+    /// error it carries). The agent's overall timeout ends a stream after
+    /// two minutes; the caller reconnects with the last id.
+    pub fn event_stream(&self, last_seq: Option<u64>) -> CliResult<Response<Body>> {
+        let mut headers = vec![("accept", shared::sse::CONTENT_TYPE.to_owned())];
+        if let Some(seq) = last_seq {
+            headers.push(("last-event-id", seq.to_string()));
+        }
+        let response = self.send("GET", &path::events(None, None), &headers, None)?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            text_or_error(response)
+                .and_then(|text| Err(CliError::Network(format!("no event stream: {text}"))))
+        }
+    }
+
     /// `POST /jobs/{id}/cancel`: the job, `cancelled` or still stopping.
     pub fn cancel(&self, id: &str) -> CliResult<Job> {
         self.call_json("POST", &path::cancel(id), None)

@@ -1,5 +1,5 @@
 //! `docket`, the command-line client: the API calls ([`client`]), where the
-//! token is kept ([`config`]), the three ways to wait for a job ([`wait`]),
+//! token is kept ([`config`]), the ways to wait for a job ([`wait`], [`sse`]),
 //! what is printed ([`output`]), Ctrl-C while waiting ([`interrupt`]) and the
 //! exit codes ([`error`]). `main.rs`
 //! parses the arguments and runs the commands.
@@ -9,4 +9,5 @@ pub mod config;
 pub mod error;
 pub mod interrupt;
 pub mod output;
+pub mod sse;
 pub mod wait;

@@ -10,6 +10,7 @@ use docket_cli::client::Api;
 use docket_cli::error::{CliError, CliResult, exit};
 use docket_cli::interrupt;
 use docket_cli::output::{self, Ui};
+use docket_cli::sse;
 use docket_cli::wait::{self, Hook, Mode, Socket};
 use shared::api::{Job, JobState};
 use shared::report::Report;
@@ -172,10 +173,7 @@ fn run(cli: Cli) -> CliResult<i32> {
             }
             let api = Api::owner(&cli.server, cli.token)?;
             // Listen before uploading, so no event is missed.
-            let socket = match wait {
-                Some(Mode::Ws) => Some(Socket::open(&api)?),
-                _ => None,
-            };
+            let mut listening = Listening::open(&api, wait)?;
             let hook = match wait {
                 Some(Mode::Webhook) => {
                     let hook = Hook::start(&waiting.listen, waiting.public_url.as_deref())?;
@@ -185,6 +183,7 @@ fn run(cli: Cli) -> CliResult<i32> {
                 _ => None,
             };
             let callback = hook.as_ref().map(|h| h.url().to_owned()).or(callback_url);
+            listening.hook = hook;
             let mut jobs = Vec::new();
             for file in &files {
                 let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
@@ -203,7 +202,7 @@ fn run(cli: Cli) -> CliResult<i32> {
                 return Ok(exit::COMPLETED);
             };
             let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-            let finals = follow(&api, &ui, mode, socket, hook, &ids, waiting.timeout)?;
+            let finals = follow(&api, &ui, mode, listening, &ids, waiting.timeout)?;
             finish(&api, &finals, cli.json)
         }
         Command::Status { id, wait, waiting } => {
@@ -213,17 +212,14 @@ fn run(cli: Cli) -> CliResult<i32> {
                 print_jobs(&[job], cli.json);
                 return Ok(exit::COMPLETED);
             };
-            let socket = match mode {
-                Mode::Ws => Some(Socket::open(&api)?),
-                _ => None,
-            };
             if mode == Mode::Webhook {
                 return Err(CliError::Usage(
-                    "a job's webhook is set when it is submitted: use --wait poll or ws here"
+                    "a job's webhook is set when it is submitted: use --wait poll, ws or sse here"
                         .into(),
                 ));
             }
-            let finals = follow(&api, &ui, mode, socket, None, &[id], waiting.timeout)?;
+            let listening = Listening::open(&api, Some(mode))?;
+            let finals = follow(&api, &ui, mode, listening, &[id], waiting.timeout)?;
             finish(&api, &finals, cli.json)
         }
         Command::Jobs {
@@ -282,22 +278,51 @@ fn run(cli: Cli) -> CliResult<i32> {
     }
 }
 
+/// What listens for the jobs' events, opened before they exist.
+#[derive(Default)]
+struct Listening {
+    socket: Option<Socket>,
+    stream: Option<sse::Stream>,
+    hook: Option<Hook>,
+}
+
+impl Listening {
+    /// The WebSocket or the event stream, when that is how we wait (the
+    /// webhook listener is set up by `submit` itself).
+    fn open(api: &Api, mode: Option<Mode>) -> CliResult<Listening> {
+        Ok(Listening {
+            socket: (mode == Some(Mode::Ws))
+                .then(|| Socket::open(api))
+                .transpose()?,
+            stream: (mode == Some(Mode::Sse))
+                .then(|| sse::Stream::open(api))
+                .transpose()?,
+            hook: None,
+        })
+    }
+}
+
 /// Waits for the jobs in the chosen way.
 fn follow(
     api: &Api,
     ui: &Ui,
     mode: Mode,
-    socket: Option<Socket>,
-    hook: Option<Hook>,
+    listening: Listening,
     ids: &[String],
     timeout: u64,
 ) -> CliResult<Vec<Job>> {
     let timeout = Duration::from_secs(timeout);
     interrupt::offer_cancel(api, ids);
     let mut seen = |job: &Job| ui.job(job);
-    match (mode, socket, hook) {
-        (Mode::Ws, Some(socket), _) => socket.wait(api, ids, timeout, &mut seen),
-        (Mode::Webhook, _, Some(hook)) => {
+    let Listening {
+        socket,
+        stream,
+        hook,
+    } = listening;
+    match (mode, socket, stream, hook) {
+        (Mode::Ws, Some(socket), _, _) => socket.wait(api, ids, timeout, &mut seen),
+        (Mode::Sse, _, Some(stream), _) => stream.wait(api, ids, timeout, &mut seen),
+        (Mode::Webhook, _, _, Some(hook)) => {
             let mut secrets = vec![api.webhook_secret()?.webhook_secret];
             secrets.extend(api.minted_secret.clone());
             hook.wait(ids, &secrets, timeout, &mut seen, &|m| ui.note(m))

@@ -36,17 +36,19 @@ use crate::error::{CliError, CliResult};
 pub enum Mode {
     Poll,
     Ws,
+    /// Server-Sent Events (`crate::sse`).
+    Sse,
     Webhook,
 }
 
 /// The jobs still running, and the final versions of the others.
-struct Pending {
-    running: HashSet<String>,
+pub(crate) struct Pending {
+    pub(crate) running: HashSet<String>,
     done: HashMap<String, Job>,
 }
 
 impl Pending {
-    fn new(ids: &[String]) -> Pending {
+    pub(crate) fn new(ids: &[String]) -> Pending {
         Pending {
             running: ids.iter().cloned().collect(),
             done: HashMap::new(),
@@ -54,7 +56,7 @@ impl Pending {
     }
 
     /// Takes a version of a job; true when it is one of ours.
-    fn take(&mut self, job: &Job) -> bool {
+    pub(crate) fn take(&mut self, job: &Job) -> bool {
         if !self.running.contains(&job.id) {
             return false;
         }
@@ -65,17 +67,17 @@ impl Pending {
         true
     }
 
-    fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.running.is_empty()
     }
 
     /// The final jobs in the order of `ids`.
-    fn into_jobs(mut self, ids: &[String]) -> Vec<Job> {
+    pub(crate) fn into_jobs(mut self, ids: &[String]) -> Vec<Job> {
         ids.iter().filter_map(|id| self.done.remove(id)).collect()
     }
 }
 
-fn left(deadline: Instant, timeout: Duration) -> CliResult<Duration> {
+pub(crate) fn left(deadline: Instant, timeout: Duration) -> CliResult<Duration> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         Err(CliError::Timeout(timeout))

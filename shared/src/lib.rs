@@ -30,6 +30,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;
+pub mod sse;
 pub mod state;
 pub mod validate;
 pub mod watchdog;

@@ -3,8 +3,8 @@
 //! 8) clients (`DOCKET_DELIVERY_PDF`, default a one-page table), each
 //! waiting for its job's end before the next upload, once
 //! per mode — polling every second, polling with `If-None-Match` and the
-//! server's `Retry-After`, long-polling, a WebSocket per client, and a
-//! webhook per job. Uploads go straight to the server; everything a mode
+//! server's `Retry-After`, long-polling, a WebSocket per client, a
+//! Server-Sent Event stream per client, and a webhook per job. Uploads go straight to the server; everything a mode
 //! sends to learn of the end goes through a byte-counting proxy (for
 //! webhooks, the proxy sits before the receiver).
 //!
@@ -45,15 +45,17 @@ enum Mode {
     PollEtag,
     LongPoll,
     WebSocket,
+    Sse,
     Webhook,
 }
 
 impl Mode {
-    const ALL: [Mode; 5] = [
+    const ALL: [Mode; 6] = [
         Mode::PollFixed,
         Mode::PollEtag,
         Mode::LongPoll,
         Mode::WebSocket,
+        Mode::Sse,
         Mode::Webhook,
     ];
 
@@ -63,6 +65,7 @@ impl Mode {
             Mode::PollEtag => "polling, ETag + Retry-After",
             Mode::LongPoll => "long-poll (wait=25)",
             Mode::WebSocket => "WebSocket",
+            Mode::Sse => "Server-Sent Events",
             Mode::Webhook => "webhook",
         }
     }
@@ -136,6 +139,11 @@ fn client(
     let token = minted["token"].as_str().expect("token").to_owned();
     let mut socket = (mode == Mode::WebSocket)
         .then(|| EventSocket::open(proxied, Auth::Bearer(&token), Some(0)).expect("socket"));
+    let mut stream = (mode == Mode::Sse).then(|| {
+        docket_tests::sse::open(proxied, Some(&token), None, None)
+            .1
+            .expect("an event stream")
+    });
     let mut outcome = Outcome {
         delays: Vec::new(),
         requests: 0,
@@ -196,6 +204,22 @@ fn client(
                     outcome.requests += 1;
                     let at = now_ms();
                     if let ServerMessage::JobUpdated { job: seen, .. } = message
+                        && seen.id == job.id
+                        && seen.state().is_terminal()
+                    {
+                        break (*seen, at);
+                    }
+                }
+            }
+            Mode::Sse => {
+                let events = stream.as_mut().expect("a stream");
+                let deadline = Instant::now() + Duration::from_secs(60);
+                loop {
+                    let event = events.next(deadline).expect("an event");
+                    outcome.requests += 1;
+                    let at = now_ms();
+                    if let Ok(ServerMessage::JobUpdated { job: seen, .. }) =
+                        serde_json::from_str::<ServerMessage>(&event.data)
                         && seen.id == job.id
                         && seen.state().is_terminal()
                     {

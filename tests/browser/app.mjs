@@ -144,9 +144,24 @@ try {
   assert.equal(await page.locator('.facts img, .facts b').count(), 0);
   check('text from the PDF is shown as text');
 
-  // Without the WebSocket (a proxy that drops it), the app says so and polls.
+  // Without the WebSocket (a proxy that drops it), the same events come as
+  // Server-Sent Events, and the app says so.
+  const noSocket = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await noSocket.routeWebSocket(/\/api\/v1\/events/, (ws) => ws.close());
+  const streaming = await noSocket.newPage();
+  streaming.on('pageerror', (e) => errors.push(e.message));
+  await streaming.goto(base);
+  await streaming.waitForFunction(() => document.querySelector('.mode')?.textContent === 'live updates (event stream)', null, { timeout: 15000 });
+  await streaming.setInputFiles('input[type=file]', path.join(corpus, good[0]));
+  await streaming.locator('li.job', { hasText: good[0] }).locator('.state-completed').waitFor({ timeout: 60000 });
+  assert.equal(await streaming.locator('.mode').textContent(), 'live updates (event stream)');
+  await noSocket.close();
+  check('without a WebSocket the list follows Server-Sent Events, and says so');
+
+  // Without either (the event stream refused too), the app polls, and says so.
   const offline = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   await offline.routeWebSocket(/\/api\/v1\/events/, (ws) => ws.close());
+  await offline.route(/\/api\/v1\/events\?/, (route) => route.abort());
   const polling = await offline.newPage();
   polling.on('pageerror', (e) => errors.push(e.message));
   await polling.goto(base);
@@ -156,7 +171,7 @@ try {
   assert.match(await polling.locator('.mode').textContent(), /^polling/);
   await polling.screenshot({ path: path.join(shots, '5-polling.png'), fullPage: true });
   await offline.close();
-  check('without a WebSocket the list polls, and says so');
+  check('without a WebSocket or an event stream the list polls, and says so');
 
   // A phone's width.
   await page.setViewportSize({ width: 380, height: 800 });

@@ -78,7 +78,7 @@ fn each_wait_mode_completes_a_pdf_and_prints_the_same_result() {
     let home = Home::new("modes");
     let file = home.file(SMALL, "table.pdf");
     let mut printed = Vec::new();
-    for mode in ["poll", "ws", "webhook"] {
+    for mode in ["poll", "ws", "webhook", "sse"] {
         let out = home.run(&[
             "submit",
             "--quiet",
@@ -109,6 +109,10 @@ fn each_wait_mode_completes_a_pdf_and_prints_the_same_result() {
     assert_eq!(
         printed[0], printed[2],
         "poll and webhook printed different results"
+    );
+    assert_eq!(
+        printed[0], printed[3],
+        "poll and sse printed different results"
     );
 
     // --json gives the job and the report.

@@ -9,5 +9,6 @@ mod jobs;
 mod openapi;
 mod receiver;
 mod socket;
+mod sse;
 mod support;
 mod webhooks;

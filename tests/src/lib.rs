@@ -8,4 +8,5 @@ pub mod api;
 pub mod expect;
 pub mod proxy;
 pub mod server;
+pub mod sse;
 pub mod stats;

@@ -6,6 +6,7 @@
 //! | [`protocol`] | the calls and their typed answers, for callers and the object |
 //! | [`index`] | the job index: newest version of each job, listing, deleted jobs |
 //! | [`stream`] | numbered events, replay, the owner's hibernating WebSockets |
+//! | [`sse`] | the owner's Server-Sent Event streams (in memory, at most five) |
 //! | [`longpoll`] | parked long-polls, woken by the next version |
 //! | [`outbox`] + [`sender`] | webhook secrets, outbox, delivery log, the alarm's deliveries |
 //! | [`limits`] | rate windows, quotas and upload reservations |
@@ -27,6 +28,7 @@ mod longpoll;
 mod outbox;
 pub mod protocol;
 mod sender;
+mod sse;
 mod stream;
 mod tickets;
 mod watchdog;
@@ -41,12 +43,15 @@ use worker::{
 };
 
 use self::db::Db;
+use std::rc::Rc;
+
 use self::longpoll::Waiters;
 use self::protocol::{
     Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit,
     HubCall, HubDebug, InitSecrets, List, Publish, Published, Release, ResultSize, RotateSecrets,
     Wait, reply,
 };
+use self::sse::Streams;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::util::{now_ms, random_bytes};
@@ -65,6 +70,8 @@ pub struct JobHub {
     /// Random per construction: a new value after the object was evicted.
     instance: String,
     waiters: Waiters,
+    /// Open Server-Sent Event streams (in memory: they keep the object awake).
+    streams: Rc<Streams>,
 }
 
 impl JobHub {
@@ -117,6 +124,9 @@ impl JobHub {
             HubCall::Connect(c) => {
                 stream::accept(&self.state, &db, c).unwrap_or_else(AppError::into_response)
             }
+            HubCall::Stream(c) => {
+                stream::open_stream(&self.streams, &db, c).unwrap_or_else(AppError::into_response)
+            }
             HubCall::InitSecrets(i) => reply::<InitSecrets>(outbox::init_secrets(&db, i)),
             HubCall::RotateSecrets(r) => reply::<RotateSecrets>(outbox::rotate_secrets(&db, r)),
             HubCall::GetSecrets(_) => reply::<GetSecrets>(outbox::secrets(&db)),
@@ -154,7 +164,7 @@ impl JobHub {
         let cancelling = watchdog::on_version(db, &owner, &job)?;
         self.waiters.wake(&job);
         let id = job.id.clone();
-        stream::emit(&self.state, db, &owner, &id, |seq| {
+        stream::emit(&self.state, &self.streams, db, &owner, &id, |seq| {
             ServerMessage::JobUpdated {
                 seq,
                 job: Box::new(job),
@@ -176,7 +186,7 @@ impl JobHub {
         watchdog::forget(db, &job_id)?;
         if known {
             let id = job_id.clone();
-            stream::emit(&self.state, db, &owner, &id, |seq| {
+            stream::emit(&self.state, &self.streams, db, &owner, &id, |seq| {
                 ServerMessage::JobDeleted { seq, job_id }
             });
         }
@@ -215,6 +225,7 @@ impl JobHub {
             sockets: self.state.get_websockets().len(),
             seq: stream::latest_seq(db)?,
             schema_version: db.schema_version()?,
+            streams: self.streams.count(),
         })
     }
 }
@@ -242,6 +253,7 @@ impl DurableObject for JobHub {
             env,
             instance,
             waiters: Waiters::default(),
+            streams: Rc::default(),
         }
     }
 

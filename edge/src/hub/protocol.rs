@@ -30,6 +30,7 @@ pub enum HubCall {
     Wait(Wait),
     GrantTicket(GrantTicket),
     Connect(Connect),
+    Stream(Connect),
     InitSecrets(InitSecrets),
     RotateSecrets(RotateSecrets),
     GetSecrets(GetSecrets),
@@ -270,6 +271,22 @@ pub struct HubDebug {
     pub sockets: usize,
     pub seq: u64,
     pub schema_version: u32,
+    /// Server-Sent Event streams open.
+    pub streams: usize,
+}
+
+/// Opens a Server-Sent Event stream in the owner's hub (`Stream`, the same
+/// fields as a WebSocket's `Connect`): its answer — the streaming `200`, or a
+/// refusal — is returned as is.
+pub async fn open_stream(env: &Env, connect: Connect) -> AppResult<Response> {
+    let stub = hub(env, &connect.owner)?;
+    let call = HubCall::Stream(connect);
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(&call)?.into()));
+    Ok(stub
+        .fetch_with_request(Request::new_with_init("https://hub/call", &init)?)
+        .await?)
 }
 
 /// Header carrying the call on a WebSocket upgrade (a GET has no body).

@@ -5,14 +5,20 @@
 //! the subscription in the socket's attachment, `ping` answered `pong` by the
 //! runtime. Numbering, storing and pushing happen in one synchronous step, so
 //! a socket never sees seq N+1 before N and a replay never overlaps a live
-//! event. The rules (replay, subscriptions, pruning) are `shared::events`'.
+//! event. The same events go to the owner's Server-Sent Event streams
+//! (`super::sse`), opened here with the same ticket and replay rules. The
+//! rules (replay, subscriptions, pruning) are `shared::events`'.
 
 use serde::Deserialize;
+use std::rc::Rc;
+
 use shared::events::{self, Replay, ServerMessage, Subscription};
+use shared::sse;
 use worker::{Response, ResponseBuilder, State, WebSocket, WebSocketPair, console_error};
 
 use super::db::Db;
 use super::protocol::Connect;
+use super::sse::Streams;
 use super::tickets;
 use crate::error::{AppError, AppResult};
 use crate::util::now_ms;
@@ -32,6 +38,7 @@ pub fn latest_seq(db: &Db) -> AppResult<u64> {
 /// owner's sockets that want `job_id`'s events.
 pub fn emit(
     state: &State,
+    streams: &Streams,
     db: &Db,
     owner: &str,
     job_id: &str,
@@ -44,6 +51,9 @@ pub fn emit(
             return;
         }
     };
+    if let Some(frame) = sse::frame(&body) {
+        streams.push(&frame);
+    }
     for ws in state.get_websockets_with_tag(owner) {
         let wants = ws
             .deserialize_attachment::<Subscription>()
@@ -80,41 +90,64 @@ fn store(db: &Db, event: impl FnOnce(u64) -> ServerMessage) -> AppResult<String>
     Ok(body)
 }
 
-/// Accepts a socket for the owner (using up its ticket, if it came with one)
-/// and sends it what it missed.
-pub fn accept(state: &State, db: &Db, connect: Connect) -> AppResult<Response> {
+/// Uses up a connection's ticket, if it came with one (a refusal when the
+/// ticket is unknown, used or expired).
+fn redeem(db: &Db, connect: &Connect) -> AppResult<()> {
     if let Some(hash) = &connect.ticket_hash
         && !tickets::redeem(db, hash)?
     {
         return Err(AppError::Client(events::ticket_refused()));
     }
+    Ok(())
+}
+
+/// What a client that saw everything up to `since` missed, in order: the
+/// stored events after it, or a `resync` when they are gone.
+fn missed(db: &Db, since: Option<u64>) -> AppResult<Vec<String>> {
     let latest = latest_seq(db)?;
     let oldest = db
         .number("SELECT MIN(seq) AS value FROM events", vec![])?
         .map(|v| v as u64);
+    Ok(match events::replay(since, latest, oldest) {
+        Replay::Nothing => Vec::new(),
+        Replay::Resync => vec![ServerMessage::Resync { seq: latest }.to_json()],
+        Replay::After(since) => db
+            .rows::<BodyRow>(
+                "SELECT body FROM events WHERE seq > ? ORDER BY seq",
+                vec![(since as i64).into()],
+            )?
+            .into_iter()
+            .map(|row| row.body)
+            .collect(),
+    })
+}
+
+/// Accepts a socket for the owner (using up its ticket, if it came with one)
+/// and sends it what it missed.
+pub fn accept(state: &State, db: &Db, connect: Connect) -> AppResult<Response> {
+    redeem(db, &connect)?;
+    let missed = missed(db, connect.since)?;
     let pair = WebSocketPair::new()?;
     state.accept_websocket_with_tags(&pair.server, &[connect.owner.as_str()]);
     pair.server.serialize_attachment(Subscription::default())?;
-    match events::replay(connect.since, latest, oldest) {
-        Replay::Nothing => {}
-        Replay::Resync => {
-            pair.server
-                .send_with_str(ServerMessage::Resync { seq: latest }.to_json())?;
-        }
-        Replay::After(since) => {
-            let missed: Vec<BodyRow> = db.rows(
-                "SELECT body FROM events WHERE seq > ? ORDER BY seq",
-                vec![(since as i64).into()],
-            )?;
-            for event in missed {
-                pair.server.send_with_str(&event.body)?;
-            }
-        }
+    for body in missed {
+        pair.server.send_with_str(&body)?;
     }
     Ok(ResponseBuilder::new()
         .with_status(101)
         .with_websocket(pair.client)
         .empty())
+}
+
+/// Opens a Server-Sent Event stream for the owner (its ticket used up, as
+/// for a socket) that starts with what the client missed.
+pub fn open_stream(streams: &Rc<Streams>, db: &Db, connect: Connect) -> AppResult<Response> {
+    redeem(db, &connect)?;
+    let frames = missed(db, connect.since)?
+        .iter()
+        .filter_map(|body| sse::frame(body))
+        .collect();
+    streams.open(frames)
 }
 
 /// Answers a client's text message (a subscription) on its socket.

@@ -8,6 +8,7 @@
 use shared::api::ErrorCode;
 use shared::auth::OwnerRecord;
 use shared::events::{self, TICKET_BYTES, TICKET_TTL_SECS, TicketResponse};
+use shared::sse;
 use worker::{Env, Request, Response};
 
 use crate::error::{AppError, AppResult};
@@ -28,16 +29,25 @@ pub async fn ticket(env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
     Ok(Response::from_json(&TicketResponse { ticket, expires_at })?.with_status(201))
 }
 
-/// `GET /events`: checks the request, then hands the upgrade to the hub.
+/// `GET /events`: checks the request, then hands the upgrade (or the event
+/// stream, for `Accept: text/event-stream`) to the hub.
 pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
     let upgrade = req.headers().get("upgrade")?;
-    if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+    let websocket = upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    let stream = !websocket && sse::wants_stream(req.headers().get("accept")?.as_deref());
+    if !websocket && !stream {
         return Err(AppError::client(
             ErrorCode::UpgradeRequired,
-            "this endpoint is a WebSocket: connect with `Upgrade: websocket` (see the events section of the API description)",
+            "this endpoint is a WebSocket (connect with `Upgrade: websocket`) or an event stream (send `Accept: text/event-stream`); see the events section of the API description",
         ));
     }
-    let since = events::parse_since(query_param(&req, "since")?.as_deref())?;
+    // An event stream resumes from `Last-Event-ID` (what `EventSource`
+    // sends), or `?since=` like the WebSocket.
+    let last_event_id = req.headers().get("last-event-id")?;
+    let since = match last_event_id.as_deref().filter(|_| stream) {
+        Some(id) => events::parse_since(Some(id))?,
+        None => events::parse_since(query_param(&req, "since")?.as_deref())?,
+    };
     let connect = match query_param(&req, "ticket")? {
         Some(ticket) => Connect {
             owner: events::ticket_owner(&ticket)?.to_owned(),
@@ -50,8 +60,12 @@ pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
             ticket_hash: None,
         },
     };
-    let mut answer = protocol::connect(env, req.headers(), connect).await?;
-    if answer.status_code() == 101 {
+    let mut answer = if stream {
+        protocol::open_stream(env, connect).await?
+    } else {
+        protocol::connect(env, req.headers(), connect).await?
+    };
+    if matches!(answer.status_code(), 101 | 200) {
         return Ok(answer);
     }
     // A refusal from the hub: answered afresh, so its headers can be added to.
