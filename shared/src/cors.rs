@@ -6,7 +6,7 @@
 /// Headers a browser may send cross-origin.
 pub const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, if-none-match";
 /// Methods a browser may use cross-origin.
-pub const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
+pub const ALLOW_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 /// Response headers a cross-origin script may read.
 pub const EXPOSE_HEADERS: &str = "etag, location, retry-after, idempotent-replayed, ratelimit-limit, ratelimit-remaining, ratelimit-reset";
 /// How long a browser may cache a preflight answer, seconds.

@@ -34,6 +34,7 @@ pub mod sse;
 pub mod state;
 pub mod validate;
 pub mod watchdog;
+pub mod webhook_ops;
 pub mod webhooks;
 
 #[cfg(feature = "analysis")]

@@ -82,6 +82,16 @@ pub const HUB: &[Migration] = &[
              since_ms REAL NOT NULL)",
         ],
     },
+    Migration {
+        version: 4,
+        name: "the outbox keeps events whose delivery failed, for replay",
+        up: &[
+            "ALTER TABLE outbox ADD COLUMN standing TEXT NOT NULL DEFAULT 'pending'",
+            "ALTER TABLE outbox ADD COLUMN created_ms REAL NOT NULL DEFAULT 0",
+            "ALTER TABLE outbox ADD COLUMN base_attempt INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (standing, due_ms)",
+        ],
+    },
 ];
 
 /// The `Limiter`'s schema history.

@@ -171,7 +171,9 @@ fn the_document_describes_every_route() {
             "/openapi.json",
             "/tokens",
             "/webhook-secret",
-            "/webhook-secret/rotate"
+            "/webhook-secret/rotate",
+            "/webhooks/replay",
+            "/webhooks/settings"
         ]
     );
     for (path, method) in [
@@ -186,6 +188,9 @@ fn the_document_describes_every_route() {
         ("/events/ticket", "post"),
         ("/webhook-secret", "get"),
         ("/webhook-secret/rotate", "post"),
+        ("/webhooks/settings", "get"),
+        ("/webhooks/settings", "put"),
+        ("/webhooks/replay", "post"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }

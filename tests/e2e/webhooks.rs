@@ -455,3 +455,131 @@ fn a_receiver_that_does_not_answer_times_out_and_others_are_not_held_up() {
         (DeliveryOutcome::Retrying, None)
     );
 }
+
+#[test]
+fn settings_choose_the_states_that_are_announced() {
+    let client = Client::owner();
+    let defaults = client
+        .call("GET", "/api/v1/webhooks/settings", None, &[], 200)
+        .json();
+    assert_eq!(
+        defaults["events"],
+        serde_json::json!(["uploaded", "processing", "completed", "error", "cancelled"])
+    );
+    let body = br#"{"events":["error","completed"]}"#;
+    let saved = client
+        .call("PUT", "/api/v1/webhooks/settings", Some(body), &[], 200)
+        .json();
+    assert_eq!(saved["events"], serde_json::json!(["completed", "error"]));
+    let refused = client.call(
+        "PUT",
+        "/api/v1/webhooks/settings",
+        Some(br#"{"events":["finished"]}"#),
+        &[],
+        400,
+    );
+    assert_eq!(refused.error_code(), "bad_request");
+
+    let receiver = Receiver::ok();
+    let job = submit_with_callback(&client, "only-the-end.pdf", &receiver.url("/hooks"));
+    client.wait_terminal(&job.id, Duration::from_secs(60));
+    let hits = receiver.wait_for(Duration::from_secs(30), |h| !h.is_empty());
+    // Nothing else comes: the earlier states were never queued.
+    std::thread::sleep(Duration::from_secs(3));
+    let hits = if hits.len() < receiver.hits().len() {
+        receiver.hits()
+    } else {
+        hits
+    };
+    let states: Vec<String> = hits
+        .iter()
+        .map(|h| {
+            h.json()["job"]["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(states, vec!["completed"], "{states:?}");
+}
+
+#[test]
+fn a_replay_sends_what_failed_while_the_receiver_was_down_under_the_same_ids() {
+    let client = Client::owner();
+    let since =
+        humantime::format_rfc3339_millis(std::time::SystemTime::now() - Duration::from_secs(5))
+            .to_string();
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let answers = Arc::clone(&down);
+    let receiver = Receiver::start(
+        0,
+        Arc::new(move |_| {
+            let status = if answers.load(std::sync::atomic::Ordering::SeqCst) {
+                500
+            } else {
+                200
+            };
+            (status, vec![])
+        }),
+    );
+    let job = submit_with_callback(&client, "replayed.pdf", &receiver.url("/hooks"));
+    // Every event fails through the whole (short, test) schedule.
+    let failed = wait_for_log(&client, &job.id, |j| {
+        count(j, DeliveryOutcome::Failed) >= EVENTS_OF_A_JOB
+    });
+    let failed_ids: BTreeSet<String> = failed
+        .callback
+        .iter()
+        .flat_map(|c| c.deliveries.iter().map(|d| d.event_id.clone()))
+        .collect();
+    assert_eq!(failed_ids.len(), EVENTS_OF_A_JOB);
+
+    // The receiver is back; a replay since before the upload sends them.
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let before = receiver.hits().len();
+    let answer = client
+        .call(
+            "POST",
+            &format!("/api/v1/webhooks/replay?since={since}"),
+            None,
+            &[],
+            202,
+        )
+        .json();
+    assert_eq!(answer["replayed"], EVENTS_OF_A_JOB, "{answer}");
+    let hits = receiver.wait_for(Duration::from_secs(30), |h| {
+        h[before..]
+            .iter()
+            .map(Hit::id)
+            .collect::<HashSet<_>>()
+            .len()
+            >= EVENTS_OF_A_JOB
+    });
+    let replayed_ids: BTreeSet<String> = hits[before..].iter().map(|h| h.id().to_owned()).collect();
+    assert_eq!(replayed_ids, failed_ids, "the original webhook-ids");
+    let delivered = wait_for_log(&client, &job.id, |j| {
+        count(j, DeliveryOutcome::Delivered) >= EVENTS_OF_A_JOB
+    });
+    assert!(delivered.callback.is_some_and(|c| !c.disabled));
+    // Delivered events leave the outbox: a second replay has nothing of
+    // this job's to send.
+    let again = receiver.hits().len();
+    client.call(
+        "POST",
+        &format!("/api/v1/webhooks/replay?since={since}"),
+        None,
+        &[],
+        202,
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(receiver.hits().len(), again);
+    // A replay without a time, or with a bad one, is 400.
+    client.call("POST", "/api/v1/webhooks/replay", None, &[], 400);
+    client.call(
+        "POST",
+        "/api/v1/webhooks/replay?since=yesterday",
+        None,
+        &[],
+        400,
+    );
+}

@@ -36,6 +36,7 @@ mod watchdog;
 use shared::api::{ErrorBody, ErrorCode};
 use shared::events::{PING, PONG, ServerMessage};
 use shared::migrations;
+use shared::webhook_ops::Settings;
 use worker::{
     DurableObject, Env, Request, Response, Result, ScheduledTime, State, WebSocket,
     WebSocketIncomingMessage, console_error, console_log, console_warn, durable_object,
@@ -47,9 +48,9 @@ use std::rc::Rc;
 
 use self::longpoll::Waiters;
 use self::protocol::{
-    Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GrantTicket, Hit,
-    HubCall, HubDebug, InitSecrets, List, Publish, Published, Release, ResultSize, RotateSecrets,
-    Wait, reply,
+    Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GetWebhookSettings,
+    GrantTicket, Hit, HubCall, HubDebug, InitSecrets, List, Publish, Published, Release,
+    ReplayWebhooks, ResultSize, RotateSecrets, Wait, reply,
 };
 use self::sse::Streams;
 use crate::config::Config;
@@ -133,6 +134,14 @@ impl JobHub {
             HubCall::AddToOutbox(event) => {
                 let added = outbox::add(&db, event);
                 reply::<protocol::Outgoing>(self.then_alarm(&db, added).await)
+            }
+            HubCall::GetWebhookSettings(_) => reply::<GetWebhookSettings>(outbox::settings(&db)),
+            HubCall::PutWebhookSettings(s) => {
+                reply::<Settings>(outbox::put_settings(&db, &s).map(|()| s))
+            }
+            HubCall::ReplayWebhooks(r) => {
+                let replayed = outbox::replay(&db, r.since_ms);
+                reply::<ReplayWebhooks>(self.then_alarm(&db, replayed).await)
             }
             HubCall::Hit(h) => reply::<Hit>(limits::hit(&db, &h.key, &h.rules)),
             HubCall::Admit(a) => {

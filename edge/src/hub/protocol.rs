@@ -13,6 +13,7 @@ use shared::listing::{JobList, Query};
 use shared::ratelimit::{Decision, Quotas, Rule};
 use shared::state::Stamp;
 use shared::watchdog::Claimed;
+use shared::webhook_ops::{Replayed, Settings};
 use shared::webhooks::Secrets;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
@@ -35,6 +36,9 @@ pub enum HubCall {
     RotateSecrets(RotateSecrets),
     GetSecrets(GetSecrets),
     AddToOutbox(Outgoing),
+    GetWebhookSettings(GetWebhookSettings),
+    PutWebhookSettings(Settings),
+    ReplayWebhooks(ReplayWebhooks),
     Hit(Hit),
     Admit(Admit),
     Release(Release),
@@ -75,6 +79,9 @@ calls! {
     RotateSecrets(RotateSecrets) -> Secrets;
     GetSecrets(GetSecrets) -> Option<Secrets>;
     AddToOutbox(Outgoing) -> ();
+    GetWebhookSettings(GetWebhookSettings) -> Settings;
+    PutWebhookSettings(Settings) -> Settings;
+    ReplayWebhooks(ReplayWebhooks) -> Replayed;
     Hit(Hit) -> Decision;
     Admit(Admit) -> Admission;
     Release(Release) -> ();
@@ -180,6 +187,17 @@ pub struct Outgoing {
     pub event_id: String,
     pub url: String,
     pub body: String,
+}
+
+/// The owner's webhook settings (which states are announced).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct GetWebhookSettings {}
+
+/// Send again every event created since `since_ms` whose delivery has not
+/// succeeded (`shared::webhook_ops`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReplayWebhooks {
+    pub since_ms: f64,
 }
 
 /// Count one request under `rules`, kept apart by `key` (all or nothing).

@@ -27,6 +27,7 @@ pub async fn attempt(
     secrets: &[String],
     event: &Outgoing,
     attempt: u32,
+    step: u32,
 ) -> (Delivery, Option<u32>) {
     let answer = match callback::check(&event.url, &config.callback_policy) {
         Err(refused) => ReceiverAnswer::Refused(refused.message),
@@ -42,7 +43,7 @@ pub async fn attempt(
     let jitter = random_bytes::<4>()
         .map(|b| f64::from(u32::from_le_bytes(b)) / 4_294_967_296.0)
         .unwrap_or(0.5);
-    let judged = judge(answer, &config.webhook_schedule, attempt, jitter);
+    let judged = judge(answer, &config.webhook_schedule, step, jitter);
     let delivery = Delivery {
         event_id: event.event_id.clone(),
         attempt,

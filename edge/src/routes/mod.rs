@@ -4,6 +4,7 @@
 mod events;
 mod jobs;
 mod tokens;
+mod webhook_ops;
 
 use shared::api::{API_PREFIX, ErrorCode, Health};
 use shared::auth::{OwnerRecord, bearer};
@@ -126,6 +127,18 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             with_rate(tokens::rotate_secret(&env, &owner).await, rate)
         }
+        (["webhooks", "settings"], Method::Get) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(webhook_ops::settings(&env, &owner).await, rate)
+        }
+        (["webhooks", "settings"], Method::Put) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(webhook_ops::put_settings(req, &env, &owner).await, rate)
+        }
+        (["webhooks", "replay"], Method::Post) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(webhook_ops::replay(&req, &env, &owner).await, rate)
+        }
         (["jobs"], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             with_rate(jobs::list(&req, &env, &owner).await, rate)
@@ -198,6 +211,8 @@ fn allowed_methods(route: &[&str]) -> Option<&'static str> {
         | ["webhook-secret", "rotate"]
         | ["jobs", _, "cancel"] => "POST, OPTIONS",
         ["jobs"] => "GET, POST, OPTIONS",
+        ["webhooks", "settings"] => "GET, PUT, OPTIONS",
+        ["webhooks", "replay"] => "POST, OPTIONS",
         ["jobs", _] => "GET, DELETE, OPTIONS",
         ["jobs", _, "result"] | ["events"] => "GET, OPTIONS",
         _ => return None,
