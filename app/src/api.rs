@@ -93,6 +93,12 @@ pub async fn jobs(token: &str, cursor: Option<&str>) -> Result<JobList, ApiError
     json(send(authed(Request::get(&page), token)).await?).await
 }
 
+/// The owner's waiting jobs, with their places in the queue.
+pub async fn waiting(token: &str) -> Result<JobList, ApiError> {
+    let page = path::jobs(100, Some(shared::api::JobState::Uploaded), None);
+    json(send(authed(Request::get(&page), token)).await?).await
+}
+
 /// A poll's answer: the job (or `None` for 304) and when to ask again.
 pub struct Polled {
     pub job: Option<Job>,

@@ -63,8 +63,25 @@ pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
     let text = move || {
         let job = job.get();
         match (job.state(), job.progress, job.error) {
-            (JobState::Processing, Some(p), _) => {
-                format!("processing · page {} of {}", p.pages_done, p.pages_total)
+            (JobState::Processing, Some(p), _) => match p.eta_seconds {
+                Some(eta) => format!(
+                    "processing · page {} of {} · about {} left",
+                    p.pages_done,
+                    p.pages_total,
+                    seconds(eta)
+                ),
+                None => format!("processing · page {} of {}", p.pages_done, p.pages_total),
+            },
+            (JobState::Uploaded, _, _) if job.queue.is_some() => {
+                let q = job.queue.unwrap_or(shared::line::QueueInfo {
+                    position: 0,
+                    eta_seconds: 0,
+                });
+                format!(
+                    "queued · #{} in line · done in about {}",
+                    q.position,
+                    seconds(q.eta_seconds)
+                )
             }
             (JobState::Error, _, Some(e)) => format!("error: {}", e.message),
             (JobState::Completed, _, _) if !job.warnings.is_empty() => {
@@ -79,6 +96,15 @@ pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
     };
     let class = move || format!("state state-{}", job.get().state().as_str());
     view! { <span class=class>{text}</span> }
+}
+
+/// A duration for people: "40 s", "3 min", "2 h".
+pub fn seconds(secs: u32) -> String {
+    match secs {
+        0..=89 => format!("{} s", secs.max(1)),
+        90..=5399 => format!("{} min", (secs + 30) / 60),
+        _ => format!("{} h", (secs + 1800) / 3600),
+    }
 }
 
 /// Pages analysed so far, as a progress bar (indeterminate before the count

@@ -118,9 +118,13 @@ pub fn start(token: String, jobs: Jobs) {
     let polling = Rc::clone(&state);
     let _ = set_interval_with_handle(
         move || {
+            let p = Rc::clone(&polling);
             if !matches!(polling.jobs.mode.get_untracked(), Mode::Live | Mode::Stream) {
-                let p = Rc::clone(&polling);
                 spawn_local(async move { p.poll_running().await });
+            } else {
+                // Pushed events carry a job's versions; its place in the
+                // queue is not one of them: refresh it while jobs wait.
+                spawn_local(async move { p.refresh_places().await });
             }
         },
         Duration::from_secs(2),
@@ -300,6 +304,21 @@ impl Live {
                 });
             }
             _ => {}
+        }
+    }
+
+    async fn refresh_places(&self) {
+        let waits = self.jobs.list.with_untracked(|l| {
+            l.iter()
+                .any(|j| j.state() == shared::api::JobState::Uploaded)
+        });
+        if !waits {
+            return;
+        }
+        if let Ok(page) = api::waiting(&self.token).await {
+            for job in page.jobs {
+                self.jobs.upsert(job);
+            }
         }
     }
 

@@ -91,11 +91,38 @@ async fn the_state_badge_names_each_state() {
     processing.progress = Some(Progress {
         pages_done: 3,
         pages_total: 12,
+        eta_seconds: None,
     });
     set_current.set(processing);
     leptos::task::tick().await;
     assert_eq!(badge().text_content().unwrap(), "processing · page 3 of 12");
     assert_eq!(badge().class_name(), "state state-processing");
+
+    let mut timed = job(JobState::Processing);
+    timed.progress = Some(Progress {
+        pages_done: 3,
+        pages_total: 12,
+        eta_seconds: Some(125),
+    });
+    set_current.set(timed);
+    leptos::task::tick().await;
+    assert_eq!(
+        badge().text_content().unwrap(),
+        "processing · page 3 of 12 · about 2 min left"
+    );
+
+    let mut waiting = job(JobState::Uploaded);
+    waiting.queue = Some(shared::line::QueueInfo {
+        position: 4,
+        eta_seconds: 12,
+    });
+    set_current.set(waiting);
+    leptos::task::tick().await;
+    assert_eq!(
+        badge().text_content().unwrap(),
+        "queued · #4 in line · done in about 12 s"
+    );
+    assert_eq!(badge().class_name(), "state state-uploaded");
 
     set_current.set(job(JobState::Completed));
     leptos::task::tick().await;
@@ -142,6 +169,7 @@ async fn the_progress_bar_shows_pages_done() {
     processing.progress = Some(Progress {
         pages_done: 4,
         pages_total: 10,
+        eta_seconds: None,
     });
     let (current, set_current) = signal(processing);
     let _handle =

@@ -112,8 +112,16 @@ impl Ui {
 pub fn state_words(job: &Job) -> String {
     match (job.state(), &job.error, job.progress) {
         (JobState::Error, Some(e), _) => format!("error: {} — {}", e.code, e.message),
-        (JobState::Processing, _, Some(p)) => {
-            format!("processing (page {} of {})", p.pages_done, p.pages_total)
+        (JobState::Processing, _, Some(p)) => match p.eta_seconds {
+            Some(eta) => format!(
+                "processing (page {} of {}, about {eta} s left)",
+                p.pages_done, p.pages_total
+            ),
+            None => format!("processing (page {} of {})", p.pages_done, p.pages_total),
+        },
+        (JobState::Uploaded, _, _) if job.queue.is_some() => {
+            let q = job.queue.map_or((0, 0), |q| (q.position, q.eta_seconds));
+            format!("queued (#{} in line, done in about {} s)", q.0, q.1)
         }
         (JobState::Completed, _, _) if !job.warnings.is_empty() => {
             let pages: usize = job.warnings.iter().map(|w| w.pages.len()).sum();
@@ -216,6 +224,7 @@ mod tests {
         processing.progress = Some(Pages {
             pages_done: 3,
             pages_total: 12,
+            eta_seconds: None,
         });
         assert_eq!(state_words(&processing), "processing (page 3 of 12)");
         let mut failed = job(JobState::Error);
@@ -226,6 +235,15 @@ mod tests {
             "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f  q3.pdf  completed"
         );
         assert_eq!(state_words(&job(JobState::Cancelled)), "cancelled");
+        let mut waiting = job(JobState::Uploaded);
+        waiting.queue = Some(shared::line::QueueInfo {
+            position: 2,
+            eta_seconds: 7,
+        });
+        assert_eq!(
+            state_words(&waiting),
+            "queued (#2 in line, done in about 7 s)"
+        );
     }
 
     #[test]

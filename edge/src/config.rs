@@ -16,6 +16,7 @@ pub const ANALYSIS_QUEUE: &str = "ANALYSIS";
 pub const WEBHOOKS_QUEUE: &str = "WEBHOOKS";
 pub const JOB_HUB: &str = "JOB_HUB";
 pub const LIMITER: &str = "LIMITER";
+pub const LINE: &str = "LINE";
 
 /// The queues' names, which the consumer tells apart.
 pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";

@@ -78,7 +78,11 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
         let outcome = if queue == ANALYSIS_DLQ_NAME {
             dead_lettered(&env, &owner, &job_id, attempt).await
         } else {
-            run(&env, &owner, &job_id, attempt).await
+            let outcome = run(&env, &owner, &job_id, attempt).await;
+            // The run's time feeds the queue's estimates (a no-op unless
+            // the line saw it start).
+            crate::line::finished(&env, &job_id).await;
+            outcome
         };
         match outcome {
             Ok(()) => message.ack(),
@@ -226,7 +230,7 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         attempt,
     };
     match call(env, owner, claim).await {
-        Ok(Claimed::Run) => {}
+        Ok(Claimed::Run) => crate::line::leave(env, job_id, true).await,
         Ok(Claimed::Drop) => {
             log(LogLine::about(What::Dropped, job_id, attempt)
                 .owner(owner)
@@ -321,7 +325,8 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     // lopdf holds its own copy of what it needs.
     drop(pdf);
     let total = analysis.pages_total();
-    let mut last_publish = now_ms();
+    let started = now_ms();
+    let mut last_publish = started;
     loop {
         match analysis.step(&now_ms) {
             Ok(true) => {}
@@ -335,6 +340,10 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
                 .record_progress(done, total, &now_rfc3339())
                 .is_ok()
             {
+                if let Some(progress) = &mut tracked.job.progress {
+                    progress.eta_seconds =
+                        shared::line::processing_eta_seconds(now_ms() - started, done, total);
+                }
                 tracked.save(false).await?;
             }
             last_publish = now_ms();

@@ -14,6 +14,7 @@ mod consumer;
 mod error;
 mod hub;
 mod limiter;
+mod line;
 mod retention;
 mod routes;
 mod store;
@@ -26,6 +27,7 @@ use worker::{
 
 pub use hub::JobHub;
 pub use limiter::Limiter;
+pub use line::Line;
 
 #[event(start)]
 fn start() {

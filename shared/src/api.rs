@@ -111,6 +111,10 @@ impl WarningCode {
 pub struct Progress {
     pub pages_done: u32,
     pub pages_total: u32,
+    /// When the rest should be done, from this analysis's own pace
+    /// (`shared::line::processing_eta_seconds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<u32>,
 }
 
 /// What became of one delivery attempt.
@@ -189,6 +193,11 @@ pub struct Job {
     /// report's `warnings`); absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// While `uploaded`: its place in the analysis queue, all owners
+    /// together, and when it should be done. Filled in when the job is read;
+    /// never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<crate::line::QueueInfo>,
 }
 
 /// Machine-readable error codes, on HTTP errors and on failed jobs.

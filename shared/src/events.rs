@@ -248,6 +248,7 @@ mod tests {
             error: None,
             callback: None,
             warnings: Vec::new(),
+            queue: None,
         }
     }
 

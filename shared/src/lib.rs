@@ -20,6 +20,7 @@ pub mod client;
 pub mod cors;
 pub mod events;
 pub mod idempotency;
+pub mod line;
 pub mod listing;
 pub mod migrations;
 pub mod numbers;

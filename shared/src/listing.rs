@@ -187,6 +187,7 @@ mod tests {
             error: None,
             callback: None,
             warnings: Vec::new(),
+            queue: None,
         }
     }
 

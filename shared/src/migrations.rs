@@ -95,6 +95,21 @@ pub const HUB: &[Migration] = &[
 ];
 
 /// The `Limiter`'s schema history.
+/// The `Line` object's tables: waiting and running jobs, recent analyses.
+pub const LINE: &[Migration] = &[Migration {
+    version: 1,
+    name: "the analysis queue's line",
+    up: &[
+        "CREATE TABLE IF NOT EXISTS waiting (job_id TEXT PRIMARY KEY, seq INTEGER, \
+         since_ms REAL NOT NULL, before INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS waiting_seq ON waiting (seq)",
+        "CREATE TABLE IF NOT EXISTS running (job_id TEXT PRIMARY KEY, since_ms REAL NOT NULL, \
+         before INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS recent (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+         before INTEGER NOT NULL, ms REAL NOT NULL)",
+    ],
+}];
+
 pub const LIMITER: &[Migration] = &[Migration {
     version: 1,
     name: "rate-limit counters",

@@ -105,6 +105,7 @@ mod tests {
             error: None,
             callback: None,
             warnings: Vec::new(),
+            queue: None,
         }
     }
 

@@ -85,6 +85,7 @@ impl Job {
                 disabled: false,
             }),
             warnings: Vec::new(),
+            queue: None,
         }
     }
 
@@ -166,6 +167,7 @@ impl Job {
         self.progress = Some(Progress {
             pages_done: pages_done.min(pages_total),
             pages_total,
+            eta_seconds: None,
         });
         Ok(())
     }

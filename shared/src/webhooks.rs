@@ -421,6 +421,7 @@ mod tests {
                 disabled: false,
             }),
             warnings: Vec::new(),
+            queue: None,
         }
     }
 

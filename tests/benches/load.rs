@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use docket_tests::api::Api;
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
 use docket_tests::server::group_usage;
-use docket_tests::stats::{stamp_ms, summary};
+use docket_tests::stats::{percentile, stamp_ms, summary};
 use serde_json::Value;
 use shared::api::Job;
 
@@ -37,6 +37,8 @@ struct Record {
     end_to_end_ms: f64,
     /// created_at → updated_at of the terminal state (the server's clock).
     server_ms: f64,
+    /// The upload's answer's estimate of that (`queue.eta_seconds`), ms.
+    eta_ms: Option<f64>,
     outcome: Result<(), String>,
 }
 
@@ -57,6 +59,7 @@ fn client(
                     submit_ms: 0.0,
                     end_to_end_ms: 0.0,
                     server_ms: 0.0,
+                    eta_ms: None,
                     outcome: Err(format!("no token: {e}")),
                 })
                 .collect();
@@ -72,6 +75,7 @@ fn client(
                 submit_ms: 0.0,
                 end_to_end_ms: 0.0,
                 server_ms: 0.0,
+                eta_ms: None,
                 outcome: Ok(()),
             };
             record.outcome = follow(&api, sample, started, &mut record);
@@ -110,6 +114,7 @@ fn follow(api: &Api, sample: &Sample, started: Instant, record: &mut Record) -> 
         ));
     }
     let mut job: Job = serde_json::from_slice(&answer.body).map_err(|e| e.to_string())?;
+    record.eta_ms = job.queue.map(|q| f64::from(q.eta_seconds) * 1000.0);
     let path = format!("/api/v1/jobs/{}", job.id);
     let mut etag = answer.headers.get("etag").cloned().unwrap_or_default();
     while !job.state().is_terminal() {
@@ -246,6 +251,31 @@ fn main() {
     );
     println!("server created→end   p50 / p95 / max  {}", summary(&server));
     println!("429s waited out      {}", limited.load(Ordering::Relaxed));
+    // The estimate given at upload against the job's real time to its end
+    // (whole seconds against milliseconds: jobs under a second are left out,
+    // where rounding alone would decide).
+    let errors: Vec<f64> = records
+        .iter()
+        .filter(|r| r.outcome.is_ok() && r.server_ms >= 1000.0)
+        .filter_map(|r| Some((r.eta_ms? - r.server_ms).abs() / r.server_ms * 100.0))
+        .collect();
+    let signed: Vec<f64> = records
+        .iter()
+        .filter(|r| r.outcome.is_ok() && r.server_ms >= 1000.0)
+        .filter_map(|r| Some((r.eta_ms? - r.server_ms) / r.server_ms * 100.0))
+        .collect();
+    println!(
+        "ETA bias              median {:+.1} % (positive: later than it was)",
+        percentile(&signed, 50.0).unwrap_or(f64::NAN)
+    );
+    let with_eta = records.iter().filter(|r| r.eta_ms.is_some()).count();
+    println!(
+        "ETA at upload         {with_eta} of {} answers had one; median absolute error {:.1} % over {} jobs of 1 s or more (p90 {:.1} %)",
+        records.len(),
+        percentile(&errors, 50.0).unwrap_or(f64::NAN),
+        errors.len(),
+        percentile(&errors, 90.0).unwrap_or(f64::NAN)
+    );
     if group.is_some() {
         println!(
             "server memory        peak {peak_mib:.0} MiB RSS (end {rss_end:.0} MiB), CPU {:.1} s ({:.1} ms/job)",

@@ -788,3 +788,74 @@ fn only_an_unfinished_job_of_ones_own_can_be_cancelled() {
     );
     client.call("GET", &path, None, &[], 405);
 }
+
+#[test]
+fn a_waiting_job_shows_its_place_and_a_running_one_its_time_left() {
+    let client = Client::owner();
+    // The first job's message is held 4 s before it asks to run (test hook),
+    // so both wait in the line for a while; the second is behind the first.
+    let first = client.submit(
+        &corpus("pdfminer-issue-886-xref-stream-widths.pdf"),
+        "inject-late-first-4000.pdf",
+    );
+    let second = client.submit(
+        &corpus("samplefiles-GeoTopo-komprimiert.pdf"),
+        "inject-slow-pages.pdf",
+    );
+    let (a, b) = (client.job(&first.id), client.job(&second.id));
+    let (qa, qb) = (
+        a.queue
+            .unwrap_or_else(|| panic!("no place for a waiting job: {a:?}")),
+        b.queue
+            .unwrap_or_else(|| panic!("no place for a waiting job: {b:?}")),
+    );
+    assert!(
+        qa.position >= 1 && qb.position > qa.position,
+        "{qa:?} {qb:?}"
+    );
+    assert!(qb.eta_seconds >= qa.eta_seconds, "{qa:?} {qb:?}");
+    // The listing shows the same places.
+    let page = client
+        .call("GET", "/api/v1/jobs?state=uploaded", None, &[], 200)
+        .json();
+    let listed = page["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["id"] == second.id.as_str())
+        .cloned();
+    if let Some(listed) = listed {
+        assert!(listed["queue"]["position"].as_u64().is_some(), "{listed}");
+    }
+    // Once it runs (117 pages at 200 ms each), its own pace gives the time left.
+    let start = std::time::Instant::now();
+    let running = loop {
+        let now = client.job(&second.id);
+        if now.progress.is_some_and(|p| p.eta_seconds.is_some()) {
+            break now;
+        }
+        assert!(
+            start.elapsed() < WAIT && now.state().is_active(),
+            "no time left shown: {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        running.queue.is_none(),
+        "a running job has no place in line"
+    );
+    let progress = running.progress.expect("progress");
+    // 200 ms a page for what is left, give or take.
+    let left = f64::from(progress.pages_total - progress.pages_done) * 0.2;
+    let eta = f64::from(progress.eta_seconds.unwrap_or_default());
+    assert!(eta >= left * 0.5 && eta <= left * 2.0 + 2.0, "{progress:?}");
+    client.call(
+        "POST",
+        &format!("/api/v1/jobs/{}/cancel", second.id),
+        None,
+        &[],
+        202,
+    );
+    let done = client.wait_terminal(&first.id, WAIT);
+    assert!(done.queue.is_none());
+}

@@ -158,6 +158,14 @@ impl JobHub {
                 }))
             }
             HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
+            HubCall::Enqueue(_)
+            | HubCall::Dequeue(_)
+            | HubCall::Finished(_)
+            | HubCall::Positions(_) => AppError::Client(ErrorBody::new(
+                ErrorCode::NotFound,
+                "the queue line's calls go to the Line object",
+            ))
+            .into_response(),
         }
     }
 

@@ -9,6 +9,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use shared::api::{ErrorCode, ErrorResponse, Job};
+use shared::line::QueueInfo;
 use shared::listing::{JobList, Query};
 use shared::ratelimit::{Decision, Quotas, Rule};
 use shared::state::Stamp;
@@ -46,6 +47,10 @@ pub enum HubCall {
     Dispatch(Dispatch),
     Claim(Claim),
     Cancel(Cancel),
+    Enqueue(Enqueue),
+    Dequeue(Dequeue),
+    Finished(Finished),
+    Positions(Positions),
     Debug(GetDebug),
 }
 
@@ -89,6 +94,10 @@ calls! {
     Dispatch(Dispatch) -> ();
     Claim(Claim) -> Claimed;
     Cancel(Cancel) -> Cancelled;
+    Enqueue(Enqueue) -> ();
+    Dequeue(Dequeue) -> ();
+    Finished(Finished) -> ();
+    Positions(Positions) -> Vec<Option<QueueInfo>>;
     Debug(GetDebug) -> HubDebug;
 }
 
@@ -277,6 +286,32 @@ pub enum Cancelled {
     Stopping,
     /// The job has ended already.
     Finished,
+}
+
+/// The `Line`: a message of the job was sent to the analysis queue.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Enqueue {
+    pub job_id: String,
+}
+
+/// The `Line`: the job left the line — taken by a consumer (`running`), or
+/// cancelled or deleted.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Dequeue {
+    pub job_id: String,
+    pub running: bool,
+}
+
+/// The `Line`: a consumer's run of the job ended.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Finished {
+    pub job_id: String,
+}
+
+/// The `Line`: where these jobs stand (`None`: not waiting).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Positions {
+    pub job_ids: Vec<String>,
 }
 
 /// Which instance answers, and its sockets (test hooks only: hibernation).

@@ -153,6 +153,7 @@ pub async fn dispatch(db: &Db, env: &Env, dispatch: Dispatch) -> AppResult<()> {
             since_ms: now_ms() + f64::from(dispatch.delay_secs) * 1000.0,
         },
     )?;
+    crate::line::enter(env, &dispatch.job_id).await;
     let message = AnalysisMessage::AnalyseV1 {
         owner: dispatch.owner,
         job_id: dispatch.job_id,

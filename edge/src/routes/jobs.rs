@@ -224,6 +224,8 @@ async fn store_upload(
             "enqueue of job {id} failed: {e}"
         )));
     }
+    let mut job = job;
+    crate::line::with_places(env, std::slice::from_mut(&mut job)).await;
     accepted(&job)
 }
 
@@ -280,6 +282,7 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
             job = newer;
         }
     }
+    crate::line::with_places(env, std::slice::from_mut(&mut job)).await;
     let body = serde_json::to_string(&job)?;
     let etag = poll::etag(&job, &body);
     let mut resp = if poll::none_match(if_none_match.as_deref(), &etag) {
@@ -309,6 +312,7 @@ pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
         job_id: id.to_owned(),
     };
     call(env, &owner.owner, decided).await?;
+    crate::line::leave(env, id, false).await;
     let store = Store::new(env)?;
     store.delete_job_record(&owner.owner, id).await?;
     store.delete_pdf(&owner.owner, id).await?;
@@ -357,6 +361,9 @@ pub async fn cancel(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
         Cancelled::Stopping => job,
         Cancelled::Finished => return Err(ended(&load(env, owner, id).await?)),
     };
+    if job.state() == JobState::Cancelled {
+        crate::line::leave(env, id, false).await;
+    }
     // A job that ended meanwhile (it completed first) says so.
     if job.state().is_terminal() && job.state() != JobState::Cancelled {
         return Err(ended(&job));
@@ -371,7 +378,8 @@ pub async fn list(req: &Request, env: &Env, owner: &OwnerRecord) -> AppResult<Re
         query_param(req, "cursor")?.as_deref(),
         query_param(req, "state")?.as_deref(),
     )?;
-    let page = call(env, &owner.owner, List { query }).await?;
+    let mut page = call(env, &owner.owner, List { query }).await?;
+    crate::line::with_places(env, &mut page.jobs).await;
     Ok(Response::from_json(&page)?)
 }
 
