@@ -119,13 +119,16 @@ pub fn start(token: String, jobs: Jobs) {
     let _ = set_interval_with_handle(
         move || {
             let p = Rc::clone(&polling);
-            if !matches!(polling.jobs.mode.get_untracked(), Mode::Live | Mode::Stream) {
-                spawn_local(async move { p.poll_running().await });
-            } else {
-                // Pushed events carry a job's versions; its place in the
-                // queue is not one of them: refresh it while jobs wait.
-                spawn_local(async move { p.refresh_places().await });
-            }
+            let live = matches!(polling.jobs.mode.get_untracked(), Mode::Live | Mode::Stream);
+            spawn_local(async move {
+                if !live {
+                    p.poll_running().await;
+                }
+                // A job's place in the queue is not one of its versions
+                // (neither pushed nor under its ETag): refresh it while jobs
+                // wait.
+                p.refresh_places().await;
+            });
         },
         Duration::from_secs(2),
     );

@@ -67,12 +67,18 @@ fn hub_file(state: &Path) -> PathBuf {
     hubs.into_iter().next().unwrap_or_default()
 }
 
-/// The previous release's schema, with the rows kept.
+/// The previous release's schema (what every migration since added is
+/// taken out), with the rows kept.
 fn downgrade(file: &Path) {
     let db = Connection::open(file).expect("the hub's SQLite");
     db.execute_batch(
         "DROP INDEX jobs_state;
          ALTER TABLE jobs DROP COLUMN version;
+         DROP TABLE watch;
+         DROP INDEX outbox_due;
+         ALTER TABLE outbox DROP COLUMN standing;
+         ALTER TABLE outbox DROP COLUMN created_ms;
+         ALTER TABLE outbox DROP COLUMN base_attempt;
          DROP TABLE schema_version;
          UPDATE jobs SET job = json_remove(job, '$.version');",
     )

@@ -282,9 +282,13 @@ pub async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> App
             job = newer;
         }
     }
+    // The ETag names the job's version as stored; its place in the queue
+    // (filled in below) changes without the job changing, so a long-poll
+    // waits for the next version and a conditional poll answers 304 until
+    // then (the listing shows fresh places).
+    let etag = poll::etag(&job, &serde_json::to_string(&job)?);
     crate::line::with_places(env, std::slice::from_mut(&mut job)).await;
     let body = serde_json::to_string(&job)?;
-    let etag = poll::etag(&job, &body);
     let mut resp = if poll::none_match(if_none_match.as_deref(), &etag) {
         Response::empty()?.with_status(304)
     } else {
