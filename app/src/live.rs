@@ -120,15 +120,15 @@ pub fn start(token: String, jobs: Jobs) {
         move || {
             let p = Rc::clone(&polling);
             let live = matches!(polling.jobs.mode.get_untracked(), Mode::Live | Mode::Stream);
-            spawn_local(async move {
-                if !live {
+            // Live, the hub pushes waiting jobs' places (`job.queue`);
+            // polling, a place is not under a job's ETag: the listing of
+            // waiting jobs refreshes it.
+            if !live {
+                spawn_local(async move {
                     p.poll_running().await;
-                }
-                // A job's place in the queue is not one of its versions
-                // (neither pushed nor under its ETag): refresh it while jobs
-                // wait.
-                p.refresh_places().await;
-            });
+                    p.refresh_places().await;
+                });
+            }
         },
         Duration::from_secs(2),
     );
@@ -260,7 +260,7 @@ impl Live {
             };
             stream.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             stream.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            for kind in ["job.updated", "job.deleted", "resync"] {
+            for kind in ["job.updated", "job.deleted", "job.queue", "resync"] {
                 let _ = stream
                     .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
             }
@@ -291,6 +291,14 @@ impl Live {
         match message {
             ServerMessage::JobUpdated { job, .. } => self.jobs.upsert(*job),
             ServerMessage::JobDeleted { job_id, .. } => self.jobs.remove(&job_id),
+            ServerMessage::Queue { job_id, queue } => self.jobs.list.update(|list| {
+                if let Some(job) = list
+                    .iter_mut()
+                    .find(|j| j.id == job_id && j.state() == shared::api::JobState::Uploaded)
+                {
+                    job.queue = Some(queue);
+                }
+            }),
             ServerMessage::Resync { .. } => {
                 let jobs = self.jobs;
                 let token = self.token.clone();

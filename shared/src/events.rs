@@ -49,6 +49,14 @@ pub enum ServerMessage {
     JobDeleted { seq: u64, job_id: String },
     #[serde(rename = "resync")]
     Resync { seq: u64 },
+    /// A waiting job's place in the analysis queue changed. Not numbered,
+    /// stored or replayed: the place is not one of the job's versions, and
+    /// the next one makes it stale.
+    #[serde(rename = "job.queue")]
+    Queue {
+        job_id: String,
+        queue: crate::line::QueueInfo,
+    },
     #[serde(rename = "subscribed")]
     Subscribed { jobs: Option<Vec<String>> },
     #[serde(rename = "error")]
@@ -70,7 +78,9 @@ impl ServerMessage {
     pub fn job_id(&self) -> Option<&str> {
         match self {
             ServerMessage::JobUpdated { job, .. } => Some(&job.id),
-            ServerMessage::JobDeleted { job_id, .. } => Some(job_id),
+            ServerMessage::JobDeleted { job_id, .. } | ServerMessage::Queue { job_id, .. } => {
+                Some(job_id)
+            }
             _ => None,
         }
     }

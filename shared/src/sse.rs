@@ -29,21 +29,20 @@ pub fn heartbeat() -> &'static str {
     ": heartbeat\n\n"
 }
 
-/// One stored event (its JSON body as sent on the WebSocket) as an SSE
-/// frame; `None` when the body is not an event with a type and a seq.
+/// One event (its JSON body as sent on the WebSocket) as an SSE frame: a
+/// numbered event with its `id:` (what `Last-Event-ID` resumes from), an
+/// unnumbered one (`job.queue`) without; `None` when the body has no type.
 pub fn frame(body: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct Head<'a> {
         #[serde(rename = "type", borrow)]
         kind: &'a str,
-        seq: u64,
+        seq: Option<u64>,
     }
     let head: Head = serde_json::from_str(body).ok()?;
+    let id = head.seq.map(|s| format!("id: {s}\n")).unwrap_or_default();
     // JSON never holds a raw newline, so `data:` is one line.
-    Some(format!(
-        "id: {}\nevent: {}\ndata: {body}\n\n",
-        head.seq, head.kind
-    ))
+    Some(format!("{id}event: {}\ndata: {body}\n\n", head.kind))
 }
 
 /// Whether a request's `Accept` header asks for an event stream.
@@ -138,9 +137,14 @@ mod tests {
     }
 
     #[test]
-    fn what_is_not_an_event_is_not_framed() {
+    fn an_unnumbered_event_has_no_id_and_what_is_not_an_event_no_frame() {
+        let queue = r#"{"type":"job.queue","job_id":"j","queue":{"position":2,"eta_seconds":5}}"#;
+        assert_eq!(
+            frame(queue).as_deref(),
+            Some(format!("event: job.queue\ndata: {queue}\n\n").as_str())
+        );
         assert_eq!(frame("not json"), None);
-        assert_eq!(frame(r#"{"type":"subscribed","jobs":null}"#), None);
+        assert_eq!(frame(r#"{"seq":3}"#), None);
     }
 
     #[test]

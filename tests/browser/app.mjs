@@ -134,6 +134,23 @@ try {
   await shot('6-cancelled.png');
   check('a running job is cancelled from its row');
 
+  // A waiting job shows its place in the queue (its first message held 4 s
+  // by a test hook), pushed by the hub, then completes.
+  const held = 'inject-late-first-4000.pdf';
+  await page.setInputFiles('input[type=file]', {
+    name: held,
+    mimeType: 'application/pdf',
+    buffer: fs.readFileSync(path.join(corpus, good[1])),
+  });
+  await page.waitForFunction(
+    (name) => [...document.querySelectorAll('li.job')]
+      .some((li) => li.textContent.includes(name) && /queued · #\d+ in line · done in about/.test(li.querySelector('.state')?.textContent ?? '')),
+    held,
+    { timeout: 15000 },
+  );
+  await row(held).locator('.state-completed').waitFor({ timeout: 60000 });
+  check('a waiting job shows its place in the queue');
+
   // A title that is markup stays text.
   const title = '<img src=x onerror=alert(1)> <b>Q3</b> & more';
   await page.setInputFiles('input[type=file]', { name: 'markup.pdf', mimeType: 'application/pdf', buffer: markupPdf(title) });

@@ -384,3 +384,21 @@ fn an_idle_socket_still_gets_the_next_event_after_the_hub_hibernated() {
     );
     assert_contiguous(&seen, 1);
 }
+
+#[test]
+fn a_socket_hears_the_places_of_waiting_jobs() {
+    let client = Client::owner();
+    let mut ws = socket(&client, None);
+    let held = client.submit(&corpus(SMALL), "inject-late-first-4000.pdf");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let place = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match ws.next(left) {
+            Some(ServerMessage::Queue { job_id, queue }) if job_id == held.id => break queue,
+            Some(_) => {}
+            None => panic!("no job.queue event for {} within 20 s", held.id),
+        }
+    };
+    assert!(place.position >= 1, "{place:?}");
+    client.wait_terminal(&held.id, Duration::from_secs(60));
+}

@@ -137,3 +137,30 @@ fn an_owner_holds_at_most_five_streams_and_closed_ones_free_their_place() {
         std::thread::sleep(Duration::from_secs(1));
     }
 }
+
+/// While jobs wait, the hub pushes their places in the queue to the
+/// owner's listeners: an unnumbered `job.queue` event (no `id:`, so it does
+/// not move `Last-Event-ID`), on the event stream as on the socket.
+#[test]
+fn waiting_jobs_places_are_pushed_without_an_id() {
+    let client = Client::owner();
+    let token = client.token.clone().expect("an owner");
+    let mut stream = open(Some(&token), None, None).1.expect("a stream");
+    // The first job's message is held 4 s (test hook): the second waits
+    // behind it.
+    let first = client.submit(&corpus(SMALL), "inject-late-first-4000.pdf");
+    let second = client.submit(&corpus(SMALL), "behind.pdf");
+    let seen = stream.until(Duration::from_secs(20), |e| {
+        e.event.as_deref() == Some("job.queue") && data(e)["job_id"] == second.id.as_str()
+    });
+    let place = seen.last().expect("an event");
+    assert_eq!(place.id, None, "unnumbered: {place:?}");
+    let d = data(place);
+    assert!(
+        d["queue"]["position"].as_u64().is_some_and(|p| p >= 1),
+        "{d}"
+    );
+    assert!(d["queue"]["eta_seconds"].as_u64().is_some(), "{d}");
+    client.wait_terminal(&first.id, Duration::from_secs(60));
+    client.wait_terminal(&second.id, Duration::from_secs(60));
+}

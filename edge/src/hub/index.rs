@@ -117,6 +117,22 @@ pub fn list(db: &Db, query: &Query) -> AppResult<JobList> {
 /// What the owner's jobs hold: active jobs (the states `JobState::ACTIVE`
 /// names), jobs, and the bytes of their PDFs (reports and uploads in flight
 /// are counted by `limits`).
+/// The owner's jobs that wait in the analysis queue (at most 100).
+pub fn waiting(db: &Db) -> AppResult<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    Ok(db
+        .rows::<IdRow>(
+            "SELECT id FROM jobs WHERE state = 'uploaded' ORDER BY created_at LIMIT 100",
+            vec![],
+        )?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
 pub fn holdings(db: &Db) -> AppResult<Usage> {
     let active: Vec<SqlStorageValue> = JobState::ACTIVE.iter().map(|s| s.as_str().into()).collect();
     let marks = vec!["?"; active.len()].join(", ");

@@ -44,7 +44,11 @@ use worker::{
 };
 
 use self::db::Db;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
+
+use shared::line::QueueInfo;
 
 use self::longpoll::Waiters;
 use self::protocol::{
@@ -58,6 +62,9 @@ use crate::error::{AppError, AppResult};
 use crate::util::{now_ms, random_bytes};
 
 pub use self::limits::hit;
+
+/// How often waiting jobs' places are pushed while someone listens.
+const PLACES_EVERY_MS: f64 = 3_000.0;
 
 /// An object's SQLite storage (for the `Limiter`, which shares the counters).
 pub fn db_of(state: &State) -> Db {
@@ -73,6 +80,8 @@ pub struct JobHub {
     waiters: Waiters,
     /// Open Server-Sent Event streams (in memory: they keep the object awake).
     streams: Rc<Streams>,
+    /// The queue places last pushed to the owner's listeners, by job.
+    places: RefCell<HashMap<String, QueueInfo>>,
 }
 
 impl JobHub {
@@ -210,10 +219,53 @@ impl JobHub {
         Ok(())
     }
 
-    /// The alarm is set for the outbox's next due event or the watchdog's
-    /// next stall, whichever comes first.
+    /// Whether anyone listens: a socket or an event stream.
+    fn listened(&self) -> bool {
+        !self.state.get_websockets().is_empty() || self.streams.count() > 0
+    }
+
+    /// While someone listens and jobs wait, their places in the analysis
+    /// queue are pushed every `PLACES_EVERY_MS` (`job.queue`, when a place
+    /// changed): a place is not one of a job's versions, so no event carries
+    /// it, and the `Line` cannot call every hub when the line moves.
+    async fn push_places(&self, db: &Db) -> AppResult<()> {
+        let waiting = if self.listened() {
+            index::waiting(db)?
+        } else {
+            Vec::new()
+        };
+        self.places
+            .borrow_mut()
+            .retain(|id, _| waiting.contains(id));
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let Some(owner) = watchdog::owner_of(db, &waiting[0])? else {
+            return Ok(());
+        };
+        let places = crate::line::positions(&self.env, waiting.clone()).await;
+        for (job_id, place) in waiting.into_iter().zip(places) {
+            let Some(queue) = place else { continue };
+            if self.places.borrow().get(&job_id) == Some(&queue) {
+                continue;
+            }
+            self.places.borrow_mut().insert(job_id.clone(), queue);
+            stream::push(
+                &self.state,
+                &self.streams,
+                &owner,
+                &ServerMessage::Queue { job_id, queue },
+            );
+        }
+        Ok(())
+    }
+
+    /// The alarm is set for the outbox's next due event, the watchdog's next
+    /// stall or the next push of queue places, whichever comes first.
     async fn schedule_alarm(&self, db: &Db) -> AppResult<()> {
-        let due = [outbox::next_due(db)?, watchdog::next_stall(db)?]
+        let places = (self.listened() && !index::waiting(db)?.is_empty())
+            .then(|| now_ms() + PLACES_EVERY_MS);
+        let due = [outbox::next_due(db)?, watchdog::next_stall(db)?, places]
             .into_iter()
             .flatten()
             .reduce(f64::min);
@@ -271,6 +323,7 @@ impl DurableObject for JobHub {
             instance,
             waiters: Waiters::default(),
             streams: Rc::default(),
+            places: RefCell::default(),
         }
     }
 
@@ -305,6 +358,9 @@ impl DurableObject for JobHub {
 
     async fn alarm(&self) -> Result<Response> {
         let db = self.db();
+        if let Err(e) = self.push_places(&db).await {
+            console_error!("JobHub: pushing queue places failed: {e}");
+        }
         let config = Config::from_env(&self.env);
         if let Err(e) = watchdog::recover(&db, &self.env, config.max_attempts).await {
             console_error!("JobHub: sending stalled jobs again failed: {e}");

@@ -69,6 +69,27 @@ pub fn emit(
     }
 }
 
+/// Sends an unnumbered message (a queue place) to the owner's sockets that
+/// want its job and to the owner's event streams; nothing is stored.
+pub fn push(state: &State, streams: &Streams, owner: &str, message: &ServerMessage) {
+    let body = message.to_json();
+    let job_id = message.job_id().unwrap_or_default();
+    for ws in state.get_websockets_with_tag(owner) {
+        let wants = ws
+            .deserialize_attachment::<Subscription>()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .wants(job_id);
+        if wants {
+            let _ = ws.send_with_str(&body);
+        }
+    }
+    if let Some(frame) = sse::frame(&body) {
+        streams.push(&frame);
+    }
+}
+
 fn store(db: &Db, event: impl FnOnce(u64) -> ServerMessage) -> AppResult<String> {
     let seq = latest_seq(db)? + 1;
     let body = event(seq).to_json();

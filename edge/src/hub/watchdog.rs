@@ -128,6 +128,11 @@ pub fn cancel(db: &Db, request: &Cancel, index_says_ended: bool) -> AppResult<Ca
     Ok(answer)
 }
 
+/// The owner id (the hub is addressed by it; the watch rows keep it).
+pub fn owner_of(db: &Db, job_id: &str) -> AppResult<Option<String>> {
+    Ok(get(db, job_id)?.map(|r| r.owner))
+}
+
 pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
     db.exec("DELETE FROM watch WHERE job_id = ?", vec![job_id.into()])
 }
