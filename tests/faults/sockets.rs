@@ -50,6 +50,8 @@ fn follow(token: &str, jobs: usize, seed: u64) -> (Vec<u64>, usize) {
                 Some(ServerMessage::Resync { seq }) => {
                     panic!("client {seed}: told to resync at {seq}: events were lost")
                 }
+                // Places in the queue of waiting jobs: unnumbered, not events.
+                Some(ServerMessage::Queue { .. }) => {}
                 Some(other) => panic!("client {seed}: unexpected {other:?}"),
                 None => break,
             }
