@@ -137,8 +137,27 @@ impl Wrangler {
             child: None,
             options,
         };
-        server.spawn()?;
+        server.spawn_patiently()?;
         Ok(server)
+    }
+
+    /// Spawns, and once more when wrangler exits before it is ready: under
+    /// load its file watcher sometimes reports the sources changed while it
+    /// starts, and the rebuild's second workerd finds the first one's port
+    /// still taken (seen once in some twenty fresh-clone runs). A second
+    /// failure is the answer.
+    fn spawn_patiently(&mut self) -> Result<(), LaunchError> {
+        match self.spawn() {
+            Err(LaunchError::Exited { status, log }) => {
+                eprintln!(
+                    "wrangler dev exited ({status}) before it was ready; starting it once more (log: {})",
+                    log.display()
+                );
+                self.kill9();
+                self.spawn()
+            }
+            other => other,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -174,7 +193,10 @@ impl Wrangler {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                self.child = None;
+                // What it started (workerd) may outlive it: the group goes.
+                if let Some(child) = self.child.take() {
+                    signal_group(child.id(), "-KILL");
+                }
                 return Err(LaunchError::Exited {
                     status: status.to_string(),
                     log: self.options.log.clone(),
@@ -210,7 +232,7 @@ impl Wrangler {
     /// it now).
     pub fn restart(&mut self) -> Result<(), LaunchError> {
         self.kill9();
-        self.spawn()
+        self.spawn_patiently()
     }
 }
 
