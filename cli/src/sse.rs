@@ -8,13 +8,13 @@
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use shared::api::{ErrorCode, Job};
-use shared::client::{ApiError, Backoff};
+use shared::api::Job;
+use shared::client::Backoff;
 use shared::events::ServerMessage;
 use shared::sse::Parser;
 
 use crate::client::Api;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::wait::{Pending, left};
 
 type Lines = std::io::Lines<BufReader<Box<dyn std::io::Read + Send + Sync>>>;
@@ -48,12 +48,7 @@ impl Stream {
         seen: &mut dyn FnMut(&Job),
     ) -> CliResult<Vec<Job>> {
         let deadline = Instant::now() + timeout;
-        let mut pending = Pending::new(ids);
-        for id in ids {
-            let job = api.job(id)?;
-            seen(&job);
-            pending.take(&job);
-        }
+        let mut pending = Pending::looked_at(api, ids, seen)?;
         let mut parser = Parser::default();
         let mut backoff = Backoff::default();
         while !pending.finished() {
@@ -81,25 +76,7 @@ impl Stream {
             let Ok(message) = serde_json::from_str::<ServerMessage>(&event.data) else {
                 continue;
             };
-            match message {
-                ServerMessage::JobUpdated { job, .. } if pending.take(&job) => seen(&job),
-                ServerMessage::JobDeleted { job_id, .. } if pending.running.contains(&job_id) => {
-                    return Err(CliError::Api(ApiError {
-                        status: 404,
-                        code: Some(ErrorCode::NotFound),
-                        message: format!("job {job_id} was deleted while waiting"),
-                    }));
-                }
-                ServerMessage::Resync { .. } => {
-                    let running: Vec<String> = pending.running.iter().cloned().collect();
-                    for id in running {
-                        let job = api.job(&id)?;
-                        seen(&job);
-                        pending.take(&job);
-                    }
-                }
-                _ => {}
-            }
+            pending.hear(api, message, seen)?;
         }
         Ok(pending.into_jobs(ids))
     }

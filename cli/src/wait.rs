@@ -67,6 +67,53 @@ impl Pending {
         true
     }
 
+    /// The jobs as they are now (what happened before a listener was
+    /// opened), each shown.
+    pub(crate) fn looked_at(
+        api: &Api,
+        ids: &[String],
+        seen: &mut dyn FnMut(&Job),
+    ) -> CliResult<Pending> {
+        let mut pending = Pending::new(ids);
+        for id in ids {
+            let job = api.job(id)?;
+            seen(&job);
+            pending.take(&job);
+        }
+        Ok(pending)
+    }
+
+    /// One message of the owner's event stream (socket or Server-Sent
+    /// Events): a new version of one of ours, its deletion (an error), or a
+    /// `resync` (events were lost: the jobs are looked at afresh).
+    pub(crate) fn hear(
+        &mut self,
+        api: &Api,
+        message: ServerMessage,
+        seen: &mut dyn FnMut(&Job),
+    ) -> CliResult<()> {
+        match message {
+            ServerMessage::JobUpdated { job, .. } if self.take(&job) => seen(&job),
+            ServerMessage::JobDeleted { job_id, .. } if self.running.contains(&job_id) => {
+                return Err(CliError::Api(ApiError {
+                    status: 404,
+                    code: Some(ErrorCode::NotFound),
+                    message: format!("job {job_id} was deleted while waiting"),
+                }));
+            }
+            ServerMessage::Resync { .. } => {
+                let running: Vec<String> = self.running.iter().cloned().collect();
+                for id in running {
+                    let job = api.job(&id)?;
+                    seen(&job);
+                    self.take(&job);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     pub(crate) fn finished(&self) -> bool {
         self.running.is_empty()
     }
@@ -145,13 +192,8 @@ impl Socket {
         seen: &mut dyn FnMut(&Job),
     ) -> CliResult<Vec<Job>> {
         let deadline = Instant::now() + timeout;
-        let mut pending = Pending::new(ids);
         // What happened before the socket was asked (`status --wait ws`).
-        for id in ids {
-            let job = api.job(id)?;
-            seen(&job);
-            pending.take(&job);
-        }
+        let mut pending = Pending::looked_at(api, ids, seen)?;
         let mut backoff = Backoff::default();
         while !pending.finished() {
             let wait = left(deadline, timeout)?.min(Duration::from_secs(1));
@@ -165,28 +207,7 @@ impl Socket {
                     if let Some(seq) = message.seq() {
                         self.last_seq = Some(seq);
                     }
-                    match message {
-                        ServerMessage::JobUpdated { job, .. } if pending.take(&job) => seen(&job),
-                        ServerMessage::JobDeleted { job_id, .. }
-                            if pending.running.contains(&job_id) =>
-                        {
-                            return Err(CliError::Api(ApiError {
-                                status: 404,
-                                code: Some(ErrorCode::NotFound),
-                                message: format!("job {job_id} was deleted while waiting"),
-                            }));
-                        }
-                        ServerMessage::Resync { .. } => {
-                            // Events were lost: look at the jobs afresh.
-                            let running: Vec<String> = pending.running.iter().cloned().collect();
-                            for id in running {
-                                let job = api.job(&id)?;
-                                seen(&job);
-                                pending.take(&job);
-                            }
-                        }
-                        _ => {}
-                    }
+                    pending.hear(api, message, seen)?;
                 }
                 Ok(Message::Close(_)) => self.reconnect(api, &mut backoff, deadline, timeout)?,
                 Ok(_) => {}

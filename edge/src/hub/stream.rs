@@ -51,29 +51,22 @@ pub fn emit(
             return;
         }
     };
-    if let Some(frame) = sse::frame(&body) {
-        streams.push(&frame);
-    }
-    for ws in state.get_websockets_with_tag(owner) {
-        let wants = ws
-            .deserialize_attachment::<Subscription>()
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .wants(job_id);
-        if wants {
-            // A socket that is closing cannot take the event; its client
-            // reconnects with `since` and gets it from the log.
-            let _ = ws.send_with_str(&body);
-        }
-    }
+    deliver(state, streams, owner, job_id, &body);
 }
 
 /// Sends an unnumbered message (a queue place) to the owner's sockets that
 /// want its job and to the owner's event streams; nothing is stored.
 pub fn push(state: &State, streams: &Streams, owner: &str, message: &ServerMessage) {
-    let body = message.to_json();
     let job_id = message.job_id().unwrap_or_default();
+    deliver(state, streams, owner, job_id, &message.to_json());
+}
+
+/// One message to the owner's event streams and to its sockets that want
+/// `job_id`'s messages.
+fn deliver(state: &State, streams: &Streams, owner: &str, job_id: &str, body: &str) {
+    if let Some(frame) = sse::frame(body) {
+        streams.push(&frame);
+    }
     for ws in state.get_websockets_with_tag(owner) {
         let wants = ws
             .deserialize_attachment::<Subscription>()
@@ -82,11 +75,10 @@ pub fn push(state: &State, streams: &Streams, owner: &str, message: &ServerMessa
             .unwrap_or_default()
             .wants(job_id);
         if wants {
-            let _ = ws.send_with_str(&body);
+            // A socket that is closing cannot take the message; its client
+            // reconnects with `since` and gets the events from the log.
+            let _ = ws.send_with_str(body);
         }
-    }
-    if let Some(frame) = sse::frame(&body) {
-        streams.push(&frame);
     }
 }
 
