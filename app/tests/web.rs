@@ -65,6 +65,7 @@ async fn health_badge_follows_the_api_state() {
         service: "docket".into(),
         version: "1.2.3".into(),
         max_upload_bytes: 1000,
+        max_resumable_bytes: 0,
     }));
     leptos::task::tick().await;
     assert_eq!(node.text_content().unwrap(), "API: ok (v1.2.3)");

@@ -23,12 +23,18 @@ pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";
 pub const WEBHOOKS_QUEUE_NAME: &str = "docket-webhooks";
 pub const WEBHOOKS_DLQ_NAME: &str = "docket-webhooks-dlq";
 
-/// Largest upload accepted at the door.
-pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
+/// Largest upload accepted in one request (the platform's body limit on the
+/// smaller plans is 100 MB); bigger files go up resumably.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100_000_000;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub max_upload_bytes: u64,
+    /// Largest resumable upload (`MAX_RESUMABLE_BYTES`).
+    pub max_resumable_bytes: u64,
+    /// An unfinished resumable upload is abandoned this long after it was
+    /// created, seconds (`UPLOAD_EXPIRY_SECONDS`).
+    pub upload_expiry_secs: u64,
     pub limits: Limits,
     /// Analysis attempts before the job ends in `error`.
     pub max_attempts: u32,
@@ -80,8 +86,14 @@ impl Config {
         let defaults = Limits::default();
         Config {
             max_upload_bytes,
+            max_resumable_bytes: num("MAX_RESUMABLE_BYTES")
+                .unwrap_or(shared::upload::DEFAULT_MAX_RESUMABLE_BYTES),
+            upload_expiry_secs: num("UPLOAD_EXPIRY_SECONDS")
+                .filter(|n| *n >= 1)
+                .unwrap_or(shared::upload::EXPIRY_SECS),
             limits: Limits {
-                max_bytes: max_upload_bytes,
+                // Read whole into the isolate's memory.
+                max_bytes: num("MAX_ANALYSIS_BYTES").unwrap_or(defaults.max_bytes),
                 max_pages: num("MAX_PAGES")
                     .and_then(|n| u32::try_from(n).ok())
                     .unwrap_or(defaults.max_pages),

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use shared::analysis::Analysis;
+use shared::analysis::{Analysis, AnalysisError};
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::oplog::{LogLine, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
@@ -311,6 +311,14 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         )));
     }
 
+    // Too big to read whole: refused before a byte is read.
+    if let Some(size) = store.pdf_size(owner, job_id).await?
+        && size > config.limits.max_bytes
+    {
+        let limit = config.limits.max_bytes;
+        let error = AnalysisError::TooLarge { size, limit }.to_body();
+        return finish_with_error(&mut tracked, error).await;
+    }
     let Some(pdf) = store.get_pdf(owner, job_id).await? else {
         let error = ErrorBody::new(
             ErrorCode::Internal,

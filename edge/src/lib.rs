@@ -18,6 +18,7 @@ mod line;
 mod retention;
 mod routes;
 mod store;
+mod uploads;
 mod util;
 mod webhooks;
 

@@ -7,7 +7,7 @@ use shared::idempotency::{self, Record};
 use shared::retention::JobMeta;
 use shared::validate::keys;
 use worker::kv::{KvStore, ListResponse};
-use worker::{Bucket, Env, FixedLengthStream};
+use worker::{Bucket, Env, FixedLengthStream, UploadedPart};
 
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
@@ -82,6 +82,72 @@ impl Store {
     /// Streams an upload into R2; the stream must yield exactly its length.
     pub async fn put_pdf(&self, owner: &str, id: &str, body: FixedLengthStream) -> AppResult<()> {
         self.files.put(keys::pdf(owner, id), body).execute().await?;
+        Ok(())
+    }
+
+    /// The stored PDF's size (`None`: no such object), without reading it.
+    pub async fn pdf_size(&self, owner: &str, id: &str) -> AppResult<Option<u64>> {
+        Ok(self
+            .files
+            .head(keys::pdf(owner, id))
+            .await?
+            .map(|object| object.size()))
+    }
+
+    /// Starts the multipart upload of a PDF sent in parts; its id.
+    pub async fn create_multipart(&self, owner: &str, id: &str) -> AppResult<String> {
+        let upload = self
+            .files
+            .create_multipart_upload(keys::pdf(owner, id))
+            .execute()
+            .await?;
+        Ok(upload.upload_id().await)
+    }
+
+    /// Stores part `number` (1-based) of a multipart upload; its etag.
+    pub async fn upload_part(
+        &self,
+        owner: &str,
+        id: &str,
+        multipart_id: &str,
+        number: u16,
+        bytes: Vec<u8>,
+    ) -> AppResult<String> {
+        let upload = self
+            .files
+            .resume_multipart_upload(keys::pdf(owner, id), multipart_id)?;
+        Ok(upload.upload_part(number, bytes).await?.etag())
+    }
+
+    /// Joins the parts (numbered 1, 2, … in the order of `etags`) into the PDF.
+    pub async fn complete_multipart(
+        &self,
+        owner: &str,
+        id: &str,
+        multipart_id: &str,
+        etags: &[String],
+    ) -> AppResult<()> {
+        let upload = self
+            .files
+            .resume_multipart_upload(keys::pdf(owner, id), multipart_id)?;
+        let parts = etags.iter().enumerate().map(|(i, etag)| {
+            UploadedPart::new(u16::try_from(i + 1).unwrap_or(u16::MAX), etag.clone())
+        });
+        upload.complete(parts).await?;
+        Ok(())
+    }
+
+    /// Throws away a multipart upload's parts.
+    pub async fn abort_multipart(
+        &self,
+        owner: &str,
+        id: &str,
+        multipart_id: &str,
+    ) -> AppResult<()> {
+        let upload = self
+            .files
+            .resume_multipart_upload(keys::pdf(owner, id), multipart_id)?;
+        upload.abort().await?;
         Ok(())
     }
 

@@ -217,6 +217,10 @@ pub enum ErrorCode {
     PayloadTooLarge,
     NotAPdf,
     Conflict,
+    /// A resumable upload's append named another offset than the server's.
+    OffsetMismatch,
+    /// An append to a resumable upload that is complete already.
+    UploadCompleted,
     NotReady,
     RateLimited,
     QuotaExceeded,
@@ -242,7 +246,9 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::UpgradeRequired => 426,
-            ErrorCode::Conflict | ErrorCode::NotReady => 409,
+            ErrorCode::Conflict | ErrorCode::NotReady | ErrorCode::OffsetMismatch => 409,
+            // As the resumable-upload draft's `completed-upload` problem.
+            ErrorCode::UploadCompleted => 400,
             ErrorCode::RateLimited | ErrorCode::QuotaExceeded => 429,
             ErrorCode::LengthRequired => 411,
             ErrorCode::PayloadTooLarge => 413,
@@ -271,6 +277,8 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::NotAPdf => "not_a_pdf",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::OffsetMismatch => "offset_mismatch",
+            ErrorCode::UploadCompleted => "upload_completed",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::QuotaExceeded => "quota_exceeded",
@@ -320,9 +328,14 @@ pub struct Health {
     pub status: String,
     pub service: String,
     pub version: String,
-    /// The largest upload accepted, bytes (so clients can check before sending).
+    /// The largest upload accepted in one request, bytes (so clients can
+    /// check before sending).
     #[serde(default)]
     pub max_upload_bytes: u64,
+    /// The largest resumable upload accepted, bytes (0: a server without
+    /// resumable uploads).
+    #[serde(default)]
+    pub max_resumable_bytes: u64,
 }
 
 #[cfg(test)]
@@ -340,6 +353,8 @@ mod tests {
             ErrorCode::AnalysisFailed,
             ErrorCode::RateLimited,
             ErrorCode::QuotaExceeded,
+            ErrorCode::OffsetMismatch,
+            ErrorCode::UploadCompleted,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

@@ -4,7 +4,7 @@
 //! ([`api`], [`report`]) and what every client does alike ([`client`]), the job state machine ([`state`]), what is accepted at
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
-//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), the watchdog of unfinished jobs ([`watchdog`]), retention ([`retention`]), the Durable Objects' schema versions ([`migrations`]),
+//! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), the watchdog of unfinished jobs ([`watchdog`]), resumable uploads ([`upload`]), retention ([`retention`]), the Durable Objects' schema versions ([`migrations`]),
 //! the operator's log lines ([`oplog`]), the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
@@ -33,6 +33,7 @@ pub mod report;
 pub mod retention;
 pub mod sse;
 pub mod state;
+pub mod upload;
 pub mod validate;
 pub mod watchdog;
 pub mod webhook_ops;

@@ -92,6 +92,15 @@ pub const HUB: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (standing, due_ms)",
         ],
     },
+    Migration {
+        version: 5,
+        name: "resumable uploads in progress",
+        up: &[
+            "CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, expires_ms REAL NOT NULL, \
+             upload TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS uploads_expiry ON uploads (expires_ms)",
+        ],
+    },
 ];
 
 /// The `Limiter`'s schema history.

@@ -181,7 +181,7 @@ impl Default for Quotas {
     fn default() -> Self {
         Quotas {
             active_jobs: 20,
-            stored_bytes: 1024 * 1024 * 1024,
+            stored_bytes: 5 * 1024 * 1024 * 1024,
             jobs: 1_000,
         }
     }

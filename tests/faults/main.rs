@@ -34,3 +34,4 @@ mod partial;
 mod pdfs;
 mod retries;
 mod sockets;
+mod uploads;

@@ -79,6 +79,7 @@ fn downgrade(file: &Path) {
          ALTER TABLE outbox DROP COLUMN standing;
          ALTER TABLE outbox DROP COLUMN created_ms;
          ALTER TABLE outbox DROP COLUMN base_attempt;
+         DROP TABLE uploads;
          DROP TABLE schema_version;
          UPDATE jobs SET job = json_remove(job, '$.version');",
     )

@@ -11,6 +11,7 @@
 //! | [`outbox`] + [`sender`] | webhook secrets, outbox, delivery log, the alarm's deliveries |
 //! | [`limits`] | rate windows, quotas and upload reservations |
 //! | [`tickets`] | single-use WebSocket tickets |
+//! | [`uploads`] | resumable uploads in progress, and their expiry |
 //! | [`watchdog`] | unfinished jobs: every attempt sent, claimed, and sent again when stalled |
 //! | [`db`] | typed SQLite helpers and the schema migrations run on wake-up |
 //!
@@ -31,6 +32,7 @@ mod sender;
 mod sse;
 mod stream;
 mod tickets;
+mod uploads;
 mod watchdog;
 
 use shared::api::{ErrorBody, ErrorCode};
@@ -166,6 +168,19 @@ impl JobHub {
                     }
                 }))
             }
+            HubCall::UploadOpen(u) => {
+                let opened = uploads::open(&db, &u);
+                reply::<shared::upload::Upload>(self.then_alarm(&db, opened).await)
+            }
+            HubCall::UploadGet(g) => reply::<protocol::UploadGet>(uploads::get(&db, &g.id)),
+            HubCall::UploadKept(k) => reply::<protocol::UploadKept>(uploads::kept(&db, k)),
+            HubCall::UploadCompleting(c) => {
+                reply::<protocol::UploadCompleting>(uploads::completing(&db, c))
+            }
+            HubCall::UploadDone(d) => reply::<protocol::UploadDone>(uploads::done(&db, d)),
+            HubCall::UploadDrop(d) => {
+                reply::<protocol::UploadDrop>(uploads::drop_upload(&db, &d.id))
+            }
             HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
             HubCall::Enqueue(_)
             | HubCall::Dequeue(_)
@@ -261,14 +276,20 @@ impl JobHub {
     }
 
     /// The alarm is set for the outbox's next due event, the watchdog's next
-    /// stall or the next push of queue places, whichever comes first.
+    /// stall, the next upload to expire or the next push of queue places,
+    /// whichever comes first.
     async fn schedule_alarm(&self, db: &Db) -> AppResult<()> {
         let places = (self.listened() && !index::waiting(db)?.is_empty())
             .then(|| now_ms() + PLACES_EVERY_MS);
-        let due = [outbox::next_due(db)?, watchdog::next_stall(db)?, places]
-            .into_iter()
-            .flatten()
-            .reduce(f64::min);
+        let due = [
+            outbox::next_due(db)?,
+            watchdog::next_stall(db)?,
+            uploads::next_expiry(db)?,
+            places,
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(f64::min);
         let Some(due) = due else {
             return Ok(());
         };
@@ -286,6 +307,17 @@ impl JobHub {
         let value = done?;
         self.schedule_alarm(db).await?;
         Ok(value)
+    }
+
+    /// Uploads nobody finished in time: their state and quota go, and their
+    /// bytes in R2 with them (the parts of one still receiving; the object of
+    /// one that completed without becoming a job).
+    async fn expire_uploads(&self, db: &Db) -> AppResult<()> {
+        for upload in uploads::take_expired(db, now_ms())? {
+            let job_exists = index::get(db, &upload.id)?.is_some();
+            crate::uploads::discard(&self.env, &upload, job_exists).await;
+        }
+        Ok(())
     }
 
     fn debug(&self, db: &Db) -> AppResult<HubDebug> {
@@ -367,6 +399,9 @@ impl DurableObject for JobHub {
         }
         if let Err(e) = outbox::deliver_due(&db, &config).await {
             console_error!("JobHub: delivering webhooks failed: {e}");
+        }
+        if let Err(e) = self.expire_uploads(&db).await {
+            console_error!("JobHub: expiring uploads failed: {e}");
         }
         if let Err(e) = self.schedule_alarm(&db).await {
             console_error!("JobHub: setting the next alarm failed: {e}");

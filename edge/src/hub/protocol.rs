@@ -13,6 +13,7 @@ use shared::line::QueueInfo;
 use shared::listing::{JobList, Query};
 use shared::ratelimit::{Decision, Quotas, Rule};
 use shared::state::Stamp;
+use shared::upload::Upload;
 use shared::watchdog::Claimed;
 use shared::webhook_ops::{Replayed, Settings};
 use shared::webhooks::Secrets;
@@ -51,6 +52,12 @@ pub enum HubCall {
     Dequeue(Dequeue),
     Finished(Finished),
     Positions(Positions),
+    UploadOpen(Upload),
+    UploadGet(UploadGet),
+    UploadKept(UploadKept),
+    UploadCompleting(UploadCompleting),
+    UploadDone(UploadDone),
+    UploadDrop(UploadDrop),
     Debug(GetDebug),
 }
 
@@ -98,6 +105,12 @@ calls! {
     Dequeue(Dequeue) -> ();
     Finished(Finished) -> ();
     Positions(Positions) -> Vec<Option<QueueInfo>>;
+    UploadOpen(Upload) -> ();
+    UploadGet(UploadGet) -> Option<Upload>;
+    UploadKept(UploadKept) -> Upload;
+    UploadCompleting(UploadCompleting) -> Upload;
+    UploadDone(UploadDone) -> ();
+    UploadDrop(UploadDrop) -> Option<Upload>;
     Debug(GetDebug) -> HubDebug;
 }
 
@@ -312,6 +325,45 @@ pub struct Finished {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Positions {
     pub job_ids: Vec<String>,
+}
+
+/// A resumable upload's state (`None`: no such upload of this owner).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadGet {
+    pub id: String,
+}
+
+/// A whole part of the upload, from offset `from`, is stored in R2.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadKept {
+    pub id: String,
+    pub from: u64,
+    pub etag: String,
+    /// The SHA-256 state after the part (`shared::upload::HashState`).
+    pub hash: String,
+}
+
+/// Every byte of the upload arrived: its last part (from `from`; `None`
+/// when the parts kept already end it) and the file's SHA-256.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadCompleting {
+    pub id: String,
+    pub from: u64,
+    pub etag: Option<String>,
+    pub sha256: String,
+}
+
+/// The upload's job exists.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadDone {
+    pub id: String,
+    pub job_id: String,
+}
+
+/// The upload is abandoned or refused: its state and reservation go.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadDrop {
+    pub id: String,
 }
 
 /// Which instance answers, and its sockets (test hooks only: hibernation).

@@ -22,6 +22,7 @@ use shared::poll;
 use shared::ratelimit;
 use shared::report::{Report, digit_table_csv};
 use shared::state::NewJob;
+use shared::upload;
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
@@ -38,28 +39,68 @@ use crate::webhooks;
 const RETRY_AFTER_SECS: &str = "1";
 
 pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
+    // `Upload-Complete: ?0`: the first request of a resumable upload.
+    let complete = upload::parse_complete(req.headers().get("upload-complete")?.as_deref())
+        .map_err(|e| AppError::Client(e.to_body()))?;
+    if complete == Some(false) {
+        return super::uploads::create(req, env, owner).await;
+    }
     let config = Config::from_env(env);
     let length = validate::check_length(
         req.headers().get("content-length")?.as_deref(),
         config.max_upload_bytes,
     )?;
-    let filename = validate::filename(query_param(&req, "filename")?.as_deref())?;
-    let idempotency_key = match req.headers().get("idempotency-key")? {
-        Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
-        None => None,
-    };
-    let callback_url = match query_param(&req, "callback_url")? {
-        Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
-        None => None,
-    };
-
-    // The upload rate and the quotas, before anything is stored.
+    let door = Door::read(&req, &config)?;
     let id = uuid::Uuid::new_v4().to_string();
+    let rate = admit(env, owner, &config, &id, length).await?;
+    let stored = store_upload(req, env, owner, id.clone(), length, door).await;
+    if stored.is_err() {
+        release(env, &owner.owner, &id).await;
+    }
+    with_rate(stored, rate)
+}
+
+/// What an upload states besides its bytes, checked at the door.
+pub(crate) struct Door {
+    pub filename: String,
+    pub callback_url: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+impl Door {
+    pub fn read(req: &Request, config: &Config) -> AppResult<Door> {
+        let filename = validate::filename(query_param(req, "filename")?.as_deref())?;
+        let idempotency_key = match req.headers().get("idempotency-key")? {
+            Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
+            None => None,
+        };
+        let callback_url = match query_param(req, "callback_url")? {
+            Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
+            None => None,
+        };
+        Ok(Door {
+            filename,
+            callback_url,
+            idempotency_key,
+        })
+    }
+}
+
+/// The upload rate and the quotas, before anything is stored: `length`
+/// bytes are reserved for upload `id` (until its job exists, or it is
+/// released). Refused → 429.
+pub(crate) async fn admit(
+    env: &Env,
+    owner: &OwnerRecord,
+    config: &Config,
+    id: &str,
+    length: u64,
+) -> AppResult<Option<ratelimit::Decision>> {
     let admission = call(
         env,
         &owner.owner,
         Admit {
-            job_id: id.clone(),
+            job_id: id.to_owned(),
             bytes: length,
             rules: vec![
                 config.rates.uploads_per_minute,
@@ -84,34 +125,17 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
             rate,
         });
     }
-    let stored = store_upload(
-        req,
-        env,
-        owner,
-        id.clone(),
-        length,
-        filename,
-        callback_url,
-        idempotency_key,
-    )
-    .await;
-    if stored.is_err() {
-        release(env, &owner.owner, &id).await;
-    }
-    with_rate(stored, rate)
+    Ok(rate)
 }
 
 /// The admitted upload: sniffed, streamed into R2, recorded, queued.
-#[allow(clippy::too_many_arguments)]
 async fn store_upload(
     mut req: Request,
     env: &Env,
     owner: &OwnerRecord,
     id: String,
     length: u64,
-    filename: String,
-    callback_url: Option<String>,
-    idempotency_key: Option<String>,
+    door: Door,
 ) -> AppResult<Response> {
     // Sniff the first bytes before anything is stored.
     let mut body = req.stream()?;
@@ -150,6 +174,47 @@ async fn store_upload(
         ));
     }
     let sha256 = hex::encode(hasher.borrow_mut().finalize_reset());
+    register(env, &store, owner, &id, length, sha256, door)
+        .await?
+        .respond()
+}
+
+/// A job made from a stored PDF, or the earlier job an idempotency key named.
+pub(crate) struct Registered {
+    pub job: Job,
+    pub replayed: bool,
+}
+
+impl Registered {
+    /// 202 with the job (`Idempotent-Replayed: true` for an earlier one).
+    pub fn respond(self) -> AppResult<Response> {
+        let mut resp = accepted(&self.job)?;
+        if self.replayed {
+            resp.headers_mut().set("idempotent-replayed", "true")?;
+        }
+        Ok(resp)
+    }
+}
+
+/// Makes the job of a PDF stored whole in R2 (sent in one request or
+/// resumably): the idempotency key decides first (a replay answers the
+/// earlier job and throws this PDF away), then the job is recorded,
+/// announced and sent to the analysis queue.
+pub(crate) async fn register(
+    env: &Env,
+    store: &Store,
+    owner: &OwnerRecord,
+    id: &str,
+    length: u64,
+    sha256: String,
+    door: Door,
+) -> AppResult<Registered> {
+    let id = id.to_owned();
+    let Door {
+        filename,
+        callback_url,
+        idempotency_key,
+    } = door;
 
     if let Some(key) = &idempotency_key {
         let remembered = store.get_idempotency(&owner.owner, key).await?;
@@ -171,9 +236,10 @@ async fn store_upload(
                 if job.state() == JobState::Uploaded {
                     publish(env, &owner.owner, &job).await;
                 }
-                let mut resp = accepted(&job)?;
-                resp.headers_mut().set("idempotent-replayed", "true")?;
-                return Ok(resp);
+                return Ok(Registered {
+                    job,
+                    replayed: true,
+                });
             }
             Decision::Conflict(error) => {
                 store.delete_pdf(&owner.owner, &id).await?;
@@ -226,7 +292,10 @@ async fn store_upload(
     }
     let mut job = job;
     crate::line::with_places(env, std::slice::from_mut(&mut job)).await;
-    accepted(&job)
+    Ok(Registered {
+        job,
+        replayed: false,
+    })
 }
 
 /// 202 with the job, `Location` and `Retry-After`.

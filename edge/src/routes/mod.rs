@@ -2,8 +2,9 @@
 //! handler per route. Every error leaves as `{"error":{"code","message"}}`.
 
 mod events;
-mod jobs;
+pub(crate) mod jobs;
 mod tokens;
+mod uploads;
 mod webhook_ops;
 
 use shared::api::{API_PREFIX, ErrorCode, Health};
@@ -174,6 +175,23 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             };
             with_rate(jobs::result(&env, &owner, id, csv).await, rate)
         }
+        (["uploads", id], Method::Head) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(uploads::show(&env, &owner, id, true).await, rate)
+        }
+        (["uploads", id], Method::Get) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(uploads::show(&env, &owner, id, false).await, rate)
+        }
+        (["uploads", id], Method::Patch) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            let id = (*id).to_owned();
+            with_rate(uploads::patch(req, &env, &owner, &id).await, rate)
+        }
+        (["uploads", id], Method::Delete) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            with_rate(uploads::delete(&env, &owner, id).await, rate)
+        }
         (["events"], Method::Get) => events::connect(req, &env).await,
         (["events", "ticket"], Method::Post) => {
             let (owner, rate) = enter(&req, &env, Counted::Ticket).await?;
@@ -214,6 +232,7 @@ fn allowed_methods(route: &[&str]) -> Option<&'static str> {
         ["webhooks", "settings"] => "GET, PUT, OPTIONS",
         ["webhooks", "replay"] => "POST, OPTIONS",
         ["jobs", _] => "GET, DELETE, OPTIONS",
+        ["uploads", _] => "GET, HEAD, PATCH, DELETE, OPTIONS",
         ["jobs", _, "result"] | ["events"] => "GET, OPTIONS",
         _ => return None,
     })
@@ -225,6 +244,7 @@ fn health(env: &Env) -> AppResult<Response> {
         service: "docket".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         max_upload_bytes: crate::config::Config::from_env(env).max_upload_bytes,
+        max_resumable_bytes: crate::config::Config::from_env(env).max_resumable_bytes,
     })?)
 }
 

@@ -47,7 +47,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_bytes: 20 * 1024 * 1024,
+            max_bytes: 32 * 1024 * 1024,
             max_pages: 5_000,
             max_stream_bytes: 32 * 1024 * 1024,
         }

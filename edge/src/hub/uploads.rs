@@ -1,0 +1,147 @@
+//! Resumable uploads in progress, one row each (`shared::upload::Upload` as
+//! JSON): opened with the upload's quota reservation stretched to its expiry,
+//! moved on one kept part at a time (only from the offset the caller read, so
+//! two appends racing cannot both move it), completed, dropped — and, once
+//! expired, handed to the alarm, which aborts their R2 parts.
+
+use serde::Deserialize;
+use shared::upload::{Phase, Upload, UploadError};
+
+use super::db::Db;
+use super::protocol::{UploadCompleting, UploadDone, UploadKept};
+use crate::error::{AppError, AppResult};
+
+#[derive(Deserialize)]
+struct Row {
+    upload: String,
+}
+
+fn decode(rows: Vec<Row>) -> AppResult<Vec<Upload>> {
+    rows.into_iter()
+        .map(|r| Ok(serde_json::from_str(&r.upload)?))
+        .collect()
+}
+
+fn save(db: &Db, upload: &Upload) -> AppResult<()> {
+    db.exec(
+        "INSERT OR REPLACE INTO uploads (id, expires_ms, upload) VALUES (?, ?, ?)",
+        vec![
+            upload.id.clone().into(),
+            upload.expires_ms.into(),
+            serde_json::to_string(upload)?.into(),
+        ],
+    )
+}
+
+/// A new upload; its reservation (made by `Admit`) lasts as long as it does.
+pub fn open(db: &Db, upload: &Upload) -> AppResult<()> {
+    save(db, upload)?;
+    db.exec(
+        "UPDATE reservations SET expires_ms = ? WHERE id = ?",
+        vec![upload.expires_ms.into(), upload.id.clone().into()],
+    )
+}
+
+pub fn get(db: &Db, id: &str) -> AppResult<Option<Upload>> {
+    Ok(
+        decode(db.rows("SELECT upload FROM uploads WHERE id = ?", vec![id.into()])?)?
+            .into_iter()
+            .next(),
+    )
+}
+
+fn existing(db: &Db, id: &str) -> AppResult<Upload> {
+    get(db, id)?.ok_or_else(|| {
+        AppError::client(
+            shared::api::ErrorCode::NotFound,
+            format!("no upload {id} (it expired, was abandoned, or is another owner's)"),
+        )
+    })
+}
+
+/// A whole part was stored from offset `from`: the upload moves past it —
+/// unless another append moved it first.
+pub fn kept(db: &Db, kept: UploadKept) -> AppResult<Upload> {
+    let mut upload = existing(db, &kept.id)?;
+    if upload.phase != Phase::Receiving || upload.offset != kept.from {
+        return Err(AppError::Client(
+            UploadError::OffsetMismatch {
+                expected: upload.offset,
+                given: kept.from,
+            }
+            .to_body(),
+        ));
+    }
+    upload.kept_part(kept.etag, kept.hash);
+    save(db, &upload)?;
+    Ok(upload)
+}
+
+/// Every byte arrived: the last part (if any) is recorded with the file's
+/// hash, and the upload is being completed. Also answered for an upload
+/// completing already (a retry of its last append).
+pub fn completing(db: &Db, done: UploadCompleting) -> AppResult<Upload> {
+    let mut upload = existing(db, &done.id)?;
+    match upload.phase {
+        Phase::Completing { .. } => return Ok(upload),
+        Phase::Done { job_id } => {
+            return Err(AppError::Client(
+                UploadError::Completed { job_id }.to_body(),
+            ));
+        }
+        Phase::Receiving => {}
+    }
+    if upload.offset != done.from {
+        return Err(AppError::Client(
+            UploadError::OffsetMismatch {
+                expected: upload.offset,
+                given: done.from,
+            }
+            .to_body(),
+        ));
+    }
+    upload.etags.extend(done.etag);
+    upload.offset = upload.length;
+    upload.phase = Phase::Completing {
+        sha256: done.sha256,
+    };
+    save(db, &upload)?;
+    Ok(upload)
+}
+
+/// The job exists: the row stays until it expires, so a client that lost
+/// the answer learns from `HEAD` that the upload is complete.
+pub fn done(db: &Db, done: UploadDone) -> AppResult<()> {
+    let mut upload = existing(db, &done.id)?;
+    upload.phase = Phase::Done {
+        job_id: done.job_id,
+    };
+    save(db, &upload)
+}
+
+/// The upload is abandoned (or refused): its row and reservation go; the
+/// caller aborts its parts.
+pub fn drop_upload(db: &Db, id: &str) -> AppResult<Option<Upload>> {
+    let upload = get(db, id)?;
+    db.exec("DELETE FROM uploads WHERE id = ?", vec![id.into()])?;
+    super::limits::release(db, id)?;
+    Ok(upload)
+}
+
+/// Uploads past their expiry, taken out (their reservations with them): the
+/// alarm aborts their parts.
+pub fn take_expired(db: &Db, now_ms: f64) -> AppResult<Vec<Upload>> {
+    let expired = decode(db.rows(
+        "SELECT upload FROM uploads WHERE expires_ms <= ?",
+        vec![now_ms.into()],
+    )?)?;
+    for upload in &expired {
+        drop_upload(db, &upload.id)?;
+    }
+    Ok(expired)
+}
+
+/// When the next upload expires.
+pub fn next_expiry(db: &Db) -> AppResult<Option<f64>> {
+    db.number("SELECT MIN(expires_ms) AS value FROM uploads", vec![])
+}

@@ -1,0 +1,265 @@
+//! Resumable uploads on the platform (the rules are `shared::upload`'s): an
+//! append's bytes are cut into whole parts, each stored as a part of the R2
+//! multipart upload and then recorded in the owner's hub with the hash
+//! state after it — so a connection that drops loses at most the part in
+//! flight. The last append stores the tail as the last part, completes the
+//! multipart upload and makes the job (`routes::jobs::register`, as a
+//! single-request upload does). An upload that expires or is abandoned has
+//! its bytes thrown away here ([`discard`]).
+
+use futures_util::StreamExt;
+use shared::api::ErrorCode;
+use shared::auth::OwnerRecord;
+use shared::upload::{self, HashState, PART_SIZE, Phase, Tail, Upload};
+use shared::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
+use worker::{ByteStream, Env, console_error, console_warn};
+
+use crate::error::{AppError, AppResult};
+use crate::hub::protocol::{UploadCompleting, UploadDone, UploadDrop, UploadKept, call};
+use crate::routes::jobs::{Door, Registered, register};
+use crate::store::Store;
+
+/// What an append came to.
+pub enum Appended {
+    /// The upload goes on: the bytes kept so far.
+    Kept(Upload),
+    /// The upload is complete: its job.
+    Job(Registered),
+}
+
+/// Appends a body to an upload that the caller checked starts at its kept
+/// offset; `complete`: the client says this append ends the upload.
+pub async fn append(
+    env: &Env,
+    owner: &OwnerRecord,
+    upload: Upload,
+    body: Option<ByteStream>,
+    complete: bool,
+) -> AppResult<Appended> {
+    let store = Store::new(env)?;
+    if matches!(upload.phase, Phase::Completing { .. }) {
+        // Every byte arrived before: an earlier last append died before the
+        // job was made.
+        return finish(env, &store, owner, upload).await.map(Appended::Job);
+    }
+    let mut hash = HashState::from_hex(&upload.hash).ok_or_else(|| {
+        AppError::Internal(format!("upload {}: unreadable hash state", upload.id))
+    })?;
+    let mut upload = upload;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut sniffed = upload.offset > 0;
+    if let Some(mut body) = body {
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    // The connection broke off: the parts kept stay kept.
+                    console_warn!("upload {}: the append broke off: {e}", upload.id);
+                    break;
+                }
+            };
+            let end = upload.offset + (buf.len() + chunk.len()) as u64;
+            if end > upload.length {
+                return Err(AppError::Client(
+                    upload::UploadError::WrongLength {
+                        length: upload.length,
+                        end,
+                        kept: upload.offset,
+                    }
+                    .to_body(),
+                ));
+            }
+            buf.extend_from_slice(&chunk);
+            if !sniffed && buf.len() >= PDF_HEADER_WINDOW {
+                refuse_unless_pdf(env, &store, owner, &upload, &buf).await?;
+                sniffed = true;
+            }
+            while buf.len() as u64 >= PART_SIZE {
+                let rest = buf.split_off(PART_SIZE as usize);
+                let part = std::mem::replace(&mut buf, rest);
+                hash.update(&part);
+                let etag = store
+                    .upload_part(
+                        &upload.owner,
+                        &upload.id,
+                        &upload.multipart_id,
+                        Upload::part_number(upload.offset),
+                        part,
+                    )
+                    .await?;
+                upload = call(
+                    env,
+                    &owner.owner,
+                    UploadKept {
+                        id: upload.id.clone(),
+                        from: upload.offset,
+                        etag,
+                        hash: hash.to_hex(),
+                    },
+                )
+                .await?;
+            }
+        }
+    }
+    let end = upload.offset + buf.len() as u64;
+    match upload::settle(&upload, complete, end).map_err(|e| AppError::Client(e.to_body()))? {
+        Tail::Dropped => Ok(Appended::Kept(upload)),
+        Tail::LastPart => {
+            if !sniffed {
+                refuse_unless_pdf(env, &store, owner, &upload, &buf).await?;
+            }
+            let etag = if buf.is_empty() {
+                None
+            } else {
+                hash.update(&buf);
+                Some(
+                    store
+                        .upload_part(
+                            &upload.owner,
+                            &upload.id,
+                            &upload.multipart_id,
+                            Upload::part_number(upload.offset),
+                            buf,
+                        )
+                        .await?,
+                )
+            };
+            let upload = call(
+                env,
+                &owner.owner,
+                UploadCompleting {
+                    id: upload.id.clone(),
+                    from: upload.offset,
+                    etag,
+                    sha256: hash.finish(),
+                },
+            )
+            .await?;
+            finish(env, &store, owner, upload).await.map(Appended::Job)
+        }
+    }
+}
+
+/// A file that does not start as a PDF is refused (415) and its upload
+/// thrown away at once.
+async fn refuse_unless_pdf(
+    env: &Env,
+    store: &Store,
+    owner: &OwnerRecord,
+    upload: &Upload,
+    head: &[u8],
+) -> AppResult<()> {
+    if looks_like_pdf(head) {
+        return Ok(());
+    }
+    abandon(env, store, owner, &upload.id).await?;
+    Err(AppError::client(
+        ErrorCode::NotAPdf,
+        "the upload is not a PDF (it does not start with %PDF-); the upload was discarded",
+    ))
+}
+
+/// The owner gives an upload up (or it was refused): its state, quota and
+/// bytes go. `None`: no such upload.
+pub async fn abandon(
+    env: &Env,
+    store: &Store,
+    owner: &OwnerRecord,
+    id: &str,
+) -> AppResult<Option<Upload>> {
+    let dropped = call(env, &owner.owner, UploadDrop { id: id.to_owned() }).await?;
+    if let Some(upload) = &dropped {
+        let job_exists = store.get_job(&owner.owner, id).await?.is_some();
+        discard(env, upload, job_exists).await;
+    }
+    Ok(dropped)
+}
+
+/// Every byte is stored: the multipart upload is completed and the job made
+/// (both again after a try that died half-way, which the object and the job
+/// record tell).
+async fn finish(
+    env: &Env,
+    store: &Store,
+    owner: &OwnerRecord,
+    upload: Upload,
+) -> AppResult<Registered> {
+    let Phase::Completing { sha256 } = &upload.phase else {
+        return Err(AppError::Internal(format!(
+            "upload {} is not complete",
+            upload.id
+        )));
+    };
+    if let Err(e) = store
+        .complete_multipart(
+            &upload.owner,
+            &upload.id,
+            &upload.multipart_id,
+            &upload.etags,
+        )
+        .await
+    {
+        // Completed by an earlier try? Then the object is there, whole.
+        if store.pdf_size(&upload.owner, &upload.id).await? != Some(upload.length) {
+            return Err(e);
+        }
+    }
+    let registered = match store.get_job(&owner.owner, &upload.id).await? {
+        Some(job) => Registered {
+            job,
+            replayed: false,
+        },
+        None => {
+            let door = Door {
+                filename: upload.filename.clone(),
+                callback_url: upload.callback_url.clone(),
+                idempotency_key: upload.idempotency_key.clone(),
+            };
+            register(
+                env,
+                store,
+                owner,
+                &upload.id,
+                upload.length,
+                sha256.clone(),
+                door,
+            )
+            .await?
+        }
+    };
+    let done = UploadDone {
+        id: upload.id.clone(),
+        job_id: registered.job.id.clone(),
+    };
+    if let Err(e) = call(env, &owner.owner, done).await {
+        console_error!("upload {}: recording its job failed: {e}", upload.id);
+    }
+    Ok(registered)
+}
+
+/// Throws an upload's bytes away: the parts of one still receiving; the
+/// object of one completed without a job. (Errors are logged: an upload
+/// R2 no longer knows has nothing to throw away.)
+pub async fn discard(env: &Env, upload: &Upload, job_exists: bool) {
+    let Ok(store) = Store::new(env) else {
+        console_error!("upload {}: no storage to discard it from", upload.id);
+        return;
+    };
+    let thrown = match &upload.phase {
+        Phase::Receiving => {
+            store
+                .abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
+                .await
+        }
+        Phase::Completing { .. } if !job_exists => {
+            let _ = store
+                .abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
+                .await;
+            store.delete_pdf(&upload.owner, &upload.id).await
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = thrown {
+        console_warn!("upload {}: discarding its bytes failed: {e}", upload.id);
+    }
+}

@@ -1,0 +1,405 @@
+//! Resumable uploads, after the IETF draft "Resumable Uploads for HTTP"
+//! (draft-ietf-httpbis-resumable-upload): the rules, written once.
+//!
+//! A client that sends `Upload-Complete: ?0` and `Upload-Length: N` with
+//! `POST /jobs` creates an upload (`201`, `Location: /api/v1/uploads/{id}`);
+//! `HEAD` on it gives the offset the server kept, `PATCH` with
+//! `Upload-Offset` appends, `Upload-Complete: ?1` on the last append makes the
+//! job, and `DELETE` abandons it.
+//!
+//! The bytes go into an R2 multipart upload whose parts (all but the last)
+//! must be of one size, while a client may cut its appends anywhere: the
+//! server keeps whole [`PART_SIZE`] parts only and reports the offset of the
+//! last part kept — the draft lets a server keep less than it was sent, and
+//! the client resumes from the offset it is told. `Upload-Limit` announces
+//! `min-append-size` = one part, so an append that does not end the upload
+//! always moves it on. The SHA-256 of the whole file is carried between
+//! requests as sha2 0.11's serialised state ([`HashState`]).
+
+use serde::{Deserialize, Serialize};
+use sha2_resumable::digest::common::hazmat::{SerializableState, SerializedState};
+use sha2_resumable::{Digest, Sha256};
+
+use crate::api::{ErrorBody, ErrorCode};
+use crate::validate::human_bytes;
+
+/// Every part but the last is this long (R2 wants ≥ 5 MiB, all equal).
+pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+/// An upload nobody finishes is abandoned this long after it was created.
+pub const EXPIRY_SECS: u64 = 24 * 3600;
+/// The default largest resumable upload.
+pub const DEFAULT_MAX_RESUMABLE_BYTES: u64 = 1024 * 1024 * 1024;
+/// R2's most parts in one multipart upload.
+const MAX_PARTS: u64 = 10_000;
+/// The media type of an append's body in the draft.
+pub const PARTIAL_UPLOAD_TYPE: &str = "application/partial-upload";
+
+/// A resumable upload's state, kept in the owner's hub between requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upload {
+    /// Also the id of the job it becomes.
+    pub id: String,
+    pub owner: String,
+    pub filename: String,
+    pub callback_url: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// The whole file's length, declared when the upload was created.
+    pub length: u64,
+    /// Bytes kept so far: always a multiple of [`PART_SIZE`] until the end.
+    pub offset: u64,
+    /// The R2 multipart upload's id.
+    pub multipart_id: String,
+    /// The parts kept, in order (number `i + 1` at index `i`).
+    pub etags: Vec<String>,
+    /// The SHA-256 state after `offset` bytes ([`HashState`], hex).
+    pub hash: String,
+    pub created_ms: f64,
+    pub expires_ms: f64,
+    pub phase: Phase,
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    /// Taking appends.
+    Receiving,
+    /// Every byte arrived (the file's hash is known) and the multipart
+    /// upload is being completed; the job is made next.
+    Completing { sha256: String },
+    /// The job exists (its id is the upload's, unless an idempotency key
+    /// named an earlier job).
+    Done { job_id: String },
+}
+
+/// The answer that describes an upload (`GET /uploads/{id}`, and the body
+/// of the `201` that creates one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadInfo {
+    pub id: String,
+    pub filename: String,
+    pub length: u64,
+    /// Bytes the server kept: send from here.
+    pub offset: u64,
+    pub complete: bool,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    /// Appends that do not end the upload should be at least this long (the
+    /// server keeps whole parts of this size only).
+    pub part_size: u64,
+    /// The job, once the upload is complete.
+    pub job_id: Option<String>,
+}
+
+/// Why an upload request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("{0} must be a structured-field boolean, ?1 or ?0")]
+    NotABoolean(&'static str),
+    #[error("{0} must be a non-negative integer")]
+    NotAnInteger(&'static str),
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error(
+        "a resumable upload is at most {} ({limit} bytes); this one is {length} bytes",
+        human_bytes(*.limit)
+    )]
+    TooLarge { length: u64, limit: u64 },
+    #[error("an empty file is not a PDF")]
+    Empty,
+    #[error("the upload is at offset {expected}, not {given}: send from {expected}")]
+    OffsetMismatch { expected: u64, given: u64 },
+    #[error("the upload is complete (job {job_id}); nothing more can be appended")]
+    Completed { job_id: String },
+    #[error(
+        "the upload is {length} bytes long, but this append would end it at {end}; \
+         it was kept up to {kept}"
+    )]
+    WrongLength { length: u64, end: u64, kept: u64 },
+}
+
+impl UploadError {
+    pub fn to_body(&self) -> ErrorBody {
+        let code = match self {
+            UploadError::NotABoolean(_)
+            | UploadError::NotAnInteger(_)
+            | UploadError::WrongLength { .. } => ErrorCode::BadRequest,
+            UploadError::Missing("Upload-Length") => ErrorCode::LengthRequired,
+            UploadError::Missing(_) => ErrorCode::BadRequest,
+            UploadError::TooLarge { .. } => ErrorCode::PayloadTooLarge,
+            UploadError::Empty => ErrorCode::NotAPdf,
+            UploadError::OffsetMismatch { .. } => ErrorCode::OffsetMismatch,
+            UploadError::Completed { .. } => ErrorCode::UploadCompleted,
+        };
+        ErrorBody::new(code, self.to_string())
+    }
+}
+
+/// `Upload-Complete` (an RFC 9651 boolean); absent → `None`.
+pub fn parse_complete(value: Option<&str>) -> Result<Option<bool>, UploadError> {
+    match value.map(str::trim) {
+        None => Ok(None),
+        Some("?1") => Ok(Some(true)),
+        Some("?0") => Ok(Some(false)),
+        Some(_) => Err(UploadError::NotABoolean("Upload-Complete")),
+    }
+}
+
+/// `Upload-Offset` / `Upload-Length` (an RFC 9651 integer ≥ 0); absent → `None`.
+pub fn parse_integer(name: &'static str, value: Option<&str>) -> Result<Option<u64>, UploadError> {
+    let Some(raw) = value.map(str::trim) else {
+        return Ok(None);
+    };
+    // Structured-field integers have at most 15 digits and no sign here.
+    if raw.is_empty() || raw.len() > 15 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UploadError::NotAnInteger(name));
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| UploadError::NotAnInteger(name))
+}
+
+/// The declared length of a new upload, checked against the limit.
+pub fn check_length(length: Option<u64>, limit: u64) -> Result<u64, UploadError> {
+    let length = length.ok_or(UploadError::Missing("Upload-Length"))?;
+    if length == 0 {
+        return Err(UploadError::Empty);
+    }
+    let limit = limit.min(PART_SIZE * MAX_PARTS);
+    if length > limit {
+        return Err(UploadError::TooLarge { length, limit });
+    }
+    Ok(length)
+}
+
+/// The `Upload-Limit` header: the largest upload, the smallest append that
+/// does not end one, and how long an upload lives.
+pub fn limit_header(max_size: u64, expires_in_secs: u64) -> String {
+    format!("max-size={max_size}, min-append-size={PART_SIZE}, expires={expires_in_secs}")
+}
+
+impl Upload {
+    /// The part an append at `offset` fills (1-based, as R2 numbers them).
+    pub fn part_number(offset: u64) -> u16 {
+        u16::try_from(offset / PART_SIZE + 1).unwrap_or(u16::MAX)
+    }
+
+    /// May an append start at `offset`?
+    pub fn check_append(&self, offset: Option<u64>) -> Result<(), UploadError> {
+        if let Phase::Done { job_id } = &self.phase {
+            return Err(UploadError::Completed {
+                job_id: job_id.clone(),
+            });
+        }
+        let given = offset.ok_or(UploadError::Missing("Upload-Offset"))?;
+        if given != self.offset {
+            return Err(UploadError::OffsetMismatch {
+                expected: self.offset,
+                given,
+            });
+        }
+        Ok(())
+    }
+
+    /// How many bytes an append starting at the kept offset may carry.
+    pub fn remaining(&self) -> u64 {
+        self.length - self.offset.min(self.length)
+    }
+
+    /// A whole part was stored: the offset moves past it.
+    pub fn kept_part(&mut self, etag: String, hash: String) {
+        self.etags.push(etag);
+        self.offset = (self.offset + PART_SIZE).min(self.length);
+        self.hash = hash;
+    }
+
+    pub fn info(&self, expires_at: String) -> UploadInfo {
+        UploadInfo {
+            id: self.id.clone(),
+            filename: self.filename.clone(),
+            length: self.length,
+            offset: match self.phase {
+                Phase::Receiving => self.offset,
+                _ => self.length,
+            },
+            complete: matches!(self.phase, Phase::Done { .. }),
+            expires_at,
+            part_size: PART_SIZE,
+            job_id: match &self.phase {
+                Phase::Done { job_id } => Some(job_id.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What an append that ended does with the bytes it holds beyond its last
+/// whole part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tail {
+    /// The upload is complete: the tail is the last part.
+    LastPart,
+    /// Not the end: the tail is dropped (the client sends it again from the
+    /// offset it is told).
+    Dropped,
+}
+
+/// How an append that ended (its body finished, or broke off) is settled:
+/// `complete` is the client's `Upload-Complete`, `end` the offset its bytes
+/// reached (kept parts plus the tail).
+pub fn settle(upload: &Upload, complete: bool, end: u64) -> Result<Tail, UploadError> {
+    if !complete {
+        return Ok(Tail::Dropped);
+    }
+    if end != upload.length {
+        return Err(UploadError::WrongLength {
+            length: upload.length,
+            end,
+            kept: upload.offset,
+        });
+    }
+    Ok(Tail::LastPart)
+}
+
+/// The SHA-256 of an upload so far, serialisable between requests.
+#[derive(Clone, Default)]
+pub struct HashState(Sha256);
+
+impl HashState {
+    pub fn new() -> Self {
+        HashState::default()
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The state as hex, to store.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.serialize().as_slice())
+    }
+
+    /// A stored state; `None` when it is not one.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes = hex::decode(text).ok()?;
+        let state = SerializedState::<Sha256>::try_from(bytes.as_slice()).ok()?;
+        Sha256::deserialize(&state).ok().map(HashState)
+    }
+
+    /// The hex digest of everything hashed.
+    pub fn finish(self) -> String {
+        hex::encode(self.0.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(length: u64) -> Upload {
+        Upload {
+            id: "j".into(),
+            owner: "o".into(),
+            filename: "a.pdf".into(),
+            callback_url: None,
+            idempotency_key: None,
+            length,
+            offset: 0,
+            multipart_id: "m".into(),
+            etags: vec![],
+            hash: HashState::new().to_hex(),
+            created_ms: 0.0,
+            expires_ms: 1.0,
+            phase: Phase::Receiving,
+        }
+    }
+
+    #[test]
+    fn hash_state_survives_serialisation_at_any_cut() {
+        let data: Vec<u8> = (0..200_003u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let whole = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data));
+        for cut in [0, 1, 63, 64, 65, 4096, 100_000, 200_003] {
+            let mut first = HashState::new();
+            first.update(&data[..cut]);
+            let mut second = HashState::from_hex(&first.to_hex()).expect("a state");
+            second.update(&data[cut..]);
+            assert_eq!(second.finish(), whole, "cut at {cut}");
+        }
+        assert!(HashState::from_hex("zz").is_none());
+        assert!(HashState::from_hex("00").is_none());
+    }
+
+    #[test]
+    fn headers_parse_as_structured_fields() {
+        assert_eq!(parse_complete(Some("?1")), Ok(Some(true)));
+        assert_eq!(parse_complete(Some(" ?0 ")), Ok(Some(false)));
+        assert_eq!(parse_complete(None), Ok(None));
+        assert!(parse_complete(Some("true")).is_err());
+        assert_eq!(parse_integer("Upload-Offset", Some("42")), Ok(Some(42)));
+        assert!(parse_integer("Upload-Offset", Some("-1")).is_err());
+        assert!(parse_integer("Upload-Offset", Some("1e3")).is_err());
+        assert!(parse_integer("Upload-Offset", Some("1234567890123456")).is_err());
+        assert_eq!(parse_integer("Upload-Offset", None), Ok(None));
+    }
+
+    #[test]
+    fn lengths_are_declared_and_bounded() {
+        assert_eq!(
+            check_length(None, 10).unwrap_err().to_body().code,
+            ErrorCode::LengthRequired
+        );
+        assert_eq!(check_length(Some(0), 10), Err(UploadError::Empty));
+        assert_eq!(
+            check_length(Some(11), 10).unwrap_err().to_body().code,
+            ErrorCode::PayloadTooLarge
+        );
+        assert_eq!(check_length(Some(10), 10), Ok(10));
+        // R2's 10,000 parts bound the size whatever the setting says.
+        assert!(check_length(Some(PART_SIZE * MAX_PARTS + 1), u64::MAX).is_err());
+    }
+
+    #[test]
+    fn appends_start_at_the_kept_offset() {
+        let mut u = upload(3 * PART_SIZE + 5);
+        assert_eq!(u.check_append(Some(0)), Ok(()));
+        let wrong = u.check_append(Some(7)).unwrap_err();
+        assert_eq!(
+            wrong,
+            UploadError::OffsetMismatch {
+                expected: 0,
+                given: 7
+            }
+        );
+        assert_eq!(wrong.to_body().code.http_status(), 409);
+        assert_eq!(
+            u.check_append(None).unwrap_err(),
+            UploadError::Missing("Upload-Offset")
+        );
+        u.kept_part("e1".into(), u.hash.clone());
+        assert_eq!(u.offset, PART_SIZE);
+        assert_eq!(Upload::part_number(u.offset), 2);
+        assert_eq!(u.remaining(), 2 * PART_SIZE + 5);
+        u.phase = Phase::Done { job_id: "j".into() };
+        let done = u.check_append(Some(PART_SIZE)).unwrap_err();
+        assert_eq!(done.to_body().code, ErrorCode::UploadCompleted);
+        assert!(u.info(String::new()).complete);
+    }
+
+    #[test]
+    fn an_append_keeps_whole_parts_unless_it_ends_the_upload() {
+        let u = upload(PART_SIZE + 10);
+        assert_eq!(settle(&u, false, PART_SIZE + 3), Ok(Tail::Dropped));
+        assert_eq!(settle(&u, true, PART_SIZE + 10), Ok(Tail::LastPart));
+        let short = settle(&u, true, PART_SIZE + 3).unwrap_err();
+        assert_eq!(short.to_body().code, ErrorCode::BadRequest);
+        assert!(short.to_string().contains("kept up to 0"));
+    }
+
+    #[test]
+    fn the_limit_header_names_the_part_size() {
+        assert_eq!(
+            limit_header(1024, 60),
+            format!("max-size=1024, min-append-size={PART_SIZE}, expires=60")
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Resumable uploads (the IETF draft's creation, offset retrieval, append and
+//! cancellation) against a real server: an upload whose connection is cut
+//! three times at random offsets and resumed each time makes one job with the
+//! file's SHA-256 and the native engine's result; a wrong offset is refused
+//! with the offset kept; another owner's upload does not exist; nothing can
+//! be appended once complete; a file that is no PDF is refused and thrown
+//! away; and an upload nobody finishes expires and frees its quota (on a
+//! server of its own with a five-second expiry).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use docket_tests::expect::{check, outcome_of};
+use docket_tests::server;
+use sha2::{Digest, Sha256};
+use shared::api::{Job, JobState};
+use shared::upload::PART_SIZE;
+
+use crate::pdfs;
+use crate::support::{Answer, Client};
+
+/// A PDF of `len` bytes or a little more: one page of numbers, padded with
+/// an unreferenced stream of pseudo-random bytes.
+fn padded_pdf(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut noise = Vec::with_capacity(len);
+    while noise.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        noise.extend_from_slice(&state.to_le_bytes());
+    }
+    let mut body = format!("<< /Length {} >>\nstream\n", noise.len()).into_bytes();
+    body.extend_from_slice(&noise);
+    body.extend_from_slice(b"\nendstream");
+    let ops = "BT /F1 12 Tf 72 700 Td (Revenue 1,234,567 and costs 892,113; 47,201 units \
+               at 19.95 each; 3,318 returns) Tj ET";
+    let mut content = format!("<< /Length {} >>\nstream\n", ops.len()).into_bytes();
+    content.extend_from_slice(ops.as_bytes());
+    content.extend_from_slice(b"\nendstream");
+    pdfs::assemble(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+          /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_vec(),
+        content,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        body,
+    ])
+}
+
+/// `POST /jobs` with `Upload-Complete: ?0`: the upload's address.
+fn create(client: &Client, length: usize, first: &[u8], status: u16) -> (Answer, String) {
+    let length = length.to_string();
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs?filename=big.pdf",
+        Some(first),
+        &[("upload-complete", "?0"), ("upload-length", &length)],
+        status,
+    );
+    let location = answer.header("location").unwrap_or_default().to_owned();
+    (answer, location)
+}
+
+/// The offset the server kept (`HEAD`).
+fn offset(client: &Client, location: &str) -> u64 {
+    let answer = client.call("HEAD", location, None, &[], 204);
+    answer
+        .header("upload-offset")
+        .and_then(|v| v.parse().ok())
+        .expect("Upload-Offset")
+}
+
+fn append(
+    client: &Client,
+    location: &str,
+    offset: u64,
+    bytes: &[u8],
+    complete: bool,
+    status: u16,
+) -> Answer {
+    let offset = offset.to_string();
+    client.call(
+        "PATCH",
+        location,
+        Some(bytes),
+        &[
+            ("upload-offset", &offset),
+            ("upload-complete", if complete { "?1" } else { "?0" }),
+            ("content-type", "application/partial-upload"),
+        ],
+        status,
+    )
+}
+
+/// Sends the rest of the file from `offset` as the last append, but breaks
+/// the connection after `cut` bytes of it.
+fn append_cut(base: &str, token: &str, location: &str, offset: u64, rest: &[u8], cut: usize) {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Upload-Offset: {offset}\r\nUpload-Complete: ?1\r\n\
+         Content-Type: application/partial-upload\r\nContent-Length: {}\r\n\r\n",
+        rest.len()
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    for chunk in rest[..cut].chunks(256 * 1024) {
+        if stream.write_all(chunk).is_err() {
+            break;
+        }
+    }
+    stream.flush().ok();
+    // Let the server take in what was sent, then cut the connection.
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let mut sink = Vec::new();
+    let _ = stream.read_to_end(&mut sink);
+}
+
+/// The offset once the server has settled what a cut append brought (its
+/// last part may still be in flight when the connection breaks).
+fn settled_offset(client: &Client, location: &str) -> u64 {
+    let mut last = offset(client, location);
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let now = offset(client, location);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[test]
+fn an_upload_cut_three_times_and_resumed_makes_one_job_of_the_whole_file() {
+    let client = Client::owner();
+    let token = client.token.clone().expect("a token");
+    let bytes = padded_pdf(3 * PART_SIZE as usize + 1_500_000, 0x5eed);
+    let len = bytes.len();
+    let (created, location) = create(&client, len, &[], 201);
+    assert!(location.starts_with("/api/v1/uploads/"), "{location}");
+    assert_eq!(created.header("upload-offset"), Some("0"));
+    assert!(
+        created
+            .header("upload-limit")
+            .is_some_and(|l| l.contains(&format!("min-append-size={PART_SIZE}"))),
+        "{created:?}"
+    );
+    // Three cuts, each at a random point of what is left.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut kept = 0u64;
+    let mut offsets = Vec::new();
+    for _ in 0..3 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let rest = &bytes[kept as usize..];
+        // Somewhere past the next part boundary (so the upload moves on)
+        // and before the end.
+        let room = rest.len() as u64 - PART_SIZE - 1;
+        let cut = (PART_SIZE + 1 + seed % room.min(PART_SIZE)) as usize;
+        append_cut(
+            &crate::support::base_url(),
+            &token,
+            &location,
+            kept,
+            rest,
+            cut,
+        );
+        let now = settled_offset(&client, &location);
+        assert_eq!(
+            now % PART_SIZE,
+            0,
+            "kept offsets are part boundaries: {now}"
+        );
+        assert!(
+            now <= kept + cut as u64,
+            "kept {now}, more than the {cut} sent"
+        );
+        assert!(
+            now > kept,
+            "an append past a part boundary moved the upload on"
+        );
+        offsets.push((kept + cut as u64, now));
+        kept = now;
+    }
+    eprintln!("cut at / kept: {offsets:?}");
+    let done = append(&client, &location, kept, &bytes[kept as usize..], true, 202);
+    assert_eq!(done.header("upload-complete"), Some("?1"));
+    let job: Job = serde_json::from_slice(&done.body).expect("a job");
+    assert_eq!(job.sha256, hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(job.size_bytes, len as u64);
+    // One job, whatever the cuts did.
+    let list = client.call("GET", "/api/v1/jobs", None, &[], 200).json();
+    assert_eq!(list["jobs"].as_array().map(Vec::len), Some(1), "{list}");
+    let ended = client.wait_terminal(&job.id, Duration::from_secs(180));
+    let result = (ended.state() == JobState::Completed).then(|| client.result(&job.id));
+    check(&ended, result.as_ref(), &outcome_of(&bytes)).unwrap_or_else(|e| panic!("{e}"));
+    // The upload now says it is complete, and takes nothing more.
+    let head = client.call("HEAD", &location, None, &[], 204);
+    assert_eq!(head.header("upload-complete"), Some("?1"));
+    let more = append(&client, &location, len as u64, b"more", false, 400);
+    assert_eq!(more.error_code(), "upload_completed");
+}
+
+#[test]
+fn a_wrong_offset_another_owner_and_a_non_pdf_are_refused() {
+    let client = Client::owner();
+    let bytes = padded_pdf(PART_SIZE as usize + 10_000, 7);
+    // The first request carries the first part and a little more: the part
+    // is kept, the rest is not.
+    let first = &bytes[..PART_SIZE as usize + 5_000];
+    let (created, location) = create(&client, bytes.len(), first, 201);
+    let kept = PART_SIZE.to_string();
+    assert_eq!(created.header("upload-offset"), Some(kept.as_str()));
+    assert_eq!(created.json()["offset"], PART_SIZE);
+
+    // Another offset: 409 with the one the server has.
+    let wrong = append(&client, &location, 5, &bytes[5..], true, 409);
+    assert_eq!(wrong.error_code(), "offset_mismatch");
+    assert_eq!(wrong.header("upload-offset"), Some(kept.as_str()));
+    // More bytes than the upload's length: 400, nothing changes.
+    let mut long = bytes[PART_SIZE as usize..].to_vec();
+    long.extend_from_slice(b"trailing");
+    append(&client, &location, PART_SIZE, &long, true, 400);
+    assert_eq!(offset(&client, &location), PART_SIZE);
+
+    // Another owner: no such upload, whatever the method.
+    let other = Client::owner();
+    other.call("HEAD", &location, None, &[], 404);
+    assert_eq!(
+        append(&other, &location, PART_SIZE, b"x", false, 404).error_code(),
+        "not_found"
+    );
+    other.call("DELETE", &location, None, &[], 404);
+    assert_eq!(offset(&client, &location), PART_SIZE);
+
+    // Abandoned: gone, and its address answers 404.
+    client.call("DELETE", &location, None, &[], 204);
+    client.call("HEAD", &location, None, &[], 404);
+
+    // A file that is no PDF is refused at its first bytes and thrown away.
+    let noise = vec![b'x'; 4096];
+    let (_, location) = create(&client, 1_000_000, &[], 201);
+    let refused = append(&client, &location, 0, &noise, false, 415);
+    assert_eq!(refused.error_code(), "not_a_pdf");
+    client.call("HEAD", &location, None, &[], 404);
+    // Creation without a length: 411.
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs?filename=a.pdf",
+        Some(&[]),
+        &[("upload-complete", "?0")],
+        411,
+    );
+    assert_eq!(answer.error_code(), "length_required");
+}
+
+#[test]
+fn an_upload_nobody_finishes_expires_and_frees_its_quota() {
+    let work = crate::crash::work_dir();
+    let server = server::start(
+        &work.join("expiry-state"),
+        &work.join("wrangler-expiry.log"),
+        &[
+            ("UPLOAD_EXPIRY_SECONDS", "5"),
+            ("QUOTA_STORED_BYTES", "30000000"),
+        ],
+    );
+    let client = Client::owner_at(&server.url());
+    let bytes = padded_pdf(PART_SIZE as usize + 1000, 3);
+    let (_, location) = create(&client, 20_000_000, &bytes[..PART_SIZE as usize], 201);
+    assert_eq!(offset(&client, &location), PART_SIZE);
+    // Its 20 MB are held: another as big does not fit the 30 MB quota.
+    let (refused, _) = create(&client, 20_000_000, &[], 429);
+    assert_eq!(refused.error_code(), "quota_exceeded");
+    // Five seconds on, the hub's alarm has thrown it away.
+    let start = Instant::now();
+    while client.call_any("HEAD", &location).status != 404 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the upload outlived its expiry"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (_, again) = create(&client, 20_000_000, &[], 201);
+    assert!(again.starts_with("/api/v1/uploads/"));
+}
