@@ -19,6 +19,8 @@ use ureq::{Body, SendBody};
 
 use crate::config::{Config, Credentials};
 use crate::error::{CliError, CliResult};
+use crate::resume;
+use shared::upload::UploadInfo;
 
 /// How many times a 429 is waited out before giving up.
 const RATE_LIMIT_RETRIES: u32 = 5;
@@ -169,12 +171,14 @@ impl Api {
         json_or_error(response)
     }
 
-    /// Uploads a PDF, calling `progress(sent, total)` as the bytes go.
+    /// Uploads a PDF, calling `progress(sent, total)` as the bytes go: in one
+    /// request, or resumably when it is bigger than `options.above`.
     pub fn upload(
         &self,
         file: &Path,
         callback_url: Option<&str>,
         idempotency_key: Option<&str>,
+        options: resume::Options,
         progress: Progress,
     ) -> CliResult<Job> {
         let total = std::fs::metadata(file)
@@ -183,6 +187,17 @@ impl Api {
         let filename = file.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             CliError::Usage(format!("{} has no usable file name", file.display()))
         })?;
+        if total > options.above {
+            return resume::upload(
+                self,
+                file,
+                filename,
+                callback_url,
+                idempotency_key,
+                options,
+                progress,
+            );
+        }
         let path = path::upload(filename, callback_url);
         let mut headers = vec![
             ("content-type", "application/pdf".to_owned()),
@@ -205,6 +220,90 @@ impl Api {
         };
         let response = self.send("POST", &path, &headers, Some(&mut make));
         json_or_error(response?)
+    }
+
+    /// Creates a resumable upload of `size` bytes (no bytes sent yet); its
+    /// address.
+    pub fn create_upload(
+        &self,
+        filename: &str,
+        callback_url: Option<&str>,
+        idempotency_key: Option<&str>,
+        size: u64,
+    ) -> CliResult<String> {
+        let mut headers = vec![
+            ("upload-complete", "?0".to_owned()),
+            ("upload-length", size.to_string()),
+            ("content-length", "0".to_owned()),
+        ];
+        if let Some(key) = idempotency_key {
+            headers.push(("idempotency-key", key.to_owned()));
+        }
+        let response = self.send(
+            "POST",
+            &path::upload(filename, callback_url),
+            &headers,
+            Some(&mut || Ok(SendBody::from_owned_reader(std::io::empty()))),
+        )?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let _: UploadInfo = json_or_error(response)?;
+        location.ok_or_else(|| CliError::Network("the new upload has no Location".into()))
+    }
+
+    /// Where an upload stands (`None`: it expired or never was).
+    pub fn upload_info(&self, location: &str) -> CliResult<Option<UploadInfo>> {
+        let response = self.send("GET", location, &[], None)?;
+        if response.status().as_u16() == 404 {
+            return Ok(None);
+        }
+        json_or_error(response).map(Some)
+    }
+
+    /// One append of `len` bytes at `offset`.
+    pub fn append(
+        &self,
+        location: &str,
+        offset: u64,
+        len: u64,
+        complete: bool,
+        body: resume::Slice,
+    ) -> CliResult<resume::Appended> {
+        let headers = [
+            ("upload-offset", offset.to_string()),
+            (
+                "upload-complete",
+                if complete { "?1" } else { "?0" }.to_owned(),
+            ),
+            (
+                "content-type",
+                shared::upload::PARTIAL_UPLOAD_TYPE.to_owned(),
+            ),
+            ("content-length", len.to_string()),
+        ];
+        // Sent once: a retry starts from the offset the server tells.
+        let mut body = Some(body);
+        let mut make = || -> CliResult<SendBody<'static>> {
+            body.take()
+                .map(resume::Slice::into_body)
+                .ok_or_else(|| CliError::Network("the append was refused; starting over".into()))
+        };
+        let response = self.send("PATCH", location, &headers, Some(&mut make))?;
+        if response.status().as_u16() == 204 {
+            let kept = response
+                .headers()
+                .get("upload-offset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| {
+                    CliError::Network("an append's answer had no Upload-Offset".into())
+                })?;
+            return Ok(resume::Appended::Kept(kept));
+        }
+        json_or_error(response).map(|job| resume::Appended::Job(Box::new(job)))
     }
 
     pub fn job(&self, id: &str) -> CliResult<Job> {

@@ -1,4 +1,5 @@
-//! `docket`, the command-line client: the API calls ([`client`]), where the
+//! `docket`, the command-line client: the API calls ([`client`]), resumable
+//! uploads ([`resume`]), where the
 //! token is kept ([`config`]), the ways to wait for a job ([`wait`], [`sse`]),
 //! what is printed ([`output`]), Ctrl-C while waiting ([`interrupt`]) and the
 //! exit codes ([`error`]). `main.rs`
@@ -9,5 +10,6 @@ pub mod config;
 pub mod error;
 pub mod interrupt;
 pub mod output;
+pub mod resume;
 pub mod sse;
 pub mod wait;

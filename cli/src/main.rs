@@ -60,6 +60,14 @@ enum Command {
         /// Makes a retried submit return the same job (one file only).
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Files bigger than this (bytes) go up resumably: in parts, resumed
+        /// after a lost connection, and by the next `docket submit` of the
+        /// same file after an interrupted run.
+        #[arg(long, default_value_t = docket_cli::resume::RESUMABLE_ABOVE)]
+        resumable_above: u64,
+        /// Send at most this many bytes per second.
+        #[arg(long)]
+        limit_rate: Option<u64>,
         #[arg(long, value_enum)]
         wait: Option<Mode>,
         #[command(flatten)]
@@ -158,6 +166,8 @@ fn run(cli: Cli) -> CliResult<i32> {
             files,
             callback_url,
             idempotency_key,
+            resumable_above,
+            limit_rate,
             wait,
             waiting,
         } => {
@@ -192,6 +202,10 @@ fn run(cli: Cli) -> CliResult<i32> {
                     file,
                     callback.as_deref(),
                     idempotency_key.as_deref(),
+                    docket_cli::resume::Options {
+                        above: resumable_above,
+                        limit_rate,
+                    },
                     ui.upload(&name, size),
                 )?;
                 ui.job(&job);

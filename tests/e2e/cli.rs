@@ -374,3 +374,84 @@ fn ctrl_c_while_waiting_offers_to_cancel_and_cancel_does() {
     assert_eq!(code(&again), 0, "{}", text(&again.stderr));
     assert!(text(&again.stdout).contains("cancelled"));
 }
+
+#[test]
+fn submit_resumes_an_interrupted_upload_of_the_same_file() {
+    use sha2::{Digest, Sha256};
+    use shared::upload::PART_SIZE;
+
+    let home = Home::new("resume");
+    let bytes = docket_tests::big::padded_pdf(3 * PART_SIZE as usize + 700_000, 11);
+    let path = home.dir.join("big.pdf");
+    std::fs::write(&path, &bytes).expect("write");
+    let file = path.display().to_string();
+    // The first run goes slowly (4 MB/s) and is killed once the server has
+    // kept a part.
+    let mut first = home
+        .command(&["submit", &file, "--limit-rate", "4000000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start docket");
+    let saved = home.dir.join("uploads.json");
+    let start = std::time::Instant::now();
+    let location = loop {
+        assert!(start.elapsed() < Duration::from_secs(60), "no upload saved");
+        if let Some(location) = std::fs::read_to_string(&saved)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| {
+                v["uploads"]
+                    .as_object()
+                    .and_then(|m| m.values().next().cloned())
+            })
+            .and_then(|u| u["location"].as_str().map(str::to_owned))
+        {
+            break location;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let text_config = std::fs::read_to_string(home.dir.join("config.json")).expect("config");
+    let config: serde_json::Value = serde_json::from_str(&text_config).expect("JSON");
+    let token = config["servers"]
+        .as_object()
+        .and_then(|m| m.values().next())
+        .and_then(|e| e["token"].as_str())
+        .expect("a token")
+        .to_owned();
+    let mut owner = crate::support::Client::anonymous();
+    owner.token = Some(token);
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(120), "no part kept");
+        let head = owner.call("HEAD", &location, None, &[], 204);
+        let kept: u64 = head
+            .header("upload-offset")
+            .and_then(|v| v.parse().ok())
+            .expect("Upload-Offset");
+        if kept >= PART_SIZE {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    first.kill().expect("kill docket");
+    let _ = first.wait();
+
+    // Run again: it goes on where the server stands, and makes one job.
+    let second = home.run(&["--json", "submit", &file, "--wait", "poll"]);
+    let stderr = text(&second.stderr);
+    assert_eq!(code(&second), 0, "{stderr}");
+    assert!(stderr.contains("resuming the upload"), "{stderr}");
+    let printed: serde_json::Value = serde_json::from_slice(&second.stdout).expect("JSON");
+    let job = printed
+        .as_array()
+        .and_then(|a| a.first())
+        .map(|e| e.get("job").unwrap_or(e).clone())
+        .expect("a job");
+    assert_eq!(job["sha256"], hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(job["state"], "completed", "{job}");
+    let list = owner.call("GET", "/api/v1/jobs", None, &[], 200).json();
+    assert_eq!(list["jobs"].as_array().map(Vec::len), Some(1), "{list}");
+    // Done: the saved place is gone.
+    let left = std::fs::read_to_string(&saved).unwrap_or_default();
+    assert!(!left.contains(&location), "{left}");
+}

@@ -11,45 +11,14 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use docket_tests::big::padded_pdf;
 use docket_tests::expect::{check, outcome_of};
 use docket_tests::server;
 use sha2::{Digest, Sha256};
 use shared::api::{Job, JobState};
 use shared::upload::PART_SIZE;
 
-use crate::pdfs;
 use crate::support::{Answer, Client};
-
-/// A PDF of `len` bytes or a little more: one page of numbers, padded with
-/// an unreferenced stream of pseudo-random bytes.
-fn padded_pdf(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut noise = Vec::with_capacity(len);
-    while noise.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        noise.extend_from_slice(&state.to_le_bytes());
-    }
-    let mut body = format!("<< /Length {} >>\nstream\n", noise.len()).into_bytes();
-    body.extend_from_slice(&noise);
-    body.extend_from_slice(b"\nendstream");
-    let ops = "BT /F1 12 Tf 72 700 Td (Revenue 1,234,567 and costs 892,113; 47,201 units \
-               at 19.95 each; 3,318 returns) Tj ET";
-    let mut content = format!("<< /Length {} >>\nstream\n", ops.len()).into_bytes();
-    content.extend_from_slice(ops.as_bytes());
-    content.extend_from_slice(b"\nendstream");
-    pdfs::assemble(&[
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
-          /Resources << /Font << /F1 5 0 R >> >> >>"
-            .to_vec(),
-        content,
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
-        body,
-    ])
-}
 
 /// `POST /jobs` with `Upload-Complete: ?0`: the upload's address.
 fn create(client: &Client, length: usize, first: &[u8], status: u16) -> (Answer, String) {

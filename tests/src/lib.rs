@@ -5,6 +5,7 @@
 //! The end-to-end tests proper live in `tests/e2e/`.
 
 pub mod api;
+pub mod big;
 pub mod expect;
 pub mod proxy;
 pub mod server;
