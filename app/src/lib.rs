@@ -145,6 +145,8 @@ pub struct UploadRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadStatus {
     Sending,
+    /// Sending resumably, after a dropped connection: what happened.
+    Resuming(String),
     Done,
     /// The message, and whether trying again can help.
     Failed(String, bool),
@@ -165,6 +167,9 @@ pub fn UploadList(
                     let key = row.key;
                     let status = match &row.status {
                         UploadStatus::Sending => format!("{:.0}%", row.progress * 100.0),
+                        UploadStatus::Resuming(note) => {
+                            format!("{:.0}% · {note}", row.progress * 100.0)
+                        }
                         UploadStatus::Done => "sent".to_owned(),
                         UploadStatus::Failed(why, _) => why.clone(),
                     };
@@ -195,6 +200,10 @@ pub fn App() -> impl IntoView {
         HealthState::Up(h) => h.max_upload_bytes,
         _ => 0,
     });
+    let max_resumable = Signal::derive(move || match health_state.get() {
+        HealthState::Up(h) => h.max_resumable_bytes,
+        _ => 0,
+    });
     let token = RwSignal::new(api::stored_token());
     let problem = RwSignal::new(None::<String>);
     let jobs = Jobs::default();
@@ -221,7 +230,7 @@ pub fn App() -> impl IntoView {
             <Show when=move || problem.get().is_some()>
                 <p class="problem" role="alert">{move || problem.get().unwrap_or_default()}</p>
             </Show>
-            <Uploader token=token max_bytes=max_bytes jobs=jobs />
+            <Uploader token=token max_bytes=max_bytes max_resumable=max_resumable jobs=jobs />
             <JobList jobs=jobs token=token selected=selected />
             <ResultPanel token=token selected=selected />
             <Settings token=token />
@@ -229,9 +238,15 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Drag-and-drop area and file picker, with an optional callback URL.
+/// Drag-and-drop area and file picker, with an optional callback URL. Big
+/// files (`shared::upload::goes_resumably`) go up resumably.
 #[component]
-fn Uploader(token: RwSignal<Option<String>>, max_bytes: Signal<u64>, jobs: Jobs) -> impl IntoView {
+fn Uploader(
+    token: RwSignal<Option<String>>,
+    max_bytes: Signal<u64>,
+    max_resumable: Signal<u64>,
+    jobs: Jobs,
+) -> impl IntoView {
     let rows = RwSignal::new(Vec::<UploadRow>::new());
     let files = StoredValue::new_local(Vec::<(u32, File)>::new());
     let next_key = StoredValue::new(0u32);
@@ -265,47 +280,60 @@ fn Uploader(token: RwSignal<Option<String>>, max_bytes: Signal<u64>, jobs: Jobs)
             r.progress = 0.0;
         });
         let url = callback_url.get_untracked();
-        let sent = upload::send(
-            &file,
-            &t,
-            Some(url.trim()),
-            move |done, total| {
+        let finish = move |outcome: Outcome| match outcome {
+            Outcome::Accepted(job) => {
                 set_row(key, &|r| {
-                    r.progress = if total > 0.0 { done / total } else { 0.0 }
+                    r.status = UploadStatus::Done;
+                    r.progress = 1.0;
                 });
-            },
-            move |outcome| match outcome {
-                Outcome::Accepted(job) => {
-                    set_row(key, &|r| {
-                        r.status = UploadStatus::Done;
-                        r.progress = 1.0;
-                    });
-                    jobs.upsert(*job);
-                }
-                Outcome::Refused(429, why, retry) => {
-                    // Over a limit: say so, wait as the server asks, try again.
-                    let secs = retry.unwrap_or(5).clamp(1, 3600);
-                    set_row(key, &|r| {
-                        r.status =
-                            UploadStatus::Failed(format!("{why}; retrying in {secs} s"), false)
-                    });
-                    set_timeout(
-                        move || {
-                            if let Some(f) = start_again.get_value() {
-                                f(key)
-                            }
-                        },
-                        Duration::from_secs(u64::from(secs)),
-                    );
-                }
-                Outcome::Refused(_, why, _) => set_row(key, &|r| {
-                    r.status = UploadStatus::Failed(why.clone(), false)
-                }),
-                Outcome::Failed(why) => {
-                    set_row(key, &|r| r.status = UploadStatus::Failed(why.clone(), true))
-                }
-            },
-        );
+                jobs.upsert(*job);
+            }
+            Outcome::Refused(429, why, retry) => {
+                // Over a limit: say so, wait as the server asks, try again.
+                let secs = retry.unwrap_or(5).clamp(1, 3600);
+                set_row(key, &|r| {
+                    r.status = UploadStatus::Failed(format!("{why}; retrying in {secs} s"), false)
+                });
+                set_timeout(
+                    move || {
+                        if let Some(f) = start_again.get_value() {
+                            f(key)
+                        }
+                    },
+                    Duration::from_secs(u64::from(secs)),
+                );
+            }
+            Outcome::Refused(_, why, _) => set_row(key, &|r| {
+                r.status = UploadStatus::Failed(why.clone(), false)
+            }),
+            Outcome::Failed(why) => {
+                set_row(key, &|r| r.status = UploadStatus::Failed(why.clone(), true))
+            }
+        };
+        let progress = move |done: f64, total: f64| {
+            set_row(key, &|r| {
+                r.progress = if total > 0.0 { done / total } else { 0.0 }
+            });
+        };
+        let size = file.size() as u64;
+        if upload::goes_resumably(
+            size,
+            max_bytes.get_untracked(),
+            max_resumable.get_untracked(),
+        ) {
+            let note = move |note: upload::Note| {
+                set_row(key, &|r| r.status = UploadStatus::Resuming(note.text()));
+            };
+            let callback = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
+            spawn_local(async move {
+                let outcome =
+                    upload::send_resumably(file, t, callback, Rc::new(progress), Rc::new(note))
+                        .await;
+                finish(outcome);
+            });
+            return;
+        }
+        let sent = upload::send(&file, &t, Some(url.trim()), progress, finish);
         if let Err(why) = sent {
             set_row(key, &|r| r.status = UploadStatus::Failed(why.clone(), true));
         }
@@ -315,12 +343,14 @@ fn Uploader(token: RwSignal<Option<String>>, max_bytes: Signal<u64>, jobs: Jobs)
         for file in list {
             let key = next_key.get_value();
             next_key.set_value(key + 1);
-            let checked = upload::check_file(
-                &file.name(),
-                file.size(),
-                &file.type_(),
-                max_bytes.get_untracked(),
-            );
+            let single = max_bytes.get_untracked();
+            let resumable = max_resumable.get_untracked();
+            let limit = if upload::goes_resumably(file.size() as u64, single, resumable) {
+                resumable
+            } else {
+                single
+            };
+            let checked = upload::check_file(&file.name(), file.size(), &file.type_(), limit);
             let status = match &checked {
                 Ok(()) => UploadStatus::Sending,
                 Err(why) => UploadStatus::Failed(why.clone(), false),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use shared::api::{ErrorCode, Job};
 use shared::client::{ApiError, path, retry_after};
+pub use shared::upload::goes_resumably;
 use shared::validate::human_bytes;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -129,4 +130,225 @@ pub fn send(
     on_error.forget();
     xhr.send_with_opt_blob(Some(file))
         .map_err(|_| "could not send the file".to_owned())
+}
+
+/// Bytes per append of a resumable upload (whole parts, so each one moves
+/// the upload on).
+const APPEND_BYTES: u64 = 2 * shared::upload::PART_SIZE;
+/// Connection losses survived in a row before the row offers "Try again".
+const RECONNECTS: u32 = 8;
+
+/// An answer to one request of a resumable upload.
+struct Answer {
+    status: u16,
+    body: String,
+    xhr: XmlHttpRequest,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<String> {
+        self.xhr.get_response_header(name).ok().flatten()
+    }
+
+    fn refused(&self) -> Outcome {
+        let retry = retry_after(
+            self.header("retry-after").as_deref(),
+            crate::api::now_secs(),
+        )
+        .map(|d| d.as_secs() as u32);
+        Outcome::Refused(self.status, explain(self.status, &self.body), retry)
+    }
+}
+
+/// One request by `XMLHttpRequest` (status 0: it never got an answer).
+async fn request(
+    method: &str,
+    url: &str,
+    token: &str,
+    headers: &[(&str, String)],
+    body: Option<&web_sys::Blob>,
+    progress: Option<Rc<dyn Fn(f64)>>,
+) -> Result<Answer, String> {
+    let xhr = XmlHttpRequest::new().map_err(|_| "this browser cannot upload".to_owned())?;
+    xhr.open_with_async(method, url, true)
+        .map_err(|_| "could not start the upload".to_owned())?;
+    let _ = xhr.set_request_header("authorization", &format!("Bearer {token}"));
+    for (name, value) in headers {
+        let _ = xhr.set_request_header(name, value);
+    }
+    let (tx, rx) = futures_channel::oneshot::channel::<()>();
+    let tx = Rc::new(RefCell::new(Some(tx)));
+    let on_end = {
+        let tx = Rc::clone(&tx);
+        Closure::<dyn Fn()>::new(move || {
+            if let Some(tx) = tx.borrow_mut().take() {
+                let _ = tx.send(());
+            }
+        })
+    };
+    let on_progress = Closure::<dyn Fn(ProgressEvent)>::new(move |e: ProgressEvent| {
+        if let Some(p) = &progress {
+            p(e.loaded());
+        }
+    });
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    let sent = match body {
+        Some(blob) => xhr.send_with_opt_blob(Some(blob)),
+        None => xhr.send(),
+    };
+    sent.map_err(|_| "could not send the file".to_owned())?;
+    let _ = rx.await;
+    drop((on_end, on_progress));
+    Ok(Answer {
+        status: xhr.status().unwrap_or(0),
+        body: xhr.response_text().ok().flatten().unwrap_or_default(),
+        xhr,
+    })
+}
+
+/// Waits `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// What a resumable upload tells its row besides its progress.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// The connection dropped: trying again.
+    Reconnecting,
+    /// Going on from this many bytes after a dropped connection.
+    ResumedAt(u64),
+}
+
+impl Note {
+    pub fn text(&self) -> String {
+        match self {
+            Note::Reconnecting => "reconnecting…".into(),
+            Note::ResumedAt(offset) => format!("reconnecting… resumed at {}", human_bytes(*offset)),
+        }
+    }
+}
+
+/// Sends one file resumably (IETF resumable-upload draft, as the server
+/// speaks it): created empty, then appended in [`APPEND_BYTES`] slices, each
+/// answered with the offset the server kept; after a dropped connection or
+/// a server error, the server is asked where the upload stands and the
+/// upload goes on from there by itself.
+pub async fn send_resumably(
+    file: File,
+    token: String,
+    callback_url: Option<String>,
+    progress: Rc<dyn Fn(f64, f64)>,
+    note: Rc<dyn Fn(Note)>,
+) -> Outcome {
+    let size = file.size() as u64;
+    let total = size as f64;
+    let created = request(
+        "POST",
+        &path::upload(&file.name(), callback_url.as_deref()),
+        &token,
+        &[
+            ("upload-complete", "?0".into()),
+            ("upload-length", size.to_string()),
+        ],
+        None,
+        None,
+    )
+    .await;
+    let created = match created {
+        Ok(a) if a.status == 201 => a,
+        Ok(a) if a.status == 0 => {
+            return Outcome::Failed("the upload did not reach the server".into());
+        }
+        Ok(a) => return a.refused(),
+        Err(why) => return Outcome::Failed(why),
+    };
+    let Some(location) = created.header("location") else {
+        return Outcome::Failed("the server gave the upload no address".into());
+    };
+    let mut offset = 0u64;
+    let mut lost = 0u32;
+    loop {
+        let len = APPEND_BYTES.min(size - offset);
+        let complete = offset + len == size;
+        let Ok(slice) = file.slice_with_f64_and_f64(offset as f64, (offset + len) as f64) else {
+            return Outcome::Failed("could not read the file".into());
+        };
+        let from = offset as f64;
+        let shown = Rc::clone(&progress);
+        let answer = request(
+            "PATCH",
+            &location,
+            &token,
+            &[
+                ("upload-offset", offset.to_string()),
+                ("upload-complete", if complete { "?1" } else { "?0" }.into()),
+                ("content-type", shared::upload::PARTIAL_UPLOAD_TYPE.into()),
+            ],
+            Some(&slice),
+            Some(Rc::new(move |sent| shown(from + sent, total))),
+        )
+        .await;
+        match answer {
+            Ok(a) if a.status == 204 => {
+                lost = 0;
+                match a.header("upload-offset").and_then(|v| v.parse().ok()) {
+                    Some(kept) => offset = kept,
+                    None => {
+                        return Outcome::Failed("an append was answered without its offset".into());
+                    }
+                }
+                progress(offset as f64, total);
+            }
+            Ok(a) if a.status == 202 => {
+                return match serde_json::from_str::<Job>(&a.body) {
+                    Ok(job) => Outcome::Accepted(Box::new(job)),
+                    Err(e) => Outcome::Failed(format!("unexpected answer ({e})")),
+                };
+            }
+            Ok(a) if a.status == 429 => {
+                let wait = a.refused();
+                let secs = match &wait {
+                    Outcome::Refused(_, _, retry) => retry.unwrap_or(5).clamp(1, 600),
+                    _ => 5,
+                };
+                sleep(secs as i32 * 1000).await;
+            }
+            // A dropped connection, a server error, another offset: ask
+            // where the upload stands and go on from there.
+            Ok(a) if a.status == 0 || a.status >= 500 || a.status == 409 => {
+                lost += 1;
+                if lost > RECONNECTS {
+                    return Outcome::Failed("the connection keeps dropping".into());
+                }
+                note(Note::Reconnecting);
+                sleep(500 * lost.min(10) as i32).await;
+                let Ok(now) = request("GET", &location, &token, &[], None, None).await else {
+                    continue;
+                };
+                match now.status {
+                    200 => match serde_json::from_str::<shared::upload::UploadInfo>(&now.body) {
+                        Ok(info) => {
+                            offset = info.offset;
+                            progress(offset as f64, total);
+                            note(Note::ResumedAt(offset));
+                        }
+                        Err(e) => return Outcome::Failed(format!("unexpected answer ({e})")),
+                    },
+                    404 => return Outcome::Failed("the upload expired on the server".into()),
+                    _ => {}
+                }
+            }
+            Ok(a) => return a.refused(),
+            Err(why) => return Outcome::Failed(why),
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::error::{CliError, CliResult};
 /// Bytes sent per append (whole parts, so each one moves the upload on).
 pub const APPEND_BYTES: u64 = 4 * PART_SIZE;
 /// Files above this go up resumably by default.
-pub const RESUMABLE_ABOVE: u64 = 2 * PART_SIZE;
+pub use shared::upload::RESUMABLE_ABOVE;
 /// Connection losses survived in a row before giving up (the next run
 /// resumes).
 const RECONNECTS: u32 = 5;

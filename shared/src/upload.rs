@@ -29,6 +29,8 @@ pub const PART_SIZE: u64 = 8 * 1024 * 1024;
 pub const EXPIRY_SECS: u64 = 24 * 3600;
 /// The default largest resumable upload.
 pub const DEFAULT_MAX_RESUMABLE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Clients send files bigger than this resumably (the CLI and the SPA).
+pub const RESUMABLE_ABOVE: u64 = 2 * PART_SIZE;
 /// R2's most parts in one multipart upload.
 const MAX_PARTS: u64 = 10_000;
 /// The media type of an append's body in the draft.
@@ -170,6 +172,14 @@ pub fn check_length(length: Option<u64>, limit: u64) -> Result<u64, UploadError>
         return Err(UploadError::TooLarge { length, limit });
     }
     Ok(length)
+}
+
+/// Whether a client sends a file of `size` bytes resumably: when it is big
+/// ([`RESUMABLE_ABOVE`]) or over the server's single-request limit
+/// (`max_single`; 0 when unknown), and the server takes resumable uploads
+/// (`max_resumable` > 0).
+pub fn goes_resumably(size: u64, max_single: u64, max_resumable: u64) -> bool {
+    max_resumable > 0 && (size > RESUMABLE_ABOVE || (max_single > 0 && size > max_single))
 }
 
 /// The `Upload-Limit` header: the largest upload, the smallest append that
@@ -393,6 +403,14 @@ mod tests {
         let short = settle(&u, true, PART_SIZE + 3).unwrap_err();
         assert_eq!(short.to_body().code, ErrorCode::BadRequest);
         assert!(short.to_string().contains("kept up to 0"));
+    }
+
+    #[test]
+    fn big_files_and_files_over_the_single_limit_go_resumably() {
+        assert!(!goes_resumably(1000, 4000, 1 << 30));
+        assert!(goes_resumably(5000, 4000, 1 << 30));
+        assert!(goes_resumably(RESUMABLE_ABOVE + 1, 0, 1 << 30));
+        assert!(!goes_resumably(RESUMABLE_ABOVE + 1, 0, 0));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // The SPA end to end in a real Chromium (playwright-core, Debian's chromium)
 // against wrangler dev, as a new user meets it: a fresh profile, the first
 // visit mints a token, two PDFs uploaded through the file input reach
-// `completed` live, a password-protected one shows its error, a result's chart
+// `completed` live, a password-protected one shows its error, a big one goes
+// up resumably and resumes by itself after a dropped connection, a result's chart
 // and numbers match the API's report, the CSV downloads, a job is deleted, and
 // a PDF whose title is markup shows it as text. Screenshots of the main screens
 // go to DOCKET_SCREENSHOTS. Run by `cargo xtask test`; exits non-zero on the
@@ -41,6 +42,39 @@ function markupPdf(title) {
   for (const off of offsets) body += `${String(off).padStart(10, '0')} 00000 n \n`;
   body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(body, 'latin1');
+}
+
+/** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
+function paddedPdf(size) {
+  const text = 'BT /F1 12 Tf 72 720 Td (Revenue 1,234,567 costs 892,113 units 47,201 returns 3,318) Tj ET';
+  const noise = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) noise.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
+  const parts = [];
+  let length = 0;
+  const offsets = [];
+  const add = (chunk) => { parts.push(chunk); length += chunk.length; };
+  add(Buffer.from('%PDF-1.7\n', 'latin1'));
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  objects.forEach((o, i) => {
+    offsets.push(length);
+    add(Buffer.from(`${i + 1} 0 obj\n${o}\nendobj\n`, 'latin1'));
+  });
+  offsets.push(length);
+  add(Buffer.from(`6 0 obj\n<< /Length ${noise.length} >>\nstream\n`, 'latin1'));
+  add(noise);
+  add(Buffer.from('\nendstream\nendobj\n', 'latin1'));
+  const xref = length;
+  let tail = `xref\n0 7\n0000000000 65535 f \n`;
+  for (const off of offsets) tail += `${String(off).padStart(10, '0')} 00000 n \n`;
+  tail += `trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  add(Buffer.from(tail, 'latin1'));
+  return Buffer.concat(parts);
 }
 
 const checks = [];
@@ -150,6 +184,27 @@ try {
   );
   await row(held).locator('.state-completed').waitFor({ timeout: 60000 });
   check('a waiting job shows its place in the queue');
+
+  // A big PDF goes up resumably, in appends of 16 MiB; the second append's
+  // connection drops, and the upload goes on from where the server stands.
+  const bigName = 'big-resumable.pdf';
+  let patches = 0;
+  await page.route(/\/api\/v1\/uploads\//, async (route) => {
+    if (route.request().method() === 'PATCH' && ++patches === 2) return route.abort('connectionreset');
+    return route.continue();
+  });
+  await page.setInputFiles('input[type=file]', {
+    name: bigName,
+    mimeType: 'application/pdf',
+    buffer: paddedPdf(3 * 8 * 1024 * 1024 + 700000),
+  });
+  await page.locator('ul.uploads li', { hasText: bigName })
+    .locator('.upload-status', { hasText: 'reconnecting… resumed at 16.0 MiB' })
+    .waitFor({ timeout: 60000 });
+  await row(bigName).locator('.state-completed').waitFor({ timeout: 120000 });
+  await page.unroute(/\/api\/v1\/uploads\//);
+  assert.ok(patches >= 3, `${patches} appends`);
+  check('a big PDF goes up resumably and resumes by itself after a dropped connection');
 
   // A title that is markup stays text.
   const title = '<img src=x onerror=alert(1)> <b>Q3</b> & more';
