@@ -20,61 +20,51 @@ const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 assert.ok(base && corpus && shots, 'DOCKET_URL, DOCKET_CORPUS and DOCKET_SCREENSHOTS are set by cargo xtask test');
 fs.mkdirSync(shots, { recursive: true });
 
-/** A one-page PDF with numbers, whose /Title is markup. */
-function markupPdf(title) {
+/** A PDF from object bodies (strings or Buffers; 1 is the catalog). */
+function buildPdf(objects, trailer = '') {
+  const parts = [];
+  const offsets = [];
+  let length = 0;
+  const add = (chunk) => { const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'latin1'); parts.push(b); length += b.length; };
+  add('%PDF-1.7\n');
+  objects.forEach((o, i) => {
+    offsets.push(length);
+    add(`${i + 1} 0 obj\n`);
+    add(o);
+    add('\nendobj\n');
+  });
+  const xref = length;
+  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) tail += `${String(off).padStart(10, '0')} 00000 n \n`;
+  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailer}>>\nstartxref\n${xref}\n%%EOF\n`;
+  add(tail);
+  return Buffer.concat(parts);
+}
+
+/** A one-page PDF of numbers; `more` objects follow from 6 on. */
+function numbersPdf(more, trailer) {
   const text = 'BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET';
-  const objects = [
+  return buildPdf([
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
     `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    `<< /Title (${title}) >>`,
-  ];
-  let body = '%PDF-1.4\n';
-  const offsets = [];
-  objects.forEach((o, i) => {
-    offsets.push(body.length);
-    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) body += `${String(off).padStart(10, '0')} 00000 n \n`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, 'latin1');
+    ...more,
+  ], trailer);
+}
+
+/** A one-page PDF with numbers, whose /Title is markup. */
+function markupPdf(title) {
+  return numbersPdf([`<< /Title (${title}) >>`], '/Info 6 0 R ');
 }
 
 /** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
 function paddedPdf(size) {
-  const text = 'BT /F1 12 Tf 72 720 Td (Revenue 1,234,567 costs 892,113 units 47,201 returns 3,318) Tj ET';
   const noise = Buffer.alloc(size);
   for (let i = 0; i < size; i += 4) noise.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
-  const parts = [];
-  let length = 0;
-  const offsets = [];
-  const add = (chunk) => { parts.push(chunk); length += chunk.length; };
-  add(Buffer.from('%PDF-1.7\n', 'latin1'));
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  objects.forEach((o, i) => {
-    offsets.push(length);
-    add(Buffer.from(`${i + 1} 0 obj\n${o}\nendobj\n`, 'latin1'));
-  });
-  offsets.push(length);
-  add(Buffer.from(`6 0 obj\n<< /Length ${noise.length} >>\nstream\n`, 'latin1'));
-  add(noise);
-  add(Buffer.from('\nendstream\nendobj\n', 'latin1'));
-  const xref = length;
-  let tail = `xref\n0 7\n0000000000 65535 f \n`;
-  for (const off of offsets) tail += `${String(off).padStart(10, '0')} 00000 n \n`;
-  tail += `trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  add(Buffer.from(tail, 'latin1'));
-  return Buffer.concat(parts);
+  const stream = Buffer.concat([Buffer.from(`<< /Length ${size} >>\nstream\n`, 'latin1'), noise, Buffer.from('\nendstream', 'latin1')]);
+  return numbersPdf([stream]);
 }
 
 const checks = [];
