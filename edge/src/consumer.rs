@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use shared::analysis::{Analysis, AnalysisError};
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
-use shared::oplog::{LogLine, What};
+use shared::oplog::{LogLine, Resources, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
     AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure,
@@ -49,6 +49,8 @@ pub fn log_state(owner: &str, job: &Job) {
 
 /// How often progress is published while a document is analysed.
 const PROGRESS_EVERY_MS: f64 = 250.0;
+/// Work between two returns to the event loop, ms (see the page loop).
+const YIELD_EVERY_MS: f64 = 20.0;
 
 pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
     let queue = batch.queue();
@@ -311,35 +313,35 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         )));
     }
 
-    // Too big to read whole: refused before a byte is read.
-    if let Some(size) = store.pdf_size(owner, job_id).await?
-        && size > config.limits.max_bytes
-    {
-        let limit = config.limits.max_bytes;
-        let error = AnalysisError::TooLarge { size, limit }.to_body();
-        return finish_with_error(&mut tracked, error).await;
-    }
-    let Some(pdf) = store.get_pdf(owner, job_id).await? else {
+    // The PDF is read by range reads, only the parts each page needs.
+    let Some(size) = store.pdf_size(owner, job_id).await? else {
         let error = ErrorBody::new(
             ErrorCode::Internal,
             "the uploaded PDF is missing from storage",
         );
         return finish_with_error(&mut tracked, error).await;
     };
-    let mut analysis = match Analysis::open(&pdf, &config.limits, &now_ms) {
+    let source = store.pdf_ranges(owner, job_id, size);
+    let mut analysis = match Analysis::open(source, &config.limits, &now_ms).await {
         Ok(a) => a,
-        Err(e) => return finish_with_error(&mut tracked, e.to_body()).await,
+        Err(e) => return analysis_failed(&mut tracked, e).await,
     };
-    // lopdf holds its own copy of what it needs.
-    drop(pdf);
     let total = analysis.pages_total();
     let started = now_ms();
     let mut last_publish = started;
+    let mut last_yield = started;
     loop {
-        match analysis.step(&now_ms) {
+        match analysis.step(&now_ms).await {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return finish_with_error(&mut tracked, e.to_body()).await,
+            Err(e) => return analysis_failed(&mut tracked, e).await,
+        }
+        // Locally the API shares this isolate's one thread: hand it back
+        // every few tens of milliseconds of work, so no request waits
+        // behind a long document.
+        if now_ms() - last_yield >= YIELD_EVERY_MS {
+            Delay::from(Duration::ZERO).await;
+            last_yield = now_ms();
         }
         let done = analysis.pages_done();
         if done < total && now_ms() - last_publish >= PROGRESS_EVERY_MS {
@@ -365,7 +367,18 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
             Delay::from(Duration::from_millis(u64::from(ms))).await;
         }
     }
-    match analysis.finish(&now_ms) {
+    let reading = analysis.reading();
+    let finished = analysis.finish(&now_ms).await;
+    log(LogLine::about(What::Analysed, job_id, attempt)
+        .owner(owner)
+        .duration_ms(now_ms() - started)
+        .resources(Resources {
+            memory_bytes: crate::util::wasm_memory_bytes(),
+            isolate_age_ms: crate::util::isolate_age_ms() as u64,
+            reads: reading.reads,
+            bytes_read: reading.bytes_read,
+        }));
+    match finished {
         Ok(report) => {
             let json = serde_json::to_string(&report)?;
             let bytes = json.len() as u64;
@@ -385,7 +398,16 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
             }
             Ok(())
         }
-        Err(e) => finish_with_error(&mut tracked, e.to_body()).await,
+        Err(e) => analysis_failed(&mut tracked, e).await,
+    }
+}
+
+/// An analysis that failed: the document's fault ends the job in `error`; a
+/// read that failed is the platform's, and the attempt is tried again.
+async fn analysis_failed(tracked: &mut Tracked<'_>, e: AnalysisError) -> AppResult<()> {
+    match e {
+        AnalysisError::Read(why) => Err(AppError::Internal(why)),
+        e => finish_with_error(tracked, e.to_body()).await,
     }
 }
 

@@ -37,11 +37,13 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    util::isolate_age_ms();
     Ok(routes::handle(req, env).await)
 }
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    util::isolate_age_ms();
     let queue = batch.queue();
     if queue == config::WEBHOOKS_QUEUE_NAME || queue == config::WEBHOOKS_DLQ_NAME {
         webhooks::handle_batch(batch, env).await;

@@ -1,13 +1,14 @@
 //! Storage behind small service methods: job records and owner tokens in KV,
 //! PDFs and results in R2, laid out as `shared::validate::keys` says.
 
+use shared::analysis::source::{ByteSource, ReadError};
 use shared::api::Job;
 use shared::auth::{OwnerRecord, token_key};
 use shared::idempotency::{self, Record};
 use shared::retention::JobMeta;
 use shared::validate::keys;
 use worker::kv::{KvStore, ListResponse};
-use worker::{Bucket, Env, FixedLengthStream, UploadedPart};
+use worker::{Bucket, Env, FixedLengthStream, Range, UploadedPart};
 
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
@@ -151,13 +152,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_pdf(&self, owner: &str, id: &str) -> AppResult<Option<Vec<u8>>> {
-        let Some(object) = self.files.get(keys::pdf(owner, id)).execute().await? else {
-            return Ok(None);
-        };
-        match object.body() {
-            Some(body) => Ok(Some(body.bytes().await?)),
-            None => Ok(None),
+    /// The stored PDF as a source of range reads, for the analysis.
+    pub fn pdf_ranges(&self, owner: &str, id: &str, size: u64) -> PdfRanges {
+        PdfRanges {
+            files: self.files.clone(),
+            key: keys::pdf(owner, id),
+            size,
         }
     }
 
@@ -187,5 +187,37 @@ impl Store {
             Some(body) => Ok(Some(body.text().await?)),
             None => Ok(None),
         }
+    }
+}
+
+/// A PDF in R2, read by range reads (`shared::analysis::source`).
+pub struct PdfRanges {
+    files: Bucket,
+    key: String,
+    size: u64,
+}
+
+impl ByteSource for PdfRanges {
+    fn len(&self) -> u64 {
+        self.size
+    }
+
+    async fn read(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ReadError> {
+        let failed = |e: worker::Error| ReadError(format!("R2 read of {}: {e}", self.key));
+        let object = self
+            .files
+            .get(&self.key)
+            .range(Range::OffsetWithLength {
+                offset,
+                length: len,
+            })
+            .execute()
+            .await
+            .map_err(failed)?
+            .ok_or_else(|| ReadError(format!("{} is gone from R2", self.key)))?;
+        let body = object
+            .body()
+            .ok_or_else(|| ReadError(format!("{} has no body", self.key)))?;
+        body.bytes().await.map_err(failed)
     }
 }

@@ -36,3 +36,24 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
     getrandom::fill(&mut buf)?;
     Ok(buf)
 }
+
+/// When this isolate first ran (ms since the epoch): set by the first event
+/// it handles.
+static ISOLATE_STARTED_MS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+
+/// How long this isolate has been up, ms.
+pub fn isolate_age_ms() -> f64 {
+    now_ms() - *ISOLATE_STARTED_MS.get_or_init(now_ms)
+}
+
+/// The wasm module's memory now, bytes (it only grows: the peak so far).
+pub fn wasm_memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}

@@ -27,6 +27,20 @@ pub enum What {
     GaveUp,
     /// One webhook delivery attempt (`detail`: its outcome and status).
     Webhook,
+    /// An analysis ended (`resources`: what it took).
+    Analysed,
+}
+
+/// What an analysis took: its reads of the PDF and the isolate's memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Resources {
+    /// The wasm module's memory when the analysis ended (it only grows, so
+    /// this is the isolate's peak so far).
+    pub memory_bytes: u64,
+    /// How long the isolate had been up (its memory counts since then).
+    pub isolate_age_ms: u64,
+    pub reads: u64,
+    pub bytes_read: u64,
 }
 
 /// One log line.
@@ -50,6 +64,8 @@ pub struct LogLine {
     pub duration_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub resources: Option<Resources>,
 }
 
 impl LogLine {
@@ -75,6 +91,7 @@ impl LogLine {
             version: None,
             duration_ms: None,
             detail: None,
+            resources: None,
         }
     }
 
@@ -85,6 +102,11 @@ impl LogLine {
 
     pub fn duration_ms(mut self, ms: f64) -> LogLine {
         self.duration_ms = Some(ms.max(0.0).round() as u64);
+        self
+    }
+
+    pub fn resources(mut self, resources: Resources) -> LogLine {
+        self.resources = Some(resources);
         self
     }
 

@@ -24,7 +24,28 @@ pub struct Report {
     /// Pages left out of every count because they could not be read.
     #[serde(default)]
     pub pages_skipped: Vec<u32>,
+    /// How the file was read.
+    #[serde(default)]
+    pub reading: Reading,
     pub timings_ms: Timings,
+}
+
+/// How the analysis read the file: by range reads, only the parts it needs
+/// (`ranges`), or whole into memory (`whole`: a file only lopdf's repairs or
+/// decryption can read), and how many reads and bytes that took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    pub path: ReadPath,
+    pub reads: u64,
+    pub bytes_read: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPath {
+    #[default]
+    Ranges,
+    Whole,
 }
 
 /// The document information dictionary, as text.
@@ -116,6 +137,7 @@ mod tests {
             per_page: Vec::new(),
             warnings: Vec::new(),
             pages_skipped: Vec::new(),
+            reading: Reading::default(),
             timings_ms: Timings::default(),
         };
         let csv = digit_table_csv(&report);

@@ -170,6 +170,7 @@ fn the_document_describes_every_route() {
             "/jobs/{id}/result",
             "/openapi.json",
             "/tokens",
+            "/uploads/{id}",
             "/webhook-secret",
             "/webhook-secret/rotate",
             "/webhooks/replay",

@@ -258,7 +258,28 @@ pub fn all() -> Result<()> {
     delivery()?;
     faults()?;
     chaos(CHAOS_LONG)?;
+    big(false)?;
     fuzz_api()
+}
+
+/// `cargo xtask bench big`: generated PDFs of 100 MB, 500 MB and 1 GB and
+/// one of 50,000 pages, each through a freshly started server by the
+/// `docket` CLI (`tests/benches/big.rs`; `small`: 100 MB and 5,000 pages).
+pub fn big(small: bool) -> Result<()> {
+    setup::tools()?;
+    crate::build::app(crate::build::Profile::Dev)?;
+    crate::build::worker(crate::build::Profile::Dev)?;
+    let cli = crate::test::build_cli()?;
+    util::step("big documents (tests/benches/big.rs)");
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(util::root())
+        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", "big"])
+        .env("DOCKET_CLI", cli)
+        .env("DOCKET_WRANGLER", setup::wrangler_bin());
+    if small {
+        cmd.env("DOCKET_BIG", "small");
+    }
+    util::run(&mut cmd)
 }
 
 /// The load benchmark against `server`: `jobs` jobs from `clients` clients.

@@ -43,6 +43,8 @@ fn run() -> Result<()> {
         ["bench", "delivery"] => bench::delivery(),
         ["bench", "faults"] => bench::faults(),
         ["bench", "chaos"] => bench::chaos(bench::CHAOS_LONG),
+        ["bench", "big"] => bench::big(false),
+        ["bench", "big", "--small"] => bench::big(true),
         ["bench", "fuzz-api"] => bench::fuzz_api(),
         ["bench"] => bench::all(),
         ["fuzz"] => bench::fuzz(600),
@@ -76,6 +78,8 @@ usage: cargo xtask <command>
   bench delivery     polling, long-poll, WebSocket and webhook on one workload (a table)
   bench faults       the fault tests (crash, failing analyses, receiver outage, dropped sockets, bad input)
   bench chaos        200 uploads from 8 clients, the server SIGKILLed 5 times; recovery times
+  bench big [--small]  PDFs of 100 MB, 500 MB, 1 GB and 50,000 pages through the CLI: upload
+                     times, reads, wasm memory, poll latency (--small: 100 MB, 5,000 pages)
   bench fuzz-api     schemathesis against the OpenAPI document, 300 examples per operation
   bench              all of the benchmarks above, in that order
   build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)

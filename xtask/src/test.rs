@@ -527,7 +527,7 @@ const LIMITS_VARS: [(&str, &str); 10] = [
 ];
 
 /// Builds the `docket` CLI the end-to-end tests drive; returns its path.
-fn build_cli() -> Result<PathBuf> {
+pub(crate) fn build_cli() -> Result<PathBuf> {
     let status = Command::new("cargo")
         .current_dir(root())
         .args(["build", "--quiet", "-p", "docket-cli"])

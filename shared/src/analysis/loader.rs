@@ -19,11 +19,13 @@
 //! does not repeat. A reference to an object that does not exist, or is free,
 //! is a null, as in lopdf.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
 use super::lexer::{Lexer, is_delimiter, is_space, parse_number};
+use super::source::{ByteSource, Cached, ReadStats, ready};
+use crate::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
 
 /// Deepest nesting of arrays and dictionaries read (lopdf's own limit: a
 /// deeper file is left to lopdf, so both paths treat it alike).
@@ -88,6 +90,12 @@ pub enum LoadError {
     ObjectStream(u32),
     #[error("the page tree has no pages")]
     NoPages,
+    /// The bytes could not be read (not the file's fault).
+    #[error("{0}")]
+    Read(String),
+    /// A kid the quick page-tree walk took for a page is not one.
+    #[error("the page tree is not as its counts say")]
+    PageTree,
 }
 
 /// Where an object is, from the cross-reference data.
@@ -120,9 +128,23 @@ enum Read {
     ValueOnly,
 }
 
-/// The file and its cross-reference data.
-struct Source<'a> {
-    data: &'a [u8],
+/// The first window read to parse an object or a cross-reference table;
+/// it grows (×4) while what is parsed runs past its end.
+const FIRST_WINDOW: u64 = 4 << 10;
+/// The largest window (a table of 800,000 objects).
+const MAX_WINDOW: u64 = 16 << 20;
+/// How far past an `endstream` that is not where `/Length` says the next
+/// one is looked for, per read.
+const SCAN: u64 = 1 << 20;
+
+/// The file (from its `%PDF-` header, where offsets count from) and its
+/// cross-reference data.
+struct Source<S> {
+    bytes: Cached<S>,
+    /// Where the header is in the file.
+    base: u64,
+    /// Bytes from the header to the end of the file.
+    len: u64,
     xref: HashMap<u32, Entry>,
     trailer: Dictionary,
     max_stream_bytes: usize,
@@ -131,44 +153,339 @@ struct Source<'a> {
     decoding: usize,
 }
 
-/// Loads the objects text extraction reads; see the module docs.
-pub fn load(bytes: &[u8], max_stream_bytes: usize) -> Result<Document, LoadError> {
-    let start = find(bytes, b"%PDF-", 0).ok_or(LoadError::NoHeader)?;
-    let data = &bytes[start..];
-    let version = version(data);
-    let mut source = Source::open(data, max_stream_bytes)?;
+/// A document opened by range reads: its cross-reference data, its pages in
+/// order, and the means to read each page's objects when it comes.
+pub struct Ranged<S> {
+    source: Source<S>,
+    pub pages: Vec<ObjectId>,
+    /// Whether the page tree was walked reading every kid.
+    careful: bool,
+}
+
+/// Opens a PDF by range reads: the cross-reference data, the catalog and
+/// the document information (with what they refer to, not following
+/// [`UNREAD_KEYS`]), and the page tree's nodes — not its pages, which
+/// [`Ranged::load_page`] reads one at a time. On failure the source comes
+/// back, for the caller to read the file whole.
+pub async fn open<S: ByteSource>(
+    bytes: S,
+    max_stream_bytes: usize,
+) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
+    open_cached(Cached::new(bytes), max_stream_bytes, false).await
+}
+
+/// [`open`] again, reading every kid of the page tree to learn its type
+/// (after a page the quick walk took for one turned out not to be).
+pub async fn reopen_carefully<S: ByteSource>(
+    bytes: Cached<S>,
+    max_stream_bytes: usize,
+) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
+    open_cached(bytes, max_stream_bytes, true).await
+}
+
+async fn open_cached<S: ByteSource>(
+    mut bytes: Cached<S>,
+    max_stream_bytes: usize,
+    careful: bool,
+) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
+    let head = match bytes.read(0, PDF_HEADER_WINDOW as u64).await {
+        Ok(head) => head,
+        Err(e) => return Err((LoadError::Read(e.0), bytes)),
+    };
+    let start = find(&head, b"%PDF-", 0).filter(|_| looks_like_pdf(&head));
+    let Some(start) = start else {
+        return Err((LoadError::NoHeader, bytes));
+    };
+    let version = version(&head[start..]);
+    let len = bytes.len() - start as u64;
+    let mut source = Source {
+        bytes,
+        base: start as u64,
+        len,
+        xref: HashMap::new(),
+        trailer: Dictionary::new(),
+        max_stream_bytes,
+        containers: HashMap::new(),
+        decoding: 0,
+    };
+    let indexed = match source.open().await {
+        Ok(()) => index(&mut source, version, careful).await,
+        Err(e) => Err(e),
+    };
+    match indexed {
+        Ok((pages, doc)) => Ok((
+            Ranged {
+                source,
+                pages,
+                careful,
+            },
+            doc,
+        )),
+        Err(e) => Err((e, source.bytes)),
+    }
+}
+
+/// The trailer's checks, the catalog and information closure, and the pages.
+async fn index<S: ByteSource>(
+    source: &mut Source<S>,
+    version: String,
+    careful: bool,
+) -> Result<(Vec<ObjectId>, Document), LoadError> {
     if source.trailer.has(b"Encrypt") {
         return Err(LoadError::Encrypted);
     }
     if !matches!(source.trailer.get(b"Root"), Ok(Object::Reference(_))) {
         return Err(LoadError::NoCatalog);
     }
-    let mut todo: Vec<u32> = Vec::new();
+    let mut roots: Vec<u32> = Vec::new();
     for key in [&b"Root"[..], b"Info"] {
         if let Ok(value) = source.trailer.get(key) {
-            references(value, &mut todo, 0);
-        }
-    }
-    let mut objects = BTreeMap::new();
-    let mut seen = HashSet::new();
-    while let Some(number) = todo.pop() {
-        if !seen.insert(number) {
-            continue;
-        }
-        if let Some((id, object)) = source.object(number, Read::Everything)? {
-            references(&object, &mut todo, 0);
-            objects.insert(id, object);
+            references(value, &mut roots, 0, true);
         }
     }
     let mut doc = Document::new();
     doc.version = version;
-    doc.max_id = objects.keys().next_back().map_or(0, |id: &ObjectId| id.0);
-    doc.objects = objects;
-    doc.trailer = source.trailer;
-    if doc.get_pages().is_empty() {
+    doc.trailer = source.trailer.clone();
+    closure(source, &mut doc, roots, true).await?;
+    let pages = page_tree(source, &mut doc, careful).await?;
+    if pages.is_empty() {
         return Err(LoadError::NoPages);
     }
-    Ok(doc)
+    doc.max_id = source.xref.keys().copied().max().unwrap_or(0);
+    Ok((pages, doc))
+}
+
+/// The pages in order, as lopdf's page-tree walk finds them: a kid whose
+/// `/Type` is `/Page` is a page, `/Pages` a node walked in turn (the nodes
+/// are added to `doc`, for what pages inherit), another type nothing, and
+/// a kid that is no dictionary with a type a page all the same (read as
+/// blank). Pages themselves are not kept.
+///
+/// Unless `careful`, a node whose `/Count` is the number of its kids and
+/// whose first kid is a page is taken to hold pages only, unread (the
+/// usual flat node: reading every page's dictionary here would read most
+/// of a text-only file twice); [`Ranged::load_page`] checks each page's
+/// type when it reads it, and a wrong guess opens the file again carefully.
+async fn page_tree<S: ByteSource>(
+    source: &mut Source<S>,
+    doc: &mut Document,
+    careful: bool,
+) -> Result<Vec<ObjectId>, LoadError> {
+    const DEPTH_LIMIT: usize = 256;
+    let root = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Pages").ok())
+        .and_then(|o| o.as_reference().ok());
+    let Some(root) = root else {
+        return Ok(Vec::new());
+    };
+    let mut limit = source.xref.len().max(1);
+    let mut pages = Vec::new();
+    let mut stack: Vec<(Vec<Object>, usize)> = Vec::new();
+    let mut current = (kids(source, doc, root).await?, 0);
+    loop {
+        if !careful
+            && current.1 == 0
+            && let Some(ids) = flat(source, doc, &current.0).await?
+        {
+            limit = limit.saturating_sub(ids.len());
+            pages.extend(ids);
+            current.1 = current.0.len();
+        }
+        let Some(kid) = current.0.get(current.1).cloned() else {
+            match stack.pop() {
+                Some(up) => {
+                    current = up;
+                    continue;
+                }
+                None => return Ok(pages),
+            }
+        };
+        if limit == 0 {
+            return Ok(pages);
+        }
+        limit -= 1;
+        current.1 += 1;
+        let Ok(kid_id) = kid.as_reference() else {
+            continue;
+        };
+        let loaded = match doc.objects.get(&kid_id) {
+            Some(o) => Some((kid_id, o.clone())),
+            None => source.object(kid_id.0, Read::ValueOnly).await?,
+        };
+        let kind = match &loaded {
+            Some((_, Object::Dictionary(d))) => d.get_type().ok().map(<[u8]>::to_vec),
+            _ => None,
+        };
+        match kind.as_deref() {
+            Some(b"Page") | None => pages.push(kid_id),
+            Some(b"Pages") if stack.len() < DEPTH_LIMIT => {
+                if let Some((id, node)) = loaded
+                    && !doc.objects.contains_key(&id)
+                {
+                    let mut more = Vec::new();
+                    references(&node, &mut more, 0, true);
+                    doc.objects.insert(id, node);
+                    closure(source, doc, more, true).await?;
+                }
+                let next = (kids(source, doc, kid_id).await?, 0);
+                stack.push(std::mem::replace(&mut current, next));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The kids of a node that holds pages only, by the quick rule (see
+/// [`page_tree`]): every kid a reference, as many as the node's parent
+/// counted for it — here, as its own `/Count` says — and the first a page.
+async fn flat<S: ByteSource>(
+    source: &mut Source<S>,
+    doc: &Document,
+    kids: &[Object],
+) -> Result<Option<Vec<ObjectId>>, LoadError> {
+    let ids: Option<Vec<ObjectId>> = kids.iter().map(|k| k.as_reference().ok()).collect();
+    let Some(ids) = ids.filter(|ids| ids.len() > 1) else {
+        return Ok(None);
+    };
+    // The node these kids belong to says how many pages it holds.
+    let counted = doc.objects.values().any(|o| match o {
+        Object::Dictionary(d) => {
+            matches!(d.get(b"Kids"), Ok(Object::Array(k)) if k.as_slice() == kids)
+                && matches!(d.get(b"Count"), Ok(Object::Integer(n)) if *n == ids.len() as i64)
+        }
+        _ => false,
+    });
+    if !counted {
+        return Ok(None);
+    }
+    let first = match source.object(ids[0].0, Read::ValueOnly).await? {
+        Some((_, Object::Dictionary(d))) => d.get_type().ok() == Some(b"Page".as_slice()),
+        _ => false,
+    };
+    Ok(first.then_some(ids))
+}
+
+/// A page-tree node's `/Kids` (through a reference), or none.
+async fn kids<S: ByteSource>(
+    source: &mut Source<S>,
+    doc: &Document,
+    node: ObjectId,
+) -> Result<Vec<Object>, LoadError> {
+    let Ok(dict) = doc.get_dictionary(node) else {
+        return Ok(Vec::new());
+    };
+    Ok(match dict.get(b"Kids") {
+        Ok(Object::Array(items)) => items.clone(),
+        Ok(Object::Reference(id)) => match doc.objects.get(id) {
+            Some(Object::Array(items)) => items.clone(),
+            Some(_) => Vec::new(),
+            None => match source.object(id.0, Read::Everything).await? {
+                Some((_, Object::Array(items))) => items,
+                _ => Vec::new(),
+            },
+        },
+        _ => Vec::new(),
+    })
+}
+
+/// Reads objects `todo` and what they refer to into `doc` (not following
+/// [`UNREAD_KEYS`], nor a page-tree node's `/Kids` when `skip_kids`), skipping
+/// what `doc` has; the bytes of stream data it added.
+async fn closure<S: ByteSource>(
+    source: &mut Source<S>,
+    doc: &mut Document,
+    mut todo: Vec<u32>,
+    skip_kids: bool,
+) -> Result<u64, LoadError> {
+    let mut seen = HashSet::new();
+    let mut added = 0;
+    while let Some(number) = todo.pop() {
+        if !seen.insert(number) || has(doc, number) {
+            continue;
+        }
+        if let Some((id, object)) = source.object(number, Read::Everything).await? {
+            references(&object, &mut todo, 0, skip_kids);
+            if let Object::Stream(stream) = &object {
+                added += stream.content.len() as u64;
+            }
+            doc.objects.insert(id, object);
+        }
+    }
+    Ok(added)
+}
+
+/// Whether `doc` holds object `number` (of any generation).
+fn has(doc: &Document, number: u32) -> bool {
+    doc.objects
+        .range((number, 0)..=(number, u16::MAX))
+        .next()
+        .is_some()
+}
+
+impl<S: ByteSource> Ranged<S> {
+    /// Reads what a page needs into `doc` (its dictionary, contents,
+    /// resources…); the bytes of stream data added.
+    pub async fn load_page(
+        &mut self,
+        doc: &mut Document,
+        page: ObjectId,
+    ) -> Result<u64, LoadError> {
+        let added = closure(&mut self.source, doc, vec![page.0], true).await?;
+        if !self.careful
+            && let Some(Object::Dictionary(d)) = doc.objects.get(&page)
+            && let Ok(kind) = d.get_type()
+            && kind != b"Page"
+        {
+            // The quick walk took a node (or something else) for a page.
+            return Err(LoadError::PageTree);
+        }
+        Ok(added)
+    }
+
+    /// Whether the page tree was walked reading every kid.
+    pub fn careful(&self) -> bool {
+        self.careful
+    }
+
+    /// Reads everything the catalog and the information dictionary reach
+    /// into `doc`, pages and all.
+    pub async fn load_all(&mut self, doc: &mut Document) -> Result<u64, LoadError> {
+        let mut roots = Vec::new();
+        for key in [&b"Root"[..], b"Info"] {
+            if let Ok(value) = self.source.trailer.get(key) {
+                references(value, &mut roots, 0, false);
+            }
+        }
+        // What was read so far was read without the nodes' kids.
+        for object in doc.objects.values() {
+            references(object, &mut roots, 0, false);
+        }
+        closure(&mut self.source, doc, roots, false).await
+    }
+
+    /// The reads made so far.
+    pub fn stats(&self) -> ReadStats {
+        self.source.bytes.stats()
+    }
+
+    /// The source, to read the file whole after all.
+    pub fn into_bytes(self) -> Cached<S> {
+        self.source.bytes
+    }
+}
+
+/// Loads everything text extraction reads from a file in memory (the
+/// catalog's and the information dictionary's closure, every page); see the
+/// module docs.
+pub fn load(bytes: &[u8], max_stream_bytes: usize) -> Result<Document, LoadError> {
+    let loaded = ready(async {
+        let (mut ranged, mut doc) = open(bytes, max_stream_bytes).await.map_err(|(e, _)| e)?;
+        ranged.load_all(&mut doc).await?;
+        Ok(doc)
+    });
+    loaded.unwrap_or_else(|| Err(LoadError::Read("a read from memory did not finish".into())))
 }
 
 /// The version in the header (`1.7` from `%PDF-1.7`).
@@ -192,7 +509,7 @@ fn find(data: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 
 /// Collects the object numbers `object` refers to, except through
 /// [`UNREAD_KEYS`].
-fn references(object: &Object, out: &mut Vec<u32>, depth: usize) {
+fn references(object: &Object, out: &mut Vec<u32>, depth: usize, skip_kids: bool) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -203,7 +520,7 @@ fn references(object: &Object, out: &mut Vec<u32>, depth: usize) {
         }
         Object::Array(items) => {
             for item in items {
-                references(item, out, depth + 1);
+                references(item, out, depth + 1, skip_kids);
             }
             return;
         }
@@ -211,9 +528,12 @@ fn references(object: &Object, out: &mut Vec<u32>, depth: usize) {
         Object::Stream(stream) => &stream.dict,
         _ => return,
     };
+    // A page-tree node's kids are read one page at a time.
+    let node = skip_kids && dict.has(b"Kids");
     for (key, value) in dict.iter() {
-        if !UNREAD_KEYS.contains(&key.as_slice()) {
-            references(value, out, depth + 1);
+        let unread = UNREAD_KEYS.contains(&key.as_slice()) || (node && key.as_slice() == b"Kids");
+        if !unread {
+            references(value, out, depth + 1, skip_kids);
         }
     }
 }
@@ -233,28 +553,53 @@ pub(crate) fn data_unread(dict: &Dictionary) -> bool {
         )
 }
 
-impl<'a> Source<'a> {
+impl<S: ByteSource> Source<S> {
+    /// Bytes `[offset, offset + len)` from the header, clipped to the file.
+    async fn slice(&mut self, offset: usize, len: u64) -> Result<&[u8], LoadError> {
+        self.bytes
+            .slice(self.base + offset as u64, len)
+            .await
+            .map_err(|e| LoadError::Read(e.0))
+    }
+
+    /// Parses with `parse` over a window from `offset`, grown while what it
+    /// parses does not end at least `margin` bytes before the window's end
+    /// (unless the window reaches the end of the file). `None`: `parse`
+    /// found nothing there.
+    async fn windowed<T>(
+        &mut self,
+        offset: usize,
+        margin: usize,
+        parse: impl Fn(&[u8]) -> Option<(T, usize)>,
+    ) -> Result<Option<T>, LoadError> {
+        let len = self.len;
+        let mut size = FIRST_WINDOW;
+        loop {
+            let window = self.slice(offset, size).await?;
+            let whole = offset as u64 + window.len() as u64 >= len;
+            match parse(window) {
+                Some((value, used)) if whole || used + margin <= window.len() => {
+                    return Ok(Some(value));
+                }
+                _ if whole || size >= MAX_WINDOW => return Ok(None),
+                _ => size *= 4,
+            }
+        }
+    }
+
     /// Reads the cross-reference sections, newest first, through `/Prev`
     /// and `/XRefStm`.
-    fn open(data: &'a [u8], max_stream_bytes: usize) -> Result<Source<'a>, LoadError> {
-        let mut source = Source {
-            data,
-            xref: HashMap::new(),
-            trailer: Dictionary::new(),
-            max_stream_bytes,
-            containers: HashMap::new(),
-            decoding: 0,
-        };
-        let mut next = Some(source.startxref()?);
+    async fn open(&mut self) -> Result<(), LoadError> {
+        let mut next = Some(self.startxref().await?);
         let mut visited = HashSet::new();
         let mut newest = true;
         while let Some(offset) = next.take() {
             if !visited.insert(offset) || visited.len() > MAX_SECTIONS {
                 return Err(LoadError::Xref(offset));
             }
-            let (entries, trailer) = source.section(offset)?;
+            let (entries, trailer) = self.section(offset).await?;
             for (number, entry) in entries {
-                source.xref.entry(number).or_insert(entry);
+                self.xref.entry(number).or_insert(entry);
             }
             next = match trailer.get(b"Prev") {
                 Ok(Object::Integer(prev)) => {
@@ -263,22 +608,23 @@ impl<'a> Source<'a> {
                 _ => None,
             };
             if newest {
-                source.trailer = trailer;
-                source.trailer.remove(b"Prev");
+                self.trailer = trailer;
+                self.trailer.remove(b"Prev");
                 newest = false;
             }
         }
-        Ok(source)
+        Ok(())
     }
 
     /// The offset after the last `startxref`.
-    fn startxref(&self) -> Result<usize, LoadError> {
-        let tail = self.data.len().saturating_sub(4096);
-        let at = self.data[tail..]
+    async fn startxref(&mut self) -> Result<usize, LoadError> {
+        let tail = self.len.saturating_sub(4096) as usize;
+        let data = self.slice(tail, 4096).await?;
+        let at = data
             .windows(9)
             .rposition(|w| w == b"startxref")
             .ok_or(LoadError::NoStartXref)?;
-        let mut lexer = Lexer::at(self.data, tail + at + 9);
+        let mut lexer = Lexer::at(data, at + 9);
         lexer.skip_space();
         integer(lexer.regular_token())
             .and_then(|n| usize::try_from(n).ok())
@@ -287,55 +633,26 @@ impl<'a> Source<'a> {
 
     /// One cross-reference section (a table, with its `/XRefStm` for a
     /// hybrid file, or a stream) and its trailer.
-    fn section(&mut self, offset: usize) -> Result<(Vec<(u32, Entry)>, Dictionary), LoadError> {
-        let mut lexer = Lexer::at(self.data, offset);
+    async fn section(
+        &mut self,
+        offset: usize,
+    ) -> Result<(Vec<(u32, Entry)>, Dictionary), LoadError> {
+        let head = self.slice(offset, 64).await?;
+        let mut lexer = Lexer::at(head, 0);
         lexer.skip_space();
         if lexer.peek(0).is_some_and(|b| b.is_ascii_digit()) {
-            return self.xref_stream(offset);
+            return Box::pin(self.xref_stream(offset)).await;
         }
         let bad = LoadError::Xref(offset);
-        if lexer.regular_token() != b"xref" {
-            return Err(bad);
-        }
-        let mut entries = Vec::new();
-        loop {
-            lexer.skip_space();
-            let token = lexer.regular_token();
-            if token == b"trailer" {
-                break;
-            }
-            let first = integer(token).and_then(|n| u32::try_from(n).ok());
-            lexer.skip_space();
-            let count = integer(lexer.regular_token()).and_then(|n| usize::try_from(n).ok());
-            let (Some(first), Some(count)) = (first, count) else {
-                return Err(bad);
-            };
-            if count > self.data.len() / 18 {
-                return Err(bad);
-            }
-            for i in 0..count {
-                lexer.skip_space();
-                let offset = integer(lexer.regular_token());
-                lexer.skip_space();
-                let _generation = lexer.regular_token();
-                lexer.skip_space();
-                let kind = lexer.regular_token();
-                let number = first.checked_add(i as u32).ok_or(bad.clone())?;
-                let entry = match (kind, offset.and_then(|o| usize::try_from(o).ok())) {
-                    (b"n", Some(0)) | (b"f", _) => Entry::Free,
-                    (b"n", Some(offset)) => Entry::Normal(offset),
-                    _ => return Err(bad),
-                };
-                entries.push((number, entry));
-            }
-        }
-        let Some(Object::Dictionary(trailer)) = value(&mut lexer, 0) else {
+        let len = self.len as usize;
+        let Some((mut entries, trailer)) = self.windowed(offset, 0, |w| table(w, len)).await?
+        else {
             return Err(bad);
         };
         if let Ok(Object::Integer(stm)) = trailer.get(b"XRefStm") {
             // A hybrid file: the stream lists the objects the table marks free.
             let stm = usize::try_from(*stm).map_err(|_| bad.clone())?;
-            let (streamed, _) = self.xref_stream(stm)?;
+            let (streamed, _) = Box::pin(self.xref_stream(stm)).await?;
             let streamed: HashMap<u32, Entry> = streamed.into_iter().collect();
             for (number, entry) in &mut entries {
                 if *entry == Entry::Free
@@ -351,9 +668,13 @@ impl<'a> Source<'a> {
     }
 
     /// A cross-reference stream at `offset`: its entries and dictionary.
-    fn xref_stream(&mut self, offset: usize) -> Result<(Vec<(u32, Entry)>, Dictionary), LoadError> {
+    async fn xref_stream(
+        &mut self,
+        offset: usize,
+    ) -> Result<(Vec<(u32, Entry)>, Dictionary), LoadError> {
         let bad = LoadError::Xref(offset);
-        let Some((_, Object::Stream(stream))) = self.parse_at(offset, None, Read::Everything)?
+        let Some((_, Object::Stream(stream))) =
+            Box::pin(self.parse_at(offset, None, Read::Everything)).await?
         else {
             return Err(bad);
         };
@@ -415,64 +736,82 @@ impl<'a> Source<'a> {
     }
 
     /// Object `number`: its id and value, `None` for a free or missing one.
-    fn object(&mut self, number: u32, read: Read) -> Result<Option<(ObjectId, Object)>, LoadError> {
+    async fn object(
+        &mut self,
+        number: u32,
+        read: Read,
+    ) -> Result<Option<(ObjectId, Object)>, LoadError> {
         match self.xref.get(&number).copied() {
             None | Some(Entry::Free) => Ok(None),
-            Some(Entry::Normal(offset)) => self.parse_at(offset, Some(number), read),
-            Some(Entry::Compressed { container, index }) => self
-                .member(container, index, number)
-                .map(|o| Some(((number, 0), o))),
+            Some(Entry::Normal(offset)) => self.parse_at(offset, Some(number), read).await,
+            Some(Entry::Compressed { container, index }) => {
+                Box::pin(self.member(container, index, number))
+                    .await
+                    .map(|o| Some(((number, 0), o)))
+            }
         }
     }
 
     /// The indirect object at `offset` (`N G obj … endobj`), checked to be
     /// object `expect` when given.
-    fn parse_at(
+    async fn parse_at(
         &mut self,
         offset: usize,
         expect: Option<u32>,
         read: Read,
     ) -> Result<Option<(ObjectId, Object)>, LoadError> {
         let bad = LoadError::Object(expect.unwrap_or(0));
-        let mut lexer = Lexer::at(self.data, offset);
-        lexer.skip_space();
-        let number = integer(lexer.regular_token()).and_then(|n| u32::try_from(n).ok());
-        lexer.skip_space();
-        let generation = integer(lexer.regular_token()).and_then(|n| u16::try_from(n).ok());
-        lexer.skip_space();
-        let (Some(number), Some(generation), b"obj") = (number, generation, lexer.regular_token())
-        else {
+        let parsed = self
+            .windowed(offset, 32, |w| {
+                let mut lexer = Lexer::at(w, 0);
+                lexer.skip_space();
+                let number = integer(lexer.regular_token()).and_then(|n| u32::try_from(n).ok());
+                lexer.skip_space();
+                let generation = integer(lexer.regular_token()).and_then(|n| u16::try_from(n).ok());
+                lexer.skip_space();
+                let (Some(number), Some(generation), b"obj") =
+                    (number, generation, lexer.regular_token())
+                else {
+                    return None;
+                };
+                let object = value(&mut lexer, 0)?;
+                let used = lexer.position();
+                // A dictionary may be a stream's: its data starts after the
+                // end of line that follows `stream`.
+                lexer.skip_space();
+                let data = (matches!(object, Object::Dictionary(_))
+                    && lexer.regular_token() == b"stream")
+                    .then(|| {
+                        let mut start = lexer.position();
+                        if w.get(start) == Some(&b'\r') {
+                            start += 1;
+                        }
+                        if w.get(start) == Some(&b'\n') {
+                            start += 1;
+                        }
+                        start
+                    });
+                Some(((number, generation, object, data), used))
+            })
+            .await?;
+        let Some((number, generation, object, data)) = parsed else {
             return Err(bad);
         };
         if expect.is_some_and(|e| e != number) {
             return Err(bad);
         }
-        let object = value(&mut lexer, 0).ok_or(bad.clone())?;
         let Object::Dictionary(dict) = object else {
             return Ok(Some(((number, generation), object)));
         };
-        if read == Read::ValueOnly {
+        let (Some(data), Read::Everything) = (data, read) else {
             return Ok(Some(((number, generation), Object::Dictionary(dict))));
-        }
-        lexer.skip_space();
-        let after_dict = lexer.position();
-        if lexer.regular_token() != b"stream" {
-            lexer.set_position(after_dict);
-            return Ok(Some(((number, generation), Object::Dictionary(dict))));
-        }
-        // The data starts after the end of line that follows `stream`.
-        let mut start = lexer.position();
-        if self.data.get(start) == Some(&b'\r') {
-            start += 1;
-        }
-        if self.data.get(start) == Some(&b'\n') {
-            start += 1;
-        }
-        let end = self.stream_end(&dict, start).ok_or(bad)?;
-        let content = if read == Read::Everything && !data_unread(&dict) {
-            self.data[start..end].to_vec()
-        } else {
+        };
+        let start = offset + data;
+        let end = self.stream_end(&dict, start).await?.ok_or(bad)?;
+        let content = if data_unread(&dict) {
             Vec::new()
+        } else {
+            self.slice(start, (end - start) as u64).await?.to_vec()
         };
         let stream = Stream {
             dict,
@@ -485,11 +824,16 @@ impl<'a> Source<'a> {
 
     /// Where a stream's data ends: after `/Length` bytes when `endstream`
     /// follows there, else just before the next `endstream`.
-    fn stream_end(&mut self, dict: &Dictionary, start: usize) -> Option<usize> {
+    async fn stream_end(
+        &mut self,
+        dict: &Dictionary,
+        start: usize,
+    ) -> Result<Option<usize>, LoadError> {
         let length = match dict.get(b"Length") {
             Ok(Object::Integer(n)) => Some(*n),
-            Ok(Object::Reference(id)) => match self.object(id.0, Read::ValueOnly) {
+            Ok(Object::Reference(id)) => match Box::pin(self.object(id.0, Read::ValueOnly)).await {
                 Ok(Some((_, Object::Integer(n)))) => Some(n),
+                Err(LoadError::Read(e)) => return Err(LoadError::Read(e)),
                 _ => None,
             },
             _ => None,
@@ -497,32 +841,54 @@ impl<'a> Source<'a> {
         if let Some(end) = length
             .and_then(|n| usize::try_from(n).ok())
             .and_then(|n| start.checked_add(n))
-            .filter(|&end| end <= self.data.len())
+            .filter(|&end| end as u64 <= self.len)
         {
-            let mut lexer = Lexer::at(self.data, end);
+            let after = self.slice(end, 256).await?;
+            let mut lexer = Lexer::at(after, 0);
             lexer.skip_space();
-            if self.data[lexer.position()..].starts_with(b"endstream") {
-                return Some(end);
+            if after[lexer.position()..].starts_with(b"endstream") {
+                return Ok(Some(end));
             }
         }
-        let mut end = find(self.data, b"endstream", start)?;
-        if end > start && self.data[end - 1] == b'\n' {
+        // Look for the next `endstream`, a read at a time.
+        let mut at = start;
+        let found = loop {
+            let chunk = self.slice(at, SCAN).await?;
+            if let Some(p) = find(chunk, b"endstream", 0) {
+                break at + p;
+            }
+            if (chunk.len() as u64) < SCAN {
+                return Ok(None);
+            }
+            at += chunk.len() - 8;
+        };
+        let from = found.saturating_sub(2);
+        let before = self.slice(from, (found - from) as u64).await?;
+        let mut end = found;
+        let mut i = before.len();
+        if end > start && i > 0 && before[i - 1] == b'\n' {
+            end -= 1;
+            i -= 1;
+        }
+        if end > start && i > 0 && before[i - 1] == b'\r' {
             end -= 1;
         }
-        if end > start && self.data[end - 1] == b'\r' {
-            end -= 1;
-        }
-        Some(end)
+        Ok(Some(end))
     }
 
     /// Member `index` (object `number`) of the object stream `container`.
-    fn member(&mut self, container: u32, index: usize, number: u32) -> Result<Object, LoadError> {
+    async fn member(
+        &mut self,
+        container: u32,
+        index: usize,
+        number: u32,
+    ) -> Result<Object, LoadError> {
         if !self.containers.contains_key(&container) {
             if self.decoding > 2 {
                 return Err(LoadError::ObjectStream(container));
             }
             self.decoding += 1;
-            let decoded = self.container(container);
+            let decoded = self.container(container).await;
             self.decoding -= 1;
             let decoded = decoded?;
             // Bounded in count and in bytes (at most one stream's limit).
@@ -551,13 +917,13 @@ impl<'a> Source<'a> {
     }
 
     /// Decodes the object stream `container` and reads its member table.
-    fn container(&mut self, container: u32) -> Result<Container, LoadError> {
+    async fn container(&mut self, container: u32) -> Result<Container, LoadError> {
         let bad = LoadError::ObjectStream(container);
         let Some(Entry::Normal(offset)) = self.xref.get(&container).copied() else {
             return Err(bad);
         };
         let Some((_, Object::Stream(stream))) =
-            self.parse_at(offset, Some(container), Read::Everything)?
+            Box::pin(self.parse_at(offset, Some(container), Read::Everything)).await?
         else {
             return Err(bad);
         };
@@ -589,6 +955,54 @@ impl<'a> Source<'a> {
         }
         Ok(Container { data, members })
     }
+}
+
+/// A cross-reference table at the start of `w` and its trailer; how far it
+/// read. `len`: the file's length (a table cannot list more objects than
+/// fit).
+#[allow(clippy::type_complexity)]
+fn table(w: &[u8], len: usize) -> Option<((Vec<(u32, Entry)>, Dictionary), usize)> {
+    let mut lexer = Lexer::at(w, 0);
+    lexer.skip_space();
+    if lexer.regular_token() != b"xref" {
+        return None;
+    }
+    let mut entries = Vec::new();
+    loop {
+        lexer.skip_space();
+        let token = lexer.regular_token();
+        if token == b"trailer" {
+            break;
+        }
+        let first = integer(token).and_then(|n| u32::try_from(n).ok());
+        lexer.skip_space();
+        let count = integer(lexer.regular_token()).and_then(|n| usize::try_from(n).ok());
+        let (Some(first), Some(count)) = (first, count) else {
+            return None;
+        };
+        if count > len / 18 {
+            return None;
+        }
+        for i in 0..count {
+            lexer.skip_space();
+            let offset = integer(lexer.regular_token());
+            lexer.skip_space();
+            let _generation = lexer.regular_token();
+            lexer.skip_space();
+            let kind = lexer.regular_token();
+            let number = first.checked_add(i as u32)?;
+            let entry = match (kind, offset.and_then(|o| usize::try_from(o).ok())) {
+                (b"n", Some(0)) | (b"f", _) => Entry::Free,
+                (b"n", Some(offset)) => Entry::Normal(offset),
+                _ => return None,
+            };
+            entries.push((number, entry));
+        }
+    }
+    let Some(Object::Dictionary(trailer)) = value(&mut lexer, 0) else {
+        return None;
+    };
+    Some(((entries, trailer), lexer.position()))
 }
 
 /// A whole integer token (`12`, `-3`, `+4`).
@@ -762,6 +1176,50 @@ mod tests {
             ],
             "/Info 7 0 R",
         )
+    }
+
+    #[test]
+    fn a_node_the_quick_walk_takes_for_a_page_sends_it_back_to_a_careful_walk() {
+        // The root counts two kids and holds two, but the second is a node
+        // (holding one page): lopdf finds pages 3 and 5.
+        let text = |t: &str| contents(t);
+        let bytes = pdf(
+            &[
+                (1, b"<< /Type /Catalog /Pages 2 0 R >>"),
+                (2, b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>"),
+                (
+                    3,
+                    b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R \
+                      /Resources << /Font << /F1 5 0 R >> >> >>",
+                ),
+                (4, &text("first 1234")),
+                (5, FONT),
+                (
+                    6,
+                    b"<< /Type /Pages /Parent 2 0 R /Kids [7 0 R] /Count 1 >>",
+                ),
+                (
+                    7,
+                    b"<< /Type /Page /Parent 6 0 R /Contents 8 0 R \
+                      /Resources << /Font << /F1 5 0 R >> >> >>",
+                ),
+                (8, &text("second 5678")),
+            ],
+            "",
+        );
+        let lopdf_pages = Document::load_mem(&bytes).expect("lopdf").get_pages().len();
+        assert_eq!(lopdf_pages, 2);
+        let clock = || 0.0;
+        let report = crate::analysis::analyse(
+            &bytes,
+            &crate::analysis::Limits::default(),
+            &clock,
+            &mut |_, _| {},
+        )
+        .expect("a report");
+        assert_eq!(report.pages, 2);
+        assert_eq!(report.reading.path, crate::report::ReadPath::Ranges);
+        assert_eq!(report.numbers.found, 2);
     }
 
     #[test]

@@ -22,14 +22,20 @@ pub mod cmap;
 pub mod extract;
 pub mod lexer;
 pub mod loader;
+pub mod source;
 pub mod texfonts;
 
+use std::collections::HashSet;
+
 use lopdf::{Document, LoadOptions, Object, ObjectId};
+use source::{ByteSource, Cached, ReadStats};
 
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
 use crate::numbers::{RULES, is_page_number_line, scan_numbers};
-use crate::report::{Metadata, NumberStats, PageStats, Report, TextStats, Timings};
+use crate::report::{
+    Metadata, NumberStats, PageStats, ReadPath, Reading, Report, TextStats, Timings,
+};
 use crate::validate::{human_bytes, looks_like_pdf};
 use extract::{Extractor, PageProblem};
 
@@ -74,6 +80,24 @@ pub enum AnalysisError {
     DecompressionBomb { limit: usize },
     #[error("the PDF has no extractable text (a scanned image without OCR?)")]
     NoText,
+    /// A file the range reads cannot open (`why`), too big to be read whole
+    /// for lopdf's repairs or decryption: damaged (or encrypted) as far as
+    /// this service can tell, and not read whole to find out.
+    #[error(
+        "the PDF cannot be read part by part ({why}), and repairing or decrypting it means \
+         reading it whole, which is done up to {}: it is {size} bytes",
+        human_bytes(*.limit)
+    )]
+    TooLargeToRepair {
+        size: u64,
+        limit: u64,
+        why: String,
+        encrypted: bool,
+    },
+    /// The bytes could not be read: not the document's fault (the caller
+    /// tries again).
+    #[error("{0}")]
+    Read(String),
 }
 
 impl AnalysisError {
@@ -85,6 +109,14 @@ impl AnalysisError {
             AnalysisError::TooLarge { .. } | AnalysisError::DecompressionBomb { .. } => {
                 ErrorCode::TooLarge
             }
+            AnalysisError::TooLargeToRepair { encrypted, .. } => {
+                if *encrypted {
+                    ErrorCode::Encrypted
+                } else {
+                    ErrorCode::Damaged
+                }
+            }
+            AnalysisError::Read(_) => ErrorCode::AnalysisFailed,
             AnalysisError::TooManyPages { .. } => ErrorCode::TooManyPages,
             AnalysisError::NoText => ErrorCode::NoText,
         }
@@ -96,9 +128,29 @@ impl AnalysisError {
     }
 }
 
+/// Loaded objects (bytes of stream data) beyond which those a page read are
+/// let go before the next page (the catalog and the page tree stay).
+const PAGE_OBJECTS_BUDGET: u64 = 8 << 20;
+
+/// How the document is read.
+enum Reader<S> {
+    /// By range reads: each page's objects when it comes.
+    Ranged {
+        ranged: Box<loader::Ranged<S>>,
+        /// The objects kept between pages (catalog, information, page tree).
+        base: HashSet<ObjectId>,
+        /// Stream bytes read for pages since the last letting go.
+        loaded: u64,
+    },
+    /// Whole, by lopdf (`doc` has every object).
+    Whole { reads: ReadStats },
+}
+
 /// One document being analysed, page by page.
-pub struct Analysis {
+pub struct Analysis<S> {
     doc: Document,
+    reader: Reader<S>,
+    size: u64,
     pages: Vec<ObjectId>,
     next: usize,
     extractor: Extractor,
@@ -113,38 +165,92 @@ pub struct Analysis {
     timings: Timings,
 }
 
-impl Analysis {
-    /// Loads the document and checks it can be analysed at all.
-    pub fn open(
-        bytes: &[u8],
+impl<S: ByteSource> Analysis<S> {
+    /// Opens the document and checks it can be analysed at all: by range
+    /// reads when its cross-reference data can be read that way, else whole
+    /// (up to [`Limits::max_bytes`]).
+    pub async fn open(
+        bytes: S,
         limits: &Limits,
         now_ms: &dyn Fn() -> f64,
-    ) -> Result<Analysis, AnalysisError> {
-        let size = bytes.len() as u64;
+    ) -> Result<Analysis<S>, AnalysisError> {
+        let size = bytes.len();
+        let t0 = now_ms();
+        let opened = loader::open(bytes, limits.max_stream_bytes).await;
+        Analysis::opened(opened, size, limits, now_ms, t0).await
+    }
+
+    /// The analysis of a file the range reads opened — or, when they could
+    /// not, of the file read whole.
+    async fn opened(
+        opened: Result<(loader::Ranged<S>, Document), (loader::LoadError, Cached<S>)>,
+        size: u64,
+        limits: &Limits,
+        now_ms: &dyn Fn() -> f64,
+        t0: f64,
+    ) -> Result<Analysis<S>, AnalysisError> {
+        let (ranged, doc) = match opened {
+            Ok(opened) => opened,
+            Err((loader::LoadError::Read(e), _)) => return Err(AnalysisError::Read(e)),
+            Err((loader::LoadError::NoHeader, _)) => return Err(AnalysisError::NotAPdf),
+            Err((why, bytes)) => return Analysis::whole(bytes, size, limits, now_ms, why).await,
+        };
+        let base = doc.objects.keys().copied().collect();
+        let pages = ranged.pages.clone();
+        Analysis::begin(
+            doc,
+            Reader::Ranged {
+                ranged: Box::new(ranged),
+                base,
+                loaded: 0,
+            },
+            size,
+            pages,
+            false,
+            limits,
+            now_ms() - t0,
+        )
+    }
+
+    /// Reads the file whole and loads it with lopdf (repairs, decryption):
+    /// a file the range reads could not open (`why`), or whose page could
+    /// not be read that way.
+    async fn whole(
+        bytes: Cached<S>,
+        size: u64,
+        limits: &Limits,
+        now_ms: &dyn Fn() -> f64,
+        why: loader::LoadError,
+    ) -> Result<Analysis<S>, AnalysisError> {
         if size > limits.max_bytes {
-            return Err(AnalysisError::TooLarge {
+            return Err(AnalysisError::TooLargeToRepair {
                 size,
                 limit: limits.max_bytes,
+                encrypted: why == loader::LoadError::Encrypted,
+                why: why.to_string(),
             });
         }
-        if !looks_like_pdf(bytes) {
+        let t0 = now_ms();
+        let mut bytes = bytes;
+        bytes.forget();
+        let data = bytes
+            .read(0, size)
+            .await
+            .map_err(|e| AnalysisError::Read(e.0))?;
+        if !looks_like_pdf(&data) {
             return Err(AnalysisError::NotAPdf);
         }
-        let t0 = now_ms();
         let options = LoadOptions {
             filter: Some(drop_unread_data),
             max_decompressed_size: Some(limits.max_stream_bytes),
             ..LoadOptions::default()
         };
-        let doc = match loader::load(bytes, limits.max_stream_bytes) {
-            Ok(doc) => doc,
-            Err(_) => Document::load_mem_with_options(bytes, options)
-                .map_err(|e| classify_load_error(e, limits))?,
-        };
+        let doc = Document::load_mem_with_options(&data, options)
+            .map_err(|e| classify_load_error(e, limits))?;
+        drop(data);
         let encrypted = doc.trailer.get(b"Encrypt").is_ok() || doc.was_encrypted();
         let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
-        let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
-        if count == 0 {
+        if pages.is_empty() {
             // lopdf loads some encrypted files it cannot decrypt as 0 pages, no error.
             return Err(if encrypted {
                 AnalysisError::Encrypted
@@ -156,6 +262,29 @@ impl Analysis {
             // Still encrypted after loading: lopdf could not decrypt it.
             return Err(AnalysisError::Encrypted);
         }
+        let reads = bytes.stats();
+        Analysis::begin(
+            doc,
+            Reader::Whole { reads },
+            size,
+            pages,
+            encrypted,
+            limits,
+            now_ms() - t0,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn begin(
+        doc: Document,
+        reader: Reader<S>,
+        size: u64,
+        pages: Vec<ObjectId>,
+        encrypted: bool,
+        limits: &Limits,
+        parse_ms: f64,
+    ) -> Result<Analysis<S>, AnalysisError> {
+        let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
         if count > limits.max_pages {
             return Err(AnalysisError::TooManyPages {
                 pages: count,
@@ -164,6 +293,8 @@ impl Analysis {
         }
         Ok(Analysis {
             doc,
+            reader,
+            size,
             pages,
             next: 0,
             extractor: Extractor::new(limits.max_stream_bytes),
@@ -178,10 +309,84 @@ impl Analysis {
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
             timings: Timings {
-                parse: now_ms() - t0,
+                parse: parse_ms,
                 ..Timings::default()
             },
         })
+    }
+
+    /// How the file is being read, and the reads so far.
+    pub fn reading(&self) -> Reading {
+        match &self.reader {
+            Reader::Ranged { ranged, .. } => {
+                let stats = ranged.stats();
+                Reading {
+                    path: ReadPath::Ranges,
+                    reads: stats.reads,
+                    bytes_read: stats.bytes,
+                }
+            }
+            Reader::Whole { reads } => Reading {
+                path: ReadPath::Whole,
+                reads: reads.reads,
+                bytes_read: reads.bytes,
+            },
+        }
+    }
+
+    /// Reads the objects of page `page_id` (range reads only). A page whose
+    /// objects cannot be read that way sends the whole analysis to the
+    /// whole-file path, from its first page (`Ok(false)`).
+    async fn load_page(
+        &mut self,
+        page_id: ObjectId,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<bool, AnalysisError> {
+        let Reader::Ranged {
+            ranged,
+            base,
+            loaded,
+        } = &mut self.reader
+        else {
+            return Ok(true);
+        };
+        if *loaded > PAGE_OBJECTS_BUDGET {
+            self.doc.objects.retain(|id, _| base.contains(id));
+            *loaded = 0;
+        }
+        match ranged.load_page(&mut self.doc, page_id).await {
+            Ok(added) => {
+                *loaded += added;
+                Ok(true)
+            }
+            Err(loader::LoadError::Read(e)) => Err(AnalysisError::Read(e)),
+            Err(why) => {
+                // A page tree not as its counts said: open again, reading every
+                // kid; anything else: read the file whole. Either way, from the
+                // first page.
+                let careful = ranged.careful();
+                let reader = std::mem::replace(
+                    &mut self.reader,
+                    Reader::Whole {
+                        reads: ReadStats::default(),
+                    },
+                );
+                let Reader::Ranged { ranged, .. } = reader else {
+                    return Ok(true);
+                };
+                let limits = self.limits;
+                let t0 = now_ms();
+                let bytes = ranged.into_bytes();
+                let reopened = match why {
+                    loader::LoadError::PageTree if !careful => {
+                        loader::reopen_carefully(bytes, limits.max_stream_bytes).await
+                    }
+                    why => Err((why, bytes)),
+                };
+                *self = Analysis::opened(reopened, self.size, &limits, now_ms, t0).await?;
+                Ok(false)
+            }
+        }
     }
 
     pub fn pages_total(&self) -> u32 {
@@ -193,10 +398,16 @@ impl Analysis {
     }
 
     /// Analyses the next page; `Ok(false)` once every page is done.
-    pub fn step(&mut self, now_ms: &dyn Fn() -> f64) -> Result<bool, AnalysisError> {
+    pub async fn step(&mut self, now_ms: &dyn Fn() -> f64) -> Result<bool, AnalysisError> {
         let Some(&page_id) = self.pages.get(self.next) else {
             return Ok(false);
         };
+        let t0 = now_ms();
+        if !self.load_page(page_id, now_ms).await? {
+            // Read whole from now on, from the first page.
+            return Ok(true);
+        }
+        self.timings.parse += now_ms() - t0;
         self.next += 1;
         let page_no = self.next as u32;
         let t0 = now_ms();
@@ -266,8 +477,8 @@ impl Analysis {
     }
 
     /// The report, once every page is done.
-    pub fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
-        while self.step(now_ms)? {}
+    pub async fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+        while self.step(now_ms).await? {}
         let pages_skipped: Vec<u32> = self
             .per_page
             .iter()
@@ -290,6 +501,7 @@ impl Analysis {
             return Err(AnalysisError::NoText);
         }
         let t0 = now_ms();
+        let reading = self.reading();
         let benford = self.tally.finish();
         self.timings.analyse += now_ms() - t0;
         Ok(Report {
@@ -303,6 +515,7 @@ impl Analysis {
             per_page: self.per_page,
             warnings: warnings_of(&self.problems),
             pages_skipped,
+            reading,
             timings_ms: self.timings,
         })
     }
@@ -368,11 +581,26 @@ pub fn analyse(
     now_ms: &dyn Fn() -> f64,
     on_progress: &mut dyn FnMut(u32, u32),
 ) -> Result<Report, AnalysisError> {
-    let mut analysis = Analysis::open(bytes, limits, now_ms)?;
-    while analysis.step(now_ms)? {
+    source::ready(analyse_from(bytes, limits, now_ms, on_progress)).unwrap_or_else(|| {
+        Err(AnalysisError::Read(
+            "a read from memory did not finish".into(),
+        ))
+    })
+}
+
+/// Analyses one PDF read from `bytes`; `on_progress(pages_done,
+/// pages_total)` after each page.
+pub async fn analyse_from<S: ByteSource>(
+    bytes: S,
+    limits: &Limits,
+    now_ms: &dyn Fn() -> f64,
+    on_progress: &mut dyn FnMut(u32, u32),
+) -> Result<Report, AnalysisError> {
+    let mut analysis = Analysis::open(bytes, limits, now_ms).await?;
+    while analysis.step(now_ms).await? {
         on_progress(analysis.pages_done(), analysis.pages_total());
     }
-    analysis.finish(now_ms)
+    analysis.finish(now_ms).await
 }
 
 /// Load filter: keeps every object, but empties the streams text extraction
@@ -510,9 +738,31 @@ mod tests {
             max_pages: 5,
             ..Limits::default()
         };
-        let err = analyse(&bytes, &small, &clock, &mut |_, _| {}).unwrap_err();
-        assert_eq!(err.code(), ErrorCode::TooLarge);
-        assert!(err.to_string().contains("1000 bytes"));
+        // The byte limit is for files read whole: one read by ranges is not
+        // held to it…
+        let few = Limits {
+            max_bytes: 1000,
+            ..Limits::default()
+        };
+        let report = analyse(&bytes, &few, &clock, &mut |_, _| {}).expect("read by ranges");
+        assert_eq!(report.reading.path, ReadPath::Ranges);
+        assert!(report.reading.reads >= 1);
+        // …one that only a whole read can repair is.
+        let mut broken = bytes.clone();
+        let at = broken
+            .windows(9)
+            .rposition(|w| w == b"startxref")
+            .expect("startxref");
+        broken.truncate(at);
+        broken.extend_from_slice(b"startxref\n999999999\n%%EOF\n");
+        let err = analyse(&broken, &small, &clock, &mut |_, _| {}).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Damaged);
+        assert!(err.to_string().contains("1000 bytes"), "{err}");
+        assert!(err.to_string().contains("reading it whole"), "{err}");
+        let repaired =
+            analyse(&broken, &Limits::default(), &clock, &mut |_, _| {}).expect("lopdf repairs it");
+        assert_eq!(repaired.reading.path, ReadPath::Whole);
+        assert_eq!(repaired.pages, 16);
         let few_pages = Limits {
             max_bytes: u64::MAX,
             max_pages: 5,
