@@ -5,7 +5,11 @@
 //! with the offset kept; another owner's upload does not exist; nothing can
 //! be appended once complete; a file that is no PDF is refused and thrown
 //! away; and an upload nobody finishes expires and frees its quota (on a
-//! server of its own with a five-second expiry).
+//! server of its own with a five-second expiry). Then the big files' path:
+//! a 48 MiB image-heavy PDF is analysed by range reads, reading under 5 % of
+//! it, with the native report; 40 MB of noise behind a header ends
+//! `damaged` without being read whole; a cross-reference offset past the end
+//! is repaired by the whole-file path.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -258,4 +262,85 @@ fn an_upload_nobody_finishes_expires_and_frees_its_quota() {
     }
     let (_, again) = create(&client, 20_000_000, &[], 201);
     assert!(again.starts_with("/api/v1/uploads/"));
+}
+
+/// Sends `bytes` as a resumable upload in one append; the job.
+fn upload_resumably(client: &Client, bytes: &[u8]) -> Job {
+    let (_, location) = create(client, bytes.len(), &[], 201);
+    let done = append(client, &location, 0, bytes, true, 202);
+    serde_json::from_slice(&done.body).expect("a job")
+}
+
+#[test]
+fn a_big_image_heavy_pdf_is_analysed_by_range_reads_reading_a_small_share() {
+    // 12 pages with 4 MiB images: 48 MiB, over the 32 MiB a file may be
+    // read whole — so only range reads can analyse it.
+    let path = crate::crash::work_dir().join("images-48MiB.pdf");
+    docket_tests::big::write_image_heavy(&path, 48 << 20, 4 << 20, 11).expect("write");
+    let bytes = std::fs::read(&path).expect("read");
+    let client = Client::owner();
+    let job = upload_resumably(&client, &bytes);
+    let ended = client.wait_terminal(&job.id, Duration::from_secs(180));
+    assert_eq!(ended.state(), JobState::Completed, "{ended:?}");
+    let result = client.result(&job.id);
+    let native = docket_tests::expect::native_report(&bytes).expect("a native report");
+    docket_tests::expect::same_report(&result, &native).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(result["reading"]["path"], "ranges");
+    let read = result["reading"]["bytes_read"]
+        .as_u64()
+        .expect("bytes_read");
+    assert!(
+        read * 20 < bytes.len() as u64,
+        "{read} bytes read of {}",
+        bytes.len()
+    );
+}
+
+#[test]
+fn random_bytes_behind_a_header_end_damaged_without_being_read_whole() {
+    // 40 MB of noise after `%PDF-1.7`: no cross-reference data to read by
+    // ranges, and over the 32 MiB a file is read whole for repairs.
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    let mut state = 0x1234_5678_9abc_def1_u64;
+    while bytes.len() < 40_000_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    let client = Client::owner();
+    let job = upload_resumably(&client, &bytes);
+    let ended = client.wait_terminal(&job.id, Duration::from_secs(120));
+    assert_eq!(ended.state(), JobState::Error, "{ended:?}");
+    let error = ended.error.expect("an error");
+    assert_eq!(error.code.as_str(), "damaged", "{error:?}");
+    assert!(error.message.contains("reading it whole"), "{error:?}");
+}
+
+#[test]
+fn an_xref_offset_past_the_end_is_repaired_by_reading_the_file_whole() {
+    let good = std::fs::read(
+        docket_tests::expect::corpus_dir().join("pdfplumber-senate-expenditures.pdf"),
+    )
+    .expect("a corpus file");
+    let at = good
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .expect("startxref");
+    let mut bytes = good[..at].to_vec();
+    bytes.extend_from_slice(b"startxref\n987654321\n%%EOF\n");
+    let client = Client::owner();
+    let job = client.submit(&bytes, "past-the-end.pdf");
+    let ended = client.wait_terminal(&job.id, Duration::from_secs(120));
+    let result = (ended.state() == JobState::Completed).then(|| client.result(&job.id));
+    check(&ended, result.as_ref(), &outcome_of(&bytes)).unwrap_or_else(|e| panic!("{e}"));
+    let result = result.expect("completed");
+    assert_eq!(result["reading"]["path"], "whole");
+    // The same numbers as the intact file.
+    match outcome_of(&good) {
+        docket_tests::expect::Outcome::Completed { numbers_found, .. } => {
+            assert_eq!(result["numbers"]["found"], numbers_found);
+        }
+        other => panic!("{other:?}"),
+    }
 }
