@@ -50,7 +50,7 @@ pub fn log_state(owner: &str, job: &Job) {
 /// How often progress is published while a document is analysed.
 const PROGRESS_EVERY_MS: f64 = 250.0;
 /// Work between two returns to the event loop, ms (see the page loop).
-const YIELD_EVERY_MS: f64 = 20.0;
+const YIELD_EVERY_MS: f64 = 5.0;
 
 pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
     let queue = batch.queue();

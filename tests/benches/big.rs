@@ -10,7 +10,8 @@
 //! the server), the poll latency p50/p99 during the analysis, and
 //! `pdftotext`'s time on the same file when it is installed. The files are
 //! kept in `target/big/` for the next run. `DOCKET_BIG=small` runs a 100 MB
-//! file and 5,000 pages only.
+//! file and 5,000 pages only; `DOCKET_BIG_ONLY=text` the files whose name
+//! holds `text`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,6 +47,10 @@ fn main() {
         specs.push(("images-500MB", image_heavy(500_000_000)));
         specs.push(("images-1GB", image_heavy(1_000_000_000)));
         specs.push(("text-50000p", text_only(50_000)));
+    }
+    // `DOCKET_BIG_ONLY=text` runs the files whose name holds it.
+    if let Ok(only) = std::env::var("DOCKET_BIG_ONLY") {
+        specs.retain(|(name, _)| name.contains(only.as_str()));
     }
     let cli = std::env::var_os("DOCKET_CLI")
         .map(PathBuf::from)

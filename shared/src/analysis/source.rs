@@ -169,7 +169,9 @@ impl<S: ByteSource> Cached<S> {
             self.stats.bytes += bytes.len() as u64;
             for (k, chunk) in bytes.chunks(self.block as usize).enumerate() {
                 self.held += chunk.len() as u64;
-                self.blocks.insert(i + k as u64, (chunk.to_vec(), 0));
+                // Read ahead counts as used now: kept until it is reached.
+                self.blocks
+                    .insert(i + k as u64, (chunk.to_vec(), self.tick + 1));
             }
             self.next_block = stop;
             i = stop;
