@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
 use super::lexer::{Lexer, is_delimiter, is_space, parse_number};
-use super::source::{ByteSource, Cached, ReadStats, ready};
+use super::source::{ByteSource, Cached, MAX_READ_AHEAD, ReadStats, ready};
 use crate::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
 
 /// Deepest nesting of arrays and dictionaries read (lopdf's own limit: a
@@ -808,10 +808,17 @@ impl<S: ByteSource> Source<S> {
         };
         let start = offset + data;
         let end = self.stream_end(&dict, start).await?.ok_or(bad)?;
+        let len = (end - start) as u64;
         let content = if data_unread(&dict) {
             Vec::new()
+        } else if len > MAX_READ_AHEAD {
+            // A large stream is read once, not into the blocks as well.
+            self.bytes
+                .read_direct(self.base + start as u64, len)
+                .await
+                .map_err(|e| LoadError::Read(e.0))?
         } else {
-            self.slice(start, (end - start) as u64).await?.to_vec()
+            self.slice(start, len).await?.to_vec()
         };
         let stream = Stream {
             dict,

@@ -232,9 +232,8 @@ impl<S: ByteSource> Analysis<S> {
         }
         let t0 = now_ms();
         let mut bytes = bytes;
-        bytes.forget();
         let data = bytes
-            .read(0, size)
+            .read_whole()
             .await
             .map_err(|e| AnalysisError::Read(e.0))?;
         if !looks_like_pdf(&data) {

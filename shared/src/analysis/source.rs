@@ -224,6 +224,27 @@ impl<S: ByteSource> Cached<S> {
         }
     }
 
+    /// Bytes `[offset, offset + len)` read past the blocks, kept nowhere:
+    /// for a range bigger than a read-ahead (a large stream's data), which
+    /// would otherwise be held twice.
+    pub async fn read_direct(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ReadError> {
+        let size = self.inner.len();
+        let offset = offset.min(size);
+        let len = len.min(size - offset);
+        let bytes = self.inner.read(offset, len).await?;
+        self.stats.reads += 1;
+        self.stats.bytes += bytes.len() as u64;
+        Ok(bytes)
+    }
+
+    /// The whole file, read in one go past the blocks (which it lets go
+    /// first): for the whole-file path, without a second copy.
+    pub async fn read_whole(&mut self) -> Result<Vec<u8>, ReadError> {
+        self.forget();
+        let size = self.inner.len();
+        self.read_direct(0, size).await
+    }
+
     /// Lets go of every block kept.
     pub fn forget(&mut self) {
         self.blocks.clear();
