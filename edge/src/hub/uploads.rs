@@ -63,15 +63,10 @@ fn existing(db: &Db, id: &str) -> AppResult<Upload> {
 /// unless another append moved it first.
 pub fn kept(db: &Db, kept: UploadKept) -> AppResult<Upload> {
     let mut upload = existing(db, &kept.id)?;
-    if upload.phase != Phase::Receiving || upload.offset != kept.from {
-        return Err(AppError::Client(
-            UploadError::OffsetMismatch {
-                expected: upload.offset,
-                given: kept.from,
-            }
-            .to_body(),
-        ));
-    }
+    // (Completing, its offset is the length: no part starts there.)
+    upload
+        .check_append(Some(kept.from))
+        .map_err(|e| AppError::Client(e.to_body()))?;
     upload.kept_part(kept.etag, kept.hash);
     save(db, &upload)?;
     Ok(upload)
@@ -91,15 +86,9 @@ pub fn completing(db: &Db, done: UploadCompleting) -> AppResult<Upload> {
         }
         Phase::Receiving => {}
     }
-    if upload.offset != done.from {
-        return Err(AppError::Client(
-            UploadError::OffsetMismatch {
-                expected: upload.offset,
-                given: done.from,
-            }
-            .to_body(),
-        ));
-    }
+    upload
+        .check_append(Some(done.from))
+        .map_err(|e| AppError::Client(e.to_body()))?;
     upload.etags.extend(done.etag);
     upload.offset = upload.length;
     upload.phase = Phase::Completing {

@@ -93,18 +93,20 @@ async fn open(
 /// The caller's upload, or 404 (also for another owner's: it is looked up
 /// in the caller's own hub).
 async fn find(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Upload> {
-    let not_found = || {
-        AppError::client(
-            ErrorCode::NotFound,
-            format!("no upload {id} (it expired, was abandoned, or never existed)"),
-        )
-    };
     if !shared::validate::is_job_id(id) {
-        return Err(not_found());
+        return Err(no_upload(id));
     }
     call(env, &owner.owner, UploadGet { id: id.to_owned() })
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(|| no_upload(id))
+}
+
+/// 404 for an upload the caller does not have.
+fn no_upload(id: &str) -> AppError {
+    AppError::client(
+        ErrorCode::NotFound,
+        format!("no upload {id} (it expired, was abandoned, or never existed)"),
+    )
 }
 
 /// `HEAD` (204) or `GET` (200, the upload as JSON): where the upload stands.
@@ -178,8 +180,11 @@ pub async fn patch(
 /// `DELETE`: the upload is abandoned; its bytes and quota are freed (a
 /// completed upload's job stays).
 pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
-    find(env, owner, id).await?;
-    abandon(env, &Store::new(env)?, owner, id).await?;
+    if !shared::validate::is_job_id(id)
+        || abandon(env, &Store::new(env)?, owner, id).await?.is_none()
+    {
+        return Err(no_upload(id));
+    }
     Ok(Response::empty()?.with_status(204))
 }
 
