@@ -4,11 +4,13 @@
 //! stream that breaks off part-way is read up to there, with a warning; a
 //! document none of whose pages can be read is `damaged`.
 
-use std::io::Write;
+mod common;
 
 use shared::analysis::{AnalysisError, Limits, analyse};
 use shared::api::WarningCode;
 use shared::report::Report;
+
+use common::{content, zlib};
 
 /// One page's content stream.
 enum Page {
@@ -22,44 +24,11 @@ enum Page {
     Truncated(&'static str),
 }
 
-fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(data).expect("deflate");
-    encoder.finish().expect("deflate")
-}
-
-fn content(text: &str) -> Vec<u8> {
-    let mut ops = String::from("BT /F1 11 Tf 72 720 Td 14 TL\n");
-    for line in text.lines() {
-        ops.push_str(&format!("({line}) Tj T*\n"));
-    }
-    ops.push_str("ET\n");
-    ops.into_bytes()
-}
-
-/// A PDF with one page per entry (objects numbered by hand, a classic
-/// cross-reference table).
+/// A PDF with one page per entry.
 fn pdf(pages: &[Page]) -> Vec<u8> {
-    let n = pages.len();
-    let first_page = 4;
-    let kids: Vec<String> = (0..n)
-        .map(|i| format!("{} 0 R", first_page + 2 * i))
-        .collect();
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
-    ];
-    for (i, page) in pages.iter().enumerate() {
-        let contents = first_page + 2 * i + 1;
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {contents} 0 R \
-                 /Resources << /Font << /F1 3 0 R >> >> >>"
-            )
-            .into_bytes(),
-        );
-        let (filter, data) = match page {
+    let streams: Vec<(&str, Vec<u8>)> = pages
+        .iter()
+        .map(|page| match page {
             Page::Text(text) => ("/FlateDecode", zlib(&content(text))),
             Page::CorruptFlate => ("/FlateDecode", b"this is not zlib data at all".to_vec()),
             Page::Unsupported => ("/CCITTFaxDecode", content("1234 5678")),
@@ -67,36 +36,9 @@ fn pdf(pages: &[Page]) -> Vec<u8> {
                 let whole = zlib(&content(text));
                 ("/FlateDecode", whole[..whole.len() / 2].to_vec())
             }
-        };
-        let mut stream =
-            format!("<< /Length {} /Filter {filter} >>\nstream\n", data.len()).into_bytes();
-        stream.extend_from_slice(&data);
-        stream.extend_from_slice(b"\nendstream");
-        objects.push(stream);
-    }
-    let mut out = b"%PDF-1.5\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(object);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+        })
+        .collect();
+    common::pdf(&streams)
 }
 
 fn run(pages: &[Page]) -> Result<Report, AnalysisError> {

@@ -184,9 +184,39 @@ impl Client {
             }
         };
         let mut tries = 0;
-        let mut response = loop {
+        let mut restarts = 0;
+        let answer = loop {
             match attempt() {
-                Ok(response) => break response,
+                Ok(mut response) => {
+                    let answer = Answer {
+                        status: response.status().as_u16(),
+                        headers: response
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+                            .collect(),
+                        body: response
+                            .body_mut()
+                            .with_config()
+                            .limit(64 * 1024 * 1024)
+                            .read_to_vec()
+                            .unwrap_or_default(),
+                    };
+                    // wrangler dev's own proxy, not Docket, answers this when
+                    // the local runtime reloads under a request that is not a
+                    // GET; it asks for the request again.
+                    if answer.status == 503
+                        && restarts < 3
+                        && answer
+                            .body
+                            .starts_with(b"Your worker restarted mid-request")
+                    {
+                        eprintln!("{method} {path}: wrangler dev reloaded mid-request; again");
+                        restarts += 1;
+                        continue;
+                    }
+                    break answer;
+                }
                 // A server that is restarting drops connections for a moment.
                 Err(e) if tries < self.transport_retries => {
                     eprintln!("{method} {path}: {e}; trying again");
@@ -196,23 +226,13 @@ impl Client {
                 Err(e) => panic!("{method} {path}: {e}"),
             }
         };
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .unwrap_or_default();
-        let answer = Answer {
-            status,
-            headers,
-            body,
-        };
+        let status = answer.status;
+        if status >= 500 {
+            eprintln!(
+                "{method} {path}: {status}: {}",
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
         check_against_openapi(method, path, &answer);
         answer
     }

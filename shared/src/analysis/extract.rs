@@ -70,21 +70,69 @@ enum Decoded {
 }
 
 /// Inflates `input` (zlib, or raw deflate when `raw`) into at most `limit`
-/// bytes; the output so far and the error when the data is bad.
-fn inflate(input: &[u8], raw: bool, limit: usize) -> (Vec<u8>, Option<String>) {
-    use std::io::Read;
-    let mut out = Vec::new();
-    let cap = (limit as u64).saturating_add(1);
-    let result = if raw {
-        flate2::read::DeflateDecoder::new(input)
-            .take(cap)
-            .read_to_end(&mut out)
+/// bytes (one more tells the caller it was over); the output so far and the
+/// error when the data is bad.
+///
+/// The buffer grows by doubling but never past `limit + 1`: `read_to_end`
+/// would double a 32 MiB output into a 64 MiB allocation (and hold both
+/// while it copies), which is how a decompression bomb used to take a
+/// Worker's isolate past its 128 MB.
+pub(crate) fn inflate(input: &[u8], raw: bool, limit: usize) -> (Vec<u8>, Option<String>) {
+    if raw {
+        bounded(flate2::read::DeflateDecoder::new(input), input.len(), limit)
     } else {
-        flate2::read::ZlibDecoder::new(input)
-            .take(cap)
-            .read_to_end(&mut out)
-    };
-    (out, result.err().map(|e| e.to_string()))
+        bounded(flate2::read::ZlibDecoder::new(input), input.len(), limit)
+    }
+}
+
+/// Reads `reader` to its end or to `limit + 1` bytes, whichever is first.
+fn bounded(mut reader: impl std::io::Read, hint: usize, limit: usize) -> (Vec<u8>, Option<String>) {
+    const CHUNK: usize = 64 * 1024;
+    let cap = limit.saturating_add(1);
+    let mut out: Vec<u8> =
+        Vec::with_capacity(hint.saturating_mul(4).clamp(CHUNK, CHUNK.max(cap)).min(cap));
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let want = CHUNK.min(cap - out.len());
+        if want == 0 {
+            return (out, None);
+        }
+        match reader.read(&mut chunk[..want]) {
+            Ok(0) => return (out, None),
+            Ok(n) => {
+                if out.capacity() - out.len() < n {
+                    // Double, but once past half the limit go straight to
+                    // it: a grown buffer is allocated while the old one is
+                    // still held, so the peak stays under 1.5 × the limit.
+                    let doubled = out.capacity().max(CHUNK) * 2;
+                    let target = if doubled > cap / 2 { cap } else { doubled };
+                    out.reserve_exact(target.max(out.len() + n) - out.len());
+                }
+                out.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (out, Some(e.to_string())),
+        }
+    }
+}
+
+/// A stream's data decoded under `limit` bytes, for the loader's object and
+/// cross-reference streams: plain Flate through [`inflate`] (bounded
+/// growth), anything else (predictors, other filters) through lopdf. `None`
+/// when it cannot be decoded or is over the limit.
+pub(crate) fn decode_data(stream: &lopdf::Stream, limit: usize) -> Option<Vec<u8>> {
+    let filters = stream.filters().unwrap_or_default();
+    let plain_flate =
+        filters == [b"FlateDecode".as_slice()] && stream.dict.get(b"DecodeParms").is_err();
+    if !plain_flate {
+        return stream.decompressed_content_with_limit(limit).ok();
+    }
+    let (mut out, error) = inflate(&stream.content, false, limit);
+    if error.is_some() && out.is_empty() && stream.content.len() > 2 {
+        // As lopdf does: a bad zlib header or checksum, raw deflate inside.
+        out = inflate(&stream.content[2..], true, limit).0;
+    }
+    (out.len() <= limit).then_some(out)
 }
 
 fn decode_content(stream: &lopdf::Stream, limit: usize) -> Result<Decoded, ExtractError> {
@@ -581,23 +629,30 @@ impl Extractor {
             };
             let remaining = self.max_stream_bytes.saturating_sub(content.len());
             let what = format!("content stream {} {} R", id.0, id.1);
-            match decode_content(stream, remaining).map_err(|_| ExtractError::TooLarge {
-                limit: self.max_stream_bytes,
-            })? {
-                Decoded::Whole(data) => content.extend_from_slice(&data),
-                Decoded::Partial(data, why) => {
-                    content.extend_from_slice(&data);
-                    self.problems.push(PageProblem {
-                        code: WarningCode::TruncatedContent,
-                        detail: format!("{what}: {why}"),
-                    });
+            let (data, problem) = match decode_content(stream, remaining).map_err(|_| {
+                ExtractError::TooLarge {
+                    limit: self.max_stream_bytes,
                 }
-                Decoded::Unreadable(code, why) => self.problems.push(PageProblem {
+            })? {
+                Decoded::Whole(data) => (data, None),
+                Decoded::Partial(data, why) => (data, Some((WarningCode::TruncatedContent, why))),
+                Decoded::Unreadable(code, why) => (Vec::new(), Some((code, why))),
+            };
+            if let Some((code, why)) = problem {
+                self.problems.push(PageProblem {
                     code,
                     detail: format!("{what}: {why}"),
-                }),
+                });
             }
-            content.push(b'\n');
+            if content.is_empty() {
+                // One stream (most pages): its buffer becomes the page's.
+                content = data;
+            } else if !data.is_empty() {
+                // Streams are joined with a line break between them.
+                content.reserve_exact(data.len() + 1);
+                content.push(b'\n');
+                content.extend_from_slice(&data);
+            }
         }
         let resources = page_resources(doc, page_id);
         let mut sink = Sink::default();

@@ -678,9 +678,8 @@ impl<S: ByteSource> Source<S> {
         else {
             return Err(bad);
         };
-        let data = stream
-            .decompressed_content_with_limit(self.max_stream_bytes)
-            .map_err(|_| bad.clone())?;
+        let data =
+            super::extract::decode_data(&stream, self.max_stream_bytes).ok_or(bad.clone())?;
         let dict = stream.dict;
         let widths: Vec<usize> = match dict.get(b"W") {
             Ok(Object::Array(w)) if w.len() == 3 => w
@@ -934,9 +933,8 @@ impl<S: ByteSource> Source<S> {
         else {
             return Err(bad);
         };
-        let data = stream
-            .decompressed_content_with_limit(self.max_stream_bytes)
-            .map_err(|_| bad.clone())?;
+        let data =
+            super::extract::decode_data(&stream, self.max_stream_bytes).ok_or(bad.clone())?;
         let count = stream.dict.get(b"N").and_then(Object::as_i64);
         let first = stream.dict.get(b"First").and_then(Object::as_i64);
         let (Some(count), Some(first)) = (

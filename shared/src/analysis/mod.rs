@@ -15,8 +15,10 @@
 //! dropping the same unread data as objects are read ([`LoadOptions::filter`]).
 //!
 //! Memory: each page's decoded content is dropped after the page; every
-//! stream is inflated under a limit ([`Limits::max_stream_bytes`]), which is
-//! the decompression-bomb guard.
+//! stream is inflated under a limit ([`Limits::max_stream_bytes`], 16 MiB),
+//! which is the decompression-bomb guard; the buffer grows to the limit
+//! without doubling past it, so refusing a bomb holds at most 1.5 × the limit
+//! (`tests/memory.rs` counts it).
 
 pub mod cmap;
 pub mod extract;
@@ -55,7 +57,7 @@ impl Default for Limits {
         Limits {
             max_bytes: 32 * 1024 * 1024,
             max_pages: 5_000,
-            max_stream_bytes: 32 * 1024 * 1024,
+            max_stream_bytes: 16 * 1024 * 1024,
         }
     }
 }
