@@ -40,6 +40,9 @@ pub struct Config {
     pub max_attempts: u32,
     /// First retry delay (doubling after that), seconds.
     pub retry_delay_secs: u32,
+    /// A document of more pages is analysed in slices of this many
+    /// (`SLICE_PAGES`).
+    pub slice_pages: u32,
     /// Test-only hooks (failure injection, the sweep route): `DOCKET_TEST_HOOKS=1`.
     pub test_hooks: bool,
     /// What callback URLs may point at.
@@ -103,6 +106,7 @@ impl Config {
             retry_delay_secs: num("ANALYSIS_RETRY_DELAY_SECONDS")
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(5),
+            slice_pages: count("SLICE_PAGES", shared::queue::DEFAULT_SLICE_PAGES),
             test_hooks: num("DOCKET_TEST_HOOKS") == Some(1),
             callback_policy: callback::Policy {
                 allow_loopback: num("CALLBACK_ALLOW_LOOPBACK") == Some(1),

@@ -15,21 +15,25 @@
 
 use std::time::Duration;
 
-use shared::analysis::{Analysis, AnalysisError};
+use shared::analysis::{Analysis, AnalysisError, Merger, Partial};
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::oplog::{LogLine, Resources, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
-    AfterFailure, AnalysisMessage, after_failure, injected_crash, injected_failure,
-    injected_late_first, injected_slow_page, injected_slow_save, injected_stall,
+    AfterFailure, AnalysisMessage, FanIn, after_failure, injected_crash, injected_failure,
+    injected_late_first, injected_slice_failure, injected_slow_page, injected_slow_save,
+    injected_stall, slices,
 };
 use shared::webhooks;
 use worker::{Delay, Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
 
-use crate::config::{ANALYSIS_DLQ_NAME, Config};
+use crate::config::{ANALYSIS_DLQ_NAME, ANALYSIS_QUEUE, Config};
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{newest, publish, result_size};
-use crate::hub::protocol::{Claim, Dispatch, GetJob, Published, call};
+use crate::hub::protocol::{
+    Claim, Dispatch, GetJob, PlanSlices, Published, SliceDone, SliceProgress, SliceStart, SlicesOf,
+    call,
+};
 use crate::store::Store;
 use crate::util::{log, ms_since, now_ms, now_rfc3339};
 use shared::watchdog::Claimed;
@@ -64,12 +68,7 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
     };
     for message in messages {
         let parsed: Result<AnalysisMessage, _> = serde_json::from_value(message.body().clone());
-        let Ok(AnalysisMessage::AnalyseV1 {
-            owner,
-            job_id,
-            attempt,
-        }) = parsed
-        else {
+        let Ok(work) = parsed else {
             console_error!(
                 "dropping an unreadable message on {queue}: {}",
                 message.body()
@@ -77,14 +76,35 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             message.ack();
             continue;
         };
-        let outcome = if queue == ANALYSIS_DLQ_NAME {
-            dead_lettered(&env, &owner, &job_id, attempt).await
-        } else {
-            let outcome = run(&env, &owner, &job_id, attempt).await;
-            // The run's time feeds the queue's estimates (a no-op unless
-            // the line saw it start).
-            crate::line::finished(&env, &job_id).await;
-            outcome
+        let job_id = work.job_id().to_owned();
+        let outcome = match &work {
+            AnalysisMessage::AnalyseV1 { owner, attempt, .. }
+            | AnalysisMessage::AnalysePagesV1 { owner, attempt, .. }
+                if queue == ANALYSIS_DLQ_NAME =>
+            {
+                dead_lettered(&env, owner, &job_id, *attempt).await
+            }
+            AnalysisMessage::AnalyseV1 { owner, attempt, .. } => {
+                let outcome = run(&env, owner, &job_id, *attempt).await;
+                // The run's time feeds the queue's estimates (a no-op unless
+                // the line saw it start).
+                crate::line::finished(&env, &job_id).await;
+                outcome
+            }
+            AnalysisMessage::AnalysePagesV1 {
+                owner,
+                attempt,
+                first,
+                last,
+                ..
+            } => {
+                let slice = Slice {
+                    attempt: *attempt,
+                    first: *first,
+                    last: *last,
+                };
+                run_slice(&env, owner, &job_id, slice).await
+            }
         };
         match outcome {
             Ok(()) => message.ack(),
@@ -92,6 +112,7 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                 console_log!("job {job_id} was deleted while it was analysed; dropped");
                 message.ack();
             }
+            Err(AppError::Ended) => message.ack(),
             Err(AppError::Abandoned) => {
                 console_warn!("job {job_id}: delivery abandoned without an answer (test hook)");
                 message.retry();
@@ -100,9 +121,30 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                 console_warn!("dead-lettered job {job_id}: {e}; the message will be retried");
                 message.retry();
             }
+            // A slice is retried alone, by the queue; once its retries are
+            // used up it reaches the dead-letter queue, which ends the job.
             Err(e) => {
+                if let AnalysisMessage::AnalysePagesV1 {
+                    owner,
+                    attempt,
+                    first,
+                    last,
+                    ..
+                } = &work
+                {
+                    log(LogLine::about(What::Retry, &job_id, *attempt)
+                        .owner(owner)
+                        .detail(format!(
+                            "pages {first}-{last} failed ({e}); the queue retries them"
+                        )));
+                    message.retry();
+                    continue;
+                }
+                let (AnalysisMessage::AnalyseV1 { owner, attempt, .. }
+                | AnalysisMessage::AnalysePagesV1 { owner, attempt, .. }) = &work;
+                let attempt = *attempt;
                 console_warn!("job {job_id}, attempt {attempt}: {e}");
-                match retry_or_give_up(&env, &owner, &job_id, attempt).await {
+                match retry_or_give_up(&env, owner, &job_id, attempt).await {
                     Ok(()) => message.ack(),
                     Err(e) => {
                         console_error!("job {job_id}: could not schedule a retry: {e}");
@@ -130,7 +172,24 @@ struct Tracked<'a> {
     cancelled: bool,
 }
 
-impl Tracked<'_> {
+impl<'a> Tracked<'a> {
+    /// A job as read: its writes paced from its last update.
+    fn new(store: &'a Store, env: &'a Env, owner: &'a str, job: Job, test_hooks: bool) -> Self {
+        let mut pacer = WritePacer::new();
+        pacer.wrote(js_sys::Date::parse(&job.updated_at));
+        let announced = (job.state(), job.attempt);
+        Tracked {
+            store,
+            env,
+            owner,
+            job,
+            pacer,
+            announced,
+            test_hooks,
+            cancelled: false,
+        }
+    }
+
     /// Writes the record (waiting out KV's per-key gap when `must_land`) and
     /// publishes the change.
     async fn save(&mut self, must_land: bool) -> AppResult<()> {
@@ -276,20 +335,8 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     }
     // The record was last written when it was last updated (the upload, or
     // an earlier attempt): the pacer counts from there.
-    let mut pacer = WritePacer::new();
-    pacer.wrote(js_sys::Date::parse(&job.updated_at));
-    pacer.quiet_until(now_ms() + MIN_WRITE_GAP_MS);
-    let announced = (job.state(), job.attempt);
-    let mut tracked = Tracked {
-        store: &store,
-        env,
-        owner,
-        job,
-        pacer,
-        announced,
-        test_hooks: config.test_hooks,
-        cancelled: false,
-    };
+    let mut tracked = Tracked::new(&store, env, owner, job, config.test_hooks);
+    tracked.pacer.quiet_until(now_ms() + MIN_WRITE_GAP_MS);
     if let Err(e) = tracked.job.start_attempt(attempt, &now_rfc3339()) {
         // Already finished: the hub hears of its end again, in case the first
         // word of it was lost (a crash between KV's write and the publish),
@@ -313,19 +360,75 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         )));
     }
 
-    // The PDF is read by range reads, only the parts each page needs.
-    let Some(size) = store.pdf_size(owner, job_id).await? else {
+    let Some(mut analysis) = open_pdf(&mut tracked, &config).await? else {
+        return Ok(());
+    };
+    let total = analysis.pages_total();
+    // A long document read by ranges goes out in slices; the last one in
+    // merges (the whole-file path is for small damaged files only).
+    if total > config.slice_pages && analysis.by_ranges() {
+        drop(analysis);
+        return fan_out(&mut tracked, attempt, total, config.slice_pages).await;
+    }
+    let started = now_ms();
+    match read_pages(&mut tracked, &mut analysis, &config, None).await {
+        Ok(Read::Done) => {}
+        Ok(Read::Cancelled) => return stop_cancelled(&mut tracked).await,
+        Err(AppError::Ended) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let reading = analysis.reading();
+    let finished = analysis.finish(&now_ms).await;
+    log_analysed(job_id, owner, attempt, started, &reading, None);
+    match finished {
+        Ok(report) => complete(&mut tracked, report).await,
+        Err(e) => analysis_failed(&mut tracked, e).await,
+    }
+}
+
+/// Opens the job's PDF for analysis by range reads (only the parts each
+/// page needs are read); `None` when the job ended instead (its end is
+/// written): the PDF is missing, or the document cannot be analysed.
+async fn open_pdf(
+    tracked: &mut Tracked<'_>,
+    config: &Config,
+) -> AppResult<Option<Analysis<crate::store::PdfRanges>>> {
+    let (store, owner) = (tracked.store, tracked.owner);
+    let job_id = tracked.job.id.clone();
+    let Some(size) = store.pdf_size(owner, &job_id).await? else {
         let error = ErrorBody::new(
             ErrorCode::Internal,
             "the uploaded PDF is missing from storage",
         );
-        return finish_with_error(&mut tracked, error).await;
+        finish_with_error(tracked, error).await?;
+        return Ok(None);
     };
-    let source = store.pdf_ranges(owner, job_id, size);
-    let mut analysis = match Analysis::open(source, &config.limits, &now_ms).await {
-        Ok(a) => a,
-        Err(e) => return analysis_failed(&mut tracked, e).await,
-    };
+    let source = store.pdf_ranges(owner, &job_id, size);
+    match Analysis::open(source, &config.limits, &now_ms).await {
+        Ok(a) => Ok(Some(a)),
+        Err(e) => analysis_failed(tracked, e).await.map(|()| None),
+    }
+}
+
+/// How reading a document's pages ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Read {
+    Done,
+    /// The owner cancelled the job meanwhile.
+    Cancelled,
+}
+
+/// Reads every page the analysis covers (the document's, or one slice's),
+/// returning to the event loop every [`YIELD_EVERY_MS`] and publishing
+/// progress every [`PROGRESS_EVERY_MS`]: pages done of this analysis, or —
+/// for the slice starting at `slice` — across the job's slices (the hub
+/// adds them up).
+async fn read_pages(
+    tracked: &mut Tracked<'_>,
+    analysis: &mut Analysis<crate::store::PdfRanges>,
+    config: &Config,
+    slice: Option<u32>,
+) -> AppResult<Read> {
     let total = analysis.pages_total();
     let started = now_ms();
     let mut last_publish = started;
@@ -333,32 +436,50 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
     loop {
         match analysis.step(&now_ms).await {
             Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return analysis_failed(&mut tracked, e).await,
+            Ok(false) => return Ok(Read::Done),
+            Err(e) => {
+                analysis_failed(tracked, e).await?;
+                return Err(AppError::Ended);
+            }
         }
         // Locally the API shares this isolate's one thread: hand it back
-        // every few tens of milliseconds of work, so no request waits
-        // behind a long document.
+        // every few milliseconds of work, so no request waits behind a long
+        // document.
         if now_ms() - last_yield >= YIELD_EVERY_MS {
             Delay::from(Duration::ZERO).await;
             last_yield = now_ms();
         }
-        let done = analysis.pages_done();
-        if done < total && now_ms() - last_publish >= PROGRESS_EVERY_MS {
-            if tracked
-                .job
-                .record_progress(done, total, &now_rfc3339())
-                .is_ok()
+        let mine = analysis.pages_done();
+        if mine < analysis.pages_in_range() && now_ms() - last_publish >= PROGRESS_EVERY_MS {
+            let done = match slice {
+                None => mine,
+                Some(first) => {
+                    let report = SliceProgress {
+                        job_id: tracked.job.id.clone(),
+                        first,
+                        done: mine,
+                    };
+                    call(tracked.env, tracked.owner, report).await?
+                }
+            };
+            if done < total
+                && tracked
+                    .job
+                    .record_progress(done, total, &now_rfc3339())
+                    .is_ok()
             {
                 if let Some(progress) = &mut tracked.job.progress {
-                    progress.eta_seconds =
-                        shared::line::processing_eta_seconds(now_ms() - started, done, total);
+                    progress.eta_seconds = shared::line::processing_eta_seconds(
+                        now_ms() - started,
+                        mine,
+                        analysis.pages_in_range(),
+                    );
                 }
                 tracked.save(false).await?;
             }
             last_publish = now_ms();
             if tracked.cancelled {
-                return stop_cancelled(&mut tracked).await;
+                return Ok(Read::Cancelled);
             }
         }
         if config.test_hooks
@@ -367,9 +488,19 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
             Delay::from(Duration::from_millis(u64::from(ms))).await;
         }
     }
-    let reading = analysis.reading();
-    let finished = analysis.finish(&now_ms).await;
-    log(LogLine::about(What::Analysed, job_id, attempt)
+}
+
+/// The operator's line for an analysis (or one slice of it) that ran: how
+/// long, the isolate's memory, the reads.
+fn log_analysed(
+    job_id: &str,
+    owner: &str,
+    attempt: u32,
+    started: f64,
+    reading: &shared::report::Reading,
+    slice: Option<(u32, u32)>,
+) {
+    let mut line = LogLine::about(What::Analysed, job_id, attempt)
         .owner(owner)
         .duration_ms(now_ms() - started)
         .resources(Resources {
@@ -377,29 +508,216 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
             isolate_age_ms: crate::util::isolate_age_ms() as u64,
             reads: reading.reads,
             bytes_read: reading.bytes_read,
-        }));
-    match finished {
-        Ok(report) => {
-            let json = serde_json::to_string(&report)?;
-            let bytes = json.len() as u64;
-            store.put_result(owner, job_id, json).await?;
-            result_size(env, owner, job_id, bytes).await;
-            let now = now_rfc3339();
-            let _ = tracked.job.record_progress(total, total, &now);
-            // Pages it could not read, on the job itself too.
-            tracked.job.warnings = report.warnings.clone();
-            if tracked.job.complete(&now).is_ok()
-                && let Err(e) = tracked.save(true).await
-            {
-                if matches!(e, AppError::JobDeleted) {
-                    let _ = store.delete_result(owner, job_id).await;
-                }
-                return Err(e);
-            }
-            Ok(())
-        }
-        Err(e) => analysis_failed(&mut tracked, e).await,
+        });
+    if let Some((first, last)) = slice {
+        line = line.detail(format!("pages {first}-{last}"));
     }
+    log(line);
+}
+
+/// Stores the report and ends the job `completed`.
+async fn complete(tracked: &mut Tracked<'_>, report: shared::report::Report) -> AppResult<()> {
+    let (store, env, owner) = (tracked.store, tracked.env, tracked.owner);
+    let job_id = tracked.job.id.clone();
+    let json = serde_json::to_string(&report)?;
+    let bytes = json.len() as u64;
+    store.put_result(owner, &job_id, json).await?;
+    result_size(env, owner, &job_id, bytes).await;
+    let now = now_rfc3339();
+    let _ = tracked
+        .job
+        .record_progress(report.pages, report.pages, &now);
+    // Pages it could not read, on the job itself too.
+    tracked.job.warnings = report.warnings.clone();
+    if tracked.job.complete(&now).is_ok()
+        && let Err(e) = tracked.save(true).await
+    {
+        if matches!(e, AppError::JobDeleted) {
+            let _ = store.delete_result(owner, &job_id).await;
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The slice of a fanned-out job one message carries.
+struct Slice {
+    attempt: u32,
+    first: u32,
+    last: u32,
+}
+
+/// A long document: its slices are recorded in the owner's hub and those
+/// not done yet (by an earlier attempt) sent to the queue, one message each;
+/// when every one is done already, it merges them now.
+async fn fan_out(
+    tracked: &mut Tracked<'_>,
+    attempt: u32,
+    pages: u32,
+    slice_pages: u32,
+) -> AppResult<()> {
+    let (env, owner) = (tracked.env, tracked.owner);
+    let job_id = tracked.job.id.clone();
+    let planned = PlanSlices {
+        job_id: job_id.clone(),
+        attempt,
+        pages,
+        slices: slices(pages, slice_pages),
+    };
+    let count = planned.slices.len();
+    let plan = call(env, owner, planned).await?;
+    if plan.merge {
+        return merge(tracked).await;
+    }
+    let queue = env.queue(ANALYSIS_QUEUE)?;
+    for &(first, last) in &plan.send {
+        let message = AnalysisMessage::AnalysePagesV1 {
+            owner: owner.to_owned(),
+            job_id: job_id.clone(),
+            attempt,
+            first,
+            last,
+        };
+        queue.send(message).await?;
+    }
+    log(LogLine::about(What::FannedOut, &job_id, attempt)
+        .owner(owner)
+        .detail(format!(
+            "{pages} pages in {count} slices of {slice_pages}; {} sent",
+            plan.send.len()
+        )));
+    Ok(())
+}
+
+/// One slice of a fanned-out job: its pages analysed, its partial result
+/// stored in R2; the last slice in merges them all.
+async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice) -> AppResult<()> {
+    let Slice {
+        attempt,
+        first,
+        last,
+    } = slice;
+    let config = Config::from_env(env);
+    let claim = Claim {
+        job_id: job_id.to_owned(),
+        attempt,
+    };
+    match call(env, owner, claim).await? {
+        Claimed::Run => {}
+        Claimed::Drop => {
+            log(LogLine::about(What::Dropped, job_id, attempt)
+                .owner(owner)
+                .detail(format!(
+                    "pages {first}-{last}: a newer attempt was sent meanwhile"
+                )));
+            return Ok(());
+        }
+        Claimed::Cancel => return end_cancelled(env, owner, job_id).await.map(|_| ()),
+    }
+    let started_slice = SliceStart {
+        job_id: job_id.to_owned(),
+        first,
+        last,
+    };
+    let Some(try_no) = call(env, owner, started_slice).await? else {
+        console_log!("job {job_id}: pages {first}-{last} are no longer wanted; dropped");
+        return Ok(());
+    };
+    let store = Store::new(env)?;
+    let Some(job) = newest(env, owner, store.get_job(owner, job_id).await?).await else {
+        console_log!("job {job_id} no longer exists; pages {first}-{last} dropped");
+        return Ok(());
+    };
+    if job.state() != JobState::Processing || job.attempt != attempt {
+        console_log!(
+            "job {job_id}: pages {first}-{last} of attempt {attempt} dropped (the job is {} \
+             at attempt {})",
+            job.state(),
+            job.attempt
+        );
+        return Ok(());
+    }
+    if config.test_hooks && injected_slice_failure(&job.filename, first, config.slice_pages, try_no)
+    {
+        return Err(AppError::Internal(format!(
+            "injected failure (test hook) of pages {first}-{last}, try {try_no}"
+        )));
+    }
+    let mut tracked = Tracked::new(&store, env, owner, job, config.test_hooks);
+    let Some(mut analysis) = open_pdf(&mut tracked, &config).await? else {
+        return Ok(());
+    };
+    analysis.only_pages(first, last);
+    let started = now_ms();
+    match read_pages(&mut tracked, &mut analysis, &config, Some(first)).await {
+        Ok(Read::Done) => {}
+        Ok(Read::Cancelled) => return stop_cancelled(&mut tracked).await,
+        Err(AppError::Ended) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let reading = analysis.reading();
+    let partial = analysis.partial(&now_ms).await;
+    log_analysed(
+        job_id,
+        owner,
+        attempt,
+        started,
+        &reading,
+        Some((first, last)),
+    );
+    let partial = match partial {
+        Ok(p) => p,
+        Err(e) => return analysis_failed(&mut tracked, e).await,
+    };
+    store
+        .put_partial(owner, job_id, first, serde_json::to_string(&partial)?)
+        .await?;
+    drop(partial);
+    let done = SliceDone {
+        job_id: job_id.to_owned(),
+        first,
+        last,
+    };
+    match call(env, owner, done).await? {
+        FanIn::Merge => merge(&mut tracked).await,
+        FanIn::Wait | FanIn::Unknown => Ok(()),
+    }
+}
+
+/// The last slice in (or a planner that found every slice done): the
+/// partial results, read one at a time in page order, make the report,
+/// with the tests computed once.
+async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
+    let (store, env, owner) = (tracked.store, tracked.env, tracked.owner);
+    let job_id = tracked.job.id.clone();
+    let slices = call(
+        env,
+        owner,
+        SlicesOf {
+            job_id: job_id.clone(),
+        },
+    )
+    .await?;
+    let mut merger = Merger::default();
+    for (first, last) in slices {
+        let Some(json) = store.get_partial(owner, &job_id, first).await? else {
+            return Err(AppError::Internal(format!(
+                "the partial result of pages {first}-{last} is missing"
+            )));
+        };
+        merger.add(serde_json::from_str::<Partial>(&json)?);
+        Delay::from(Duration::ZERO).await;
+    }
+    let outcome = match merger.finish(&now_ms) {
+        Ok(report) => complete(tracked, report).await,
+        Err(e) => analysis_failed(tracked, e).await,
+    };
+    if outcome.is_ok()
+        && let Err(e) = store.delete_partials(owner, &job_id).await
+    {
+        console_warn!("job {job_id}: its partial results could not be removed: {e}");
+    }
+    outcome
 }
 
 /// An analysis that failed: the document's fault ends the job in `error`; a

@@ -29,6 +29,9 @@ pub enum AppError {
     /// isolate dies), so the queue redelivers it.
     #[error("the delivery was abandoned without an answer")]
     Abandoned,
+    /// The job has ended (its end is written): nothing more to do.
+    #[error("the job has ended")]
+    Ended,
     /// 429: a rate limit or a quota, with when to come back.
     #[error("{}: {}", .body.code, .body.message)]
     Limited {

@@ -174,9 +174,61 @@ impl Store {
         Ok(())
     }
 
+    /// The report and any partial results of its slices.
     pub async fn delete_result(&self, owner: &str, id: &str) -> AppResult<()> {
         self.files.delete(keys::result(owner, id)).await?;
+        self.delete_partials(owner, id).await
+    }
+
+    /// A slice's partial result (`shared::analysis::Partial` as JSON).
+    pub async fn put_partial(
+        &self,
+        owner: &str,
+        id: &str,
+        first: u32,
+        json: String,
+    ) -> AppResult<()> {
+        self.files
+            .put(keys::partial(owner, id, first), json)
+            .execute()
+            .await?;
         Ok(())
+    }
+
+    pub async fn get_partial(
+        &self,
+        owner: &str,
+        id: &str,
+        first: u32,
+    ) -> AppResult<Option<String>> {
+        let Some(object) = self
+            .files
+            .get(keys::partial(owner, id, first))
+            .execute()
+            .await?
+        else {
+            return Ok(None);
+        };
+        match object.body() {
+            Some(body) => Ok(Some(body.text().await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every partial result of a job (after the merge, or when it is deleted).
+    pub async fn delete_partials(&self, owner: &str, id: &str) -> AppResult<()> {
+        let prefix = keys::partials(owner, id);
+        loop {
+            let listed = self.files.list().prefix(prefix.clone()).execute().await?;
+            let keys: Vec<String> = listed.objects().iter().map(|o| o.key()).collect();
+            if keys.is_empty() {
+                return Ok(());
+            }
+            self.files.delete_multiple(keys).await?;
+            if !listed.truncated() {
+                return Ok(());
+            }
+        }
     }
 
     pub async fn get_result(&self, owner: &str, id: &str) -> AppResult<Option<String>> {

@@ -123,7 +123,8 @@ pub struct Benford {
 }
 
 /// Counts digits as numbers stream past, so no list of numbers is kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Tallies of parts of a document add up ([`Tally::merge`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     first: Vec<u64>,
     second: Vec<u64>,
@@ -160,6 +161,19 @@ impl Tally {
         ] {
             if let Some(bin) = kind.bin(bytes) {
                 counts[bin] += 1;
+            }
+        }
+    }
+
+    /// Adds another tally's counts (of other numbers) to this one.
+    pub fn merge(&mut self, other: &Tally) {
+        for (mine, theirs) in [
+            (&mut self.first, &other.first),
+            (&mut self.second, &other.second),
+            (&mut self.first_two, &other.first_two),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
             }
         }
     }

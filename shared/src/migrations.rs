@@ -101,6 +101,18 @@ pub const HUB: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS uploads_expiry ON uploads (expires_ms)",
         ],
     },
+    Migration {
+        version: 6,
+        name: "page slices of fanned-out jobs",
+        up: &[
+            "CREATE TABLE IF NOT EXISTS fanouts (job_id TEXT PRIMARY KEY, attempt INTEGER NOT NULL, \
+             pages INTEGER NOT NULL, merging INTEGER NOT NULL DEFAULT 0)",
+            "CREATE TABLE IF NOT EXISTS slices (job_id TEXT NOT NULL, first INTEGER NOT NULL, \
+             last INTEGER NOT NULL, pages_done INTEGER NOT NULL DEFAULT 0, \
+             done INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0, \
+             PRIMARY KEY (job_id, first))",
+        ],
+    },
 ];
 
 /// The `Limiter`'s schema history.

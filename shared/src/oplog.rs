@@ -27,8 +27,11 @@ pub enum What {
     GaveUp,
     /// One webhook delivery attempt (`detail`: its outcome and status).
     Webhook,
-    /// An analysis ended (`resources`: what it took).
+    /// An analysis ended (`resources`: what it took; `detail`: the pages of
+    /// a slice).
     Analysed,
+    /// A long document was split into page slices (`detail`: how many).
+    FannedOut,
 }
 
 /// What an analysis took: its reads of the PDF and the isolate's memory.

@@ -15,6 +15,39 @@ pub enum AnalysisMessage {
         job_id: String,
         attempt: u32,
     },
+    /// Analyse pages `first..=last` (1-based) of a job fanned out in slices
+    /// ([`slices`]); the job's `attempt` it belongs to.
+    #[serde(rename = "analyse_pages.v1")]
+    AnalysePagesV1 {
+        owner: String,
+        job_id: String,
+        attempt: u32,
+        first: u32,
+        last: u32,
+    },
+}
+
+impl AnalysisMessage {
+    pub fn job_id(&self) -> &str {
+        match self {
+            AnalysisMessage::AnalyseV1 { job_id, .. }
+            | AnalysisMessage::AnalysePagesV1 { job_id, .. } => job_id,
+        }
+    }
+}
+
+/// Pages per slice: a document with more pages than this is analysed in
+/// slices of this many (`SLICE_PAGES`).
+pub const DEFAULT_SLICE_PAGES: u32 = 500;
+
+/// The slices of a document of `pages` pages, `size` pages each (the last
+/// one shorter): `(first, last)`, 1-based, in order. One slice when the
+/// document is no longer than `size`.
+pub fn slices(pages: u32, size: u32) -> Vec<(u32, u32)> {
+    let size = size.max(1);
+    (0..pages.div_ceil(size))
+        .map(|i| (i * size + 1, ((i + 1) * size).min(pages)))
+        .collect()
 }
 
 /// Analysis attempts before a job ends in `error` (`analysis_failed`).
@@ -63,6 +96,48 @@ pub fn injected_failure(filename: &str, attempt: u32) -> bool {
     digits.parse::<u32>().is_ok_and(|n| attempt <= n)
 }
 
+/// What the owner's hub answers a fanned-out job's planner: the slices to
+/// send (those not done by an earlier attempt), or — every slice done
+/// already, the merge not made — merge now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub send: Vec<(u32, u32)>,
+    pub merge: bool,
+}
+
+/// What the hub answers a slice that is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FanIn {
+    /// The last one in: merge the partial results.
+    Merge,
+    /// Slices are still out (or another slice merges).
+    Wait,
+    /// The hub knows no such slice (the job ended or was deleted).
+    Unknown,
+}
+
+/// The last one in merges: a slice that finds no slice left undone and
+/// nobody merging yet is told to merge (and the hub notes it merges).
+pub fn fan_in(known: bool, undone: u64, merging: bool) -> FanIn {
+    match (known, undone, merging) {
+        (false, _, _) => FanIn::Unknown,
+        (true, 0, false) => FanIn::Merge,
+        _ => FanIn::Wait,
+    }
+}
+
+/// Test-only slice failure (test hooks only): in a job whose filename starts
+/// `inject-slice-failure-N`, the second slice (from page `size + 1`) fails
+/// its first N tries (`try_no` counts from 1), as a platform failure would.
+pub fn injected_slice_failure(filename: &str, first: u32, size: u32, try_no: u32) -> bool {
+    let Some(rest) = filename.strip_prefix("inject-slice-failure-") else {
+        return false;
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    first == size.max(1) + 1 && digits.parse::<u32>().is_ok_and(|n| try_no <= n)
+}
+
 /// Test-only crash injection (test hooks only): a job whose filename starts
 /// `inject-crash-always` gets no answer for any delivery of its message, as
 /// when the isolate dies mid-analysis, so the queue's own retries run out and
@@ -80,9 +155,17 @@ pub fn injected_slow_save(filename: &str) -> Option<u32> {
 
 /// Test-only slow analysis (test hooks only): a job whose filename starts
 /// `inject-slow-pages` waits this long (ms) after each page, so that it is
-/// still processing when a test acts on it (a cancel).
+/// still processing when a test acts on it (a cancel): 200 ms, or N ms for
+/// `inject-slow-pages-N`.
 pub fn injected_slow_page(filename: &str) -> Option<u32> {
-    filename.starts_with("inject-slow-pages").then_some(200)
+    let rest = filename.strip_prefix("inject-slow-pages")?;
+    let digits: String = rest
+        .strip_prefix('-')
+        .unwrap_or("")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some(digits.parse().unwrap_or(200))
 }
 
 /// Test-only late delivery (test hooks only): the first attempt of a job
@@ -121,6 +204,70 @@ pub fn injected_stall(filename: &str, attempt: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slow_pages_take_200_ms_unless_told() {
+        assert_eq!(injected_slow_page("inject-slow-pages.pdf"), Some(200));
+        assert_eq!(injected_slow_page("inject-slow-pages-5-long.pdf"), Some(5));
+        assert_eq!(injected_slow_page("inject-slow-pages-x.pdf"), Some(200));
+        assert_eq!(injected_slow_page("report.pdf"), None);
+    }
+
+    #[test]
+    fn only_the_last_one_in_merges_and_only_once() {
+        assert_eq!(fan_in(true, 0, false), FanIn::Merge);
+        assert_eq!(fan_in(true, 0, true), FanIn::Wait);
+        assert_eq!(fan_in(true, 2, false), FanIn::Wait);
+        assert_eq!(fan_in(false, 0, false), FanIn::Unknown);
+    }
+
+    #[test]
+    fn slices_cover_every_page_once_in_order() {
+        assert_eq!(slices(1200, 500), vec![(1, 500), (501, 1000), (1001, 1200)]);
+        assert_eq!(slices(500, 500), vec![(1, 500)]);
+        assert_eq!(slices(501, 500), vec![(1, 500), (501, 501)]);
+        assert_eq!(slices(0, 500), vec![]);
+        assert_eq!(slices(3, 0), vec![(1, 1), (2, 2), (3, 3)]);
+        for (pages, size) in [(1, 1), (999, 7), (50_000, 500), (12_345, 1_000)] {
+            let all = slices(pages, size);
+            let mut next = 1;
+            for (first, last) in all {
+                assert_eq!(first, next);
+                assert!(last >= first && last - first < size);
+                next = last + 1;
+            }
+            assert_eq!(next, pages + 1);
+        }
+    }
+
+    #[test]
+    fn the_pages_message_reads_as_it_is_written() {
+        let message = AnalysisMessage::AnalysePagesV1 {
+            owner: "o".into(),
+            job_id: "j".into(),
+            attempt: 2,
+            first: 501,
+            last: 1000,
+        };
+        let json = serde_json::to_value(&message).expect("json");
+        assert_eq!(json["type"], "analyse_pages.v1");
+        assert_eq!(json["first"], 501);
+        assert_eq!(
+            serde_json::from_value::<AnalysisMessage>(json).ok(),
+            Some(message)
+        );
+    }
+
+    #[test]
+    fn only_the_second_slice_fails_and_only_its_first_deliveries() {
+        let name = "inject-slice-failure-2.pdf";
+        assert!(injected_slice_failure(name, 11, 10, 1));
+        assert!(injected_slice_failure(name, 11, 10, 2));
+        assert!(!injected_slice_failure(name, 11, 10, 3));
+        assert!(!injected_slice_failure(name, 1, 10, 1));
+        assert!(!injected_slice_failure(name, 21, 10, 1));
+        assert!(!injected_slice_failure("report.pdf", 11, 10, 1));
+    }
 
     #[test]
     fn only_the_first_attempt_is_late() {

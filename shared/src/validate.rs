@@ -109,7 +109,8 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// The storage layout (DESIGN.md): KV `job/{owner}/{job}`, R2
-/// `pdf/{owner}/{job}` and `result/{owner}/{job}.json`.
+/// `pdf/{owner}/{job}`, `result/{owner}/{job}.json` and, while a fanned-out
+/// job's slices come in, `partial/{owner}/{job}/{first page}.json`.
 pub mod keys {
     pub fn job(owner: &str, job: &str) -> String {
         format!("job/{owner}/{job}")
@@ -119,6 +120,13 @@ pub mod keys {
     }
     pub fn result(owner: &str, job: &str) -> String {
         format!("result/{owner}/{job}.json")
+    }
+    /// Every partial result of a job starts with this.
+    pub fn partials(owner: &str, job: &str) -> String {
+        format!("partial/{owner}/{job}/")
+    }
+    pub fn partial(owner: &str, job: &str, first_page: u32) -> String {
+        format!("{}{first_page:08}.json", partials(owner, job))
     }
 }
 

@@ -18,7 +18,8 @@ use shared::api::{Job, JobState};
 
 use crate::support::Client;
 
-const VARS: [(&str, &str); 7] = [
+/// The settings of a server a test owns: hooks on, limits out of the way.
+pub const VARS: [(&str, &str); 7] = [
     ("DOCKET_TEST_HOOKS", "1"),
     ("ANALYSIS_RETRY_DELAY_SECONDS", "1"),
     ("RATE_UPLOADS_PER_MINUTE", "100000"),

@@ -23,7 +23,7 @@ const FILES: [&str; 4] = [
 ];
 
 /// Every key in the local KV namespaces and R2 buckets under `state`.
-fn stored_keys(state: &Path) -> Vec<String> {
+pub fn stored_keys(state: &Path) -> Vec<String> {
     let mut keys = Vec::new();
     for (dir, table) in [("kv", "_mf_entries"), ("r2", "_mf_objects")] {
         let Ok(namespaces) = std::fs::read_dir(state.join("v3").join(dir)) else {

@@ -27,6 +27,7 @@ mod bad_input;
 mod cancel;
 mod crash;
 mod deletes;
+mod fanout;
 mod late;
 mod migration;
 mod outage;

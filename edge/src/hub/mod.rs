@@ -29,6 +29,7 @@ mod longpoll;
 mod outbox;
 pub mod protocol;
 mod sender;
+mod slices;
 mod sse;
 mod stream;
 mod tickets;
@@ -181,6 +182,13 @@ impl JobHub {
             HubCall::UploadDrop(d) => {
                 reply::<protocol::UploadDrop>(uploads::drop_upload(&db, &d.id))
             }
+            HubCall::PlanSlices(p) => reply::<protocol::PlanSlices>(slices::plan(&db, &p)),
+            HubCall::SliceStart(s) => reply::<protocol::SliceStart>(slices::start(&db, &s)),
+            HubCall::SliceProgress(p) => {
+                reply::<protocol::SliceProgress>(slices::progress(&db, &p))
+            }
+            HubCall::SliceDone(d) => reply::<protocol::SliceDone>(slices::done(&db, &d)),
+            HubCall::SlicesOf(o) => reply::<protocol::SlicesOf>(slices::of(&db, &o.job_id)),
             HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
             HubCall::Enqueue(_)
             | HubCall::Dequeue(_)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use shared::api::{ErrorCode, ErrorResponse, Job};
 use shared::line::QueueInfo;
 use shared::listing::{JobList, Query};
+use shared::queue::{FanIn, Plan};
 use shared::ratelimit::{Decision, Quotas, Rule};
 use shared::state::Stamp;
 use shared::upload::Upload;
@@ -58,6 +59,11 @@ pub enum HubCall {
     UploadCompleting(UploadCompleting),
     UploadDone(UploadDone),
     UploadDrop(UploadDrop),
+    PlanSlices(PlanSlices),
+    SliceStart(SliceStart),
+    SliceProgress(SliceProgress),
+    SliceDone(SliceDone),
+    SlicesOf(SlicesOf),
     Debug(GetDebug),
 }
 
@@ -111,6 +117,11 @@ calls! {
     UploadCompleting(UploadCompleting) -> Upload;
     UploadDone(UploadDone) -> ();
     UploadDrop(UploadDrop) -> Option<Upload>;
+    PlanSlices(PlanSlices) -> Plan;
+    SliceStart(SliceStart) -> Option<u32>;
+    SliceProgress(SliceProgress) -> u32;
+    SliceDone(SliceDone) -> FanIn;
+    SlicesOf(SlicesOf) -> Vec<(u32, u32)>;
     Debug(GetDebug) -> HubDebug;
 }
 
@@ -137,6 +148,46 @@ pub enum Published {
     /// The newest version (an event), and its owner has cancelled the job:
     /// the writer stops and writes `cancelled`.
     Cancel,
+}
+
+/// A fanned-out job's planner (attempt `attempt`): its slices.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PlanSlices {
+    pub job_id: String,
+    pub attempt: u32,
+    /// The document's pages.
+    pub pages: u32,
+    pub slices: Vec<(u32, u32)>,
+}
+
+/// The slice `first..=last` starts (again).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SliceStart {
+    pub job_id: String,
+    pub first: u32,
+    pub last: u32,
+}
+
+/// The slice starting at `first` has done `done` of its pages.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SliceProgress {
+    pub job_id: String,
+    pub first: u32,
+    pub done: u32,
+}
+
+/// The slice `first..=last` is done: its partial result is stored.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SliceDone {
+    pub job_id: String,
+    pub first: u32,
+    pub last: u32,
+}
+
+/// A fanned-out job's slices, in page order.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SlicesOf {
+    pub job_id: String,
 }
 
 /// A job was deleted: it leaves the index for good.

@@ -133,7 +133,9 @@ pub fn owner_of(db: &Db, job_id: &str) -> AppResult<Option<String>> {
     Ok(get(db, job_id)?.map(|r| r.owner))
 }
 
+/// The job ended or was deleted: no longer watched (nor its slices).
 pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
+    super::slices::forget(db, job_id)?;
     db.exec("DELETE FROM watch WHERE job_id = ?", vec![job_id.into()])
 }
 

@@ -52,7 +52,7 @@ pub enum ExtractError {
 
 /// Trouble on one page that does not stop the document: what
 /// [`Extractor::page_text`] met, for the report's warnings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageProblem {
     pub code: WarningCode,
     pub detail: String,

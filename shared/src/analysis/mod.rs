@@ -30,6 +30,7 @@ pub mod texfonts;
 use std::collections::HashSet;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
+use serde::{Deserialize, Serialize};
 use source::{ByteSource, Cached, ReadStats};
 
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
@@ -154,6 +155,9 @@ pub struct Analysis<S> {
     reader: Reader<S>,
     size: u64,
     pages: Vec<ObjectId>,
+    /// The pages analysed, as indices into `pages` (`start..end`): all of
+    /// them, or one slice ([`Analysis::only_pages`]).
+    range: (usize, usize),
     next: usize,
     extractor: Extractor,
     limits: Limits,
@@ -296,6 +300,7 @@ impl<S: ByteSource> Analysis<S> {
             doc,
             reader,
             size,
+            range: (0, pages.len()),
             pages,
             next: 0,
             extractor: Extractor::new(limits.max_stream_bytes),
@@ -384,22 +389,51 @@ impl<S: ByteSource> Analysis<S> {
                     }
                     why => Err((why, bytes)),
                 };
+                let range = self.range;
                 *self = Analysis::opened(reopened, self.size, &limits, now_ms, t0).await?;
+                self.range = (range.0.min(self.pages.len()), range.1.min(self.pages.len()));
+                self.next = self.range.0;
                 Ok(false)
             }
         }
     }
 
+    /// The document's pages.
     pub fn pages_total(&self) -> u32 {
         self.pages.len() as u32
     }
 
+    /// Pages done of those analysed (the document's, or the slice's).
     pub fn pages_done(&self) -> u32 {
-        self.next as u32
+        (self.next - self.range.0) as u32
+    }
+
+    /// Pages analysed: the document's, or the slice's.
+    pub fn pages_in_range(&self) -> u32 {
+        (self.range.1 - self.range.0) as u32
+    }
+
+    /// True when the file is read by range reads (not whole).
+    pub fn by_ranges(&self) -> bool {
+        matches!(self.reader, Reader::Ranged { .. })
+    }
+
+    /// Analyses only pages `first..=last` (1-based; clamped to the
+    /// document), before the first step: one slice of a fanned-out
+    /// document, whose [`Analysis::partial`] is merged with the others'.
+    pub fn only_pages(&mut self, first: u32, last: u32) {
+        let n = self.pages.len();
+        let start = (first.max(1) as usize - 1).min(n);
+        let end = (last as usize).clamp(start, n);
+        self.range = (start, end);
+        self.next = start;
     }
 
     /// Analyses the next page; `Ok(false)` once every page is done.
     pub async fn step(&mut self, now_ms: &dyn Fn() -> f64) -> Result<bool, AnalysisError> {
+        if self.next >= self.range.1 {
+            return Ok(false);
+        }
         let Some(&page_id) = self.pages.get(self.next) else {
             return Ok(false);
         };
@@ -477,17 +511,114 @@ impl<S: ByteSource> Analysis<S> {
         Ok(true)
     }
 
-    /// The report, once every page is done.
-    pub async fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+    /// What the pages analysed gave, once every one of them is done: the
+    /// counts of one slice of a document, or of all of it.
+    pub async fn partial(mut self, now_ms: &dyn Fn() -> f64) -> Result<Partial, AnalysisError> {
         while self.step(now_ms).await? {}
-        let pages_skipped: Vec<u32> = self
+        Ok(Partial {
+            pages: self.pages.len() as u32,
+            first: self.range.0 as u32 + 1,
+            last: self.range.1 as u32,
+            pdf_version: self.doc.version.clone(),
+            encrypted: self.encrypted,
+            metadata: metadata(&self.doc),
+            reading: self.reading(),
+            text: self.text,
+            numbers: self.numbers,
+            tally: self.tally,
+            per_page: self.per_page,
+            problems: self.problems,
+            timings_ms: self.timings,
+        })
+    }
+
+    /// The report, once every page is done.
+    pub async fn finish(self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+        let partial = self.partial(now_ms).await?;
+        let mut merger = Merger::default();
+        merger.add(partial);
+        merger.finish(now_ms)
+    }
+}
+
+/// The counts of some of a document's pages (`first..=last`, 1-based): a
+/// slice of a fanned-out analysis, stored until the last slice is in and
+/// [`Merger`] adds them up. Everything in it is additive; the document's own
+/// facts (version, metadata) are the same in every slice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
+    /// The document's pages (all of them, not the slice's).
+    pub pages: u32,
+    pub first: u32,
+    pub last: u32,
+    pub pdf_version: String,
+    pub encrypted: bool,
+    pub metadata: Metadata,
+    pub reading: Reading,
+    pub text: TextStats,
+    pub numbers: NumberStats,
+    pub tally: Tally,
+    pub per_page: Vec<PageStats>,
+    pub problems: Vec<(u32, PageProblem)>,
+    pub timings_ms: Timings,
+}
+
+/// Adds up the [`Partial`]s of a document's slices, in page order, into its
+/// report: the same report one pass over every page gives (timings and
+/// reads aside). A single pass is a merge of one partial.
+#[derive(Debug, Default)]
+pub struct Merger {
+    first: Option<Partial>,
+}
+
+impl Merger {
+    /// Adds the next slice (slices come in page order).
+    pub fn add(&mut self, part: Partial) {
+        let Some(sum) = &mut self.first else {
+            self.first = Some(part);
+            return;
+        };
+        sum.last = part.last;
+        sum.encrypted |= part.encrypted;
+        sum.reading = Reading {
+            path: if part.reading.path == ReadPath::Whole {
+                ReadPath::Whole
+            } else {
+                sum.reading.path
+            },
+            reads: sum.reading.reads + part.reading.reads,
+            bytes_read: sum.reading.bytes_read + part.reading.bytes_read,
+        };
+        sum.text.chars += part.text.chars;
+        sum.text.words += part.text.words;
+        sum.numbers.found += part.numbers.found;
+        sum.numbers.used += part.numbers.used;
+        sum.tally.merge(&part.tally);
+        sum.per_page.extend(part.per_page);
+        sum.problems.extend(part.problems);
+        sum.timings_ms.parse += part.timings_ms.parse;
+        sum.timings_ms.extract += part.timings_ms.extract;
+        sum.timings_ms.analyse += part.timings_ms.analyse;
+    }
+
+    /// Pages added so far.
+    pub fn pages_in(&self) -> u32 {
+        self.first.as_ref().map_or(0, |p| p.per_page.len() as u32)
+    }
+
+    /// The report of every page added; the tests are computed here, once.
+    pub fn finish(self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+        let Some(sum) = self.first else {
+            return Err(AnalysisError::Damaged("the document has no pages".into()));
+        };
+        let pages_skipped: Vec<u32> = sum
             .per_page
             .iter()
             .filter(|p| p.skipped)
             .map(|p| p.page)
             .collect();
-        if pages_skipped.len() == self.pages.len() {
-            let why = self
+        if pages_skipped.len() as u32 == sum.pages {
+            let why = sum
                 .problems
                 .iter()
                 .find(|(_, p)| p.code.skips_the_page())
@@ -498,26 +629,26 @@ impl<S: ByteSource> Analysis<S> {
                 "no page could be read{why}"
             )));
         }
-        if self.text.chars == 0 {
+        if sum.text.chars == 0 {
             return Err(AnalysisError::NoText);
         }
         let t0 = now_ms();
-        let reading = self.reading();
-        let benford = self.tally.finish();
-        self.timings.analyse += now_ms() - t0;
+        let benford = sum.tally.finish();
+        let mut timings = sum.timings_ms;
+        timings.analyse += now_ms() - t0;
         Ok(Report {
-            pages: self.pages.len() as u32,
-            pdf_version: self.doc.version.clone(),
-            encrypted: self.encrypted,
-            metadata: metadata(&self.doc),
-            text: self.text,
-            numbers: self.numbers,
+            pages: sum.pages,
+            pdf_version: sum.pdf_version,
+            encrypted: sum.encrypted,
+            metadata: sum.metadata,
+            text: sum.text,
+            numbers: sum.numbers,
             benford,
-            per_page: self.per_page,
-            warnings: warnings_of(&self.problems),
+            per_page: sum.per_page,
+            warnings: warnings_of(&sum.problems),
             pages_skipped,
-            reading,
-            timings_ms: self.timings,
+            reading: sum.reading,
+            timings_ms: timings,
         })
     }
 }
