@@ -360,7 +360,7 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         )));
     }
 
-    let Some(mut analysis) = open_pdf(&mut tracked, &config).await? else {
+    let Some(mut analysis) = open_pdf(&mut tracked, &config, None).await? else {
         return Ok(());
     };
     let total = analysis.pages_total();
@@ -392,6 +392,7 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
 async fn open_pdf(
     tracked: &mut Tracked<'_>,
     config: &Config,
+    slice: Option<(u32, u32)>,
 ) -> AppResult<Option<Analysis<crate::store::PdfRanges>>> {
     let (store, owner) = (tracked.store, tracked.owner);
     let job_id = tracked.job.id.clone();
@@ -404,7 +405,13 @@ async fn open_pdf(
         return Ok(None);
     };
     let source = store.pdf_ranges(owner, &job_id, size);
-    match Analysis::open(source, &config.limits, &now_ms).await {
+    let opened = match slice {
+        None => Analysis::open(source, &config.limits, &now_ms).await,
+        Some((first, last)) => {
+            Analysis::open_pages(source, &config.limits, &now_ms, first, last).await
+        }
+    };
+    match opened {
         Ok(a) => Ok(Some(a)),
         Err(e) => analysis_failed(tracked, e).await.map(|()| None),
     }
@@ -644,11 +651,10 @@ async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice) -> AppRes
         )));
     }
     let mut tracked = Tracked::new(&store, env, owner, job, config.test_hooks);
-    let Some(mut analysis) = open_pdf(&mut tracked, &config).await? else {
+    let started = now_ms();
+    let Some(mut analysis) = open_pdf(&mut tracked, &config, Some((first, last))).await? else {
         return Ok(());
     };
-    analysis.only_pages(first, last);
-    let started = now_ms();
     match read_pages(&mut tracked, &mut analysis, &config, Some(first)).await {
         Ok(Read::Done) => {}
         Ok(Read::Cancelled) => return stop_cancelled(&mut tracked).await,

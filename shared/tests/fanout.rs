@@ -16,12 +16,11 @@ fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).expect("corpus file")
 }
 
-/// One slice, opened afresh.
+/// One slice, opened afresh as a slice's consumer opens it.
 fn slice(bytes: &[u8], first: u32, last: u32) -> Result<Partial, AnalysisError> {
     let limits = Limits::default();
     ready(async {
-        let mut analysis = Analysis::open(bytes, &limits, &|| 0.0).await?;
-        analysis.only_pages(first, last);
+        let analysis = Analysis::open_pages(bytes, &limits, &|| 0.0, first, last).await?;
         analysis.partial(&|| 0.0).await
     })
     .expect("reads from memory finish at once")
@@ -133,4 +132,59 @@ fn a_document_whose_every_page_is_broken_is_damaged_in_slices_too() {
         fanned_out(&bytes, 2),
         Err(AnalysisError::Damaged(_))
     ));
+}
+
+#[test]
+fn a_slice_walks_the_page_tree_with_fewer_reads_and_the_same_pages() {
+    // 60 pages in 12 nodes of 5: a slice looks into its own nodes only.
+    // Each page carries ~24 KB of noise (a comment), so that the nodes'
+    // first pages lie in different blocks of the file.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let pages: Vec<(&str, Vec<u8>)> = (0..60)
+        .map(|i| {
+            let text = format!(
+                "Item {} cost {}.{:02}",
+                i + 1,
+                1000 + i * 7919 % 9000,
+                i % 100
+            );
+            let mut ops = common::content(&text);
+            ops.extend_from_slice(b"% ");
+            for _ in 0..6_000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                ops.extend_from_slice(format!("{:08x}", seed as u32).as_bytes());
+            }
+            ops.push(b'\n');
+            ("/FlateDecode", common::zlib(&ops))
+        })
+        .collect();
+    let bytes = common::pdf_in_nodes(&pages, 5);
+    let whole = comparable(single(&bytes)).expect("analysed");
+    assert_eq!(whole.pages, 60);
+    for size in [1, 4, 5, 7, 60] {
+        assert_eq!(
+            comparable(fanned_out(&bytes, size)).expect("analysed"),
+            whole,
+            "slices of {size} pages"
+        );
+    }
+    // The same slice opened as a whole document's analysis reads more.
+    let limits = Limits::default();
+    let sliced = slice(&bytes, 56, 60).expect("a slice");
+    let plain = ready(async {
+        let mut analysis = Analysis::open(bytes.as_slice(), &limits, &|| 0.0).await?;
+        analysis.only_pages(56, 60);
+        analysis.partial(&|| 0.0).await
+    })
+    .expect("reads from memory finish at once")
+    .expect("a slice");
+    assert_eq!(sliced.per_page, plain.per_page);
+    assert!(
+        sliced.reading.reads < plain.reading.reads,
+        "{:?} vs {:?}",
+        sliced.reading,
+        plain.reading
+    );
 }

@@ -5,8 +5,9 @@
 //! by the `docket` CLI — in one request where the size allows, and
 //! resumably — then followed to the end while `GET /jobs/{id}` is timed
 //! every 100 ms. Printed per file: upload times, upload → completed, the
-//! reads the analysis made (count, bytes, share of the file), the isolate's
-//! wasm memory when the job ended (it only grows; the isolate started with
+//! slices the document was analysed in (with the longest and mean time one
+//! took), the reads the analysis made (count, bytes, share of the file), the
+//! isolate's wasm memory when the job ended (it only grows; the isolate started with
 //! the server), the poll latency p50/p99 during the analysis, and
 //! `pdftotext`'s time on the same file when it is installed. The files are
 //! kept in `target/big/` for the next run. `DOCKET_BIG=small` runs a 100 MB
@@ -185,9 +186,17 @@ fn run(name: &str, path: &Path, cli: &Path) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let reads = report["reading"]["reads"].as_u64().unwrap_or(0);
     let bytes_read = report["reading"]["bytes_read"].as_u64().unwrap_or(0) as f64;
-    let memory = oplog_lines(&log)
+    // Every analysis of the job: one, or one per slice.
+    let analysed: Vec<Value> = oplog_lines(&log)
         .into_iter()
-        .find(|l| l["what"] == "analysed" && l["job_id"] == id.as_str())
+        .filter(|l| l["what"] == "analysed" && l["job_id"] == id.as_str())
+        .collect();
+    let memory = analysed
+        .iter()
+        .max_by(|a, b| {
+            let m = |l: &Value| l["memory_bytes"].as_f64().unwrap_or(0.0);
+            m(a).total_cmp(&m(b))
+        })
         .map(|l| {
             format!(
                 "{:.1} MiB (isolate up {:.0} s)",
@@ -196,6 +205,18 @@ fn run(name: &str, path: &Path, cli: &Path) -> Result<String, String> {
             )
         })
         .unwrap_or_else(|| "not logged".into());
+    // Each slice's time in the consumer (wall clock, an upper bound on its
+    // CPU time: locally nothing else runs on the thread but the polls).
+    let times: Vec<f64> = analysed
+        .iter()
+        .filter_map(|l| l["duration_ms"].as_f64())
+        .collect();
+    let slices = format!(
+        "{} (longest {:.1} s, mean {:.1} s)",
+        analysed.len(),
+        times.iter().copied().fold(0.0, f64::max) / 1000.0,
+        times.iter().sum::<f64>() / times.len().max(1) as f64 / 1000.0
+    );
     latencies.sort_by(f64::total_cmp);
     let polls = if latencies.is_empty() {
         "— (done before a poll)".into()
@@ -226,7 +247,7 @@ fn run(name: &str, path: &Path, cli: &Path) -> Result<String, String> {
         }
     };
     Ok(format!(
-        "| {name} | {} | {} | {single} | {upload_secs:.1} s | {total:.1} s | 1 | {reads} | {} | {:.2} % | {memory} | {polls} | {pdftotext} |",
+        "| {name} | {} | {} | {single} | {upload_secs:.1} s | {total:.1} s | {slices} | {reads} | {} | {:.2} % | {memory} | {polls} | {pdftotext} |",
         mb(size as f64),
         report["pages"],
         mb(bytes_read),

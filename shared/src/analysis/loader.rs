@@ -171,7 +171,20 @@ pub async fn open<S: ByteSource>(
     bytes: S,
     max_stream_bytes: usize,
 ) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
-    open_cached(Cached::new(bytes), max_stream_bytes, false).await
+    open_cached(Cached::new(bytes), max_stream_bytes, false, None).await
+}
+
+/// [`open`] for a slice that reads only pages `wanted` (indices, `start..end`):
+/// the quick walk takes a flat node none of whose pages is wanted without
+/// reading its first kid (one read fewer for each node of the tree). The
+/// pages' order and number are the same; a node it did not look into is
+/// never read from.
+pub async fn open_for<S: ByteSource>(
+    bytes: S,
+    max_stream_bytes: usize,
+    wanted: (usize, usize),
+) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
+    open_cached(Cached::new(bytes), max_stream_bytes, false, Some(wanted)).await
 }
 
 /// [`open`] again, reading every kid of the page tree to learn its type
@@ -180,13 +193,14 @@ pub async fn reopen_carefully<S: ByteSource>(
     bytes: Cached<S>,
     max_stream_bytes: usize,
 ) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
-    open_cached(bytes, max_stream_bytes, true).await
+    open_cached(bytes, max_stream_bytes, true, None).await
 }
 
 async fn open_cached<S: ByteSource>(
     mut bytes: Cached<S>,
     max_stream_bytes: usize,
     careful: bool,
+    wanted: Option<(usize, usize)>,
 ) -> Result<(Ranged<S>, Document), (LoadError, Cached<S>)> {
     let head = match bytes.read(0, PDF_HEADER_WINDOW as u64).await {
         Ok(head) => head,
@@ -209,7 +223,7 @@ async fn open_cached<S: ByteSource>(
         decoding: 0,
     };
     let indexed = match source.open().await {
-        Ok(()) => index(&mut source, version, careful).await,
+        Ok(()) => index(&mut source, version, careful, wanted).await,
         Err(e) => Err(e),
     };
     match indexed {
@@ -230,6 +244,7 @@ async fn index<S: ByteSource>(
     source: &mut Source<S>,
     version: String,
     careful: bool,
+    wanted: Option<(usize, usize)>,
 ) -> Result<(Vec<ObjectId>, Document), LoadError> {
     if source.trailer.has(b"Encrypt") {
         return Err(LoadError::Encrypted);
@@ -247,7 +262,7 @@ async fn index<S: ByteSource>(
     doc.version = version;
     doc.trailer = source.trailer.clone();
     closure(source, &mut doc, roots, true).await?;
-    let pages = page_tree(source, &mut doc, careful).await?;
+    let pages = page_tree(source, &mut doc, careful, wanted).await?;
     if pages.is_empty() {
         return Err(LoadError::NoPages);
     }
@@ -270,6 +285,7 @@ async fn page_tree<S: ByteSource>(
     source: &mut Source<S>,
     doc: &mut Document,
     careful: bool,
+    wanted: Option<(usize, usize)>,
 ) -> Result<Vec<ObjectId>, LoadError> {
     const DEPTH_LIMIT: usize = 256;
     let root = doc
@@ -285,9 +301,12 @@ async fn page_tree<S: ByteSource>(
     let mut stack: Vec<(Vec<Object>, usize)> = Vec::new();
     let mut current = (kids(source, doc, root).await?, 0);
     loop {
+        // Whether any page this node may hold is wanted (by its kids' count).
+        let from = pages.len();
+        let look = wanted.is_none_or(|(start, end)| from < end && from + current.0.len() > start);
         if !careful
             && current.1 == 0
-            && let Some(ids) = flat(source, doc, &current.0).await?
+            && let Some(ids) = flat(source, doc, &current.0, look).await?
         {
             limit = limit.saturating_sub(ids.len());
             pages.extend(ids);
@@ -339,11 +358,13 @@ async fn page_tree<S: ByteSource>(
 
 /// The kids of a node that holds pages only, by the quick rule (see
 /// [`page_tree`]): every kid a reference, as many as the node's parent
-/// counted for it — here, as its own `/Count` says — and the first a page.
+/// counted for it — here, as its own `/Count` says — and the first a page
+/// (read only when `look`).
 async fn flat<S: ByteSource>(
     source: &mut Source<S>,
     doc: &Document,
     kids: &[Object],
+    look: bool,
 ) -> Result<Option<Vec<ObjectId>>, LoadError> {
     let ids: Option<Vec<ObjectId>> = kids.iter().map(|k| k.as_reference().ok()).collect();
     let Some(ids) = ids.filter(|ids| ids.len() > 1) else {
@@ -359,6 +380,9 @@ async fn flat<S: ByteSource>(
     });
     if !counted {
         return Ok(None);
+    }
+    if !look {
+        return Ok(Some(ids));
     }
     let first = match source.object(ids[0].0, Read::ValueOnly).await? {
         Some((_, Object::Dictionary(d))) => d.get_type().ok() == Some(b"Page".as_slice()),

@@ -186,6 +186,25 @@ impl<S: ByteSource> Analysis<S> {
         Analysis::opened(opened, size, limits, now_ms, t0).await
     }
 
+    /// [`Analysis::open`] for one slice: pages `first..=last` (1-based)
+    /// only, the page tree walked with fewer reads where no page of the
+    /// slice is ([`loader::open_for`]).
+    pub async fn open_pages(
+        bytes: S,
+        limits: &Limits,
+        now_ms: &dyn Fn() -> f64,
+        first: u32,
+        last: u32,
+    ) -> Result<Analysis<S>, AnalysisError> {
+        let size = bytes.len();
+        let t0 = now_ms();
+        let wanted = (first.max(1) as usize - 1, last as usize);
+        let opened = loader::open_for(bytes, limits.max_stream_bytes, wanted).await;
+        let mut analysis = Analysis::opened(opened, size, limits, now_ms, t0).await?;
+        analysis.only_pages(first, last);
+        Ok(analysis)
+    }
+
     /// The analysis of a file the range reads opened — or, when they could
     /// not, of the file read whole.
     async fn opened(

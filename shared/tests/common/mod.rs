@@ -51,6 +51,61 @@ pub fn pdf(pages: &[(&str, Vec<u8>)]) -> Vec<u8> {
         stream.extend_from_slice(b"\nendstream");
         objects.push(stream);
     }
+    serialise(&objects)
+}
+
+/// Like [`pdf`], the pages in a page tree of nodes of `per_node` kids each
+/// (under the root).
+pub fn pdf_in_nodes(pages: &[(&str, Vec<u8>)], per_node: usize) -> Vec<u8> {
+    let n = pages.len();
+    let nodes = n.div_ceil(per_node.max(1));
+    let first_page = 4 + nodes;
+    let node_refs: Vec<String> = (0..nodes).map(|i| format!("{} 0 R", 4 + i)).collect();
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {n} >>",
+            node_refs.join(" ")
+        )
+        .into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ];
+    for i in 0..nodes {
+        let from = i * per_node;
+        let to = (from + per_node).min(n);
+        let kids: Vec<String> = (from..to)
+            .map(|p| format!("{} 0 R", first_page + 2 * p))
+            .collect();
+        objects.push(
+            format!(
+                "<< /Type /Pages /Parent 2 0 R /Kids [{}] /Count {} >>",
+                kids.join(" "),
+                to - from
+            )
+            .into_bytes(),
+        );
+    }
+    for (i, (filter, data)) in pages.iter().enumerate() {
+        let node = 4 + i / per_node.max(1);
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent {node} 0 R /MediaBox [0 0 612 792] /Contents {} 0 R \
+                 /Resources << /Font << /F1 3 0 R >> >> >>",
+                first_page + 2 * i + 1
+            )
+            .into_bytes(),
+        );
+        let mut stream =
+            format!("<< /Length {} /Filter {filter} >>\nstream\n", data.len()).into_bytes();
+        stream.extend_from_slice(data);
+        stream.extend_from_slice(b"\nendstream");
+        objects.push(stream);
+    }
+    serialise(&objects)
+}
+
+/// Objects numbered from 1 in order, with a classic cross-reference table.
+fn serialise(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.5\n".to_vec();
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {
