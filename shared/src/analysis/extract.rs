@@ -7,8 +7,8 @@
 //! T*`, `'`, `"`), `TJ` arrays, the graphics state (`q Q cm`) and Form XObjects
 //! (`Do`, bounded depth, no cycles). Glyphs are decoded with the font's
 //! `/ToUnicode` CMap when it has one, else with its `/Encoding` (lopdf's tables
-//! and glyph names); advances use `/Widths` (simple fonts) or `/W` and `/DW`
-//! (CID fonts). Decoded fonts are cached per object id, and the cache is bounded.
+//! and glyph names); advances use `/Widths` (simple fonts; a Type 3 font's
+//! through its own `/FontMatrix`) or `/W` and `/DW` (CID fonts). Decoded fonts are cached per object id, and the cache is bounded.
 //!
 //! Layout: every glyph is recorded with its device-space position, advance and
 //! font size; at the end of the page glyphs are grouped into lines (baselines
@@ -303,13 +303,21 @@ impl Font {
                 .ok()
                 .and_then(|o| number(deref(doc, o)))
                 .unwrap_or(0.0) as u32;
+            // A Type 3 font's widths are in its own glyph space, which its
+            // `/FontMatrix` maps to text space (pdfTeX's bitmap fonts: about
+            // 1/100); every other simple font's are thousandths of an em.
+            let per_thousandth = if subtype == b"Type3" {
+                type3_scale(doc, dict) * 1000.0
+            } else {
+                1.0
+            };
             let widths = dict
                 .get(b"Widths")
                 .ok()
                 .and_then(|o| deref(doc, o).as_array().ok())
                 .map(|a| {
                     a.iter()
-                        .map(|w| number(deref(doc, w)).unwrap_or(0.0))
+                        .map(|w| number(deref(doc, w)).unwrap_or(0.0) * per_thousandth)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -320,7 +328,7 @@ impl Font {
                 .and_then(|d| d.get(b"MissingWidth").ok())
                 .and_then(|o| number(deref(doc, o)))
                 .filter(|w| *w > 0.0)
-                .unwrap_or(500.0);
+                .map_or(500.0, |w| w * per_thousandth);
             Widths::Simple {
                 first,
                 widths,
@@ -376,6 +384,25 @@ impl Font {
                 .unwrap_or(*missing),
             Widths::Cid { default, map } => map.get(&code).copied().unwrap_or(*default),
         }
+    }
+}
+
+/// How much one unit of a Type 3 font's glyph space is in text space: the
+/// horizontal scale of its `/FontMatrix` (the length of its first row, so a
+/// rotated or skewed matrix counts too); 1/1000 when it has none usable.
+fn type3_scale(doc: &Document, dict: &Dictionary) -> f64 {
+    let matrix: Option<Vec<f64>> = dict
+        .get(b"FontMatrix")
+        .ok()
+        .and_then(|o| deref(doc, o).as_array().ok())
+        .map(|a| {
+            a.iter()
+                .map(|v| number(deref(doc, v)).unwrap_or(0.0))
+                .collect()
+        });
+    match matrix.as_deref() {
+        Some([a, b, ..]) if a.hypot(*b).is_finite() && a.hypot(*b) > 0.0 => a.hypot(*b),
+        _ => 0.001,
     }
 }
 

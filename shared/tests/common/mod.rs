@@ -105,7 +105,7 @@ pub fn pdf_in_nodes(pages: &[(&str, Vec<u8>)], per_node: usize) -> Vec<u8> {
 }
 
 /// Objects numbered from 1 in order, with a classic cross-reference table.
-fn serialise(objects: &[Vec<u8>]) -> Vec<u8> {
+pub fn serialise(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.5\n".to_vec();
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {
