@@ -255,8 +255,16 @@ pub fn Facts(report: Report) -> impl IntoView {
         ("Author", m.author),
         ("Producer", m.producer),
         ("Creator", m.creator),
-        ("Created", m.created),
-        ("Modified", m.modified),
+        // PDF dates (`D:2015…`) shown as dates; anything else as written.
+        (
+            "Created",
+            m.created.map(|d| shared::report::pdf_date(&d).unwrap_or(d)),
+        ),
+        (
+            "Modified",
+            m.modified
+                .map(|d| shared::report::pdf_date(&d).unwrap_or(d)),
+        ),
     ]
     .into_iter()
     .filter_map(|(k, v)| {

@@ -1,7 +1,7 @@
 //! Headless-browser tests of the SPA's components (wasm-bindgen-test in Chromium).
 
 use app::live::{Mode, upsert};
-use app::report::{BenfordChart, Verdict, bars, verdict_text};
+use app::report::{BenfordChart, Facts, Verdict, bars, verdict_text};
 use app::upload::{check_file, explain};
 use app::{HealthBadge, HealthState, JobProgress, StateBadge, UploadList, UploadRow, UploadStatus};
 use leptos::prelude::*;
@@ -384,4 +384,35 @@ async fn app_shows_the_service_name() {
     assert_eq!(h1.text_content().unwrap(), "Docket");
     assert!(node.query_selector("[role=status]").unwrap().is_some());
     assert!(node.query_selector("input[type=file]").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn pdf_dates_show_as_dates_and_other_text_as_written() {
+    use shared::report::{Metadata, NumberStats, Reading, Report, TextStats, Timings};
+    let report = Report {
+        pages: 3,
+        pdf_version: "1.7".into(),
+        encrypted: false,
+        metadata: Metadata {
+            title: Some("Q3".into()),
+            created: Some("D:20150613123456+02'00'".into()),
+            modified: Some("last Tuesday".into()),
+            ..Metadata::default()
+        },
+        text: TextStats::default(),
+        numbers: NumberStats::default(),
+        benford: shared::benford::benford(["123", "19", "45"]),
+        per_page: Vec::new(),
+        warnings: Vec::new(),
+        pages_skipped: Vec::new(),
+        reading: Reading::default(),
+        timings_ms: Timings::default(),
+    };
+    let node = fresh_node();
+    let _handle = leptos::mount::mount_to(node.clone(), move || view! { <Facts report=report /> });
+    leptos::task::tick().await;
+    let text = node.text_content().unwrap();
+    assert!(text.contains("Created2015-06-13 12:34:56 +02:00"), "{text}");
+    assert!(text.contains("Modifiedlast Tuesday"), "{text}");
+    assert!(!text.contains("D:2015"), "{text}");
 }

@@ -119,9 +119,101 @@ pub fn digit_table_csv(report: &Report) -> String {
     out
 }
 
+/// A PDF date (`D:YYYYMMDDHHmmSSOHH'mm'`, every part after the year
+/// optional, the `D:` too) as people read it: `2015-06-13 12:34:56 +02:00`,
+/// `2015-06-13 12:34 UTC`, `2015-06`. `None` when it is not one (shown as
+/// written then).
+pub fn pdf_date(raw: &str) -> Option<String> {
+    let text = raw.trim();
+    let text = text.strip_prefix("D:").unwrap_or(text);
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &text[digits.len()..];
+    if digits.len() < 4 || digits.len() > 14 || !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    let part = |from: usize| digits.get(from..from + 2).map(|p| p.parse::<u32>().ok());
+    let year = &digits[..4];
+    let bounds = [(1, 12), (1, 31), (0, 23), (0, 59), (0, 59)];
+    let mut parts = Vec::new();
+    for (i, (low, high)) in bounds.iter().enumerate() {
+        match part(4 + 2 * i) {
+            None => break,
+            Some(Some(n)) if (*low..=*high).contains(&n) => parts.push(n),
+            Some(_) => return None,
+        }
+    }
+    let mut out = year.to_owned();
+    for n in parts.iter().take(2) {
+        out.push_str(&format!("-{n:02}"));
+    }
+    if parts.len() > 2 {
+        out.push_str(&format!(
+            " {:02}:{:02}",
+            parts[2],
+            parts.get(3).copied().unwrap_or(0)
+        ));
+        if let Some(seconds) = parts.get(4) {
+            out.push_str(&format!(":{seconds:02}"));
+        }
+        let zone = rest.trim_end_matches('\'');
+        if zone.starts_with('Z') {
+            out.push_str(" UTC");
+        } else if let Some(sign) = zone.chars().next().filter(|c| *c == '+' || *c == '-') {
+            let numbers: Vec<&str> = zone[1..].split('\'').filter(|p| !p.is_empty()).collect();
+            let hours = numbers.first().and_then(|h| h.parse::<u32>().ok());
+            let minutes = numbers.get(1).map_or(Some(0), |m| m.parse::<u32>().ok());
+            match (hours, minutes) {
+                (Some(h), Some(m)) if h <= 23 && m <= 59 => {
+                    out.push_str(&format!(" {sign}{h:02}:{m:02}"));
+                }
+                _ => return None,
+            }
+        } else if !zone.is_empty() {
+            return None;
+        }
+    } else if !rest.is_empty() {
+        return None;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pdf_dates_read_as_dates() {
+        assert_eq!(
+            pdf_date("D:20150613123456+02'00'").as_deref(),
+            Some("2015-06-13 12:34:56 +02:00")
+        );
+        assert_eq!(
+            pdf_date("D:20150613123456-05'30").as_deref(),
+            Some("2015-06-13 12:34:56 -05:30")
+        );
+        assert_eq!(
+            pdf_date("D:20150613123456Z").as_deref(),
+            Some("2015-06-13 12:34:56 UTC")
+        );
+        assert_eq!(
+            pdf_date("D:20150613123456Z00'00'").as_deref(),
+            Some("2015-06-13 12:34:56 UTC")
+        );
+        assert_eq!(
+            pdf_date("D:201506131234").as_deref(),
+            Some("2015-06-13 12:34")
+        );
+        assert_eq!(pdf_date("D:20150613").as_deref(), Some("2015-06-13"));
+        assert_eq!(pdf_date("D:2015").as_deref(), Some("2015"));
+        assert_eq!(
+            pdf_date("20150613123456").as_deref(),
+            Some("2015-06-13 12:34:56")
+        );
+        assert_eq!(pdf_date("D:20151313"), None, "month 13");
+        assert_eq!(pdf_date("yesterday"), None);
+        assert_eq!(pdf_date("D:2015061"), None, "an odd number of digits");
+        assert_eq!(pdf_date("D:20150613123456+2x"), None);
+    }
     use crate::benford::benford;
 
     #[test]
