@@ -207,7 +207,22 @@ pub fn App() -> impl IntoView {
     let token = RwSignal::new(api::stored_token());
     let problem = RwSignal::new(None::<String>);
     let jobs = Jobs::default();
-    let selected = RwSignal::new(None::<String>);
+    // The job shown has its own address (`/jobs/{id}`): opened from it,
+    // pushed to it when another is chosen, followed back and forward.
+    let selected = RwSignal::new(page_job());
+    Effect::new(move |_| {
+        let want = shared::client::page::address(selected.get().as_deref());
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if window.location().pathname().ok().as_deref() != Some(want.as_str())
+            && let Ok(history) = window.history()
+        {
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want));
+        }
+    });
+    let popped = window_event_listener(leptos::ev::popstate, move |_| selected.set(page_job()));
+    on_cleanup(move || popped.remove());
 
     // First visit: mint a token; then follow the jobs.
     spawn_local(async move {
@@ -577,6 +592,12 @@ fn download(name: &str, text: &str, mime: &str) {
         a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// The job the page's address shows, if any.
+fn page_job() -> Option<String> {
+    let pathname = web_sys::window()?.location().pathname().ok()?;
+    shared::client::page::job_of(&pathname).map(str::to_owned)
 }
 
 /// The selected job's report.

@@ -229,9 +229,38 @@ impl Backoff {
     }
 }
 
+/// The browser app's own addresses: `/` for the list, `/jobs/{id}` for a
+/// job's result, so a reload, the back button and a shared link open it.
+pub mod page {
+    /// The job a page address shows (`/jobs/{id}`, a trailing slash
+    /// allowed), if any.
+    pub fn job_of(pathname: &str) -> Option<&str> {
+        let id = pathname.strip_prefix("/jobs/")?.trim_end_matches('/');
+        crate::validate::is_job_id(id).then_some(id)
+    }
+
+    /// The address of a page showing `job` (or the list).
+    pub fn address(job: Option<&str>) -> String {
+        job.map_or_else(|| "/".to_owned(), |id| format!("/jobs/{id}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_has_its_own_page_address() {
+        let id = "0f8e3c2a-1b4d-4e5f-9a8b-7c6d5e4f3a2b";
+        assert_eq!(page::address(Some(id)), format!("/jobs/{id}"));
+        assert_eq!(page::job_of(&page::address(Some(id))), Some(id));
+        assert_eq!(page::job_of(&format!("/jobs/{id}/")), Some(id));
+        assert_eq!(page::address(None), "/");
+        assert_eq!(page::job_of("/"), None);
+        assert_eq!(page::job_of("/jobs/"), None);
+        assert_eq!(page::job_of("/jobs/not-an-id"), None);
+        assert_eq!(page::job_of(&format!("/api/v1/jobs/{id}")), None);
+    }
 
     #[test]
     fn paths_are_the_apis_with_encoded_queries() {

@@ -127,6 +127,20 @@ try {
   await shot('3-result.png');
   check('the result matches the API');
 
+  // The result has its own address: a reload opens it again, back closes it,
+  // forward opens it.
+  assert.equal(new URL(page.url()).pathname, `/jobs/${id}`);
+  await page.reload();
+  await page.locator('svg.benford-chart').waitFor();
+  assert.equal(await fact('Pages'), String(report.pages));
+  await page.goBack();
+  await page.waitForFunction(() => location.pathname === '/');
+  await page.locator('svg.benford-chart').waitFor({ state: 'detached' });
+  await page.goForward();
+  await page.waitForFunction((jobId) => location.pathname === `/jobs/${jobId}`, id);
+  await page.locator('svg.benford-chart').waitFor();
+  check('a result has its own address (reload, back, forward)');
+
   // The CSV downloads.
   const [download] = await Promise.all([
     page.waitForEvent('download'),
