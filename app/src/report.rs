@@ -246,6 +246,38 @@ pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl 
     }
 }
 
+/// The most repeated amounts (Nigrini's number duplication test): each with
+/// how often it occurs.
+#[component]
+pub fn Duplicates(tests: shared::amounts::AmountTests) -> impl IntoView {
+    let summary = format!(
+        "Most repeated amounts — {} amounts, {} distinct",
+        tests.count, tests.distinct
+    );
+    let body = if tests.duplicates.is_empty() {
+        view! { <p>"No amount occurs more than once."</p> }.into_any()
+    } else {
+        let rows = tests
+            .duplicates
+            .iter()
+            .map(|d| view! { <tr><td>{d.amount.clone()}</td><td>{d.count}</td></tr> })
+            .collect_view();
+        view! {
+            <table>
+                <thead><tr><th scope="col">"amount"</th><th scope="col">"times"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        <details class="digit-table duplicates">
+            <summary>{summary}</summary>
+            {body}
+        </details>
+    }
+}
+
 /// Pages, version, metadata, words and numbers.
 #[component]
 pub fn Facts(report: Report) -> impl IntoView {

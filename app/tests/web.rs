@@ -402,6 +402,7 @@ async fn pdf_dates_show_as_dates_and_other_text_as_written() {
         text: TextStats::default(),
         numbers: NumberStats::default(),
         benford: shared::benford::benford(["123", "19", "45"]),
+        amounts: shared::amounts::AmountTests::default(),
         per_page: Vec::new(),
         warnings: Vec::new(),
         pages_skipped: Vec::new(),

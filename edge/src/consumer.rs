@@ -15,7 +15,8 @@
 
 use std::time::Duration;
 
-use shared::analysis::{Analysis, AnalysisError, Merger, Partial};
+use shared::amounts::{AMOUNT_BYTES, Ordered};
+use shared::analysis::{Analysis, AnalysisError, Merger, Partial, runs};
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::oplog::{LogLine, Resources, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
@@ -671,10 +672,16 @@ async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice) -> AppRes
         &reading,
         Some((first, last)),
     );
-    let partial = match partial {
+    let mut partial = match partial {
         Ok(p) => p,
         Err(e) => return analysis_failed(&mut tracked, e).await,
     };
+    // The amounts go to a sorted run of their own; the merge reads the runs
+    // back in order, a chunk of each at a time.
+    let run = partial.run();
+    if !run.is_empty() {
+        store.put_run(owner, job_id, first, run).await?;
+    }
     store
         .put_partial(owner, job_id, first, serde_json::to_string(&partial)?)
         .await?;
@@ -705,16 +712,24 @@ async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
     )
     .await?;
     let mut merger = Merger::default();
+    let mut runs = Vec::new();
     for (first, last) in slices {
         let Some(json) = store.get_partial(owner, &job_id, first).await? else {
             return Err(AppError::Internal(format!(
                 "the partial result of pages {first}-{last} is missing"
             )));
         };
-        merger.add(serde_json::from_str::<Partial>(&json)?);
+        let partial: Partial = serde_json::from_str(&json)?;
+        let bytes = partial.amounts_count * AMOUNT_BYTES as u64;
+        runs.push(store.run_ranges(owner, &job_id, first, bytes));
+        merger.add(partial);
         Delay::from(Duration::ZERO).await;
     }
-    let outcome = match merger.finish(&now_ms) {
+    let mut ordered = Ordered::default();
+    runs::merge(runs, &mut ordered)
+        .await
+        .map_err(|e| AppError::Internal(e.0))?;
+    let outcome = match merger.finish_with(ordered.finish(), &now_ms) {
         Ok(report) => complete(tracked, report).await,
         Err(e) => analysis_failed(tracked, e).await,
     };

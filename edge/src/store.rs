@@ -195,6 +195,24 @@ impl Store {
         Ok(())
     }
 
+    /// A slice's sorted run of amounts (`shared::amounts::run_bytes`).
+    pub async fn put_run(&self, owner: &str, id: &str, first: u32, run: Vec<u8>) -> AppResult<()> {
+        self.files
+            .put(keys::run(owner, id, first), run)
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// A slice's run, read by ranges (`size` bytes).
+    pub fn run_ranges(&self, owner: &str, id: &str, first: u32, size: u64) -> PdfRanges {
+        PdfRanges {
+            files: self.files.clone(),
+            key: keys::run(owner, id, first),
+            size,
+        }
+    }
+
     pub async fn get_partial(
         &self,
         owner: &str,
@@ -243,6 +261,7 @@ impl Store {
 }
 
 /// A PDF in R2, read by range reads (`shared::analysis::source`).
+/// An R2 object read by range reads: a PDF, or a slice's run of amounts.
 pub struct PdfRanges {
     files: Bucket,
     key: String,

@@ -12,6 +12,7 @@
 //! Durable Objects or the browser. The worker (`edge/`) adapts it to the platform;
 //! the SPA (`app/`) displays it. That is what keeps it testable natively.
 
+pub mod amounts;
 pub mod api;
 pub mod auth;
 pub mod benford;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::amounts::AmountTests;
+
 use crate::api::Warning;
 use crate::benford::Benford;
 
@@ -16,6 +18,10 @@ pub struct Report {
     pub text: TextStats,
     pub numbers: NumberStats,
     pub benford: Benford,
+    /// The tests that read every amount in order: the second-order test and
+    /// the most repeated amounts (absent from reports made before them).
+    #[serde(default)]
+    pub amounts: AmountTests,
     pub per_page: Vec<PageStats>,
     /// Pages that could not be read or only partly, by kind of trouble;
     /// empty when every page was read whole.
@@ -226,6 +232,7 @@ mod tests {
             text: TextStats::default(),
             numbers: NumberStats::default(),
             benford: benford(["123", "19", "45"]),
+            amounts: AmountTests::default(),
             per_page: Vec::new(),
             warnings: Vec::new(),
             pages_skipped: Vec::new(),

@@ -110,7 +110,8 @@ pub fn human_bytes(n: u64) -> String {
 
 /// The storage layout (DESIGN.md): KV `job/{owner}/{job}`, R2
 /// `pdf/{owner}/{job}`, `result/{owner}/{job}.json` and, while a fanned-out
-/// job's slices come in, `partial/{owner}/{job}/{first page}.json`.
+/// job's slices come in, `partial/{owner}/{job}/{first page}.json` with the
+/// slice's sorted run of amounts beside it (`….amounts`).
 pub mod keys {
     pub fn job(owner: &str, job: &str) -> String {
         format!("job/{owner}/{job}")
@@ -127,6 +128,10 @@ pub mod keys {
     }
     pub fn partial(owner: &str, job: &str, first_page: u32) -> String {
         format!("{}{first_page:08}.json", partials(owner, job))
+    }
+    /// A slice's sorted run of amounts (beside its partial result).
+    pub fn run(owner: &str, job: &str, first_page: u32) -> String {
+        format!("{}{first_page:08}.amounts", partials(owner, job))
     }
 }
 

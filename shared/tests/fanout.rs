@@ -5,8 +5,9 @@
 //! order equal the report of one pass over every page, timings and reads
 //! aside. The merge of one slice is the single pass itself.
 
+use shared::amounts::Ordered;
 use shared::analysis::source::ready;
-use shared::analysis::{Analysis, AnalysisError, Limits, Merger, Partial, analyse};
+use shared::analysis::{Analysis, AnalysisError, Limits, Merger, Partial, analyse, runs};
 use shared::report::Report;
 
 mod common;
@@ -32,12 +33,26 @@ fn fanned_out(bytes: &[u8], size: u32) -> Result<Report, AnalysisError> {
     let pages = ready(async { Analysis::open(bytes, &limits, &|| 0.0).await })
         .expect("reads from memory finish at once")?
         .pages_total();
+    // As the edge does: each slice's amounts go to a sorted run of their
+    // own, and the merge reads the runs back in order.
     let mut merger = Merger::default();
+    let mut runs: Vec<Vec<u8>> = Vec::new();
     for first in (1..=pages).step_by(size as usize) {
-        merger.add(slice(bytes, first, (first + size - 1).min(pages))?);
+        let mut part = slice(bytes, first, (first + size - 1).min(pages))?;
+        let run = part.run();
+        assert_eq!(run.len() as u64, part.amounts_count * 16);
+        runs.push(run);
+        merger.add(part);
     }
     assert_eq!(merger.pages_in(), pages);
-    merger.finish(&|| 0.0)
+    let mut ordered = Ordered::default();
+    ready(runs::merge(
+        runs.iter().map(Vec::as_slice).collect(),
+        &mut ordered,
+    ))
+    .expect("reads from memory finish at once")
+    .expect("runs merged");
+    merger.finish_with(ordered.finish(), &|| 0.0)
 }
 
 /// The report without what legitimately differs: timings and reads.

@@ -24,6 +24,7 @@ pub mod cmap;
 pub mod extract;
 pub mod lexer;
 pub mod loader;
+pub mod runs;
 pub mod source;
 pub mod texfonts;
 
@@ -33,6 +34,7 @@ use lopdf::{Document, LoadOptions, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 use source::{ByteSource, Cached, ReadStats};
 
+use crate::amounts::{Amount, AmountTests};
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
 use crate::numbers::{RULES, is_page_number_line, scan_numbers};
@@ -165,6 +167,8 @@ pub struct Analysis<S> {
     text: TextStats,
     numbers: NumberStats,
     tally: Tally,
+    /// The amounts of the numbers used, for the tests that read them all.
+    amounts: Vec<Amount>,
     per_page: Vec<PageStats>,
     /// Each page's troubles, by kind (see [`warnings_of`]).
     problems: Vec<(u32, PageProblem)>,
@@ -331,6 +335,7 @@ impl<S: ByteSource> Analysis<S> {
                 ..NumberStats::default()
             },
             tally: Tally::default(),
+            amounts: Vec::new(),
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
             timings: Timings {
@@ -511,13 +516,14 @@ impl<S: ByteSource> Analysis<S> {
             stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
             stats.words += line.split_whitespace().count() as u64;
             let page_number_line = (i == 0 || i == last) && is_page_number_line(line, page_no);
-            let tally = &mut self.tally;
+            let (tally, amounts) = (&mut self.tally, &mut self.amounts);
             scan_numbers(line, &mut |number| {
                 stats.numbers_found += 1;
                 if number.used() && !page_number_line {
                     stats.numbers_used += 1;
                     let (digits, len) = number.leading_digits();
                     tally.add_digits(&digits[..len]);
+                    amounts.extend(Amount::of(&number));
                 }
             });
         }
@@ -545,6 +551,8 @@ impl<S: ByteSource> Analysis<S> {
             text: self.text,
             numbers: self.numbers,
             tally: self.tally,
+            amounts_count: self.amounts.len() as u64,
+            amounts: self.amounts,
             per_page: self.per_page,
             problems: self.problems,
             timings_ms: self.timings,
@@ -577,9 +585,25 @@ pub struct Partial {
     pub text: TextStats,
     pub numbers: NumberStats,
     pub tally: Tally,
+    /// How many amounts the slice read: its run ([`Partial::run`]) holds
+    /// them, sorted, 16 bytes each.
+    pub amounts_count: u64,
+    /// The amounts themselves, in page order: kept apart from the stored
+    /// partial (its run goes to storage of its own).
+    #[serde(skip)]
+    pub amounts: Vec<Amount>,
     pub per_page: Vec<PageStats>,
     pub problems: Vec<(u32, PageProblem)>,
     pub timings_ms: Timings,
+}
+
+impl Partial {
+    /// The slice's amounts as a sorted run ([`runs::merge`] reads them
+    /// back); they leave the partial.
+    pub fn run(&mut self) -> Vec<u8> {
+        let mut amounts = std::mem::take(&mut self.amounts);
+        crate::amounts::run_bytes(&mut amounts)
+    }
 }
 
 /// Adds up the [`Partial`]s of a document's slices, in page order, into its
@@ -613,6 +637,8 @@ impl Merger {
         sum.numbers.found += part.numbers.found;
         sum.numbers.used += part.numbers.used;
         sum.tally.merge(&part.tally);
+        sum.amounts_count += part.amounts_count;
+        sum.amounts.extend(part.amounts);
         sum.per_page.extend(part.per_page);
         sum.problems.extend(part.problems);
         sum.timings_ms.parse += part.timings_ms.parse;
@@ -625,8 +651,25 @@ impl Merger {
         self.first.as_ref().map_or(0, |p| p.per_page.len() as u32)
     }
 
-    /// The report of every page added; the tests are computed here, once.
-    pub fn finish(self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+    /// The report of every page added, the amounts' tests over the amounts
+    /// the partials held; the tests are computed here, once.
+    pub fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
+        let amounts = self
+            .first
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.amounts))
+            .unwrap_or_default();
+        self.finish_with(crate::amounts::tests_of(amounts), now_ms)
+    }
+
+    /// [`Merger::finish`] with the amounts' tests made elsewhere: by merging
+    /// the slices' sorted runs ([`runs::merge`]) into
+    /// [`crate::amounts::Ordered`].
+    pub fn finish_with(
+        self,
+        amounts: AmountTests,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<Report, AnalysisError> {
         let Some(sum) = self.first else {
             return Err(AnalysisError::Damaged("the document has no pages".into()));
         };
@@ -663,6 +706,7 @@ impl Merger {
             text: sum.text,
             numbers: sum.numbers,
             benford,
+            amounts,
             per_page: sum.per_page,
             warnings: warnings_of(&sum.problems),
             pages_skipped,

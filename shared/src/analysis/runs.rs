@@ -1,0 +1,131 @@
+//! Merging the sorted runs of amounts a fanned-out document's slices wrote
+//! ([`crate::amounts::run_bytes`]): a k-way merge that reads each run in
+//! chunks through a [`ByteSource`] (R2 range reads in the edge) and hands
+//! the amounts, in ascending order, to [`Ordered`] — so the merge holds one
+//! chunk per run, never the document's amounts.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::source::{ByteSource, ReadError};
+use crate::amounts::{AMOUNT_BYTES, Amount, Ordered};
+
+/// Bytes read from a run at a time (4,096 amounts).
+pub const CHUNK_BYTES: u64 = 64 * 1024;
+
+/// One run being read.
+struct Cursor<S> {
+    source: S,
+    /// Where the next chunk starts.
+    offset: u64,
+    chunk: Vec<u8>,
+    /// The next amount's place in `chunk`.
+    at: usize,
+}
+
+impl<S: ByteSource> Cursor<S> {
+    /// The run's next amount, reading its next chunk when this one is done.
+    async fn next(&mut self) -> Result<Option<Amount>, ReadError> {
+        if self.at + AMOUNT_BYTES > self.chunk.len() {
+            let left = self.source.len().saturating_sub(self.offset);
+            // Whole amounts only: a run's length is a multiple of 16.
+            let want = left.min(CHUNK_BYTES) / AMOUNT_BYTES as u64 * AMOUNT_BYTES as u64;
+            if want == 0 {
+                return Ok(None);
+            }
+            self.chunk = self.source.read(self.offset, want).await?;
+            if (self.chunk.len() as u64) < want {
+                return Err(ReadError(format!(
+                    "a run of amounts ended early ({} of {want} bytes at {})",
+                    self.chunk.len(),
+                    self.offset
+                )));
+            }
+            self.offset += want;
+            self.at = 0;
+        }
+        let mut bytes = [0u8; AMOUNT_BYTES];
+        bytes.copy_from_slice(&self.chunk[self.at..self.at + AMOUNT_BYTES]);
+        self.at += AMOUNT_BYTES;
+        Ok(Some(Amount::from_bytes(bytes)))
+    }
+}
+
+/// Feeds every amount of `runs` (each sorted) to `ordered`, in ascending
+/// order.
+pub async fn merge<S: ByteSource>(runs: Vec<S>, ordered: &mut Ordered) -> Result<(), ReadError> {
+    let mut cursors: Vec<Cursor<S>> = runs
+        .into_iter()
+        .map(|source| Cursor {
+            source,
+            offset: 0,
+            chunk: Vec::new(),
+            at: 0,
+        })
+        .collect();
+    let mut heap = BinaryHeap::new();
+    for (i, cursor) in cursors.iter_mut().enumerate() {
+        if let Some(a) = cursor.next().await? {
+            heap.push(Reverse((a, i)));
+        }
+    }
+    while let Some(Reverse((amount, i))) = heap.pop() {
+        ordered.push(amount);
+        if let Some(next) = cursors[i].next().await? {
+            heap.push(Reverse((next, i)));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amounts::{run_bytes, tests_of};
+    use crate::analysis::source::ready;
+
+    #[test]
+    fn merged_runs_give_what_all_the_amounts_give() {
+        // Three runs of pseudo-random amounts, one longer than a chunk.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            Amount(u128::from(seed % 5_000) * 1_000_000_000)
+        };
+        let mut runs: Vec<Vec<Amount>> = vec![
+            (0..10_000).map(|_| next()).collect(),
+            (0..37).map(|_| next()).collect(),
+            Vec::new(),
+            (0..5_000).map(|_| next()).collect(),
+        ];
+        let all: Vec<Amount> = runs.iter().flatten().copied().collect();
+        let bytes: Vec<Vec<u8>> = runs.iter_mut().map(|r| run_bytes(r)).collect();
+        let sources: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        let mut ordered = Ordered::default();
+        ready(merge(sources, &mut ordered))
+            .expect("reads from memory finish at once")
+            .expect("merged");
+        assert_eq!(ordered.finish(), tests_of(all));
+    }
+
+    #[test]
+    fn a_cut_run_is_a_read_error() {
+        let mut run: Vec<Amount> = (1..=10).map(|n| Amount(n * 1_000)).collect();
+        let bytes = run_bytes(&mut run);
+        // A source that claims more than it gives.
+        struct Short<'a>(&'a [u8]);
+        impl ByteSource for Short<'_> {
+            fn len(&self) -> u64 {
+                self.0.len() as u64 + 32
+            }
+            async fn read(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ReadError> {
+                self.0.read(offset, len).await
+            }
+        }
+        let mut ordered = Ordered::default();
+        let merged = ready(merge(vec![Short(&bytes)], &mut ordered)).expect("ready");
+        assert!(merged.is_err());
+    }
+}
