@@ -725,8 +725,21 @@ async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
         merger.add(partial);
         Delay::from(Duration::ZERO).await;
     }
+    // Millions of amounts: the event loop is handed back every few ms.
     let mut ordered = Ordered::default();
-    runs::merge(runs, &mut ordered)
+    let mut last_yield = now_ms();
+    let breathe = move || {
+        let due = now_ms() - last_yield >= YIELD_EVERY_MS;
+        if due {
+            last_yield = now_ms();
+        }
+        async move {
+            if due {
+                Delay::from(Duration::ZERO).await;
+            }
+        }
+    };
+    runs::merge(runs, &mut ordered, breathe)
         .await
         .map_err(|e| AppError::Internal(e.0))?;
     let outcome = match merger.finish_with(ordered.finish(), &now_ms) {

@@ -49,6 +49,7 @@ fn fanned_out(bytes: &[u8], size: u32) -> Result<Report, AnalysisError> {
     ready(runs::merge(
         runs.iter().map(Vec::as_slice).collect(),
         &mut ordered,
+        || async {},
     ))
     .expect("reads from memory finish at once")
     .expect("runs merged");

@@ -51,9 +51,22 @@ impl<S: ByteSource> Cursor<S> {
     }
 }
 
+/// Amounts merged between two calls of the caller's `breathe`.
+pub const BREATHE_EVERY: u64 = 4096;
+
 /// Feeds every amount of `runs` (each sorted) to `ordered`, in ascending
-/// order.
-pub async fn merge<S: ByteSource>(runs: Vec<S>, ordered: &mut Ordered) -> Result<(), ReadError> {
+/// order, awaiting `breathe()` every [`BREATHE_EVERY`] amounts (the edge
+/// hands the event loop back there; natively it does nothing).
+pub async fn merge<S, F, Fut>(
+    runs: Vec<S>,
+    ordered: &mut Ordered,
+    mut breathe: F,
+) -> Result<(), ReadError>
+where
+    S: ByteSource,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let mut cursors: Vec<Cursor<S>> = runs
         .into_iter()
         .map(|source| Cursor {
@@ -69,8 +82,13 @@ pub async fn merge<S: ByteSource>(runs: Vec<S>, ordered: &mut Ordered) -> Result
             heap.push(Reverse((a, i)));
         }
     }
+    let mut merged = 0u64;
     while let Some(Reverse((amount, i))) = heap.pop() {
         ordered.push(amount);
+        merged += 1;
+        if merged.is_multiple_of(BREATHE_EVERY) {
+            breathe().await;
+        }
         if let Some(next) = cursors[i].next().await? {
             heap.push(Reverse((next, i)));
         }
@@ -104,7 +122,7 @@ mod tests {
         let bytes: Vec<Vec<u8>> = runs.iter_mut().map(|r| run_bytes(r)).collect();
         let sources: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
         let mut ordered = Ordered::default();
-        ready(merge(sources, &mut ordered))
+        ready(merge(sources, &mut ordered, || async {}))
             .expect("reads from memory finish at once")
             .expect("merged");
         assert_eq!(ordered.finish(), tests_of(all));
@@ -125,7 +143,7 @@ mod tests {
             }
         }
         let mut ordered = Ordered::default();
-        let merged = ready(merge(vec![Short(&bytes)], &mut ordered)).expect("ready");
+        let merged = ready(merge(vec![Short(&bytes)], &mut ordered, || async {})).expect("ready");
         assert!(merged.is_err());
     }
 }
