@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use shared::amounts::{AMOUNT_BYTES, Ordered};
+use shared::amounts::Ordered;
 use shared::analysis::{Analysis, AnalysisError, Merger, Partial, runs};
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
 use shared::oplog::{LogLine, Resources, What};
@@ -720,8 +720,7 @@ async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
             )));
         };
         let partial: Partial = serde_json::from_str(&json)?;
-        let bytes = partial.amounts_count * AMOUNT_BYTES as u64;
-        runs.push(store.run_ranges(owner, &job_id, first, bytes));
+        runs.push(store.run_ranges(owner, &job_id, first, partial.run_bytes));
         merger.add(partial);
         Delay::from(Duration::ZERO).await;
     }

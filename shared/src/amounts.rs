@@ -19,8 +19,6 @@ use crate::numbers::Found;
 /// Decimals an amount keeps.
 pub const SCALE_DIGITS: u32 = 9;
 const SCALE: u128 = 1_000_000_000;
-/// Bytes of one amount in a run.
-pub const AMOUNT_BYTES: usize = 16;
 /// The most repeated amounts a report lists.
 pub const DUPLICATES_LISTED: usize = 10;
 
@@ -55,14 +53,6 @@ impl Amount {
         let digits = format!("{frac:09}");
         format!("{int}.{}", digits.trim_end_matches('0'))
     }
-
-    pub fn to_bytes(self) -> [u8; AMOUNT_BYTES] {
-        self.0.to_le_bytes()
-    }
-
-    pub fn from_bytes(bytes: [u8; AMOUNT_BYTES]) -> Amount {
-        Amount(u128::from_le_bytes(bytes))
-    }
 }
 
 /// The first two significant digits of a non-zero value in units of 10⁻⁹
@@ -79,14 +69,73 @@ fn first_two(value: u128) -> Option<u32> {
     u32::try_from(v).ok()
 }
 
-/// Sorts amounts into a run: ascending, [`AMOUNT_BYTES`] each.
+/// Sorts amounts into a run: ascending, each stored as its difference from
+/// the one before (the first from 0) in LEB128 — 7 bits a byte, the high
+/// bit set on all but the last — so a run of amounts close together takes
+/// two or three bytes an amount rather than sixteen.
 pub fn run_bytes(amounts: &mut [Amount]) -> Vec<u8> {
     amounts.sort_unstable();
-    let mut out = Vec::with_capacity(amounts.len() * AMOUNT_BYTES);
+    let mut out = Vec::with_capacity(amounts.len() * 3);
+    let mut last = 0u128;
     for a in amounts.iter() {
-        out.extend_from_slice(&a.to_bytes());
+        let mut delta = a.0 - last;
+        last = a.0;
+        loop {
+            let low = (delta & 0x7f) as u8;
+            delta >>= 7;
+            if delta == 0 {
+                out.push(low);
+                break;
+            }
+            out.push(low | 0x80);
+        }
     }
     out
+}
+
+/// Longest encoding of one amount in a run (128 bits, 7 a byte).
+pub const MAX_ENCODED: usize = 19;
+
+/// Reads a run ([`run_bytes`]) back, in pieces as they come.
+#[derive(Debug, Default)]
+pub struct RunReader {
+    last: u128,
+}
+
+/// What [`RunReader::next`] found at a place in the bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// An amount, and the bytes it took.
+    Amount(Amount, usize),
+    /// The bytes end inside an amount: more are needed.
+    Incomplete,
+    /// Not a run (an encoding longer than any amount's).
+    Corrupt,
+}
+
+impl RunReader {
+    /// The amount encoded at the start of `bytes`.
+    pub fn next(&mut self, bytes: &[u8]) -> Decoded {
+        let mut delta = 0u128;
+        for (i, b) in bytes.iter().enumerate() {
+            if i >= MAX_ENCODED {
+                return Decoded::Corrupt;
+            }
+            delta |= u128::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                let Some(value) = self.last.checked_add(delta) else {
+                    return Decoded::Corrupt;
+                };
+                self.last = value;
+                return Decoded::Amount(Amount(value), i + 1);
+            }
+        }
+        if bytes.len() >= MAX_ENCODED {
+            Decoded::Corrupt
+        } else {
+            Decoded::Incomplete
+        }
+    }
 }
 
 /// An amount repeated in the document, with how often.
@@ -284,14 +333,45 @@ mod tests {
         assert_eq!(e.duplicates[0].amount, "10");
     }
 
+    fn read_back(bytes: &[u8]) -> Vec<Amount> {
+        let mut reader = RunReader::default();
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at < bytes.len() {
+            match reader.next(&bytes[at..]) {
+                Decoded::Amount(a, used) => {
+                    out.push(a);
+                    at += used;
+                }
+                other => panic!("{other:?} at {at}"),
+            }
+        }
+        out
+    }
+
     #[test]
-    fn a_run_is_sorted_and_reads_back() {
-        let mut a = amounts("30 10 20");
+    fn a_run_is_sorted_small_and_reads_back() {
+        let mut a = amounts("30 10 20 10 1234.56 0.000000001");
         let bytes = run_bytes(&mut a);
-        let back: Vec<Amount> = bytes
-            .chunks_exact(AMOUNT_BYTES)
-            .map(|c| Amount::from_bytes(c.try_into().unwrap_or([0; AMOUNT_BYTES])))
-            .collect();
-        assert_eq!(back, amounts("10 20 30"));
+        assert_eq!(
+            read_back(&bytes),
+            amounts("0.000000001 10 10 20 30 1234.56")
+        );
+        // 10 → 20 is a step of 10^10 units: five bytes, not sixteen.
+        assert!(bytes.len() <= 6 * 7, "{} bytes", bytes.len());
+        let mut huge = vec![Amount(u128::MAX), Amount(0)];
+        assert_eq!(
+            read_back(&run_bytes(&mut huge)),
+            [Amount(0), Amount(u128::MAX)]
+        );
+    }
+
+    #[test]
+    fn a_cut_or_broken_run_says_so() {
+        let mut a = amounts("123456789");
+        let bytes = run_bytes(&mut a);
+        let mut reader = RunReader::default();
+        assert_eq!(reader.next(&bytes[..bytes.len() - 1]), Decoded::Incomplete);
+        assert_eq!(reader.next(&[0xff; 25]), Decoded::Corrupt);
     }
 }

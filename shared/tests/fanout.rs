@@ -40,7 +40,8 @@ fn fanned_out(bytes: &[u8], size: u32) -> Result<Report, AnalysisError> {
     for first in (1..=pages).step_by(size as usize) {
         let mut part = slice(bytes, first, (first + size - 1).min(pages))?;
         let run = part.run();
-        assert_eq!(run.len() as u64, part.amounts_count * 16);
+        assert_eq!(run.len() as u64, part.run_bytes);
+        assert!(part.run_bytes <= part.amounts_count * 19);
         runs.push(run);
         merger.add(part);
     }

@@ -552,6 +552,7 @@ impl<S: ByteSource> Analysis<S> {
             numbers: self.numbers,
             tally: self.tally,
             amounts_count: self.amounts.len() as u64,
+            run_bytes: 0,
             amounts: self.amounts,
             per_page: self.per_page,
             problems: self.problems,
@@ -585,9 +586,11 @@ pub struct Partial {
     pub text: TextStats,
     pub numbers: NumberStats,
     pub tally: Tally,
-    /// How many amounts the slice read: its run ([`Partial::run`]) holds
-    /// them, sorted, 16 bytes each.
+    /// How many amounts the slice read.
     pub amounts_count: u64,
+    /// The length of its run of them ([`Partial::run`]), once made.
+    #[serde(default)]
+    pub run_bytes: u64,
     /// The amounts themselves, in page order: kept apart from the stored
     /// partial (its run goes to storage of its own).
     #[serde(skip)]
@@ -602,7 +605,9 @@ impl Partial {
     /// back); they leave the partial.
     pub fn run(&mut self) -> Vec<u8> {
         let mut amounts = std::mem::take(&mut self.amounts);
-        crate::amounts::run_bytes(&mut amounts)
+        let run = crate::amounts::run_bytes(&mut amounts);
+        self.run_bytes = run.len() as u64;
+        run
     }
 }
 

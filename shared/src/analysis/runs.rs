@@ -1,6 +1,7 @@
 //! Merging the sorted runs of amounts a fanned-out document's slices wrote
-//! ([`crate::amounts::run_bytes`]): a k-way merge that reads each run in
-//! chunks through a [`ByteSource`] (R2 range reads in the edge) and hands
+//! ([`crate::amounts::run_bytes`], delta-encoded): a k-way merge that reads
+//! each run in chunks through a [`ByteSource`] (R2 range reads in the edge),
+//! decodes it as it goes ([`RunReader`]) and hands
 //! the amounts, in ascending order, to [`Ordered`] — so the merge holds one
 //! chunk per run, never the document's amounts.
 
@@ -8,9 +9,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::source::{ByteSource, ReadError};
-use crate::amounts::{AMOUNT_BYTES, Amount, Ordered};
+use crate::amounts::{Amount, Decoded, Ordered, RunReader};
 
-/// Bytes read from a run at a time (4,096 amounts).
+/// Bytes read from a run at a time.
 pub const CHUNK_BYTES: u64 = 64 * 1024;
 
 /// One run being read.
@@ -18,36 +19,53 @@ struct Cursor<S> {
     source: S,
     /// Where the next chunk starts.
     offset: u64,
+    /// Bytes read and not yet decoded.
     chunk: Vec<u8>,
     /// The next amount's place in `chunk`.
     at: usize,
+    reader: RunReader,
 }
 
 impl<S: ByteSource> Cursor<S> {
-    /// The run's next amount, reading its next chunk when this one is done.
+    /// The run's next amount, reading its next chunk when this one runs out
+    /// (an amount cut by the chunk's end is completed from the next).
     async fn next(&mut self) -> Result<Option<Amount>, ReadError> {
-        if self.at + AMOUNT_BYTES > self.chunk.len() {
-            let left = self.source.len().saturating_sub(self.offset);
-            // Whole amounts only: a run's length is a multiple of 16.
-            let want = left.min(CHUNK_BYTES) / AMOUNT_BYTES as u64 * AMOUNT_BYTES as u64;
-            if want == 0 {
-                return Ok(None);
+        loop {
+            match self.reader.next(&self.chunk[self.at..]) {
+                Decoded::Amount(amount, used) => {
+                    self.at += used;
+                    return Ok(Some(amount));
+                }
+                Decoded::Corrupt => {
+                    return Err(ReadError(format!(
+                        "a run of amounts is unreadable before byte {}",
+                        self.offset
+                    )));
+                }
+                Decoded::Incomplete => {}
             }
-            self.chunk = self.source.read(self.offset, want).await?;
-            if (self.chunk.len() as u64) < want {
+            let left = self.source.len().saturating_sub(self.offset);
+            if left == 0 {
+                return if self.at == self.chunk.len() {
+                    Ok(None)
+                } else {
+                    Err(ReadError("a run of amounts ends inside an amount".into()))
+                };
+            }
+            let want = left.min(CHUNK_BYTES);
+            let more = self.source.read(self.offset, want).await?;
+            if (more.len() as u64) < want {
                 return Err(ReadError(format!(
                     "a run of amounts ended early ({} of {want} bytes at {})",
-                    self.chunk.len(),
+                    more.len(),
                     self.offset
                 )));
             }
             self.offset += want;
+            self.chunk.drain(..self.at);
+            self.chunk.extend_from_slice(&more);
             self.at = 0;
         }
-        let mut bytes = [0u8; AMOUNT_BYTES];
-        bytes.copy_from_slice(&self.chunk[self.at..self.at + AMOUNT_BYTES]);
-        self.at += AMOUNT_BYTES;
-        Ok(Some(Amount::from_bytes(bytes)))
     }
 }
 
@@ -74,6 +92,7 @@ where
             offset: 0,
             chunk: Vec::new(),
             at: 0,
+            reader: RunReader::default(),
         })
         .collect();
     let mut heap = BinaryHeap::new();
@@ -110,10 +129,12 @@ mod tests {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            Amount(u128::from(seed % 5_000) * 1_000_000_000)
+            Amount(u128::from(seed % 5_000_000) * 1_000_000)
         };
+        // Long enough for a run to span several chunks, so that amounts
+        // are cut by a chunk's end.
         let mut runs: Vec<Vec<Amount>> = vec![
-            (0..10_000).map(|_| next()).collect(),
+            (0..60_000).map(|_| next()).collect(),
             (0..37).map(|_| next()).collect(),
             Vec::new(),
             (0..5_000).map(|_| next()).collect(),
