@@ -223,12 +223,26 @@ pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl 
         .map(|(i, count)| {
             let observed = test.observed.get(i).copied().unwrap_or(0.0) * 100.0;
             let expected = test.expected.get(i).copied().unwrap_or(0.0) * 100.0;
+            let z = test.z.get(i).copied().unwrap_or(0.0);
+            // A significant deviation (Z above 1.96) is marked in words too.
+            let flag = test
+                .flagged
+                .iter()
+                .find(|f| f.digits as usize == i + first)
+                .map(|f| {
+                    if f.excess {
+                        " more than expected"
+                    } else {
+                        " fewer than expected"
+                    }
+                });
             view! {
-                <tr>
+                <tr class:flagged=flag.is_some()>
                     <td>{i + first}</td>
                     <td>{*count}</td>
                     <td>{format!("{observed:.1}%")}</td>
                     <td>{format!("{expected:.1}%")}</td>
+                    <td>{format!("{z:.2}")}{flag.unwrap_or_default()}</td>
                 </tr>
             }
         })
@@ -238,7 +252,7 @@ pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl 
             <summary>{caption} " — " {verdict_text(&test)}</summary>
             <table>
                 <thead>
-                    <tr><th scope="col">"digits"</th><th scope="col">"count"</th><th scope="col">"observed"</th><th scope="col">"expected"</th></tr>
+                    <tr><th scope="col">"digits"</th><th scope="col">"count"</th><th scope="col">"observed"</th><th scope="col">"expected"</th><th scope="col">"Z"</th></tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>

@@ -1,7 +1,7 @@
 //! Headless-browser tests of the SPA's components (wasm-bindgen-test in Chromium).
 
 use app::live::{Mode, upsert};
-use app::report::{BenfordChart, Facts, Verdict, bars, verdict_text};
+use app::report::{BenfordChart, DigitTable, Facts, Verdict, bars, verdict_text};
 use app::upload::{check_file, explain};
 use app::{HealthBadge, HealthState, JobProgress, StateBadge, UploadList, UploadRow, UploadStatus};
 use leptos::prelude::*;
@@ -48,6 +48,8 @@ fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {
         ks_critical: Some(0.05),
         mad: 0.0042,
         conformity,
+        z: vec![0.0; 9],
+        flagged: Vec::new(),
     }
 }
 
@@ -416,4 +418,26 @@ async fn pdf_dates_show_as_dates_and_other_text_as_written() {
     assert!(text.contains("Created2015-06-13 12:34:56 +02:00"), "{text}");
     assert!(text.contains("Modifiedlast Tuesday"), "{text}");
     assert!(!text.contains("D:2015"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn a_significant_bin_is_marked_in_the_digit_table() {
+    use shared::benford::{Kind, from_counts};
+    // Benford counts for 1,000 numbers, then 60 more 7s.
+    let mut counts: Vec<u64> = Kind::First
+        .expected()
+        .iter()
+        .map(|p| (p * 1000.0).round() as u64)
+        .collect();
+    counts[6] += 60;
+    let test = from_counts(Kind::First, counts);
+    let node = fresh_node();
+    let _handle = leptos::mount::mount_to(node.clone(), move || {
+        view! { <DigitTable test=test caption="First digit" first=1 /> }
+    });
+    leptos::task::tick().await;
+    let flagged = node.query_selector_all("tr.flagged").unwrap();
+    assert!(flagged.length() >= 1);
+    let text = node.text_content().unwrap();
+    assert!(text.contains("more than expected"), "{text}");
 }

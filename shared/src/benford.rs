@@ -111,6 +111,48 @@ pub struct DigitTest {
     pub ks_critical: Option<f64>,
     pub mad: f64,
     pub conformity: Conformity,
+    /// Each bin's Z statistic (Nigrini): `(|observed − expected| − 1/(2n)) /
+    /// √(expected·(1 − expected)/n)`, the continuity correction `1/(2n)`
+    /// subtracted only when it is smaller than the difference; 0 without
+    /// numbers. Absent from reports made before it.
+    #[serde(default)]
+    pub z: Vec<f64>,
+    /// The bins whose Z exceeds [`Z_CRITICAL`] (95 % confidence, two-sided),
+    /// by their digit values, where the observed share is above the expected
+    /// one (`excess`) or below it.
+    #[serde(default)]
+    pub flagged: Vec<Flag>,
+}
+
+/// Z beyond which a bin's deviation is significant: 1.96, the two-sided
+/// 95 % point of the normal distribution.
+pub const Z_CRITICAL: f64 = 1.96;
+
+/// A bin whose deviation from Benford is significant.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    /// The bin's digits (`7` in the first-digit test, `42` in the
+    /// first-two-digits one).
+    pub digits: u32,
+    pub z: f64,
+    /// More numbers than expected (a spike), or fewer.
+    pub excess: bool,
+}
+
+/// Nigrini's Z statistic of one bin: `observed` and `expected` shares of `n`.
+pub fn z_statistic(observed: f64, expected: f64, n: u64) -> f64 {
+    if n == 0 || expected <= 0.0 || expected >= 1.0 {
+        return 0.0;
+    }
+    let nf = n as f64;
+    let diff = (observed - expected).abs();
+    let correction = 1.0 / (2.0 * nf);
+    let numerator = if correction < diff {
+        diff - correction
+    } else {
+        diff
+    };
+    numerator / (expected * (1.0 - expected) / nf).sqrt()
 }
 
 /// The three tests of one document.
@@ -248,7 +290,25 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
     } else {
         Conformity::Nonconformity
     };
+    let z: Vec<f64> = observed
+        .iter()
+        .zip(&expected)
+        .map(|(&o, &e)| z_statistic(o, e, n))
+        .collect();
+    let flagged = kind
+        .bins()
+        .zip(&z)
+        .zip(observed.iter().zip(&expected))
+        .filter(|((_, z), _)| **z > Z_CRITICAL)
+        .map(|((digits, &z), (o, e))| Flag {
+            digits,
+            z,
+            excess: o > e,
+        })
+        .collect();
     DigitTest {
+        z,
+        flagged,
         n,
         counts,
         observed,
@@ -279,6 +339,40 @@ mod tests {
         let second = Kind::Second.expected();
         assert!((second[0] - 0.119_68).abs() < 1e-5);
         assert!((second[9] - 0.085_00).abs() < 1e-5);
+    }
+
+    #[test]
+    fn z_follows_nigrini_with_the_continuity_correction_when_it_is_smaller() {
+        // n = 1000, expected 0.301, observed 0.35: (0.049 − 0.0005) / √(0.301·0.699/1000).
+        let z = z_statistic(0.35, 0.301, 1000);
+        let by_hand = (0.049 - 0.0005) / (0.301_f64 * 0.699 / 1000.0).sqrt();
+        assert!((z - by_hand).abs() < 1e-12, "{z} vs {by_hand}");
+        // A difference smaller than 1/(2n) is not corrected into a negative Z.
+        let tiny = z_statistic(0.3012, 0.301, 1000);
+        assert!(tiny > 0.0 && (tiny - 0.0002 / (0.301_f64 * 0.699 / 1000.0).sqrt()).abs() < 1e-12);
+        assert_eq!(z_statistic(0.5, 0.3, 0), 0.0);
+    }
+
+    #[test]
+    fn a_spike_is_flagged_and_a_benford_bin_is_not() {
+        // Benford counts for 1,000 numbers, then 60 more 7s.
+        let mut counts: Vec<u64> = Kind::First
+            .expected()
+            .iter()
+            .map(|p| (p * 1000.0).round() as u64)
+            .collect();
+        let calm = from_counts(Kind::First, counts.clone());
+        assert!(calm.flagged.is_empty(), "{:?}", calm.flagged);
+        counts[6] += 60;
+        let test = from_counts(Kind::First, counts);
+        assert_eq!(test.z.len(), 9);
+        let seven = test
+            .flagged
+            .iter()
+            .find(|f| f.digits == 7)
+            .expect("7 flagged");
+        assert!(seven.excess && seven.z > Z_CRITICAL);
+        assert!(test.flagged.iter().all(|f| f.z > Z_CRITICAL));
     }
 
     /// Counts that follow Benford exactly (to rounding) conform closely.
