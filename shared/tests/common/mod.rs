@@ -37,19 +37,7 @@ pub fn pdf(pages: &[(&str, Vec<u8>)]) -> Vec<u8> {
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
     ];
     for (i, (filter, data)) in pages.iter().enumerate() {
-        let contents = first_page + 2 * i + 1;
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {contents} 0 R \
-                 /Resources << /Font << /F1 3 0 R >> >> >>"
-            )
-            .into_bytes(),
-        );
-        let mut stream =
-            format!("<< /Length {} /Filter {filter} >>\nstream\n", data.len()).into_bytes();
-        stream.extend_from_slice(data);
-        stream.extend_from_slice(b"\nendstream");
-        objects.push(stream);
+        push_page(&mut objects, 2, first_page + 2 * i + 1, filter, data);
     }
     serialise(&objects)
 }
@@ -87,21 +75,32 @@ pub fn pdf_in_nodes(pages: &[(&str, Vec<u8>)], per_node: usize) -> Vec<u8> {
     }
     for (i, (filter, data)) in pages.iter().enumerate() {
         let node = 4 + i / per_node.max(1);
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent {node} 0 R /MediaBox [0 0 612 792] /Contents {} 0 R \
-                 /Resources << /Font << /F1 3 0 R >> >> >>",
-                first_page + 2 * i + 1
-            )
-            .into_bytes(),
-        );
-        let mut stream =
-            format!("<< /Length {} /Filter {filter} >>\nstream\n", data.len()).into_bytes();
-        stream.extend_from_slice(data);
-        stream.extend_from_slice(b"\nendstream");
-        objects.push(stream);
+        push_page(&mut objects, node, first_page + 2 * i + 1, filter, data);
     }
     serialise(&objects)
+}
+
+/// A page under node `parent` (Helvetica as `/F1`, object 3) and its
+/// content stream, object `contents`, which comes right after it.
+fn push_page(
+    objects: &mut Vec<Vec<u8>>,
+    parent: usize,
+    contents: usize,
+    filter: &str,
+    data: &[u8],
+) {
+    objects.push(
+        format!(
+            "<< /Type /Page /Parent {parent} 0 R /MediaBox [0 0 612 792] /Contents {contents} 0 R \
+             /Resources << /Font << /F1 3 0 R >> >> >>"
+        )
+        .into_bytes(),
+    );
+    let mut stream =
+        format!("<< /Length {} /Filter {filter} >>\nstream\n", data.len()).into_bytes();
+    stream.extend_from_slice(data);
+    stream.extend_from_slice(b"\nendstream");
+    objects.push(stream);
 }
 
 /// Objects numbered from 1 in order, with a classic cross-reference table.
