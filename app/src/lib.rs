@@ -21,7 +21,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use crate::live::Jobs;
-use crate::report::{BenfordChart, DigitTable, Duplicates, Facts, Pages, Verdict, Warnings};
+use crate::report::{
+    BenfordChart, DigitTable, Duplicates, Facts, Magnitudes, Pages, Verdict, Warnings,
+};
 use crate::upload::Outcome;
 
 /// What the app knows about the API's health.
@@ -648,8 +650,11 @@ fn ResultPanel(
                             <Verdict test=r.benford.first_digit.clone() />
                             <DigitTable test=r.benford.second_digit.clone() caption="Second digit" first=0 />
                             <DigitTable test=r.benford.first_two_digits.clone() caption="First two digits" first=10 />
+                            <DigitTable test=r.benford.first_three_digits.clone() caption="First three digits" first=100 />
+                            <DigitTable test=r.benford.last_two_digits.clone() caption="Last two digits" first=0 />
                             <DigitTable test=r.amounts.second_order.clone() caption="Second order (differences of the sorted amounts)" first=10 />
                             <Duplicates tests=r.amounts.clone() />
+                            <Magnitudes tests=r.amounts.clone() />
                             <Pages report=r.clone() />
                             <p class="downloads">
                                 <button type="button" on:click=move |_| download(&json_name, &raw, "application/json")>"Download JSON"</button>

@@ -98,7 +98,7 @@ pub fn verdict_text(test: &DigitTest) -> String {
         );
     }
     format!(
-        "{} — {} (MAD {:.4}, χ² {:.2} with {} degrees of freedom, p = {:.3}; {} numbers)",
+        "{} — {} (MAD {:.5}, χ² {:.2} with {} degrees of freedom, p = {:.3}; {} numbers)",
         capitalised(class_words(test.conformity)),
         test.conformity.explain(),
         test.mad,
@@ -250,6 +250,7 @@ pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl 
     view! {
         <details class="digit-table">
             <summary>{caption} " — " {verdict_text(&test)}</summary>
+            <p class="reading">{test.reading.clone()}</p>
             <table>
                 <thead>
                     <tr><th scope="col">"digits"</th><th scope="col">"count"</th><th scope="col">"observed"</th><th scope="col">"expected"</th><th scope="col">"Z"</th></tr>
@@ -288,6 +289,53 @@ pub fn Duplicates(tests: shared::amounts::AmountTests) -> impl IntoView {
         <details class="digit-table duplicates">
             <summary>{summary}</summary>
             {body}
+        </details>
+    }
+}
+
+/// The tests on the amounts' values: summation (largest buckets),
+/// mantissa arc and distortion factor, each with its figures and reading.
+#[component]
+pub fn Magnitudes(tests: shared::amounts::AmountTests) -> impl IntoView {
+    let s = tests.summation.clone();
+    let m = tests.mantissas.clone();
+    let d = tests.distortion.clone();
+    let largest = s
+        .largest
+        .iter()
+        .map(|b| {
+            let spike = b.times_expected >= 2.0;
+            view! {
+                <tr class:flagged=spike>
+                    <td>{b.digits}</td>
+                    <td>{format!("{:.1}%", b.share * 100.0)}</td>
+                    <td>{format!("{:.1}×", b.times_expected)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let flag = |on: bool| if on { "flagged" } else { "not flagged" };
+    view! {
+        <details class="digit-table magnitudes">
+            <summary>"Summation, mantissa arc and distortion factor"</summary>
+            <h4>"Summation"</h4>
+            <p class="reading">{s.reading.clone()}</p>
+            <table>
+                <thead><tr><th scope="col">"first two digits"</th><th scope="col">"share of the total"</th><th scope="col">"times expected"</th></tr></thead>
+                <tbody>{largest}</tbody>
+            </table>
+            <h4>"Mantissa arc"</h4>
+            <p class="reading">{m.reading.clone()}</p>
+            <p>{format!(
+                "n {}, L² {:.5}, p {:.3} ({}); skewness {:.3} (0 expected), excess kurtosis {:.3} (−1.2 expected)",
+                m.n, m.arc_l2, m.arc_p_value, flag(m.flagged), m.skewness, m.kurtosis
+            )}</p>
+            <h4>"Distortion factor"</h4>
+            <p class="reading">{d.reading.clone()}</p>
+            <p>{format!(
+                "mean of the collapsed amounts {:.3}, expected {:.3}: {:+.2} %, Z {:.2} ({})",
+                d.actual_mean, d.expected_mean, d.factor_percent, d.z, flag(d.flagged)
+            )}</p>
         </details>
     }
 }

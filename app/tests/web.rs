@@ -50,6 +50,7 @@ fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {
         conformity,
         z: vec![0.0; 9],
         flagged: Vec::new(),
+        reading: String::new(),
     }
 }
 

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::benford::{DigitTest, Kind, from_counts};
+use crate::magnitude::{Distortion, Magnitudes, Mantissas, Summation};
 use crate::numbers::Found;
 
 /// Decimals an amount keeps.
@@ -159,6 +160,27 @@ pub struct AmountTests {
     /// The [`DUPLICATES_LISTED`] most repeated amounts (two or more of each),
     /// most repeated first, then smallest first.
     pub duplicates: Vec<Duplicate>,
+    /// Nigrini's summation test (absent from reports made before it).
+    #[serde(default = "no_summation")]
+    pub summation: Summation,
+    /// The mantissa arc test and the mantissas' moments.
+    #[serde(default = "no_mantissas")]
+    pub mantissas: Mantissas,
+    /// The distortion factor.
+    #[serde(default = "no_distortion")]
+    pub distortion: Distortion,
+}
+
+fn no_summation() -> Summation {
+    Magnitudes::default().finish().0
+}
+
+fn no_mantissas() -> Mantissas {
+    Magnitudes::default().finish().1
+}
+
+fn no_distortion() -> Distortion {
+    Magnitudes::default().finish().2
 }
 
 impl Default for AmountTests {
@@ -177,6 +199,7 @@ pub struct Ordered {
     top: Vec<(u64, Amount)>,
     amounts: u64,
     distinct: u64,
+    magnitudes: Magnitudes,
 }
 
 impl Ordered {
@@ -186,6 +209,9 @@ impl Ordered {
             self.counts = vec![0; 90];
         }
         self.amounts += 1;
+        if let Some(d) = first_two(amount.0) {
+            self.magnitudes.push(amount.0, d);
+        }
         match self.last {
             Some(last) if last == amount => self.run += 1,
             last => {
@@ -220,7 +246,11 @@ impl Ordered {
         if self.counts.is_empty() {
             self.counts = vec![0; 90];
         }
+        let (summation, mantissas, distortion) = self.magnitudes.finish();
         AmountTests {
+            summation,
+            mantissas,
+            distortion,
             count: self.amounts,
             distinct: self.distinct,
             second_order: from_counts(Kind::FirstTwo, self.counts),

@@ -1,5 +1,5 @@
-//! Benford's-law tests on significant-digit strings: first digit, second digit
-//! and first two digits — counts, observed and expected proportions, χ² with its
+//! Benford's-law tests on significant-digit strings: first digit, second digit,
+//! first two and first three digits, and last two digits — counts, observed and expected proportions, χ² with its
 //! p-value (statrs' χ² distribution), Kolmogorov–Smirnov with its 95% critical
 //! value (1.358/√n), and the mean absolute deviation with Nigrini's conformity
 //! class. Below [`MIN_COUNT`] numbers a test is still computed but its class is
@@ -45,6 +45,10 @@ pub enum Kind {
     First,
     Second,
     FirstTwo,
+    FirstThree,
+    /// The last two digits of numbers of four or more significant digits,
+    /// where Benford's law makes them nearly uniform (1 % each).
+    LastTwo,
 }
 
 impl Kind {
@@ -54,22 +58,37 @@ impl Kind {
             Kind::First => 1..=9,
             Kind::Second => 0..=9,
             Kind::FirstTwo => 10..=99,
+            Kind::FirstThree => 100..=999,
+            Kind::LastTwo => 0..=99,
         }
     }
 
-    /// Nigrini's MAD thresholds: close / acceptable / marginal.
-    pub fn mad_thresholds(self) -> [f64; 3] {
+    /// Nigrini's MAD thresholds: close / acceptable / marginal (none
+    /// published for the last two digits: that test is judged by χ²).
+    pub fn mad_thresholds(self) -> Option<[f64; 3]> {
         match self {
-            Kind::First => [0.006, 0.012, 0.015],
-            Kind::Second => [0.008, 0.010, 0.012],
-            Kind::FirstTwo => [0.0012, 0.0018, 0.0022],
+            Kind::First => Some([0.006, 0.012, 0.015]),
+            Kind::Second => Some([0.008, 0.010, 0.012]),
+            Kind::FirstTwo => Some([0.0012, 0.0018, 0.0022]),
+            Kind::FirstThree => Some([0.00036, 0.00044, 0.00050]),
+            Kind::LastTwo => None,
+        }
+    }
+
+    /// Fewest significant digits a number needs to enter the test.
+    pub fn digits_needed(self) -> usize {
+        match self {
+            Kind::First => 1,
+            Kind::Second | Kind::FirstTwo => 2,
+            Kind::FirstThree => 3,
+            Kind::LastTwo => 4,
         }
     }
 
     /// Benford's expected proportion of each bin.
     pub fn expected(self) -> Vec<f64> {
         match self {
-            Kind::First | Kind::FirstTwo => self
+            Kind::First | Kind::FirstTwo | Kind::FirstThree => self
                 .bins()
                 .map(|d| (1.0 + 1.0 / f64::from(d)).log10())
                 .collect(),
@@ -81,18 +100,64 @@ impl Kind {
                         .sum()
                 })
                 .collect(),
+            Kind::LastTwo => vec![0.01; 100],
         }
     }
 
-    /// The bin of a significant-digit string, if it has enough digits.
-    fn bin(self, digits: &[u8]) -> Option<usize> {
-        let d = |i: usize| digits.get(i).map(|b| u32::from(b - b'0'));
+    /// The bin of a number's digits, if it has enough of them.
+    fn bin(self, digits: &Digits) -> Option<usize> {
+        if digits.count < self.digits_needed() {
+            return None;
+        }
+        let d = |i: usize| u32::from(digits.lead[i] - b'0');
         let value = match self {
-            Kind::First => d(0)?,
-            Kind::Second => d(1)?,
-            Kind::FirstTwo => d(0)? * 10 + d(1)?,
+            Kind::First => d(0),
+            Kind::Second => d(1),
+            Kind::FirstTwo => d(0) * 10 + d(1),
+            Kind::FirstThree => d(0) * 100 + d(1) * 10 + d(2),
+            Kind::LastTwo => {
+                u32::from(digits.last_two[0] - b'0') * 10 + u32::from(digits.last_two[1] - b'0')
+            }
         };
         Some((value - self.bins().start()) as usize)
+    }
+}
+
+/// What the digit tests read of a number: its first three significant
+/// digits, its last two and how many it has (ASCII digits; `lead` is
+/// padded with `0` past `count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digits {
+    pub lead: [u8; 3],
+    pub last_two: [u8; 2],
+    pub count: usize,
+}
+
+impl Digits {
+    /// Of a significant-digit string (`None` unless it is ASCII digits
+    /// starting with 1–9).
+    pub fn of(digits: &[u8]) -> Option<Digits> {
+        Digits::read(digits.iter().copied())
+    }
+
+    /// Of significant digits as they come.
+    pub fn read(digits: impl IntoIterator<Item = u8>) -> Option<Digits> {
+        let mut out = Digits {
+            lead: [b'0'; 3],
+            last_two: [b'0'; 2],
+            count: 0,
+        };
+        for b in digits {
+            if !b.is_ascii_digit() || (out.count == 0 && b == b'0') {
+                return None;
+            }
+            if let Some(slot) = out.lead.get_mut(out.count) {
+                *slot = b;
+            }
+            out.last_two = [out.last_two[1], b];
+            out.count += 1;
+        }
+        (out.count > 0).then_some(out)
     }
 }
 
@@ -122,7 +187,15 @@ pub struct DigitTest {
     /// one (`excess`) or below it.
     #[serde(default)]
     pub flagged: Vec<Flag>,
+    /// The test in words: what its figures mean, with the sample size's
+    /// caveat when there are few numbers ([`plain_reading`]).
+    #[serde(default)]
+    pub reading: String,
 }
+
+/// Below this many numbers a test's conformity class is given with a
+/// warning: Nigrini's MAD bounds are calibrated on larger samples.
+pub const SMALL_SAMPLE: u64 = 500;
 
 /// Z beyond which a bin's deviation is significant: 1.96, the two-sided
 /// 95 % point of the normal distribution.
@@ -155,13 +228,27 @@ pub fn z_statistic(observed: f64, expected: f64, n: u64) -> f64 {
     numerator / (expected * (1.0 - expected) / nf).sqrt()
 }
 
-/// The three tests of one document.
+/// The digit tests of one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Benford {
     pub first_digit: DigitTest,
     pub second_digit: DigitTest,
     pub first_two_digits: DigitTest,
+    /// Absent from reports made before it.
+    #[serde(default = "empty_first_three")]
+    pub first_three_digits: DigitTest,
+    /// Absent from reports made before it.
+    #[serde(default = "empty_last_two")]
+    pub last_two_digits: DigitTest,
     pub min_count: u64,
+}
+
+fn empty_first_three() -> DigitTest {
+    from_counts(Kind::FirstThree, vec![0; 900])
+}
+
+fn empty_last_two() -> DigitTest {
+    from_counts(Kind::LastTwo, vec![0; 100])
 }
 
 /// Counts digits as numbers stream past, so no list of numbers is kept.
@@ -171,6 +258,8 @@ pub struct Tally {
     first: Vec<u64>,
     second: Vec<u64>,
     first_two: Vec<u64>,
+    first_three: Vec<u64>,
+    last_two: Vec<u64>,
 }
 
 impl Default for Tally {
@@ -179,29 +268,31 @@ impl Default for Tally {
             first: vec![0; 9],
             second: vec![0; 10],
             first_two: vec![0; 90],
+            first_three: vec![0; 900],
+            last_two: vec![0; 100],
         }
     }
 }
 
 impl Tally {
-    /// Adds one significant-digit string (ignored unless it starts with 1–9).
+    /// Adds one significant-digit string (ignored unless it is ASCII
+    /// digits starting with 1–9).
     pub fn add(&mut self, digits: &str) {
-        self.add_digits(digits.as_bytes());
+        if let Some(d) = Digits::of(digits.as_bytes()) {
+            self.add_digits(&d);
+        }
     }
 
-    /// [`Tally::add`] with ASCII digits (only the first two are read).
-    pub fn add_digits(&mut self, bytes: &[u8]) {
-        if !(bytes.first().is_some_and(|b| (b'1'..=b'9').contains(b))
-            && bytes.iter().all(u8::is_ascii_digit))
-        {
-            return;
-        }
+    /// Adds one number's digits to every test it has enough digits for.
+    pub fn add_digits(&mut self, digits: &Digits) {
         for (kind, counts) in [
             (Kind::First, &mut self.first),
             (Kind::Second, &mut self.second),
             (Kind::FirstTwo, &mut self.first_two),
+            (Kind::FirstThree, &mut self.first_three),
+            (Kind::LastTwo, &mut self.last_two),
         ] {
-            if let Some(bin) = kind.bin(bytes) {
+            if let Some(bin) = kind.bin(digits) {
                 counts[bin] += 1;
             }
         }
@@ -213,6 +304,8 @@ impl Tally {
             (&mut self.first, &other.first),
             (&mut self.second, &other.second),
             (&mut self.first_two, &other.first_two),
+            (&mut self.first_three, &other.first_three),
+            (&mut self.last_two, &other.last_two),
         ] {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 *a += b;
@@ -225,12 +318,14 @@ impl Tally {
             first_digit: from_counts(Kind::First, self.first),
             second_digit: from_counts(Kind::Second, self.second),
             first_two_digits: from_counts(Kind::FirstTwo, self.first_two),
+            first_three_digits: from_counts(Kind::FirstThree, self.first_three),
+            last_two_digits: from_counts(Kind::LastTwo, self.last_two),
             min_count: MIN_COUNT,
         }
     }
 }
 
-/// Runs the three tests on significant-digit strings (ASCII digits, no
+/// Runs the digit tests on significant-digit strings (ASCII digits, no
 /// leading zero; see `numbers`). Strings too short for a test are left out
 /// of that test.
 pub fn benford<'a>(digits: impl IntoIterator<Item = &'a str>) -> Benford {
@@ -278,15 +373,21 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
         .map(|(o, e)| (o - e).abs())
         .sum::<f64>()
         / expected.len() as f64;
-    let [close, acceptable, marginal] = kind.mad_thresholds();
     let conformity = if n < MIN_COUNT {
         Conformity::InsufficientData
-    } else if mad <= close {
-        Conformity::Close
-    } else if mad <= acceptable {
+    } else if let Some([close, acceptable, marginal]) = kind.mad_thresholds() {
+        if mad <= close {
+            Conformity::Close
+        } else if mad <= acceptable {
+            Conformity::Acceptable
+        } else if mad <= marginal {
+            Conformity::Marginal
+        } else {
+            Conformity::Nonconformity
+        }
+    } else if p_value >= 0.05 {
+        // No MAD bounds: judged by χ² at 95 %.
         Conformity::Acceptable
-    } else if mad <= marginal {
-        Conformity::Marginal
     } else {
         Conformity::Nonconformity
     };
@@ -306,9 +407,10 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
             excess: o > e,
         })
         .collect();
-    DigitTest {
+    let mut test = DigitTest {
         z,
         flagged,
+        reading: String::new(),
         n,
         counts,
         observed,
@@ -320,12 +422,127 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
         ks_critical: (n > 0).then(|| 1.358 / nf.sqrt()),
         mad,
         conformity,
+    };
+    test.reading = plain_reading(kind, &test);
+    test
+}
+
+/// A test's figures in words: its class and what decided it (MAD against
+/// Nigrini's bounds), the χ² test's word, the flagged bins, and what a
+/// small sample means for all of it.
+pub fn plain_reading(kind: Kind, test: &DigitTest) -> String {
+    let n = test.n;
+    if n == 0 {
+        return "No numbers to test.".into();
     }
+    if n < MIN_COUNT {
+        return format!(
+            "Only {n} numbers: too few to judge. With so few, digit shares far from \
+             Benford's happen by chance alone, so no class is given (at least {MIN_COUNT} \
+             are needed; {SMALL_SAMPLE} or more for a class to mean much)."
+        );
+    }
+    let mut out = match kind.mad_thresholds() {
+        Some([close, acceptable, marginal]) => format!(
+            "{} MAD {:.5} (Nigrini's bounds for this test: close up to {close}, acceptable \
+             up to {acceptable}, marginal up to {marginal}).",
+            test.conformity.explain(),
+            test.mad
+        ),
+        None => format!(
+            "MAD {:.5}. No MAD bounds are published for this test; its class follows the \
+             χ² test at 95 %: {}",
+            test.mad,
+            if test.conformity == Conformity::Nonconformity {
+                "the last digits are not evenly spread, which rounding, made-up or \
+                 repeated numbers cause."
+            } else {
+                "the last digits are evenly spread, as they should be."
+            }
+        ),
+    };
+    out.push_str(&if test.p_value < 0.05 {
+        format!(
+            " The χ² test finds the deviation significant (p = {:.3}).",
+            test.p_value
+        )
+    } else {
+        format!(
+            " The χ² test finds no significant deviation (p = {:.3}).",
+            test.p_value
+        )
+    });
+    if !test.flagged.is_empty() {
+        let bins: Vec<String> = test
+            .flagged
+            .iter()
+            .map(|f| format!("{} ({})", f.digits, if f.excess { "more" } else { "fewer" }))
+            .collect();
+        out.push_str(&format!(
+            " Bins beyond Z {Z_CRITICAL}: {}.",
+            bins.join(", ")
+        ));
+    }
+    if n < SMALL_SAMPLE {
+        out.push_str(&format!(
+            " Only {n} numbers: the MAD bounds are calibrated on larger samples, so the \
+             class is a rough guide here."
+        ));
+    } else if n > 5_000 && test.p_value < 0.05 {
+        out.push_str(
+            " With this many numbers the χ² test flags even small deviations; the MAD class \
+             is the better guide.",
+        );
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_three_and_last_two_digits_need_enough_digits() {
+        let b = benford(["1234", "120", "99999", "45", "1000"]);
+        let t3 = &b.first_three_digits;
+        assert_eq!(t3.n, 4);
+        for (digits, count) in [(123, 1), (120, 1), (999, 1), (100, 1)] {
+            assert_eq!(t3.counts[digits - 100], count, "{digits}");
+        }
+        let l2 = &b.last_two_digits;
+        assert_eq!(l2.n, 3, "only numbers of four or more digits");
+        assert_eq!((l2.counts[34], l2.counts[99], l2.counts[0]), (1, 1, 1));
+        assert_eq!(l2.expected, vec![0.01; 100]);
+        assert_eq!(b.first_two_digits.n, 5);
+        assert_eq!(
+            Kind::FirstThree.expected()[0],
+            (1.0f64 + 1.0 / 100.0).log10()
+        );
+    }
+
+    #[test]
+    fn digits_of_a_number() {
+        let d = Digits::of(b"1234567").expect("digits");
+        assert_eq!((d.lead, d.last_two, d.count), (*b"123", *b"67", 7));
+        let d = Digits::of(b"7").expect("digits");
+        assert_eq!((d.lead[0], d.count), (b'7', 1));
+        assert_eq!(Digits::of(b"0123"), None);
+        assert_eq!(Digits::of(b""), None);
+        assert_eq!(Digits::of(b"12a"), None);
+    }
+
+    #[test]
+    fn the_last_two_digits_are_judged_by_chi_square() {
+        let even = from_counts(Kind::LastTwo, vec![10; 100]);
+        assert_eq!(even.conformity, Conformity::Acceptable);
+        assert!(even.reading.contains("evenly spread"), "{}", even.reading);
+        let mut rounded = vec![5; 100];
+        rounded[0] = 300;
+        rounded[50] = 200;
+        let rounded = from_counts(Kind::LastTwo, rounded);
+        assert_eq!(rounded.conformity, Conformity::Nonconformity);
+        assert!(rounded.flagged.iter().any(|f| f.digits == 0 && f.excess));
+    }
 
     #[test]
     fn expected_proportions_sum_to_one() {
@@ -351,6 +568,41 @@ mod tests {
         let tiny = z_statistic(0.3012, 0.301, 1000);
         assert!(tiny > 0.0 && (tiny - 0.0002 / (0.301_f64 * 0.699 / 1000.0).sqrt()).abs() < 1e-12);
         assert_eq!(z_statistic(0.5, 0.3, 0), 0.0);
+    }
+
+    #[test]
+    fn the_reading_says_what_the_sample_size_allows() {
+        let benford = |n: f64| -> Vec<u64> {
+            Kind::First
+                .expected()
+                .iter()
+                .map(|p| (p * n).round() as u64)
+                .collect()
+        };
+        assert_eq!(
+            from_counts(Kind::First, vec![0; 9]).reading,
+            "No numbers to test."
+        );
+        let few = from_counts(Kind::First, vec![3, 2, 1, 1, 1, 1, 1, 0, 0]);
+        assert!(
+            few.reading.starts_with("Only 10 numbers: too few to judge"),
+            "{}",
+            few.reading
+        );
+        let small = from_counts(Kind::First, benford(200.0));
+        assert!(small.reading.contains("rough guide"), "{}", small.reading);
+        assert!(small.reading.contains("MAD"), "{}", small.reading);
+        let large = from_counts(Kind::First, benford(10_000.0));
+        assert!(!large.reading.contains("rough guide"), "{}", large.reading);
+        assert!(
+            large
+                .reading
+                .starts_with("The digits follow Benford's law closely.")
+        );
+        let mut spiked = benford(1000.0);
+        spiked[6] += 60;
+        let spiked = from_counts(Kind::First, spiked);
+        assert!(spiked.reading.contains("7 (more)"), "{}", spiked.reading);
     }
 
     #[test]

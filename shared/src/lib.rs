@@ -5,7 +5,7 @@
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
 //! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), the watchdog of unfinished jobs ([`watchdog`]), resumable uploads ([`upload`]), retention ([`retention`]), the Durable Objects' schema versions ([`migrations`]),
-//! the operator's log lines ([`oplog`]), the numbers and the Benford tests ([`numbers`], [`benford`]) and, behind the
+//! the operator's log lines ([`oplog`]), the numbers and the tests of Nigrini's suite ([`numbers`], [`benford`], [`amounts`], [`magnitude`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
 //! **Invariant:** this crate does no IO and knows nothing about HTTP, KV, R2,
@@ -23,6 +23,7 @@ pub mod events;
 pub mod idempotency;
 pub mod line;
 pub mod listing;
+pub mod magnitude;
 pub mod migrations;
 pub mod numbers;
 pub mod oplog;

@@ -110,16 +110,9 @@ impl<'a> Found<'a> {
         self.int_digits() >= 2 && !self.is_year()
     }
 
-    /// Its first two significant digits (fewer when it has fewer), which is
-    /// all the Benford tests read.
-    pub fn leading_digits(&self) -> ([u8; 2], usize) {
-        let mut out = [0u8; 2];
-        let mut n = 0;
-        for (slot, b) in out.iter_mut().zip(self.significant()) {
-            *slot = b;
-            n += 1;
-        }
-        (out, n)
+    /// What the digit tests read of it (`None`: all zeros).
+    pub fn digits(&self) -> Option<crate::benford::Digits> {
+        crate::benford::Digits::read(self.significant())
     }
 
     /// The owned [`Number`].
@@ -305,9 +298,12 @@ mod tests {
             assert_eq!(f.number(), *n);
             assert_eq!(f.used(), n.used(), "{}", n.text);
             assert_eq!(f.int_digits(), n.int_digits, "{}", n.text);
-            let (lead, len) = f.leading_digits();
-            let want: Vec<u8> = n.digits.bytes().take(2).collect();
-            assert_eq!(&lead[..len], &want[..], "{}", n.text);
+            assert_eq!(
+                f.digits(),
+                crate::benford::Digits::of(n.digits.as_bytes()),
+                "{}",
+                n.text
+            );
         }
     }
 

@@ -31,6 +31,7 @@ fn run() -> Result<()> {
         ["dev"] => wrangler::dev(8787),
         ["dev", "--port", port] => wrangler::dev(port.parse()?),
         ["test"] => test::run(),
+        ["reference"] => test::reference_tests().map(|_| ()),
         ["e2e"] => test::e2e_only(None),
         ["e2e", filter] => test::e2e_only(Some(filter)),
         ["build"] => build::all(build::Profile::Dev),
@@ -69,6 +70,7 @@ usage: cargo xtask <command>
   test               run every check (fmt, clippy, unit, browser, end-to-end, deploy dry-run)
   e2e [FILTER]       only the end-to-end tests (those whose name contains FILTER;
                      `limits…` and `faults…` select those servers' tests)
+  reference          Nigrini's suite against benford_py (installs it pinned under target/)
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext

@@ -105,31 +105,58 @@ pub fn wrangler_bin() -> PathBuf {
     root().join("node_modules/.bin/wrangler")
 }
 
+/// Python packages, pinned, in a virtualenv of their own
+/// (`target/xtask/{name}`), installed once (a stamp names the pins);
+/// returns the path of `bin/{command}` in it.
+fn venv(name: &str, pins: &[&str], command: &str, needed_for: &str) -> Result<PathBuf> {
+    let venv = root().join("target/xtask").join(name);
+    let exe = venv.join("bin").join(command);
+    let stamp = venv.join(format!("installed-{}", pins.join("-")));
+    if exe.is_file() && stamp.is_file() {
+        println!("ok: {}", pins.join(" "));
+        return Ok(exe);
+    }
+    let python = which("python3").ok_or_else(|| {
+        anyhow::anyhow!("python3 (3.9+, with venv and pip) is needed for {needed_for}")
+    })?;
+    println!("installing {} into {}", pins.join(" "), venv.display());
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(pins))?;
+    std::fs::write(&stamp, "")?;
+    Ok(exe)
+}
+
 /// Schemathesis, pinned, in its own virtualenv (`target/xtask/schemathesis`);
 /// returns its `st` command.
 pub fn schemathesis() -> Result<PathBuf> {
-    const VERSION: &str = "4.32.5";
-    let venv = root().join("target/xtask/schemathesis");
-    let st = venv.join("bin/st");
-    let stamp = venv.join(format!("installed-{VERSION}"));
-    if st.is_file() && stamp.is_file() {
-        println!("ok: schemathesis {VERSION}");
-        return Ok(st);
-    }
-    let python = which("python3").ok_or_else(|| {
-        anyhow::anyhow!("python3 (3.9+, with venv and pip) is needed for the API fuzzing")
-    })?;
-    println!("installing schemathesis {VERSION} into {}", venv.display());
-    let _ = std::fs::remove_dir_all(&venv);
-    run(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
-    run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        &format!("schemathesis=={VERSION}"),
-    ]))?;
-    std::fs::write(&stamp, "")?;
-    Ok(st)
+    venv(
+        "schemathesis",
+        &["schemathesis==4.32.5"],
+        "st",
+        "the API fuzzing",
+    )
+}
+
+/// benford_py (PyPI `benford-py` 0.5.0, from 2021) with the pandas, numpy
+/// and matplotlib it works with, pinned, in its own virtualenv
+/// (`target/xtask/benford-py`): the independent implementation the digit
+/// tests are checked against (`shared/tests/reference.rs`). Returns its
+/// `python`.
+pub fn benford_py() -> Result<PathBuf> {
+    venv(
+        "benford-py",
+        &[
+            "benford-py==0.5.0",
+            "pandas==1.5.3",
+            "numpy==1.26.4",
+            "matplotlib==3.7.5",
+        ],
+        "python",
+        "the reference tests",
+    )
 }
 
 /// Debian's Chromium and ChromeDriver for the browser tests.

@@ -14,7 +14,7 @@ use crate::setup;
 use crate::util::{root, step};
 
 #[derive(Debug, Default, Clone, Copy)]
-struct Counts {
+pub(crate) struct Counts {
     passed: u32,
     failed: u32,
 }
@@ -115,6 +115,10 @@ pub fn run() -> Result<()> {
         ]))
     });
     report.check(
+        "Nigrini's suite against benford_py (reference computed in the run)",
+        reference_tests,
+    );
+    report.check(
         "browser tests (wasm-bindgen-test, headless Chromium)",
         || {
             let webdriver = webdriver_json(&work)?;
@@ -186,6 +190,26 @@ pub fn run() -> Result<()> {
         bail!("{} check(s) failed", total.failed);
     }
     Ok(())
+}
+
+/// `shared/tests/reference.rs`, ignored by a plain `cargo test` (it needs
+/// the pinned benford_py, installed here).
+pub(crate) fn reference_tests() -> Result<Counts> {
+    let python = setup::benford_py()?;
+    tests(
+        Command::new("cargo")
+            .args([
+                "test",
+                "-p",
+                "docket-shared",
+                "--all-features",
+                "--test",
+                "reference",
+                "--",
+                "--ignored",
+            ])
+            .env("DOCKET_BENFORD_PY", python),
+    )
 }
 
 /// A check without test counts: passes or fails as a whole.

@@ -169,6 +169,8 @@ pub struct Analysis<S> {
     tally: Tally,
     /// The amounts of the numbers used, for the tests that read them all.
     amounts: Vec<Amount>,
+    /// Every number found, when asked for ([`Analysis::list_numbers`]).
+    listed: Option<Vec<Listed>>,
     per_page: Vec<PageStats>,
     /// Each page's troubles, by kind (see [`warnings_of`]).
     problems: Vec<(u32, PageProblem)>,
@@ -336,6 +338,7 @@ impl<S: ByteSource> Analysis<S> {
             },
             tally: Tally::default(),
             amounts: Vec::new(),
+            listed: None,
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
             timings: Timings {
@@ -516,13 +519,22 @@ impl<S: ByteSource> Analysis<S> {
             stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
             stats.words += line.split_whitespace().count() as u64;
             let page_number_line = (i == 0 || i == last) && is_page_number_line(line, page_no);
-            let (tally, amounts) = (&mut self.tally, &mut self.amounts);
+            let (tally, amounts, listed) = (&mut self.tally, &mut self.amounts, &mut self.listed);
             scan_numbers(line, &mut |number| {
                 stats.numbers_found += 1;
-                if number.used() && !page_number_line {
+                let used = number.used() && !page_number_line;
+                if let Some(list) = listed {
+                    list.push(Listed {
+                        page: page_no,
+                        text: number.number().text,
+                        used,
+                    });
+                }
+                if used {
                     stats.numbers_used += 1;
-                    let (digits, len) = number.leading_digits();
-                    tally.add_digits(&digits[..len]);
+                    if let Some(digits) = number.digits() {
+                        tally.add_digits(&digits);
+                    }
                     amounts.extend(Amount::of(&number));
                 }
             });
@@ -534,6 +546,16 @@ impl<S: ByteSource> Analysis<S> {
         self.per_page.push(stats);
         self.timings.analyse += now_ms() - t1;
         Ok(true)
+    }
+
+    /// Keeps every number found from now on, for [`Analysis::take_numbers`].
+    pub fn list_numbers(&mut self) {
+        self.listed.get_or_insert_with(Vec::new);
+    }
+
+    /// The numbers found since [`Analysis::list_numbers`], in page order.
+    pub fn take_numbers(&mut self) -> Vec<Listed> {
+        self.listed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// What the pages analysed gave, once every one of them is done: the
@@ -567,6 +589,16 @@ impl<S: ByteSource> Analysis<S> {
         merger.add(partial);
         merger.finish(now_ms)
     }
+}
+
+/// One number found, as [`Analysis::take_numbers`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    pub page: u32,
+    /// As written, without sign, currency or percent sign.
+    pub text: String,
+    /// Whether it entered the tests.
+    pub used: bool,
 }
 
 /// The counts of some of a document's pages (`first..=last`, 1-based): a
