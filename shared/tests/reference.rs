@@ -1,6 +1,6 @@
 //! Nigrini's suite against an independent implementation, computed in the
 //! run: benford_py (PyPI `benford-py` 0.5.0, pinned with the pandas and
-//! numpy it works with by `cargo xtask test`, which runs this test; a plain
+//! numpy it works with, and scipy, by `cargo xtask test`, which runs this test; a plain
 //! `cargo test` skips it as ignored). On three corpus files, the numbers
 //! the engine used go to `reference/benford_py.py`; every figure of every
 //! test — first, second, first two and first three digits, last two digits,
@@ -15,6 +15,7 @@
 //! - benford_py 0.5.0 expects 1/99 for each of the 100 last-two-digit
 //!   endings; the script recomputes that test with 1/100 through
 //!   benford_py's own functions.
+//! - benford_py gives no χ² p-value: scipy's χ² distribution does.
 //! - benford_py has no arc-test p-value and no distortion factor: the
 //!   script computes them from the published formulas on benford_py's
 //!   mantissas.
@@ -122,6 +123,7 @@ fn same_digit_test(what: &str, ours: &DigitTest, theirs: &Value) {
     assert_eq!(ours.n, theirs["n"].as_u64().expect("n"), "{what}: n");
     for (field, value) in [
         ("chi_square", ours.chi_square),
+        ("p_value", ours.p_value),
         ("ks", ours.ks),
         ("mad", ours.mad),
     ] {

@@ -141,7 +141,7 @@ pub fn schemathesis() -> Result<PathBuf> {
 }
 
 /// benford_py (PyPI `benford-py` 0.5.0, from 2021) with the pandas, numpy
-/// and matplotlib it works with, pinned, in its own virtualenv
+/// and matplotlib it works with, and scipy for the χ² p-values, pinned, in its own virtualenv
 /// (`target/xtask/benford-py`): the independent implementation the digit
 /// tests are checked against (`shared/tests/reference.rs`). Returns its
 /// `python`.
@@ -153,6 +153,7 @@ pub fn benford_py() -> Result<PathBuf> {
             "pandas==1.5.3",
             "numpy==1.26.4",
             "matplotlib==3.7.5",
+            "scipy==1.11.4",
         ],
         "python",
         "the reference tests",

@@ -3,7 +3,8 @@
 Reads a JSON file: {"digits": [significant-digit strings of the numbers used],
 "amounts": [their values as integers in units of 10**-scale], "scale": scale}.
 Prints JSON with each test's figures as benford_py computes them; where
-benford_py has no such figure (the last-two-digits test's 1/100, the arc
+benford_py has no such figure (the chi-square p-values: scipy; the
+last-two-digits test's 1/100, the arc
 test's p-value, the distortion factor) it is computed here from the
 published formula on benford_py's own intermediate results.
 """
@@ -16,6 +17,7 @@ import pandas as pd
 from benford.benford import Base, Mantissas, Summ, Test
 from benford.stats import Z_score, chi_sq_2, kolmogorov_smirnov_2
 from benford.utils import subtract_sorted
+from scipy.stats import chi2
 
 TESTS = {1: ("first_digit", 1), 22: ("second_digit", 2), 2: ("first_two_digits", 2),
          3: ("first_three_digits", 3), -2: ("last_two_digits", 4)}
@@ -36,6 +38,7 @@ def digit_test(base, digs, bins):
         test.KS = kolmogorov_smirnov_2(test)
         test.MAD = test.AbsDif.mean()
     figures = {"n": int(test.limit_N), "chi_square": float(test.chi_square),
+               "p_value": float(chi2.sf(test.chi_square, len(bins) - 1)),
                "ks": float(test.KS), "mad": float(test.MAD)}
     rows = pd.DataFrame(test).reindex(bins)
     figures.update({
