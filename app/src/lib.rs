@@ -16,13 +16,15 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{Health, Job, JobState};
+use shared::client::UploadQuery;
 use shared::report::Report;
+use shared::roles::{Role, Roles};
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use crate::live::Jobs;
 use crate::report::{
-    BenfordChart, DigitTable, Duplicates, Facts, Magnitudes, Pages, Verdict, Warnings,
+    BenfordChart, DigitTable, Duplicates, Facts, Magnitudes, NumberRoles, Pages, Verdict, Warnings,
 };
 use crate::upload::Outcome;
 
@@ -268,6 +270,9 @@ fn Uploader(
     let files = StoredValue::new_local(Vec::<(u32, File)>::new());
     let next_key = StoredValue::new(0u32);
     let callback_url = RwSignal::new(String::new());
+    // The roles of numbers that enter the tests: the server's default
+    // until the user changes them.
+    let roles = RwSignal::new(Roles::default());
     let dragging = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
 
@@ -296,7 +301,10 @@ fn Uploader(
             r.status = UploadStatus::Sending;
             r.progress = 0.0;
         });
-        let url = callback_url.get_untracked();
+        let query = UploadQuery {
+            callback_url: Some(callback_url.get_untracked()),
+            roles: Some(roles.get_untracked()),
+        };
         let finish = move |outcome: Outcome| match outcome {
             Outcome::Accepted(job) => {
                 set_row(key, &|r| {
@@ -341,16 +349,14 @@ fn Uploader(
             let note = move |note: upload::Note| {
                 set_row(key, &|r| r.status = UploadStatus::Resuming(note.text()));
             };
-            let callback = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
             spawn_local(async move {
                 let outcome =
-                    upload::send_resumably(file, t, callback, Rc::new(progress), Rc::new(note))
-                        .await;
+                    upload::send_resumably(file, t, query, Rc::new(progress), Rc::new(note)).await;
                 finish(outcome);
             });
             return;
         }
-        let sent = upload::send(&file, &t, Some(url.trim()), progress, finish);
+        let sent = upload::send(&file, &t, &query, progress, finish);
         if let Err(why) = sent {
             set_row(key, &|r| r.status = UploadStatus::Failed(why.clone(), true));
         }
@@ -432,9 +438,53 @@ fn Uploader(
                         on:input=move |ev| callback_url.set(event_target_value(&ev))
                     />
                 </label>
+                <RolePicker roles=roles />
             </details>
             <UploadList rows=rows on_retry=Callback::new(start) />
         </section>
+    }
+}
+
+/// Which roles of numbers enter the Benford tests: a checkbox per role,
+/// with its rule as the title; at least one stays checked.
+#[component]
+pub fn RolePicker(roles: RwSignal<Roles>) -> impl IntoView {
+    let boxes = Role::ALL
+        .into_iter()
+        .map(|role| {
+            let toggle = move |ev: leptos::ev::Event| {
+                let on = event_target_checked(&ev);
+                roles.update(|current| {
+                    let mut list: Vec<Role> = Vec::from(*current);
+                    list.retain(|r| *r != role);
+                    if on {
+                        list.push(role);
+                    }
+                    // Never none: the last box cannot be unchecked.
+                    if !list.is_empty() {
+                        *current = Roles::of(&list);
+                    }
+                });
+            };
+            view! {
+                <label class="role" title=role.rule()>
+                    <input
+                        type="checkbox"
+                        name="roles"
+                        value=role.name()
+                        prop:checked=move || roles.get().contains(role)
+                        on:change=toggle
+                    />
+                    {role.name().replace('_', " ")}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="roles">
+            <legend>"Numbers that enter the Benford tests"</legend>
+            {boxes}
+        </fieldset>
     }
 }
 
@@ -645,6 +695,7 @@ fn ResultPanel(
                         view! {
                             <h2 id="result-title" tabindex="-1">"Result"</h2>
                             <Facts report=r.clone() />
+                            <NumberRoles report=r.clone() />
                             <Warnings report=r.clone() />
                             <BenfordChart test=r.benford.first_digit.clone() />
                             <Verdict test=r.benford.first_digit.clone() />

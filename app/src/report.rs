@@ -340,6 +340,51 @@ pub fn Magnitudes(tests: shared::amounts::AmountTests) -> impl IntoView {
     }
 }
 
+/// The audit trail: every role of number, how many were found and used,
+/// whether it was chosen and the rule that gives it; the number format.
+#[component]
+pub fn NumberRoles(report: Report) -> impl IntoView {
+    let numbers = report.numbers.clone();
+    let rows = numbers
+        .roles
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <th scope="row">{r.role.name().replace('_', " ")}</th>
+                    <td>{r.found}</td>
+                    <td>{r.used}</td>
+                    <td>{if r.selected { "yes" } else { "no" }}</td>
+                    <td>{r.rule.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let format = &numbers.format;
+    let format_words = format!(
+        "Number format: {} ({} pages written 1,234.56, {} pages written 1.234,56).",
+        if format.detected.is_empty() {
+            "1,234.56"
+        } else {
+            format.detected.as_str()
+        },
+        format.dot_decimal_pages,
+        format.comma_decimal_pages
+    );
+    view! {
+        <details class="digit-table roles">
+            <summary>{format!("What the numbers are — {} found, {} used", numbers.found, numbers.used)}</summary>
+            <p>{format_words}</p>
+            <table>
+                <thead>
+                    <tr><th scope="col">"role"</th><th scope="col">"found"</th><th scope="col">"used"</th><th scope="col">"chosen"</th><th scope="col">"rule"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    }
+}
+
 /// Pages, version, metadata, words and numbers.
 #[component]
 pub fn Facts(report: Report) -> impl IntoView {

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use shared::api::{ErrorCode, Job};
-use shared::client::{ApiError, path, retry_after};
+use shared::client::{ApiError, UploadQuery, path, retry_after};
 pub use shared::upload::goes_resumably;
 use shared::validate::human_bytes;
 use wasm_bindgen::JsCast;
@@ -74,12 +74,12 @@ pub enum Outcome {
 pub fn send(
     file: &File,
     token: &str,
-    callback_url: Option<&str>,
+    query: &UploadQuery,
     progress: impl Fn(f64, f64) + 'static,
     done: impl FnOnce(Outcome) + 'static,
 ) -> Result<(), String> {
     let xhr = XmlHttpRequest::new().map_err(|_| "this browser cannot upload".to_owned())?;
-    let url = path::upload(&file.name(), callback_url);
+    let url = path::upload(&file.name(), query);
     xhr.open_with_async("POST", &url, true)
         .map_err(|_| "could not start the upload".to_owned())?;
     let _ = xhr.set_request_header("authorization", &format!("Bearer {token}"));
@@ -245,7 +245,7 @@ impl Note {
 pub async fn send_resumably(
     file: File,
     token: String,
-    callback_url: Option<String>,
+    query: UploadQuery,
     progress: Rc<dyn Fn(f64, f64)>,
     note: Rc<dyn Fn(Note)>,
 ) -> Outcome {
@@ -253,7 +253,7 @@ pub async fn send_resumably(
     let total = size as f64;
     let created = request(
         "POST",
-        &path::upload(&file.name(), callback_url.as_deref()),
+        &path::upload(&file.name(), &query),
         &token,
         &[
             ("upload-complete", "?0".into()),

@@ -3,7 +3,10 @@
 use app::live::{Mode, upsert};
 use app::report::{BenfordChart, DigitTable, Facts, Verdict, bars, verdict_text};
 use app::upload::{check_file, explain};
-use app::{HealthBadge, HealthState, JobProgress, StateBadge, UploadList, UploadRow, UploadStatus};
+use app::{
+    HealthBadge, HealthState, JobProgress, RolePicker, StateBadge, UploadList, UploadRow,
+    UploadStatus,
+};
 use leptos::prelude::*;
 use shared::api::{ErrorBody, ErrorCode, Health, Job, JobState, Progress, Warning, WarningCode};
 use shared::benford::{Conformity, DigitTest};
@@ -391,26 +394,13 @@ async fn app_shows_the_service_name() {
 
 #[wasm_bindgen_test]
 async fn pdf_dates_show_as_dates_and_other_text_as_written() {
-    use shared::report::{Metadata, NumberStats, Reading, Report, TextStats, Timings};
-    let report = Report {
-        pages: 3,
-        pdf_version: "1.7".into(),
-        encrypted: false,
-        metadata: Metadata {
-            title: Some("Q3".into()),
-            created: Some("D:20150613123456+02'00'".into()),
-            modified: Some("last Tuesday".into()),
-            ..Metadata::default()
-        },
-        text: TextStats::default(),
-        numbers: NumberStats::default(),
-        benford: shared::benford::benford(["123", "19", "45"]),
-        amounts: shared::amounts::AmountTests::default(),
-        per_page: Vec::new(),
-        warnings: Vec::new(),
-        pages_skipped: Vec::new(),
-        reading: Reading::default(),
-        timings_ms: Timings::default(),
+    use shared::report::Metadata;
+    let mut report = minimal_report();
+    report.metadata = Metadata {
+        title: Some("Q3".into()),
+        created: Some("D:20150613123456+02'00'".into()),
+        modified: Some("last Tuesday".into()),
+        ..Metadata::default()
     };
     let node = fresh_node();
     let _handle = leptos::mount::mount_to(node.clone(), move || view! { <Facts report=report /> });
@@ -441,4 +431,102 @@ async fn a_significant_bin_is_marked_in_the_digit_table() {
     assert!(flagged.length() >= 1);
     let text = node.text_content().unwrap();
     assert!(text.contains("more than expected"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn the_role_picker_chooses_roles_and_keeps_one() {
+    use shared::roles::{Role, Roles};
+    let roles = RwSignal::new(Roles::default());
+    let node = fresh_node();
+    let _handle =
+        leptos::mount::mount_to(node.clone(), move || view! { <RolePicker roles=roles /> });
+    leptos::task::tick().await;
+    let boxes = node.query_selector_all("input[name=roles]").unwrap();
+    assert_eq!(boxes.length(), Role::ALL.len() as u32);
+    let checkbox = |value: &str| -> web_sys::HtmlInputElement {
+        node.query_selector(&format!("input[value={value}]"))
+            .unwrap()
+            .expect("a checkbox")
+            .dyn_into()
+            .unwrap()
+    };
+    assert!(checkbox("amount").checked() && !checkbox("year").checked());
+    // Years in, counts and other numbers out.
+    checkbox("year").click();
+    checkbox("count").click();
+    checkbox("other").click();
+    leptos::task::tick().await;
+    assert_eq!(
+        roles.get_untracked(),
+        Roles::of(&[Role::Amount, Role::Year])
+    );
+    // The last one cannot go.
+    checkbox("year").click();
+    checkbox("amount").click();
+    leptos::task::tick().await;
+    assert_eq!(roles.get_untracked(), Roles::of(&[Role::Amount]));
+    assert!(checkbox("amount").checked());
+    // Each role says its rule.
+    let label = node.query_selector("label.role").unwrap().expect("a label");
+    assert_eq!(
+        label.get_attribute("title").as_deref(),
+        Some(Role::Amount.rule())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_report_says_what_each_role_counted() {
+    use app::report::NumberRoles;
+    use shared::report::{FormatStats, NumberStats, RoleStats};
+    use shared::roles::{Role, Roles};
+    let mut roles = RoleStats::table(Roles::default());
+    roles[Role::Amount as usize].found = 40;
+    roles[Role::Amount as usize].used = 38;
+    roles[Role::Year as usize].found = 7;
+    let mut report = minimal_report();
+    report.numbers = NumberStats {
+        found: 47,
+        used: 38,
+        rules: String::new(),
+        roles,
+        format: FormatStats {
+            detected: "1.234,56".into(),
+            dot_decimal_pages: 0,
+            comma_decimal_pages: 3,
+        },
+    };
+    let node = fresh_node();
+    let _handle = leptos::mount::mount_to(
+        node.clone(),
+        move || view! { <NumberRoles report=report /> },
+    );
+    leptos::task::tick().await;
+    let text = node.text_content().unwrap();
+    assert!(text.contains("47 found, 38 used"), "{text}");
+    assert!(text.contains("Number format: 1.234,56"), "{text}");
+    let rows = node.query_selector_all("tbody tr").unwrap();
+    assert_eq!(rows.length(), Role::ALL.len() as u32);
+    let amount = rows.get(0).unwrap().text_content().unwrap();
+    assert!(amount.starts_with("amount4038yes"), "{amount}");
+    let year = rows.get(3).unwrap().text_content().unwrap();
+    assert!(year.starts_with("year70no"), "{year}");
+}
+
+fn minimal_report() -> shared::report::Report {
+    use shared::report::{Metadata, NumberStats, Reading, Report, TextStats, Timings};
+    Report {
+        pages: 1,
+        pdf_version: "1.7".into(),
+        encrypted: false,
+        metadata: Metadata::default(),
+        text: TextStats::default(),
+        numbers: NumberStats::default(),
+        benford: shared::benford::benford(["123", "19", "45"]),
+        amounts: shared::amounts::AmountTests::default(),
+        per_page: Vec::new(),
+        warnings: Vec::new(),
+        pages_skipped: Vec::new(),
+        reading: Reading::default(),
+        timings_ms: Timings::default(),
+    }
 }

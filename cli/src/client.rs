@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use shared::api::{Job, JobState};
 use shared::auth::TokenResponse;
-use shared::client::{ApiError, path, retry_after};
+use shared::client::{ApiError, UploadQuery, path, retry_after};
 use shared::listing::JobList;
 use shared::webhooks::SecretResponse;
 use ureq::http::Response;
@@ -176,7 +176,7 @@ impl Api {
     pub fn upload(
         &self,
         file: &Path,
-        callback_url: Option<&str>,
+        query: &UploadQuery,
         idempotency_key: Option<&str>,
         options: resume::Options,
         progress: Progress,
@@ -192,13 +192,13 @@ impl Api {
                 self,
                 file,
                 filename,
-                callback_url,
+                query,
                 idempotency_key,
                 options,
                 progress,
             );
         }
-        let path = path::upload(filename, callback_url);
+        let path = path::upload(filename, query);
         let mut headers = vec![
             ("content-type", "application/pdf".to_owned()),
             ("content-length", total.to_string()),
@@ -227,7 +227,7 @@ impl Api {
     pub fn create_upload(
         &self,
         filename: &str,
-        callback_url: Option<&str>,
+        query: &UploadQuery,
         idempotency_key: Option<&str>,
         size: u64,
     ) -> CliResult<String> {
@@ -241,7 +241,7 @@ impl Api {
         }
         let response = self.send(
             "POST",
-            &path::upload(filename, callback_url),
+            &path::upload(filename, query),
             &headers,
             Some(&mut || Ok(SendBody::from_owned_reader(std::io::empty()))),
         )?;

@@ -13,7 +13,9 @@ use docket_cli::output::{self, Ui};
 use docket_cli::sse;
 use docket_cli::wait::{self, Hook, Mode, Socket};
 use shared::api::{Job, JobState};
+use shared::client::UploadQuery;
 use shared::report::Report;
+use shared::roles::Roles;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +62,11 @@ enum Command {
         /// Makes a retried submit return the same job (one file only).
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Which roles of numbers enter the Benford tests, comma-separated
+        /// (amount, count, percentage, year, date, page_number, section,
+        /// reference, identifier, other; default amount,count,other).
+        #[arg(long, value_parser = parse_roles)]
+        roles: Option<Roles>,
         /// Files bigger than this (bytes) go up resumably: in parts, resumed
         /// after a lost connection, and by the next `docket submit` of the
         /// same file after an interrupted run.
@@ -166,6 +173,7 @@ fn run(cli: Cli) -> CliResult<i32> {
             files,
             callback_url,
             idempotency_key,
+            roles,
             resumable_above,
             limit_rate,
             wait,
@@ -198,9 +206,13 @@ fn run(cli: Cli) -> CliResult<i32> {
             for file in &files {
                 let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
                 let name = file.display().to_string();
+                let query = UploadQuery {
+                    callback_url: callback.clone(),
+                    roles,
+                };
                 let job = api.upload(
                     file,
-                    callback.as_deref(),
+                    &query,
                     idempotency_key.as_deref(),
                     docket_cli::resume::Options {
                         above: resumable_above,
@@ -396,4 +408,9 @@ fn print_jobs(jobs: &[Job], json: bool) {
             println!("{}", output::job_line(job));
         }
     }
+}
+
+/// `--roles`: checked before anything is sent.
+fn parse_roles(raw: &str) -> Result<Roles, String> {
+    Roles::parse(raw)
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use shared::api::{ErrorCode, Job};
+use shared::client::UploadQuery;
 use shared::upload::PART_SIZE;
 use ureq::SendBody;
 
@@ -115,7 +116,7 @@ pub fn upload(
     api: &Api,
     file: &Path,
     filename: &str,
-    callback_url: Option<&str>,
+    query: &UploadQuery,
     idempotency_key: Option<&str>,
     options: Options,
     progress: Progress,
@@ -155,7 +156,7 @@ pub fn upload(
     let (location, mut offset) = match place {
         Some(p) => p,
         None => {
-            let location = api.create_upload(filename, callback_url, idempotency_key, size)?;
+            let location = api.create_upload(filename, query, idempotency_key, size)?;
             saved.uploads.insert(
                 key.clone(),
                 Saved {

@@ -413,7 +413,11 @@ async fn open_pdf(
         }
     };
     match opened {
-        Ok(a) => Ok(Some(a)),
+        Ok(mut a) => {
+            // The roles the upload chose (every slice reads the job's).
+            a.select_roles(tracked.job.roles.unwrap_or_default());
+            Ok(Some(a))
+        }
         Err(e) => analysis_failed(tracked, e).await.map(|()| None),
     }
 }

@@ -214,6 +214,7 @@ async fn finish(
                 filename: upload.filename.clone(),
                 callback_url: upload.callback_url.clone(),
                 idempotency_key: upload.idempotency_key.clone(),
+                roles: upload.roles,
             };
             register(
                 env,

@@ -308,6 +308,8 @@ mod tests {
         assert_eq!(first_two(a[1].0 - a[2].0), Some(20));
         assert!(
             Amount::of(&Found {
+                text: "999999999999999999999999999999999",
+                start: 0,
                 int_part: "999999999999999999999999999999999",
                 frac_part: "",
                 grouped: false

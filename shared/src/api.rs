@@ -198,6 +198,10 @@ pub struct Job {
     /// never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<crate::line::QueueInfo>,
+    /// The roles of numbers the upload chose for the Benford tests
+    /// (`?roles=`); absent: the default ([`crate::roles::Roles::default`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<crate::roles::Roles>,
 }
 
 /// Machine-readable error codes, on HTTP errors and on failed jobs.

@@ -8,6 +8,16 @@ use std::time::Duration;
 
 use crate::api::{API_PREFIX, ErrorCode, ErrorResponse, JobState};
 
+/// What an upload asks for besides its bytes: `POST /jobs`' query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadQuery {
+    /// Webhooks to this URL (blank: none).
+    pub callback_url: Option<String>,
+    /// The roles of numbers that enter the tests (`None` or the default:
+    /// the server's default).
+    pub roles: Option<crate::roles::Roles>,
+}
+
 /// The API's paths, with their queries encoded.
 pub mod path {
     use super::*;
@@ -28,13 +38,21 @@ pub mod path {
         format!("{API_PREFIX}/tokens")
     }
 
-    /// `POST /jobs`: an upload named `filename`, with webhooks to
-    /// `callback_url` when given (an empty one is none).
-    pub fn upload(filename: &str, callback_url: Option<&str>) -> String {
-        let mut pairs = vec![("filename", filename)];
-        if let Some(url) = callback_url.filter(|u| !u.is_empty()) {
-            pairs.push(("callback_url", url));
+    /// `POST /jobs`: an upload named `filename`, with what `query` asks
+    /// (webhooks, the roles of numbers for the tests).
+    pub fn upload(filename: &str, query: &super::UploadQuery) -> String {
+        let mut pairs = vec![("filename", filename.to_owned())];
+        if let Some(url) = query
+            .callback_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            pairs.push(("callback_url", url.trim().to_owned()));
         }
+        if let Some(roles) = query.roles.filter(|r| !r.is_default()) {
+            pairs.push(("roles", roles.to_query()));
+        }
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         format!("{API_PREFIX}/jobs?{}", encode(&pairs))
     }
 
@@ -266,12 +284,36 @@ mod tests {
     fn paths_are_the_apis_with_encoded_queries() {
         assert_eq!(path::health(), "/api/v1/health");
         assert_eq!(
-            path::upload("q3 report&.pdf", Some("https://x.test/h?a=1")),
+            path::upload(
+                "q3 report&.pdf",
+                &UploadQuery {
+                    callback_url: Some("https://x.test/h?a=1".into()),
+                    roles: None
+                }
+            ),
             "/api/v1/jobs?filename=q3+report%26.pdf&callback_url=https%3A%2F%2Fx.test%2Fh%3Fa%3D1"
         );
         assert_eq!(
-            path::upload("a.pdf", Some("")),
+            path::upload(
+                "a.pdf",
+                &UploadQuery {
+                    callback_url: Some(" ".into()),
+                    roles: Some(crate::roles::Roles::default())
+                }
+            ),
             "/api/v1/jobs?filename=a.pdf"
+        );
+        let amounts =
+            crate::roles::Roles::of(&[crate::roles::Role::Amount, crate::roles::Role::Year]);
+        assert_eq!(
+            path::upload(
+                "a.pdf",
+                &UploadQuery {
+                    callback_url: None,
+                    roles: Some(amounts)
+                }
+            ),
+            "/api/v1/jobs?filename=a.pdf&roles=amount%2Cyear"
         );
         assert_eq!(
             path::jobs(20, Some(JobState::Error), Some("abc=")),

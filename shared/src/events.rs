@@ -259,6 +259,7 @@ mod tests {
             callback: None,
             warnings: Vec::new(),
             queue: None,
+            roles: None,
         }
     }
 

@@ -33,6 +33,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod report;
 pub mod retention;
+pub mod roles;
 pub mod sse;
 pub mod state;
 pub mod upload;

@@ -188,6 +188,7 @@ mod tests {
             callback: None,
             warnings: Vec::new(),
             queue: None,
+            roles: None,
         }
     }
 

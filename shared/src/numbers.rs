@@ -13,30 +13,32 @@
 //! 3. A run of digits joined by more than one `.` (`1.2.3`, `12.31.2015`) is a
 //!    version or a date, not a number. A run joined by commas that do not form
 //!    thousands groups (`1,2,3`, `12,5`) is a list: each part is a number.
-//!    Comma decimals (`12,5` meaning 12.5) and dot thousands (`10.000` meaning
-//!    ten thousand) are not recognised: the report states this rule.
+//!    That is the default format, `1,234.56`; a page whose numbers are
+//!    written `1.234,56` ([`Evidence`]) is read with the two separators'
+//!    parts swapped (and comma runs are not lists there).
 //! 4. **Digits come from the text**, never from a float: the significant digits
 //!    are the written digits without separators, sign and leading zeros
 //!    (`0.05` → `5`); trailing zeros stay (`1.50`
 //!    → `150`). A number whose digits are all zero has no significant digits.
-//! 5. **Used for Benford** when its value is at least 10 (two or more digits
-//!    before the decimal point, after leading zeros), and it is not a year (a
-//!    four-digit integer from 1900 to 2099 written without separators), and it
-//!    is not the page number (a page whose first or last line is just its own
-//!    number, or `Page N`, or `- N -`). Every number counts in `numbers.found`
-//!    and in the per-page counts.
+//! 5. **Used for Benford** when its role (`crate::roles`: amount, count,
+//!    year, page number, date…) is among those chosen and its value is at
+//!    least 10 (two or more digits before the decimal point, after leading
+//!    zeros). Every number counts in `numbers.found` and in the per-page
+//!    counts.
 
 use serde::{Deserialize, Serialize};
 
 /// The rules above, in one paragraph, for the report.
-pub const RULES: &str = "A number is an optional sign, digits (plain or in comma thousands \
-groups like 1,234,567), and an optional .decimal part (.05 counts), not glued to letters, \
-digits or underscores; $, €, £, % and punctuation may touch it. Runs with two or more dots \
-(dates, versions) are not numbers; comma runs that are not thousands groups are lists of \
-numbers; comma decimals and dot thousands are not recognised. Digits are taken from the \
-text: separators, sign and leading zeros are dropped (0.05 gives 5). A number is used for \
-Benford when its value is at least 10, it is not a year (1900-2099 written as four digits \
-without separators) and it is not its page's page number.";
+pub const RULES: &str = "A number is an optional sign, digits (plain or in thousands groups \
+like 1,234,567), and an optional decimal part (.05 counts), not glued to letters, digits or \
+underscores; $, €, £, % and punctuation may touch it. Each page is read in the format its own \
+numbers show: 1,234.56 by default, 1.234,56 when the page writes numbers so (see \
+numbers.format); spaces do not group digits. Runs with two or more decimal separators (dates, \
+versions) are not numbers; comma runs that are not thousands groups are lists of numbers. \
+Digits are taken from the text: separators, sign and leading zeros are dropped (0.05 gives 5). \
+Every number gets a role (numbers.roles gives each role's rule); a number is used for the \
+Benford tests when its role is among those chosen (by default amount, count and other) and \
+its value is at least 10.";
 
 /// One number found in the text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,11 +69,15 @@ fn is_glue(c: char) -> bool {
 /// One number as [`scan_numbers`] finds it: borrowed parts of the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Found<'a> {
-    /// The digits before the decimal point, with their thousands commas.
+    /// The number as written (no sign, currency or percent sign).
+    pub text: &'a str,
+    /// Where `text` starts in the scanned text (a byte offset).
+    pub start: usize,
+    /// The digits before the decimal separator, with their group separators.
     pub int_part: &'a str,
     /// The digits after the decimal point.
     pub frac_part: &'a str,
-    /// Whether `int_part` is in comma thousands groups.
+    /// Whether `int_part` is in thousands groups.
     pub grouped: bool,
 }
 
@@ -117,11 +123,7 @@ impl<'a> Found<'a> {
 
     /// The owned [`Number`].
     pub fn number(&self) -> Number {
-        let mut text = self.int_part.to_owned();
-        if !self.frac_part.is_empty() {
-            text.push('.');
-            text.push_str(self.frac_part);
-        }
+        let text = self.text.to_owned();
         let digits: String = self.significant().map(char::from).collect();
         Number {
             text,
@@ -132,16 +134,160 @@ impl<'a> Found<'a> {
     }
 }
 
-/// Finds every number in `text`, in order.
+/// How a page writes decimals and thousands: `1,234.56` (the default) or
+/// `1.234,56`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    DotDecimal,
+    CommaDecimal,
+}
+
+impl Format {
+    fn decimal(self) -> u8 {
+        match self {
+            Format::DotDecimal => b'.',
+            Format::CommaDecimal => b',',
+        }
+    }
+
+    fn group(self) -> u8 {
+        match self {
+            Format::DotDecimal => b',',
+            Format::CommaDecimal => b'.',
+        }
+    }
+
+    /// As the report names it.
+    pub fn example(self) -> &'static str {
+        match self {
+            Format::DotDecimal => "1,234.56",
+            Format::CommaDecimal => "1.234,56",
+        }
+    }
+}
+
+/// What a page's text says about its number format: runs only one format
+/// can read (`1,234,567` or `1,234.5` against `1.234.567` or `1.234,5`),
+/// and, weaker, two-decimal numbers not opening a line (`3.75` against
+/// `3,75`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evidence {
+    pub dot: u32,
+    pub comma: u32,
+    pub weak_dot: u32,
+    pub weak_comma: u32,
+}
+
+impl Evidence {
+    /// Reads `text` for it.
+    pub fn of(text: &str) -> Evidence {
+        let mut out = Evidence::default();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_digit() || (i > 0 && is_run_byte(bytes[i - 1])) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && is_run_byte(bytes[i]) {
+                i += 1;
+            }
+            let mut end = i;
+            while end > start && matches!(bytes[end - 1], b',' | b'.') {
+                end -= 1;
+            }
+            // A number opening its line is more often a section's (`5.3`).
+            let line_start = text[..start]
+                .rsplit('\n')
+                .next()
+                .is_none_or(|l| l.trim().is_empty());
+            out.add_run(&text[start..end], !line_start);
+        }
+        out
+    }
+
+    fn add_run(&mut self, run: &str, may_be_weak: bool) {
+        for (format, strong, weak) in [
+            (Format::DotDecimal, &mut self.dot, &mut self.weak_dot),
+            (Format::CommaDecimal, &mut self.comma, &mut self.weak_comma),
+        ] {
+            let (group, decimal) = (format.group() as char, format.decimal() as char);
+            let (int_part, frac) = match run.rsplit_once(decimal) {
+                Some((i, f)) => (i, Some(f)),
+                None => (run, None),
+            };
+            if frac.is_some_and(|f| f.contains(group) || f.contains(decimal)) {
+                continue;
+            }
+            let groups = int_part.split(group).count();
+            let thousands = groups > 1 && is_thousands(int_part, group);
+            // Groups and a decimal part, or two or more groups: only this
+            // format reads it.
+            if thousands && (frac.is_some() || groups > 2) {
+                *strong += 1;
+            } else if may_be_weak
+                && groups == 1
+                && frac.is_some_and(|f| f.len() == 2)
+                && !int_part.is_empty()
+            {
+                // Two decimals, as prices have (`3.75`, `3,75`).
+                *weak += 1;
+            }
+        }
+    }
+
+    /// The format the page is read in: the one with more runs only it can
+    /// read; without any, the one with more short decimals; the default
+    /// (`1,234.56`) on a tie.
+    pub fn format(self) -> Format {
+        if self.comma > self.dot
+            || (self.comma == 0 && self.dot == 0 && self.weak_comma > self.weak_dot)
+        {
+            Format::CommaDecimal
+        } else {
+            Format::DotDecimal
+        }
+    }
+
+    /// Whether the page showed any sign of its format at all.
+    pub fn any(self) -> bool {
+        self.dot + self.comma + self.weak_dot + self.weak_comma > 0
+    }
+}
+
+fn is_run_byte(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b',' | b'.')
+}
+
+/// One to three digits, then groups of exactly three, split by `group`.
+fn is_thousands(int_part: &str, group: char) -> bool {
+    let mut groups = int_part.split(group);
+    groups
+        .next()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
+        && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Finds every number in `text`, in order (`1,234.56` format).
 pub fn find_numbers(text: &str) -> Vec<Number> {
     let mut out = Vec::new();
     scan_numbers(text, &mut |found| out.push(found.number()));
     out
 }
 
-/// Calls `each` with every number in `text`, in order, without allocating
-/// (what the engine runs on every line).
+/// Calls `each` with every number in `text`, in order, in the default
+/// format (`1,234.56`).
 pub fn scan_numbers<'a>(text: &'a str, each: &mut dyn FnMut(Found<'a>)) {
+    scan_numbers_in(text, Format::DotDecimal, each);
+}
+
+/// Calls `each` with every number in `text`, in order, reading decimals
+/// and groups as `format` writes them, without allocating (what the engine
+/// runs on every line).
+pub fn scan_numbers_in<'a>(text: &'a str, format: Format, each: &mut dyn FnMut(Found<'a>)) {
     let bytes = text.as_bytes();
     // Only ASCII bytes start or make up a run, so every index a run starts
     // or ends at is a character boundary.
@@ -152,7 +298,7 @@ pub fn scan_numbers<'a>(text: &'a str, each: &mut dyn FnMut(Found<'a>)) {
         let b = bytes[i];
         // A leading-dot decimal, but not the end of a dot leader (`.....24`).
         let starts_run = b.is_ascii_digit()
-            || (b == b'.'
+            || (b == format.decimal()
                 && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
                 && (i == 0 || bytes[i - 1] != b'.'));
         if !starts_run {
@@ -162,9 +308,7 @@ pub fn scan_numbers<'a>(text: &'a str, each: &mut dyn FnMut(Found<'a>)) {
         // The run: digits, commas and dots.
         let start = i;
         let mut end = i;
-        while end < bytes.len()
-            && (bytes[end].is_ascii_digit() || matches!(bytes[end], b',' | b'.'))
-        {
+        while end < bytes.len() && is_run_byte(bytes[end]) {
             end += 1;
         }
         // Trailing punctuation belongs to the sentence, not the number.
@@ -175,7 +319,7 @@ pub fn scan_numbers<'a>(text: &'a str, each: &mut dyn FnMut(Found<'a>)) {
         let glued_before = start > 0 && glue_before(start);
         let glued_after = end < bytes.len() && run_end == end && glue_at(end);
         if !glued_before && !glued_after && run_end > start {
-            parse_run(&text[start..run_end], each);
+            parse_run(&text[start..run_end], start, format, each);
         }
         // Skip the whole glued token, so `A12B34` yields nothing.
         i = end;
@@ -191,50 +335,54 @@ pub fn scan_numbers<'a>(text: &'a str, each: &mut dyn FnMut(Found<'a>)) {
 }
 
 /// Parses a run of digits, commas and dots (no leading or trailing separator
-/// but a possible leading dot) into numbers, following rule 3.
-fn parse_run<'a>(run: &'a str, each: &mut dyn FnMut(Found<'a>)) {
-    if run.matches('.').count() > 1 {
+/// but a possible leading decimal separator), starting at byte `at` of the
+/// scanned text, into numbers, following rule 3 in `format`.
+fn parse_run<'a>(run: &'a str, at: usize, format: Format, each: &mut dyn FnMut(Found<'a>)) {
+    let (decimal, group) = (format.decimal() as char, format.group() as char);
+    if run.matches(decimal).count() > 1 {
         return; // a date or a version
     }
-    let (int_part, frac_part) = match run.split_once('.') {
+    let (int_part, frac_part) = match run.split_once(decimal) {
         Some((i, f)) => (i, f),
         None => (run, ""),
     };
-    if frac_part.contains(',') {
-        return; // `1.234,56`: a locale we do not read
+    if frac_part.contains(group) {
+        return; // `1.234,56` read as 1,234.56: the other format
     }
-    let plain = |int_part| Found {
-        int_part,
-        frac_part,
-        grouped: false,
-    };
-    if !int_part.contains(',') {
-        each(plain(int_part));
-        return;
-    }
-    let mut groups = int_part.split(',');
-    let thousands =
-        groups.next().is_some_and(|g| (1..=3).contains(&g.len())) && groups.all(|g| g.len() == 3);
-    if thousands {
-        each(Found {
+    let found =
+        |text: &'a str, start: usize, int_part: &'a str, frac_part: &'a str, grouped| Found {
+            text,
+            start,
             int_part,
             frac_part,
-            grouped: true,
-        });
+            grouped,
+        };
+    if !int_part.contains(group) {
+        each(found(run, at, int_part, frac_part, false));
         return;
     }
+    if is_thousands(int_part, group) {
+        each(found(run, at, int_part, frac_part, true));
+        return;
+    }
+    if format == Format::CommaDecimal {
+        return; // dots that are not thousands groups: a date or a version
+    }
     // A list: every part on its own; the decimal part stays with the last one.
-    let last = int_part.split(',').count() - 1;
-    for (k, part) in int_part.split(',').enumerate() {
+    let last = int_part.split(group).count() - 1;
+    let mut offset = 0;
+    for (k, part) in int_part.split(group).enumerate() {
+        let start = offset;
+        offset += part.len() + 1;
         if part.is_empty() {
             continue;
         }
-        let frac = if k == last { frac_part } else { "" };
-        each(Found {
-            int_part: part,
-            frac_part: frac,
-            grouped: false,
-        });
+        let (text, frac) = if k == last {
+            (&run[start..], frac_part)
+        } else {
+            (part, "")
+        };
+        each(found(text, at + start, part, frac, false));
     }
 }
 
@@ -377,6 +525,59 @@ mod tests {
             used("1999 2015 2100 1899 2,015 2015.5"),
             [false, false, true, true, true, true]
         );
+    }
+
+    fn in_format(text: &str, format: Format) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        scan_numbers_in(text, format, &mut |f| {
+            out.push((f.text.to_owned(), f.number().digits));
+        });
+        out
+    }
+
+    #[test]
+    fn the_comma_decimal_format_swaps_the_separators() {
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            in_format(
+                "1.234.567,89 und 12,5 sowie 1.234 und 0,05",
+                Format::CommaDecimal
+            ),
+            pairs(&[
+                ("1.234.567,89", "123456789"),
+                ("12,5", "125"),
+                ("1.234", "1234"),
+                ("0,05", "5")
+            ])
+        );
+        // Dots that are not thousands groups: a section or a date.
+        assert!(in_format("Abschnitt 4.2 am 12.31.2015", Format::CommaDecimal).is_empty());
+        // The default reads the same text otherwise.
+        assert_eq!(
+            in_format("12,5 und 1.234", Format::DotDecimal),
+            pairs(&[("12", "12"), ("5", "5"), ("1.234", "1234")])
+        );
+    }
+
+    #[test]
+    fn a_page_shows_its_format() {
+        let format = |t: &str| Evidence::of(t).format();
+        assert_eq!(format("Summe 1.234.567,89 EUR"), Format::CommaDecimal);
+        assert_eq!(format("Summe 1.234,5"), Format::CommaDecimal);
+        assert_eq!(format("Total 1,234,567 and 1,234.5"), Format::DotDecimal);
+        // Only prices: two decimals decide.
+        assert_eq!(format("Preis 3,75 und 2,50"), Format::CommaDecimal);
+        assert_eq!(format("price 3.75 and 2.50"), Format::DotDecimal);
+        // Strong beats weak; a tie is the default.
+        assert_eq!(format("1,234,567 and 3,75 and 2,50"), Format::DotDecimal);
+        assert_eq!(format("12 and 7"), Format::DotDecimal);
+        assert!(!Evidence::of("12 and 7").any());
+        // Section numbers opening a line say nothing.
+        assert!(!Evidence::of("5.30 Ergebnisse\n6.10 Schluss").any());
     }
 
     #[test]

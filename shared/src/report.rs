@@ -7,6 +7,8 @@ use crate::amounts::AmountTests;
 
 use crate::api::Warning;
 use crate::benford::Benford;
+use crate::numbers::Format;
+use crate::roles::{Role, Roles};
 
 /// The result of analysing one PDF.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +81,95 @@ pub struct NumberStats {
     pub found: u64,
     pub used: u64,
     pub rules: String,
+    /// Per role (every role, in [`Role::ALL`]'s order): how many numbers
+    /// had it, how many of those entered the tests, whether the role was
+    /// chosen, and the rule that gives it — the audit trail of what fed the
+    /// tests. Empty in reports made before roles.
+    #[serde(default)]
+    pub roles: Vec<RoleStats>,
+    /// The number format the pages were read in. Absent from reports made
+    /// before formats were detected.
+    #[serde(default)]
+    pub format: FormatStats,
+}
+
+impl NumberStats {
+    /// Adds another part's counts (of other pages) to these.
+    pub fn merge(&mut self, other: &NumberStats) {
+        self.found += other.found;
+        self.used += other.used;
+        for (mine, theirs) in self.roles.iter_mut().zip(&other.roles) {
+            mine.found += theirs.found;
+            mine.used += theirs.used;
+        }
+        self.format.dot_decimal_pages += other.format.dot_decimal_pages;
+        self.format.comma_decimal_pages += other.format.comma_decimal_pages;
+        self.format.detected = self.format.summary();
+    }
+}
+
+/// One role's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleStats {
+    pub role: Role,
+    pub found: u64,
+    /// Those of them that entered the tests (a chosen role, a value of 10
+    /// or more).
+    pub used: u64,
+    /// Whether the role was chosen for the tests.
+    pub selected: bool,
+    pub rule: String,
+}
+
+impl RoleStats {
+    /// A row per role, counts at 0, for the roles `selected`.
+    pub fn table(selected: Roles) -> Vec<RoleStats> {
+        Role::ALL
+            .into_iter()
+            .map(|role| RoleStats {
+                role,
+                found: 0,
+                used: 0,
+                selected: selected.contains(role),
+                rule: role.rule().to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// How the pages write their numbers: each page is read in the format its
+/// own numbers show (`1,234.56`, the default, or `1.234,56`); pages without
+/// a sign of either are in neither count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormatStats {
+    /// `1,234.56`, `1.234,56`, `mixed` (pages of both), or `1,234.56` when
+    /// no page showed either.
+    pub detected: String,
+    pub dot_decimal_pages: u64,
+    pub comma_decimal_pages: u64,
+}
+
+impl FormatStats {
+    /// The `detected` word for the counts.
+    pub fn summary(&self) -> String {
+        match (self.dot_decimal_pages, self.comma_decimal_pages) {
+            (_, 0) => Format::DotDecimal.example().to_owned(),
+            (0, _) => Format::CommaDecimal.example().to_owned(),
+            _ => "mixed".to_owned(),
+        }
+    }
+
+    /// Counts one page read in `format` (`showed`: its text had signs of
+    /// its format).
+    pub fn add_page(&mut self, format: Format, showed: bool) {
+        if showed {
+            match format {
+                Format::DotDecimal => self.dot_decimal_pages += 1,
+                Format::CommaDecimal => self.comma_decimal_pages += 1,
+            }
+        }
+        self.detected = self.summary();
+    }
 }
 
 /// One page's counts.
@@ -103,21 +194,30 @@ pub struct Timings {
     pub analyse: f64,
 }
 
-/// The digit table of the three Benford tests as CSV, one row per digit:
-/// `test,digits,count,observed,expected`.
+/// The digit tables of the digit tests as CSV, one row per bin:
+/// `test,digits,count,observed,expected,z` — first digit, second digit,
+/// first two, first three and last two digits, and the second-order test.
 pub fn digit_table_csv(report: &Report) -> String {
-    let mut out = String::from("test,digits,count,observed,expected\n");
+    let mut out = String::from("test,digits,count,observed,expected,z\n");
     let tests = [
         ("first_digit", &report.benford.first_digit, 1),
         ("second_digit", &report.benford.second_digit, 0),
         ("first_two_digits", &report.benford.first_two_digits, 10),
+        (
+            "first_three_digits",
+            &report.benford.first_three_digits,
+            100,
+        ),
+        ("last_two_digits", &report.benford.last_two_digits, 0),
+        ("second_order", &report.amounts.second_order, 10),
     ];
     for (name, test, first_bin) in tests {
         for (i, count) in test.counts.iter().enumerate() {
             let observed = test.observed.get(i).copied().unwrap_or(0.0);
             let expected = test.expected.get(i).copied().unwrap_or(0.0);
+            let z = test.z.get(i).copied().unwrap_or(0.0);
             out.push_str(&format!(
-                "{name},{},{count},{observed:.6},{expected:.6}\n",
+                "{name},{},{count},{observed:.6},{expected:.6},{z:.4}\n",
                 first_bin + i
             ));
         }
@@ -241,16 +341,17 @@ mod tests {
         };
         let csv = digit_table_csv(&report);
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "test,digits,count,observed,expected");
-        assert_eq!(lines.len(), 1 + 9 + 10 + 90);
-        assert_eq!(lines[1], "first_digit,1,2,0.666667,0.301030");
-        assert!(
-            lines.contains(&"second_digit,9,1,0.333333,0.084997"),
-            "{csv}"
-        );
-        assert!(
-            lines.contains(&"first_two_digits,45,1,0.333333,0.009545"),
-            "{csv}"
-        );
+        assert_eq!(lines[0], "test,digits,count,observed,expected,z");
+        assert_eq!(lines.len(), 1 + 9 + 10 + 90 + 900 + 100 + 90);
+        assert_eq!(lines[1], "first_digit,1,2,0.666667,0.301030,0.7513");
+        for row in [
+            "second_digit,9,1,0.333333,0.084997,",
+            "first_two_digits,45,1,0.333333,0.009545,",
+            "first_three_digits,123,1,1.000000,0.003517,",
+            "last_two_digits,0,0,0.000000,0.010000,",
+            "second_order,10,0,0.000000,0.041393,",
+        ] {
+            assert!(lines.iter().any(|l| l.starts_with(row)), "{row}");
+        }
     }
 }

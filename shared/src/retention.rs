@@ -106,6 +106,7 @@ mod tests {
             callback: None,
             warnings: Vec::new(),
             queue: None,
+            roles: None,
         }
     }
 

@@ -86,6 +86,7 @@ impl Job {
             }),
             warnings: Vec::new(),
             queue: None,
+            roles: None,
         }
     }
 

@@ -45,6 +45,9 @@ pub struct Upload {
     pub filename: String,
     pub callback_url: Option<String>,
     pub idempotency_key: Option<String>,
+    /// `?roles=`, when given (absent from uploads made before it).
+    #[serde(default)]
+    pub roles: Option<crate::roles::Roles>,
     /// The whole file's length, declared when the upload was created.
     pub length: u64,
     /// Bytes kept so far: always a multiple of [`PART_SIZE`] until the end.
@@ -312,6 +315,7 @@ mod tests {
             owner: "o".into(),
             filename: "a.pdf".into(),
             callback_url: None,
+            roles: None,
             idempotency_key: None,
             length,
             offset: 0,

@@ -422,6 +422,7 @@ mod tests {
             }),
             warnings: Vec::new(),
             queue: None,
+            roles: None,
         }
     }
 

@@ -25,11 +25,12 @@ use std::process::Command;
 
 use serde_json::Value;
 use shared::amounts::Amount;
-use shared::analysis::source::ready;
-use shared::analysis::{Analysis, Limits, Listed};
+use shared::analysis::Listed;
 use shared::benford::{DigitTest, Digits};
 use shared::numbers::scan_numbers;
 use shared::report::Report;
+
+mod common;
 
 const TOLERANCE: f64 = 1e-6;
 const FILES: [&str; 3] = [
@@ -42,16 +43,7 @@ const FILES: [&str; 3] = [
 fn analysed(name: &str) -> (Report, Vec<Listed>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
     let bytes = std::fs::read(dir.join(name)).expect("corpus file");
-    let limits = Limits::default();
-    ready(async {
-        let mut analysis = Analysis::open(bytes.as_slice(), &limits, &|| 0.0).await?;
-        analysis.list_numbers();
-        while analysis.step(&|| 0.0).await? {}
-        let numbers = analysis.take_numbers();
-        Ok::<_, shared::analysis::AnalysisError>((analysis.finish(&|| 0.0).await?, numbers))
-    })
-    .expect("reads from memory finish at once")
-    .expect(name)
+    common::analysed_with_numbers(&bytes, None).expect(name)
 }
 
 /// benford_py's figures for the numbers used.

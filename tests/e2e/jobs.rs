@@ -323,8 +323,8 @@ fn the_digit_table_downloads_as_csv() {
     );
     let text = String::from_utf8(csv.body).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "test,digits,count,observed,expected");
-    assert_eq!(lines.len(), 1 + 9 + 10 + 90);
+    assert_eq!(lines[0], "test,digits,count,observed,expected,z");
+    assert_eq!(lines.len(), 1 + 9 + 10 + 90 + 900 + 100 + 90);
     let first_counts: Vec<u64> = lines[1..10]
         .iter()
         .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
@@ -752,7 +752,7 @@ fn a_document_without_numbers_still_has_a_report_and_a_csv() {
     let csv = client.call("GET", &format!("{path}?format=csv"), None, &[], 200);
     assert_eq!(
         String::from_utf8(csv.body).unwrap().lines().count(),
-        1 + 9 + 10 + 90
+        1 + 9 + 10 + 90 + 900 + 100 + 90
     );
 }
 
@@ -858,4 +858,65 @@ fn a_waiting_job_shows_its_place_and_a_running_one_its_time_left() {
     );
     let done = client.wait_terminal(&first.id, WAIT);
     assert!(done.queue.is_none());
+}
+
+#[test]
+fn the_upload_chooses_which_roles_of_numbers_enter_the_tests() {
+    use shared::roles::{Role, Roles};
+    let client = Client::owner();
+    let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
+    // An unknown role: 400 naming it, and no job.
+    let refused = client.call(
+        "POST",
+        "/api/v1/jobs?filename=nics.pdf&roles=amount,cats",
+        Some(&bytes),
+        &[("content-type", "application/pdf")],
+        400,
+    );
+    assert_eq!(refused.error_code(), "bad_request");
+    let message = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("`cats`"), "{message}");
+    let list = client.call("GET", "/api/v1/jobs", None, &[], 200).json();
+    assert_eq!(list["jobs"].as_array().map(Vec::len), Some(0));
+
+    // Amounts only.
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs?filename=nics.pdf&roles=amount",
+        Some(&bytes),
+        &[("content-type", "application/pdf")],
+        202,
+    );
+    let job: shared::api::Job = serde_json::from_value(answer.json()).unwrap();
+    assert_eq!(job.roles, Some(Roles::of(&[Role::Amount])));
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(done.state(), JobState::Completed, "{done:?}");
+    assert_eq!(done.roles, Some(Roles::of(&[Role::Amount])));
+    let only = client.result(&job.id);
+    // And the default, for comparison.
+    let default = client.submit(&bytes, "nics-default.pdf");
+    assert_eq!(default.roles, None);
+    client.wait_terminal(&default.id, WAIT);
+    let all = client.result(&default.id);
+
+    let rows = only["numbers"]["roles"].as_array().unwrap();
+    assert_eq!(rows.len(), Role::ALL.len());
+    for row in rows {
+        let amount = row["role"] == "amount";
+        assert_eq!(row["selected"], amount, "{row}");
+        if !amount {
+            assert_eq!(row["used"], 0, "{row}");
+        }
+    }
+    let used = only["numbers"]["used"].as_u64().unwrap();
+    assert_eq!(rows[0]["used"].as_u64(), Some(used));
+    assert_eq!(only["benford"]["first_digit"]["n"].as_u64(), Some(used));
+    assert!(used > 0 && used < all["numbers"]["used"].as_u64().unwrap());
+    // The same numbers were found either way.
+    assert_eq!(only["numbers"]["found"], all["numbers"]["found"]);
+    let native = docket_tests::expect::native_report(&bytes).expect("native report");
+    docket_tests::expect::same_report(&all, &native).unwrap();
 }

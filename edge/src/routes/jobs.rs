@@ -21,6 +21,7 @@ use shared::listing;
 use shared::poll;
 use shared::ratelimit;
 use shared::report::{Report, digit_table_csv};
+use shared::roles::Roles;
 use shared::state::NewJob;
 use shared::upload;
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
@@ -65,6 +66,8 @@ pub(crate) struct Door {
     pub filename: String,
     pub callback_url: Option<String>,
     pub idempotency_key: Option<String>,
+    /// `?roles=`: the roles of numbers that enter the Benford tests.
+    pub roles: Option<Roles>,
 }
 
 impl Door {
@@ -78,10 +81,17 @@ impl Door {
             Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
             None => None,
         };
+        let roles = match query_param(req, "roles")? {
+            Some(raw) => Some(Roles::parse(&raw).map_err(|message| {
+                AppError::Client(ErrorBody::new(ErrorCode::BadRequest, message))
+            })?),
+            None => None,
+        };
         Ok(Door {
             filename,
             callback_url,
             idempotency_key,
+            roles,
         })
     }
 }
@@ -214,6 +224,7 @@ pub(crate) async fn register(
         filename,
         callback_url,
         idempotency_key,
+        roles,
     } = door;
 
     if let Some(key) = &idempotency_key {
@@ -255,7 +266,8 @@ pub(crate) async fn register(
         sha256,
         callback_url,
     };
-    let job = Job::uploaded(new, &now_rfc3339());
+    let mut job = Job::uploaded(new, &now_rfc3339());
+    job.roles = roles;
     // The key is recorded before the job exists: a request sent again after
     // this one died half-way finds either no job (and makes one under the
     // key) or this one — never a second job for one upload.
@@ -290,7 +302,6 @@ pub(crate) async fn register(
             "enqueue of job {id} failed: {e}"
         )));
     }
-    let mut job = job;
     crate::line::with_places(env, std::slice::from_mut(&mut job)).await;
     Ok(Registered {
         job,

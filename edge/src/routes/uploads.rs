@@ -64,6 +64,7 @@ async fn open(
         filename: door.filename,
         callback_url: door.callback_url,
         idempotency_key: door.idempotency_key,
+        roles: door.roles,
         length,
         offset: 0,
         multipart_id,

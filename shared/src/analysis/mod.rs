@@ -37,10 +37,12 @@ use source::{ByteSource, Cached, ReadStats};
 use crate::amounts::{Amount, AmountTests};
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
-use crate::numbers::{RULES, is_page_number_line, scan_numbers};
+use crate::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
+use crate::report::RoleStats;
 use crate::report::{
     Metadata, NumberStats, PageStats, ReadPath, Reading, Report, TextStats, Timings,
 };
+use crate::roles::{Roles, classify};
 use crate::validate::{human_bytes, looks_like_pdf};
 use extract::{Extractor, PageProblem};
 
@@ -171,6 +173,8 @@ pub struct Analysis<S> {
     amounts: Vec<Amount>,
     /// Every number found, when asked for ([`Analysis::list_numbers`]).
     listed: Option<Vec<Listed>>,
+    /// The roles of numbers that enter the tests.
+    roles: Roles,
     per_page: Vec<PageStats>,
     /// Each page's troubles, by kind (see [`warnings_of`]).
     problems: Vec<(u32, PageProblem)>,
@@ -334,11 +338,13 @@ impl<S: ByteSource> Analysis<S> {
             text: TextStats::default(),
             numbers: NumberStats {
                 rules: RULES.to_owned(),
+                roles: RoleStats::table(Roles::default()),
                 ..NumberStats::default()
             },
             tally: Tally::default(),
             amounts: Vec::new(),
             listed: None,
+            roles: Roles::default(),
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
             timings: Timings {
@@ -514,20 +520,37 @@ impl<S: ByteSource> Analysis<S> {
             ..PageStats::default()
         };
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let evidence = Evidence::of(&text);
+        let format = evidence.format();
+        self.numbers.format.add_page(format, evidence.any());
         let last = lines.len().saturating_sub(1);
+        let roles = self.roles;
         for (i, line) in lines.iter().enumerate() {
             stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
             stats.words += line.split_whitespace().count() as u64;
             let page_number_line = (i == 0 || i == last) && is_page_number_line(line, page_no);
-            let (tally, amounts, listed) = (&mut self.tally, &mut self.amounts, &mut self.listed);
-            scan_numbers(line, &mut |number| {
+            let (tally, amounts, listed, table) = (
+                &mut self.tally,
+                &mut self.amounts,
+                &mut self.listed,
+                &mut self.numbers.roles,
+            );
+            scan_numbers_in(line, format, &mut |number| {
                 stats.numbers_found += 1;
-                let used = number.used() && !page_number_line;
+                let (role, why) = classify(line, &number, page_number_line);
+                let used = roles.contains(role) && number.used();
+                if let Some(row) = table.get_mut(role as usize) {
+                    row.found += 1;
+                    row.used += u64::from(used);
+                }
                 if let Some(list) = listed {
                     list.push(Listed {
                         page: page_no,
-                        text: number.number().text,
+                        text: number.text.to_owned(),
+                        role,
+                        why: why.to_owned(),
                         used,
+                        line: (*line).to_owned(),
                     });
                 }
                 if used {
@@ -546,6 +569,15 @@ impl<S: ByteSource> Analysis<S> {
         self.per_page.push(stats);
         self.timings.analyse += now_ms() - t1;
         Ok(true)
+    }
+
+    /// Which roles of numbers enter the tests (before the first page;
+    /// [`Roles::default`] otherwise).
+    pub fn select_roles(&mut self, roles: Roles) {
+        self.roles = roles;
+        for row in &mut self.numbers.roles {
+            row.selected = roles.contains(row.role);
+        }
     }
 
     /// Keeps every number found from now on, for [`Analysis::take_numbers`].
@@ -597,8 +629,13 @@ pub struct Listed {
     pub page: u32,
     /// As written, without sign, currency or percent sign.
     pub text: String,
+    pub role: crate::roles::Role,
+    /// The rule that gave it its role ([`classify`]).
+    pub why: String,
     /// Whether it entered the tests.
     pub used: bool,
+    /// The text of its line.
+    pub line: String,
 }
 
 /// The counts of some of a document's pages (`first..=last`, 1-based): a
@@ -671,8 +708,7 @@ impl Merger {
         };
         sum.text.chars += part.text.chars;
         sum.text.words += part.text.words;
-        sum.numbers.found += part.numbers.found;
-        sum.numbers.used += part.numbers.used;
+        sum.numbers.merge(&part.numbers);
         sum.tally.merge(&part.tally);
         sum.amounts_count += part.amounts_count;
         sum.amounts.extend(part.amounts);
@@ -733,6 +769,8 @@ impl Merger {
         }
         let t0 = now_ms();
         let benford = sum.tally.finish();
+        let mut numbers = sum.numbers;
+        numbers.format.detected = numbers.format.summary();
         let mut timings = sum.timings_ms;
         timings.analyse += now_ms() - t0;
         Ok(Report {
@@ -741,7 +779,7 @@ impl Merger {
             encrypted: sum.encrypted,
             metadata: sum.metadata,
             text: sum.text,
-            numbers: sum.numbers,
+            numbers,
             benford,
             amounts,
             per_page: sum.per_page,

@@ -129,3 +129,25 @@ pub fn serialise(objects: &[Vec<u8>]) -> Vec<u8> {
     );
     out
 }
+
+/// The report of `bytes` and every number the engine found in it, the
+/// roles chosen when given.
+pub fn analysed_with_numbers(
+    bytes: &[u8],
+    roles: Option<shared::roles::Roles>,
+) -> Result<(shared::report::Report, Vec<shared::analysis::Listed>), shared::analysis::AnalysisError>
+{
+    use shared::analysis::{Analysis, Limits, source::ready};
+    let limits = Limits::default();
+    ready(async {
+        let mut analysis = Analysis::open(bytes, &limits, &|| 0.0).await?;
+        if let Some(roles) = roles {
+            analysis.select_roles(roles);
+        }
+        analysis.list_numbers();
+        while analysis.step(&|| 0.0).await? {}
+        let numbers = analysis.take_numbers();
+        Ok((analysis.finish(&|| 0.0).await?, numbers))
+    })
+    .expect("reads from memory finish at once")
+}
