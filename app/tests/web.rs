@@ -528,5 +528,6 @@ fn minimal_report() -> shared::report::Report {
         pages_skipped: Vec::new(),
         reading: Reading::default(),
         timings_ms: Timings::default(),
+        suspects: Default::default(),
     }
 }

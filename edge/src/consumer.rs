@@ -18,6 +18,7 @@ use std::time::Duration;
 use shared::amounts::Ordered;
 use shared::analysis::{Analysis, AnalysisError, Merger, Partial, runs};
 use shared::api::{ErrorBody, ErrorCode, Job, JobState};
+use shared::evidence;
 use shared::oplog::{LogLine, Resources, What};
 use shared::pacing::{MIN_WRITE_GAP_MS, Pace, WritePacer};
 use shared::queue::{
@@ -379,9 +380,20 @@ async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()
         Err(e) => return Err(e),
     }
     let reading = analysis.reading();
-    let finished = analysis.finish(&now_ms).await;
+    let partial = analysis.partial(&now_ms).await;
     log_analysed(job_id, owner, attempt, started, &reading, None);
-    match finished {
+    let partial = match partial {
+        Ok(p) => p,
+        Err(e) => return analysis_failed(&mut tracked, e).await,
+    };
+    // The list of numbers goes beside the report (GET /jobs/{id}/numbers).
+    tracked
+        .store
+        .put_numbers(owner, job_id, 1, evidence::to_ndjson(&partial.listed))
+        .await?;
+    let mut merger = Merger::default();
+    merger.add(partial);
+    match merger.finish(&now_ms) {
         Ok(report) => complete(&mut tracked, report).await,
         Err(e) => analysis_failed(&mut tracked, e).await,
     }
@@ -686,6 +698,11 @@ async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice) -> AppRes
     if !run.is_empty() {
         store.put_run(owner, job_id, first, run).await?;
     }
+    let listed = std::mem::take(&mut partial.listed);
+    store
+        .put_numbers(owner, job_id, first, evidence::to_ndjson(&listed))
+        .await?;
+    drop(listed);
     store
         .put_partial(owner, job_id, first, serde_json::to_string(&partial)?)
         .await?;
@@ -717,7 +734,7 @@ async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
     .await?;
     let mut merger = Merger::default();
     let mut runs = Vec::new();
-    for (first, last) in slices {
+    for &(first, last) in &slices {
         let Some(json) = store.get_partial(owner, &job_id, first).await? else {
             return Err(AppError::Internal(format!(
                 "the partial result of pages {first}-{last} is missing"
@@ -746,7 +763,10 @@ async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
         .await
         .map_err(|e| AppError::Internal(e.0))?;
     let outcome = match merger.finish_with(ordered.finish(), &now_ms) {
-        Ok(report) => complete(tracked, report).await,
+        Ok(mut report) => {
+            report.suspects = suspects_of(store, owner, &job_id, &report, &slices).await?;
+            complete(tracked, report).await
+        }
         Err(e) => analysis_failed(tracked, e).await,
     };
     if outcome.is_ok()
@@ -755,6 +775,30 @@ async fn merge(tracked: &mut Tracked<'_>) -> AppResult<()> {
         console_warn!("job {job_id}: its partial results could not be removed: {e}");
     }
     outcome
+}
+
+/// The suspects of a fanned-out job's report: its slices' lists of numbers
+/// read back one at a time, in page order (`shared::evidence::Finder`).
+async fn suspects_of(
+    store: &Store,
+    owner: &str,
+    job_id: &str,
+    report: &shared::report::Report,
+    slices: &[(u32, u32)],
+) -> AppResult<evidence::Suspects> {
+    let mut finder = evidence::Finder::new(report);
+    for &(first, last) in slices {
+        let Some(text) = store.get_numbers(owner, job_id, first).await? else {
+            return Err(AppError::Internal(format!(
+                "the list of numbers of pages {first}-{last} is missing"
+            )));
+        };
+        for row in evidence::rows_of(&text) {
+            finder.push(&row?);
+        }
+        Delay::from(Duration::ZERO).await;
+    }
+    Ok(finder.finish(report))
 }
 
 /// An analysis that failed: the document's fault ends the job in `error`; a

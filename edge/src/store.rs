@@ -13,6 +13,7 @@ use worker::{Bucket, Env, FixedLengthStream, Range, UploadedPart};
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
 
+#[derive(Clone)]
 pub struct Store {
     kv: KvStore,
     files: Bucket,
@@ -174,10 +175,69 @@ impl Store {
         Ok(())
     }
 
-    /// The report and any partial results of its slices.
+    /// The report, its list of numbers and any partial results of its
+    /// slices.
     pub async fn delete_result(&self, owner: &str, id: &str) -> AppResult<()> {
         self.files.delete(keys::result(owner, id)).await?;
+        self.delete_prefix(keys::number_lists(owner, id)).await?;
         self.delete_partials(owner, id).await
+    }
+
+    /// One part of a job's list of numbers (`shared::evidence::to_ndjson`).
+    pub async fn put_numbers(
+        &self,
+        owner: &str,
+        id: &str,
+        first: u32,
+        ndjson: String,
+    ) -> AppResult<()> {
+        self.files
+            .put(keys::numbers(owner, id, first), ndjson)
+            .execute()
+            .await?;
+        Ok(())
+    }
+
+    /// The parts of a job's list of numbers, in page order.
+    pub async fn number_parts(&self, owner: &str, id: &str) -> AppResult<Vec<String>> {
+        let prefix = keys::number_lists(owner, id);
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = self.files.list().prefix(prefix.clone());
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let listed = list.execute().await?;
+            out.extend(listed.objects().iter().map(|o| o.key()));
+            match listed.cursor() {
+                Some(c) if listed.truncated() => cursor = Some(c),
+                _ => break,
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The numbers of the part starting at page `first`.
+    pub async fn get_numbers(
+        &self,
+        owner: &str,
+        id: &str,
+        first: u32,
+    ) -> AppResult<Option<String>> {
+        self.text_of(keys::numbers(owner, id, first)).await
+    }
+
+    /// An object as text.
+    pub async fn text_of(&self, key: String) -> AppResult<Option<String>> {
+        let Some(object) = self.files.get(key).execute().await? else {
+            return Ok(None);
+        };
+        match object.body() {
+            Some(body) => Ok(Some(body.text().await?)),
+            None => Ok(None),
+        }
     }
 
     /// A slice's partial result (`shared::analysis::Partial` as JSON).
@@ -235,7 +295,11 @@ impl Store {
 
     /// Every partial result of a job (after the merge, or when it is deleted).
     pub async fn delete_partials(&self, owner: &str, id: &str) -> AppResult<()> {
-        let prefix = keys::partials(owner, id);
+        self.delete_prefix(keys::partials(owner, id)).await
+    }
+
+    /// Every object whose key starts with `prefix`.
+    async fn delete_prefix(&self, prefix: String) -> AppResult<()> {
         loop {
             let listed = self.files.list().prefix(prefix.clone()).execute().await?;
             let keys: Vec<String> = listed.objects().iter().map(|o| o.key()).collect();

@@ -11,10 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(path)?;
     let limits = Limits::default();
     let numbers = ready(async {
-        let mut analysis = Analysis::open(bytes.as_slice(), &limits, &|| 0.0).await?;
-        analysis.list_numbers();
-        while analysis.step(&|| 0.0).await? {}
-        Ok::<_, shared::analysis::AnalysisError>(analysis.take_numbers())
+        let analysis = Analysis::open(bytes.as_slice(), &limits, &|| 0.0).await?;
+        Ok::<_, shared::analysis::AnalysisError>(analysis.partial(&|| 0.0).await?.listed)
     })
     .ok_or("a read from memory did not finish")??;
     for n in numbers {

@@ -5,7 +5,7 @@
 //! the door ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]),
 //! polling, listing and live events ([`poll`], [`listing`], [`events`]), the queue messages and retry
 //! schedule ([`queue`]), webhook signing and delivery rules ([`webhooks`]), KV write pacing ([`pacing`]), rate limits and quotas ([`ratelimit`]), the watchdog of unfinished jobs ([`watchdog`]), resumable uploads ([`upload`]), retention ([`retention`]), the Durable Objects' schema versions ([`migrations`]),
-//! the operator's log lines ([`oplog`]), the numbers and the tests of Nigrini's suite ([`numbers`], [`benford`], [`amounts`], [`magnitude`]) and, behind the
+//! the operator's log lines ([`oplog`]), the numbers and the tests of Nigrini's suite ([`numbers`], [`roles`], [`benford`], [`amounts`], [`magnitude`]), the evidence behind a report ([`evidence`]) and, behind the
 //! `analysis` feature, the PDF analysis engine ([`analysis`]).
 //!
 //! **Invariant:** this crate does no IO and knows nothing about HTTP, KV, R2,
@@ -20,6 +20,7 @@ pub mod callback;
 pub mod client;
 pub mod cors;
 pub mod events;
+pub mod evidence;
 pub mod idempotency;
 pub mod line;
 pub mod listing;

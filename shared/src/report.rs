@@ -32,6 +32,11 @@ pub struct Report {
     /// Pages left out of every count because they could not be read.
     #[serde(default)]
     pub pages_skipped: Vec<u32>,
+    /// Where to look: the numbers behind the flagged buckets and the
+    /// repeated amounts, with their places, and the pages that deviate
+    /// most (bounded; absent from reports made before it).
+    #[serde(default)]
+    pub suspects: crate::evidence::Suspects,
     /// How the file was read.
     #[serde(default)]
     pub reading: Reading,
@@ -91,6 +96,11 @@ pub struct NumberStats {
     /// before formats were detected.
     #[serde(default)]
     pub format: FormatStats,
+    /// Numbers in the list of numbers (`GET /jobs/{id}/numbers`): all of
+    /// them, unless a part of the document had more than
+    /// `evidence::MAX_LISTED`.
+    #[serde(default)]
+    pub listed: u64,
 }
 
 impl NumberStats {
@@ -98,6 +108,7 @@ impl NumberStats {
     pub fn merge(&mut self, other: &NumberStats) {
         self.found += other.found;
         self.used += other.used;
+        self.listed += other.listed;
         for (mine, theirs) in self.roles.iter_mut().zip(&other.roles) {
             mine.found += theirs.found;
             mine.used += theirs.used;
@@ -173,7 +184,7 @@ impl FormatStats {
 }
 
 /// One page's counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageStats {
     pub page: u32,
     pub chars: u64,
@@ -184,6 +195,10 @@ pub struct PageStats {
     /// are 0. Absent when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skipped: bool,
+    /// The MAD of the page's own first digits against Benford's law, when
+    /// it used 50 numbers or more (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_digit_mad: Option<f64>,
 }
 
 /// Where the analysis spent its time, in milliseconds.
@@ -338,6 +353,7 @@ mod tests {
             pages_skipped: Vec::new(),
             reading: Reading::default(),
             timings_ms: Timings::default(),
+            suspects: Default::default(),
         };
         let csv = digit_table_csv(&report);
         let lines: Vec<&str> = csv.lines().collect();

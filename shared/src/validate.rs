@@ -111,7 +111,8 @@ pub fn human_bytes(n: u64) -> String {
 /// The storage layout (DESIGN.md): KV `job/{owner}/{job}`, R2
 /// `pdf/{owner}/{job}`, `result/{owner}/{job}.json` and, while a fanned-out
 /// job's slices come in, `partial/{owner}/{job}/{first page}.json` with the
-/// slice's sorted run of amounts beside it (`….amounts`).
+/// slice's sorted run of amounts beside it (`….amounts`); the list of
+/// numbers, `numbers/{owner}/{job}/{first page}.ndjson`, a part per slice.
 pub mod keys {
     pub fn job(owner: &str, job: &str) -> String {
         format!("job/{owner}/{job}")
@@ -132,6 +133,15 @@ pub mod keys {
     /// A slice's sorted run of amounts (beside its partial result).
     pub fn run(owner: &str, job: &str, first_page: u32) -> String {
         format!("{}{first_page:08}.amounts", partials(owner, job))
+    }
+    /// Every part of a job's list of numbers starts with this.
+    pub fn number_lists(owner: &str, job: &str) -> String {
+        format!("numbers/{owner}/{job}/")
+    }
+    /// The numbers of the pages from `first_page` on (one analysis or one
+    /// slice), NDJSON; the parts sort in page order.
+    pub fn numbers(owner: &str, job: &str, first_page: u32) -> String {
+        format!("{}{first_page:08}.ndjson", number_lists(owner, job))
     }
 }
 

@@ -920,3 +920,98 @@ fn the_upload_chooses_which_roles_of_numbers_enter_the_tests() {
     let native = docket_tests::expect::native_report(&bytes).expect("native report");
     docket_tests::expect::same_report(&all, &native).unwrap();
 }
+
+#[test]
+fn the_numbers_behind_a_report_are_listed_and_its_pages_drawn() {
+    let client = Client::owner();
+    let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
+    let job = client.submit(&bytes, "nics.pdf");
+    // Not finished: 409 with the job, as the result.
+    let early = client.call_any("GET", &format!("/api/v1/jobs/{}/numbers", job.id));
+    assert!(matches!(early.status, 200 | 409), "{}", early.status);
+    let done = client.wait_terminal(&job.id, WAIT);
+    assert_eq!(done.state(), JobState::Completed);
+    let report = client.result(&job.id);
+    let base = format!("/api/v1/jobs/{}", job.id);
+
+    let list = client.call("GET", &format!("{base}/numbers"), None, &[], 200);
+    assert_eq!(list.header("content-type"), Some("application/x-ndjson"));
+    let rows: Vec<serde_json::Value> = String::from_utf8(list.body.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows.len() as u64,
+        report["numbers"]["listed"].as_u64().unwrap()
+    );
+    assert_eq!(report["numbers"]["listed"], report["numbers"]["found"]);
+    let used = rows.iter().filter(|r| r["used"] == true).count() as u64;
+    assert_eq!(used, report["numbers"]["used"].as_u64().unwrap());
+    assert!(
+        rows.iter()
+            .all(|r| r["bbox"].as_array().is_some_and(|b| b.len() == 4))
+    );
+    // Every suspect is in the list, at its place.
+    let suspects = &report["suspects"];
+    let places = suspects["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(suspects["buckets"].as_array().unwrap())
+        .flat_map(|s| s["places"].as_array().unwrap().clone());
+    let mut seen = 0;
+    for place in places {
+        seen += 1;
+        assert!(
+            rows.iter().any(|r| r["page"] == place["page"]
+                && r["text"] == place["text"]
+                && r["bbox"] == place["bbox"]),
+            "{place}"
+        );
+    }
+    assert!(seen > 0, "nics repeats amounts: {suspects}");
+
+    let csv = client.call(
+        "GET",
+        &format!("{base}/numbers?format=csv&page=1"),
+        None,
+        &[],
+        200,
+    );
+    let csv = String::from_utf8(csv.body).unwrap();
+    assert!(csv.starts_with("page,text,value,role,rule,used,x0,y0,x1,y1,line\n"));
+    assert_eq!(
+        csv.lines().count(),
+        1 + rows.iter().filter(|r| r["page"] == 1).count()
+    );
+    for bad in ["format=xml", "page=0", "page=one"] {
+        let answer = client.call("GET", &format!("{base}/numbers?{bad}"), None, &[], 400);
+        assert_eq!(answer.error_code(), "bad_request", "{bad}");
+    }
+    Client::owner().call("GET", &format!("{base}/numbers"), None, &[], 404);
+
+    let view = client
+        .call("GET", &format!("{base}/pages/1"), None, &[], 200)
+        .json();
+    assert_eq!(view["page"], 1);
+    let lines = view["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["text"].as_str().unwrap().starts_with("Alabama"))
+    );
+    let media = view["media_box"].as_array().unwrap();
+    assert!(media[2].as_f64().unwrap() > media[0].as_f64().unwrap());
+    let missing = client.call("GET", &format!("{base}/pages/99"), None, &[], 404);
+    assert!(
+        missing.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no page 99")
+    );
+    client.call("GET", &format!("{base}/pages/first"), None, &[], 400);
+    // Deleted with the job.
+    client.call("DELETE", &base, None, &[], 204);
+    client.call("GET", &format!("{base}/numbers"), None, &[], 404);
+}

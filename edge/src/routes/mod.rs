@@ -10,6 +10,7 @@ mod webhook_ops;
 use shared::api::{API_PREFIX, ErrorCode, Health};
 use shared::auth::{OwnerRecord, bearer};
 use shared::cors;
+use shared::evidence::ListFormat;
 use shared::ratelimit::{self, Decision};
 use worker::{Env, Method, Request, Response, console_warn};
 
@@ -175,6 +176,38 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             };
             with_rate(jobs::result(&env, &owner, id, csv).await, rate)
         }
+        (["jobs", id, "numbers"], Method::Get) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            let format = ListFormat::parse(query_param(&req, "format")?.as_deref())
+                .map_err(|why| AppError::client(ErrorCode::BadRequest, why))?;
+            let page = match query_param(&req, "page")? {
+                None => None,
+                Some(raw) => {
+                    Some(raw.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                        AppError::client(
+                            ErrorCode::BadRequest,
+                            format!("page must be a page number (1 or more), not {raw:?}"),
+                        )
+                    })?)
+                }
+            };
+            with_rate(jobs::numbers(&env, &owner, id, format, page).await, rate)
+        }
+        (["jobs", id, "pages", page], Method::Get) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            let page = page
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| {
+                    AppError::client(
+                        ErrorCode::BadRequest,
+                        format!("a page is a page number (1 or more), not {page:?}"),
+                    )
+                })?;
+            let config = crate::config::Config::from_env(&env);
+            with_rate(jobs::page_view(&env, &owner, id, page, &config).await, rate)
+        }
         (["uploads", id], Method::Head) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             with_rate(uploads::show(&env, &owner, id, true).await, rate)
@@ -233,7 +266,9 @@ fn allowed_methods(route: &[&str]) -> Option<&'static str> {
         ["webhooks", "replay"] => "POST, OPTIONS",
         ["jobs", _] => "GET, DELETE, OPTIONS",
         ["uploads", _] => "GET, HEAD, PATCH, DELETE, OPTIONS",
-        ["jobs", _, "result"] | ["events"] => "GET, OPTIONS",
+        ["jobs", _, "result"] | ["jobs", _, "numbers"] | ["jobs", _, "pages", _] | ["events"] => {
+            "GET, OPTIONS"
+        }
         _ => return None,
     })
 }

@@ -582,8 +582,9 @@ impl Sink {
     /// Sorted by direction, then from the top, then from the left, each
     /// line's glyphs are a run of the sorted glyphs: it is sorted from the
     /// left in place and written out, a space wherever the gap between two
-    /// glyphs is wider than [`SPACE_GAP_EM`].
-    fn layout(mut self) -> String {
+    /// glyphs is wider than [`SPACE_GAP_EM`]. Each line's place on the page
+    /// comes with it ([`Layout::lines`]).
+    fn layout(mut self) -> Layout {
         let glyphs = &mut self.glyphs;
         glyphs.sort_by(|a, b| {
             a.dir
@@ -592,6 +593,7 @@ impl Sink {
                 .then(a.x.total_cmp(&b.x))
         });
         let mut out = String::with_capacity(self.chars.len() + self.chars.len() / 4);
+        let mut lines = Vec::new();
         let mut start = 0;
         while start < glyphs.len() {
             let first = glyphs[start];
@@ -607,6 +609,8 @@ impl Sink {
             start = end;
             line.sort_by(|a, b| a.x.total_cmp(&b.x));
             let line_start = out.len();
+            let mut spans: Vec<(f32, f32)> = Vec::with_capacity(line.len() + line.len() / 4);
+            let mut em = 0.0f64;
             let mut prev: Option<&Glyph> = None;
             for g in line.iter() {
                 let chars = &self.chars[g.start as usize..g.start as usize + g.len as usize];
@@ -620,18 +624,74 @@ impl Sink {
                     let gap = g.x - (p.x + p.width);
                     if gap > SPACE_GAP_EM * p.em.max(g.em) && !out.ends_with(' ') {
                         out.push(' ');
+                        spans.push(((p.x + p.width) as f32, g.x as f32));
                     }
                 }
                 out.extend(chars);
+                let span = (g.x as f32, (g.x + g.width.max(0.0)) as f32);
+                spans.extend(std::iter::repeat_n(span, chars.len()));
+                em = em.max(g.em);
                 prev = Some(g);
             }
             let kept = out[line_start..].trim_end().len();
+            let kept_chars = out[line_start..line_start + kept].chars().count();
             out.truncate(line_start + kept);
+            spans.truncate(kept_chars);
             if kept > 0 {
                 out.push('\n');
+                lines.push(LineBox {
+                    dir: first.dir,
+                    baseline: first.y,
+                    em,
+                    spans,
+                });
             }
         }
-        out
+        Layout { text: out, lines }
+    }
+}
+
+/// A page's text and where its lines are: `lines[i]` is the `i`-th line
+/// of `text`.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub text: String,
+    pub lines: Vec<LineBox>,
+}
+
+/// Where one line of text sits: its baseline in the frame turned level by
+/// `dir` degrees, its largest font size, and each character's span along
+/// the baseline (spaces span the gap they stand for).
+#[derive(Debug, Clone, Default)]
+pub struct LineBox {
+    pub dir: i16,
+    pub baseline: f64,
+    pub em: f64,
+    pub spans: Vec<(f32, f32)>,
+}
+
+impl LineBox {
+    /// The box of characters `from..to` of the line in PDF user space,
+    /// `[x0, y0, x1, y1]` (lower left, upper right): from a fifth of the
+    /// font size below the baseline to four fifths above, turned back by
+    /// the line's direction. `None` when the characters are not all there.
+    pub fn bbox(&self, from: usize, to: usize) -> Option<[f32; 4]> {
+        if from >= to {
+            return None;
+        }
+        let x0 = f64::from(self.spans.get(from)?.0);
+        let x1 = f64::from(self.spans.get(to - 1)?.1);
+        let (y0, y1) = (self.baseline - 0.2 * self.em, self.baseline + 0.8 * self.em);
+        let (sin, cos) = f64::from(self.dir).to_radians().sin_cos();
+        let turn = |x: f64, y: f64| (x * cos - y * sin, x * sin + y * cos);
+        let corners = [turn(x0, y0), turn(x1, y0), turn(x0, y1), turn(x1, y1)];
+        let (mut lo, mut hi) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+        for (x, y) in corners {
+            lo = (lo.0.min(x), lo.1.min(y));
+            hi = (hi.0.max(x), hi.1.max(y));
+        }
+        let round = |v: f64| ((v * 100.0).round() / 100.0) as f32;
+        Some([round(lo.0), round(lo.1), round(hi.0), round(hi.1)])
     }
 }
 
@@ -648,6 +708,15 @@ impl Extractor {
     /// Content streams that cannot be decoded are left out and recorded with
     /// the page's other troubles ([`Extractor::take_problems`]).
     pub fn page_text(&mut self, doc: &Document, page_id: ObjectId) -> Result<String, ExtractError> {
+        self.page_layout(doc, page_id).map(|layout| layout.text)
+    }
+
+    /// [`Extractor::page_text`] with where each line sits on the page.
+    pub fn page_layout(
+        &mut self,
+        doc: &Document,
+        page_id: ObjectId,
+    ) -> Result<Layout, ExtractError> {
         self.problems.clear();
         let mut content = Vec::new();
         for id in doc.get_page_contents(page_id) {

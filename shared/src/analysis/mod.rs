@@ -37,6 +37,8 @@ use source::{ByteSource, Cached, ReadStats};
 use crate::amounts::{Amount, AmountTests};
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
+pub use crate::evidence::Listed;
+use crate::evidence::{Finder, MAX_LISTED, page_mad};
 use crate::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
 use crate::report::RoleStats;
 use crate::report::{
@@ -44,6 +46,7 @@ use crate::report::{
 };
 use crate::roles::{Roles, classify};
 use crate::validate::{human_bytes, looks_like_pdf};
+use extract::LineBox;
 use extract::{Extractor, PageProblem};
 
 /// Bounds that keep one analysis inside a Worker's 128 MB.
@@ -171,8 +174,8 @@ pub struct Analysis<S> {
     tally: Tally,
     /// The amounts of the numbers used, for the tests that read them all.
     amounts: Vec<Amount>,
-    /// Every number found, when asked for ([`Analysis::list_numbers`]).
-    listed: Option<Vec<Listed>>,
+    /// Every number found, up to [`MAX_LISTED`].
+    listed: Vec<Listed>,
     /// The roles of numbers that enter the tests.
     roles: Roles,
     per_page: Vec<PageStats>,
@@ -343,7 +346,7 @@ impl<S: ByteSource> Analysis<S> {
             },
             tally: Tally::default(),
             amounts: Vec::new(),
-            listed: None,
+            listed: Vec::new(),
             roles: Roles::default(),
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
@@ -479,11 +482,13 @@ impl<S: ByteSource> Analysis<S> {
         self.next += 1;
         let page_no = self.next as u32;
         let t0 = now_ms();
-        let text = self.extractor.page_text(&self.doc, page_id).map_err(|_| {
-            AnalysisError::DecompressionBomb {
+        let layout = self
+            .extractor
+            .page_layout(&self.doc, page_id)
+            .map_err(|_| AnalysisError::DecompressionBomb {
                 limit: self.limits.max_stream_bytes,
-            }
-        })?;
+            })?;
+        let text = &layout.text;
         let t1 = now_ms();
         self.timings.extract += t1 - t0;
         let mut problems = self.extractor.take_problems();
@@ -519,13 +524,15 @@ impl<S: ByteSource> Analysis<S> {
             page: page_no,
             ..PageStats::default()
         };
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        let evidence = Evidence::of(&text);
+        // Every line of the layout has text, and its place (`LineBox`).
+        let lines: Vec<(&str, &LineBox)> = text.lines().zip(&layout.lines).collect();
+        let evidence = Evidence::of(text);
         let format = evidence.format();
         self.numbers.format.add_page(format, evidence.any());
         let last = lines.len().saturating_sub(1);
         let roles = self.roles;
-        for (i, line) in lines.iter().enumerate() {
+        let mut first_digits = [0u64; 9];
+        for (i, (line, place)) in lines.iter().enumerate() {
             stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
             stats.words += line.split_whitespace().count() as u64;
             let page_number_line = (i == 0 || i == last) && is_page_number_line(line, page_no);
@@ -535,6 +542,7 @@ impl<S: ByteSource> Analysis<S> {
                 &mut self.listed,
                 &mut self.numbers.roles,
             );
+            let mut listed_now = 0u64;
             scan_numbers_in(line, format, &mut |number| {
                 stats.numbers_found += 1;
                 let (role, why) = classify(line, &number, page_number_line);
@@ -543,25 +551,34 @@ impl<S: ByteSource> Analysis<S> {
                     row.found += 1;
                     row.used += u64::from(used);
                 }
-                if let Some(list) = listed {
-                    list.push(Listed {
+                let amount = Amount::of(&number);
+                if listed.len() < MAX_LISTED {
+                    let from = line[..number.start].chars().count();
+                    let to = from + number.text.chars().count();
+                    listed.push(Listed {
                         page: page_no,
                         text: number.text.to_owned(),
+                        value: amount.map(Amount::to_text),
                         role,
                         why: why.to_owned(),
                         used,
+                        bbox: place.bbox(from, to),
                         line: (*line).to_owned(),
                     });
+                    listed_now += 1;
                 }
                 if used {
                     stats.numbers_used += 1;
                     if let Some(digits) = number.digits() {
                         tally.add_digits(&digits);
+                        first_digits[usize::from(digits.lead[0] - b'1')] += 1;
                     }
-                    amounts.extend(Amount::of(&number));
+                    amounts.extend(amount);
                 }
             });
+            self.numbers.listed += listed_now;
         }
+        stats.first_digit_mad = page_mad(&first_digits);
         self.text.chars += stats.chars;
         self.text.words += stats.words;
         self.numbers.found += stats.numbers_found;
@@ -580,14 +597,50 @@ impl<S: ByteSource> Analysis<S> {
         }
     }
 
-    /// Keeps every number found from now on, for [`Analysis::take_numbers`].
-    pub fn list_numbers(&mut self) {
-        self.listed.get_or_insert_with(Vec::new);
-    }
-
-    /// The numbers found since [`Analysis::list_numbers`], in page order.
-    pub fn take_numbers(&mut self) -> Vec<Listed> {
-        self.listed.as_mut().map(std::mem::take).unwrap_or_default()
+    /// The text lines of page `page` (1-based) with their boxes and the
+    /// page's media box, for drawing it (`GET /jobs/{id}/pages/{n}`).
+    pub async fn view_page(
+        &mut self,
+        page: u32,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<crate::evidence::PageView, AnalysisError> {
+        let index = page.checked_sub(1).map(|i| i as usize);
+        let Some(index) = index.filter(|i| *i < self.pages.len()) else {
+            return Err(AnalysisError::Damaged(format!(
+                "the document has no page {page}"
+            )));
+        };
+        // A page tree read again whole starts over: ask once more.
+        let mut page_id = self.pages[index];
+        if !self.load_page(page_id, now_ms).await? {
+            page_id = *self.pages.get(index).ok_or_else(|| {
+                AnalysisError::Damaged(format!("the document has no page {page}"))
+            })?;
+            self.load_page(page_id, now_ms).await?;
+        }
+        let layout = self
+            .extractor
+            .page_layout(&self.doc, page_id)
+            .map_err(|_| AnalysisError::DecompressionBomb {
+                limit: self.limits.max_stream_bytes,
+            })?;
+        let lines = layout
+            .text
+            .lines()
+            .zip(&layout.lines)
+            .filter_map(|(text, place)| {
+                Some(crate::evidence::ViewLine {
+                    text: text.to_owned(),
+                    bbox: place.bbox(0, place.spans.len())?,
+                    size: place.em as f32,
+                })
+            })
+            .collect();
+        Ok(crate::evidence::PageView {
+            page,
+            media_box: media_box(&self.doc, page_id),
+            lines,
+        })
     }
 
     /// What the pages analysed gave, once every one of them is done: the
@@ -608,6 +661,7 @@ impl<S: ByteSource> Analysis<S> {
             amounts_count: self.amounts.len() as u64,
             run_bytes: 0,
             amounts: self.amounts,
+            listed: self.listed,
             per_page: self.per_page,
             problems: self.problems,
             timings_ms: self.timings,
@@ -621,21 +675,6 @@ impl<S: ByteSource> Analysis<S> {
         merger.add(partial);
         merger.finish(now_ms)
     }
-}
-
-/// One number found, as [`Analysis::take_numbers`] lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Listed {
-    pub page: u32,
-    /// As written, without sign, currency or percent sign.
-    pub text: String,
-    pub role: crate::roles::Role,
-    /// The rule that gave it its role ([`classify`]).
-    pub why: String,
-    /// Whether it entered the tests.
-    pub used: bool,
-    /// The text of its line.
-    pub line: String,
 }
 
 /// The counts of some of a document's pages (`first..=last`, 1-based): a
@@ -664,6 +703,10 @@ pub struct Partial {
     /// partial (its run goes to storage of its own).
     #[serde(skip)]
     pub amounts: Vec<Amount>,
+    /// The numbers found, in page order: kept apart from the stored partial
+    /// too (the list goes to storage of its own).
+    #[serde(skip)]
+    pub listed: Vec<Listed>,
     pub per_page: Vec<PageStats>,
     pub problems: Vec<(u32, PageProblem)>,
     pub timings_ms: Timings,
@@ -712,6 +755,7 @@ impl Merger {
         sum.tally.merge(&part.tally);
         sum.amounts_count += part.amounts_count;
         sum.amounts.extend(part.amounts);
+        sum.listed.extend(part.listed);
         sum.per_page.extend(part.per_page);
         sum.problems.extend(part.problems);
         sum.timings_ms.parse += part.timings_ms.parse;
@@ -737,7 +781,9 @@ impl Merger {
 
     /// [`Merger::finish`] with the amounts' tests made elsewhere: by merging
     /// the slices' sorted runs ([`runs::merge`]) into
-    /// [`crate::amounts::Ordered`].
+    /// [`crate::amounts::Ordered`]. The suspects come from the numbers the
+    /// partials held; slices read back from storage hold none, so their
+    /// merge finds the suspects over the stored lists ([`Finder`]).
     pub fn finish_with(
         self,
         amounts: AmountTests,
@@ -773,7 +819,7 @@ impl Merger {
         numbers.format.detected = numbers.format.summary();
         let mut timings = sum.timings_ms;
         timings.analyse += now_ms() - t0;
-        Ok(Report {
+        let mut report = Report {
             pages: sum.pages,
             pdf_version: sum.pdf_version,
             encrypted: sum.encrypted,
@@ -787,7 +833,14 @@ impl Merger {
             pages_skipped,
             reading: sum.reading,
             timings_ms: timings,
-        })
+            suspects: Default::default(),
+        };
+        let mut finder = Finder::new(&report);
+        for number in &sum.listed {
+            finder.push(number);
+        }
+        report.suspects = finder.finish(&report);
+        Ok(report)
     }
 }
 
@@ -871,6 +924,39 @@ pub async fn analyse_from<S: ByteSource>(
         on_progress(analysis.pages_done(), analysis.pages_total());
     }
     analysis.finish(now_ms).await
+}
+
+/// A page's media box (inherited from the page tree when the page has
+/// none), US Letter when neither says.
+fn media_box(doc: &Document, page_id: ObjectId) -> [f32; 4] {
+    let mut id = page_id;
+    for _ in 0..32 {
+        let Ok(dict) = doc.get_dictionary(id) else {
+            break;
+        };
+        if let Ok(array) = dict
+            .get(b"MediaBox")
+            .and_then(|o| doc.dereference(o))
+            .and_then(|(_, o)| o.as_array())
+        {
+            let v: Vec<f32> = array
+                .iter()
+                .filter_map(|o| match o {
+                    Object::Integer(i) => Some(*i as f32),
+                    Object::Real(r) => Some(*r),
+                    _ => None,
+                })
+                .collect();
+            if let [x0, y0, x1, y1] = v[..] {
+                return [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
+            }
+        }
+        match dict.get(b"Parent").and_then(Object::as_reference) {
+            Ok(parent) => id = parent,
+            Err(_) => break,
+        }
+    }
+    [0.0, 0.0, 612.0, 792.0]
 }
 
 /// Load filter: keeps every object, but empties the streams text extraction

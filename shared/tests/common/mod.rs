@@ -144,10 +144,13 @@ pub fn analysed_with_numbers(
         if let Some(roles) = roles {
             analysis.select_roles(roles);
         }
-        analysis.list_numbers();
-        while analysis.step(&|| 0.0).await? {}
-        let numbers = analysis.take_numbers();
-        Ok((analysis.finish(&|| 0.0).await?, numbers))
+        // The list stays with the partial, which the merge reads for the
+        // suspects.
+        let partial = analysis.partial(&|| 0.0).await?;
+        let numbers = partial.listed.clone();
+        let mut merger = shared::analysis::Merger::default();
+        merger.add(partial);
+        Ok((merger.finish(&|| 0.0)?, numbers))
     })
     .expect("reads from memory finish at once")
 }
