@@ -494,6 +494,7 @@ async fn the_report_says_what_each_role_counted() {
             dot_decimal_pages: 0,
             comma_decimal_pages: 3,
         },
+        listed: 47,
     };
     let node = fresh_node();
     let _handle = leptos::mount::mount_to(
