@@ -137,6 +137,20 @@ pub async fn result(token: &str, id: &str, csv: bool) -> Result<String, ApiError
     text(send(authed(Request::get(&path::result(id, csv)), token)).await?).await
 }
 
+/// The list of numbers as CSV (for download).
+pub async fn numbers_csv(token: &str, id: &str) -> Result<String, ApiError> {
+    text(send(authed(Request::get(&path::numbers(id, true)), token)).await?).await
+}
+
+/// A page's text lines and boxes, for the page view.
+pub async fn page_view(
+    token: &str,
+    id: &str,
+    page: u32,
+) -> Result<shared::evidence::PageView, ApiError> {
+    json(send(authed(Request::get(&path::page_view(id, page)), token)).await?).await
+}
+
 /// Asks the server to cancel a job: the job as it is now (`cancelled`, or
 /// still `processing` while it stops at its next page).
 pub async fn cancel(token: &str, id: &str) -> Result<Job, ApiError> {

@@ -3,9 +3,10 @@
 //!
 //! [`api`] talks to the server, [`upload`] sends files with progress,
 //! [`live`] keeps the job list current (WebSocket, or polling when it is
-//! down), [`report`] draws a result.
+//! down), [`report`] draws a result, [`evidence`] its suspects and pages.
 
 pub mod api;
+pub mod evidence;
 pub mod live;
 pub mod report;
 pub mod upload;
@@ -680,6 +681,13 @@ fn ResultPanel(
                     Err(e) => view! { <p class="problem">{format!("unexpected report: {e}")}</p> }.into_any(),
                     Ok(r) => {
                         let csv_id = id.clone();
+                        let numbers_id = id.clone();
+                        let view_id = id.clone();
+                        // The bucket a flagged row opened, and the page shown.
+                        let open_bucket = RwSignal::new(None::<u32>);
+                        let shown = RwSignal::new(None::<evidence::Shown>);
+                        let flagged_buckets: Vec<u32> =
+                            r.suspects.buckets.iter().map(|b| b.digits).collect();
                         let json_name = format!("docket-{id}.json");
                         // Bring the result into view for keyboard and screen-reader users.
                         request_animation_frame(|| {
@@ -700,12 +708,19 @@ fn ResultPanel(
                             <BenfordChart test=r.benford.first_digit.clone() />
                             <Verdict test=r.benford.first_digit.clone() />
                             <DigitTable test=r.benford.second_digit.clone() caption="Second digit" first=0 />
-                            <DigitTable test=r.benford.first_two_digits.clone() caption="First two digits" first=10 />
+                            <DigitTable
+                                test=r.benford.first_two_digits.clone()
+                                caption="First two digits"
+                                first=10
+                                suspects=(flagged_buckets, open_bucket)
+                            />
                             <DigitTable test=r.benford.first_three_digits.clone() caption="First three digits" first=100 />
                             <DigitTable test=r.benford.last_two_digits.clone() caption="Last two digits" first=0 />
                             <DigitTable test=r.amounts.second_order.clone() caption="Second order (differences of the sorted amounts)" first=10 />
                             <Duplicates tests=r.amounts.clone() />
                             <Magnitudes tests=r.amounts.clone() />
+                            <evidence::SuspectList suspects=r.suspects.clone() open=open_bucket show=shown />
+                            <PageViewPanel token=token id=view_id shown=shown />
                             <Pages report=r.clone() />
                             <p class="downloads">
                                 <button type="button" on:click=move |_| download(&json_name, &raw, "application/json")>"Download JSON"</button>
@@ -723,6 +738,20 @@ fn ResultPanel(
                                 >
                                     "Download CSV"
                                 </button>
+                                <button
+                                    type="button"
+                                    on:click=move |_| {
+                                        let Some(t) = token.get_untracked() else { return };
+                                        let id = numbers_id.clone();
+                                        spawn_local(async move {
+                                            if let Ok(csv) = api::numbers_csv(&t, &id).await {
+                                                download(&format!("docket-{id}-numbers.csv"), &csv, "text/csv");
+                                            }
+                                        });
+                                    }
+                                >
+                                    "Download the numbers (CSV)"
+                                </button>
                                 <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
                             </p>
                         }
@@ -731,6 +760,66 @@ fn ResultPanel(
                 },
             }}
         </section>
+    }
+}
+
+/// The page a suspect is on, drawn from the engine's positions with the
+/// suspects highlighted; fetched when one is asked for.
+#[component]
+fn PageViewPanel(
+    token: RwSignal<Option<String>>,
+    id: String,
+    shown: RwSignal<Option<evidence::Shown>>,
+) -> impl IntoView {
+    let page = LocalResource::new(move || {
+        let want = shown.get();
+        let t = token.get();
+        let id = id.clone();
+        async move {
+            let (Some(want), Some(t)) = (want, t) else {
+                return None;
+            };
+            Some((api::page_view(&t, &id, want.page).await, want))
+        }
+    });
+    move || match page.get() {
+        None if shown.get().is_some() => {
+            view! { <p class="loading" role="status">"Drawing the page…"</p> }.into_any()
+        }
+        None | Some(None) => ().into_any(),
+        Some(Some((Err(e), _))) => {
+            view! { <p class="problem" role="alert">{e.message}</p> }.into_any()
+        }
+        Some(Some((Ok(view), want))) => {
+            let title = format!("Page {}", want.page);
+            let listed = want
+                .places
+                .iter()
+                .map(|p| view! { <li>{format!("{} — “{}”", p.text, p.line)}</li> })
+                .collect_view();
+            request_animation_frame(|| {
+                if let Some(h) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id("page-view-title"))
+                {
+                    let h: web_sys::HtmlElement = h.unchecked_into();
+                    let _ = h.focus();
+                    h.scroll_into_view();
+                }
+            });
+            view! {
+                <section class="page-panel" aria-labelledby="page-view-title">
+                    <h3 id="page-view-title" tabindex="-1">{title}</h3>
+                    <evidence::PageSvg view=view shown=want.clone() />
+                    {(!want.places.is_empty()).then(|| view! {
+                        <p>{format!("Highlighted: {}", want.what)}</p>
+                        <ul class="highlighted">{listed}</ul>
+                    })}
+                    <button type="button" on:click=move |_| shown.set(None)>"Close the page"</button>
+                </section>
+            }
+            .into_any()
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use shared::benford::{Conformity, DigitTest};
 use shared::report::Report;
+use wasm_bindgen::JsCast;
 
 /// The chart's drawing area.
 pub const CHART_WIDTH: f64 = 360.0;
@@ -213,9 +214,16 @@ pub fn Verdict(test: DigitTest) -> impl IntoView {
     view! { <p class=class>{verdict_text(&test)}</p> }
 }
 
-/// A digit test as a table (second digit, first two digits).
+/// A digit test as a table (second digit, first two digits). With
+/// `suspects` (the buckets the report has suspects for, and the signal that
+/// opens one), a flagged row with suspects has a button to them.
 #[component]
-pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl IntoView {
+pub fn DigitTable(
+    test: DigitTest,
+    caption: &'static str,
+    first: usize,
+    #[prop(optional)] suspects: Option<(Vec<u32>, RwSignal<Option<u32>>)>,
+) -> impl IntoView {
     let rows = test
         .counts
         .iter()
@@ -236,13 +244,39 @@ pub fn DigitTable(test: DigitTest, caption: &'static str, first: usize) -> impl 
                         " fewer than expected"
                     }
                 });
+            let digits = (i + first) as u32;
+            let to_suspects = suspects.as_ref().and_then(|(buckets, open)| {
+                buckets.contains(&digits).then(|| {
+                    let open = *open;
+                    let go = move |_| {
+                        open.set(Some(digits));
+                        let anchor = crate::evidence::bucket_anchor(digits);
+                        if let Some(el) = web_sys::window()
+                            .and_then(|w| w.document())
+                            .and_then(|d| d.get_element_by_id(&anchor))
+                        {
+                            el.scroll_into_view();
+                            if let Some(summary) = el.first_element_child() {
+                                let summary: web_sys::HtmlElement = summary.unchecked_into();
+                                let _ = summary.focus();
+                            }
+                        }
+                    };
+                    view! {
+                        " "
+                        <button type="button" class="to-suspects" on:click=go>
+                            {format!("Show the numbers starting {digits}")}
+                        </button>
+                    }
+                })
+            });
             view! {
                 <tr class:flagged=flag.is_some()>
                     <td>{i + first}</td>
                     <td>{*count}</td>
                     <td>{format!("{observed:.1}%")}</td>
                     <td>{format!("{expected:.1}%")}</td>
-                    <td>{format!("{z:.2}")}{flag.unwrap_or_default()}</td>
+                    <td>{format!("{z:.2}")}{flag.unwrap_or_default()}{to_suspects}</td>
                 </tr>
             }
         })

@@ -428,6 +428,7 @@ async fn open_pdf(
         Ok(mut a) => {
             // The roles the upload chose (every slice reads the job's).
             a.select_roles(tracked.job.roles.unwrap_or_default());
+            a.cap_listing(evidence::MAX_LISTED);
             Ok(Some(a))
         }
         Err(e) => analysis_failed(tracked, e).await.map(|()| None),

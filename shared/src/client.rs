@@ -85,6 +85,21 @@ pub mod path {
     }
 
     /// `GET /jobs/{id}/result`, or its digit table as CSV.
+    /// `GET /jobs/{id}/numbers`: the list of numbers (CSV or NDJSON).
+    pub fn numbers(id: &str, csv: bool) -> String {
+        let base = format!("{}/numbers", job(id));
+        if csv {
+            format!("{base}?format=csv")
+        } else {
+            base
+        }
+    }
+
+    /// `GET /jobs/{id}/pages/{page}`: a page's lines, for drawing it.
+    pub fn page_view(id: &str, page: u32) -> String {
+        format!("{}/pages/{page}", job(id))
+    }
+
     pub fn result(id: &str, csv: bool) -> String {
         let base = format!("{}/result", job(id));
         if csv {
@@ -320,6 +335,11 @@ mod tests {
             "/api/v1/jobs?limit=20&state=error&cursor=abc%3D"
         );
         assert_eq!(path::job_wait("j1", 25), "/api/v1/jobs/j1?wait=25");
+        assert_eq!(
+            path::numbers("j1", true),
+            "/api/v1/jobs/j1/numbers?format=csv"
+        );
+        assert_eq!(path::page_view("j1", 3), "/api/v1/jobs/j1/pages/3");
         assert_eq!(
             path::result("j1", true),
             "/api/v1/jobs/j1/result?format=csv"

@@ -21,9 +21,13 @@ pub const DUPLICATES_LISTED: usize = 5;
 pub const PLACES_LISTED: usize = 10;
 /// Pages a report names as deviating most.
 pub const PAGES_LISTED: usize = 5;
-/// Most numbers one analysis (or one slice of one) lists; past it the list
-/// stops (the report's `numbers.listed` says how many it has).
-pub const MAX_LISTED: usize = 100_000;
+/// Most numbers a page lists: past it, its list stops (the report's
+/// `numbers.listed` says how many the list has).
+pub const MAX_LISTED_PER_PAGE: usize = 5_000;
+/// Most numbers one analysis in the worker (a document, or one slice of
+/// one) keeps for its list, which it holds until its pages are read: a
+/// bound on memory, reached only by pages of hundreds of numbers each.
+pub const MAX_LISTED: usize = 150_000;
 
 /// One number found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,7 +44,7 @@ pub struct Listed {
     /// Whether it entered the tests.
     pub used: bool,
     /// Its box on the page in PDF user space, `[x0, y0, x1, y1]`.
-    pub bbox: Option<[f32; 4]>,
+    pub bbox: Option<[f64; 4]>,
     /// The text of its line.
     pub line: String,
 }
@@ -181,7 +185,7 @@ impl ListFormat {
 pub struct PageView {
     pub page: u32,
     /// `[x0, y0, x1, y1]` in PDF user space.
-    pub media_box: [f32; 4],
+    pub media_box: [f64; 4],
     pub lines: Vec<ViewLine>,
 }
 
@@ -189,9 +193,9 @@ pub struct PageView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewLine {
     pub text: String,
-    pub bbox: [f32; 4],
+    pub bbox: [f64; 4],
     /// Font size.
-    pub size: f32,
+    pub size: f64,
 }
 
 /// A suspect number's place.
@@ -200,7 +204,7 @@ pub struct Place {
     pub page: u32,
     pub text: String,
     pub role: Role,
-    pub bbox: Option<[f32; 4]>,
+    pub bbox: Option<[f64; 4]>,
     pub line: String,
 }
 
@@ -209,7 +213,7 @@ pub struct Place {
 pub struct BucketSuspects {
     pub digits: u32,
     pub z: f64,
-    /// Numbers in the bucket (used ones), in page order.
+    /// Numbers in the bucket (used ones).
     pub count: u64,
     /// The first [`PLACES_LISTED`] of them.
     pub places: Vec<Place>,
@@ -279,7 +283,12 @@ impl Finder {
             .map(|f| BucketSuspects {
                 digits: f.digits,
                 z: f.z,
-                count: 0,
+                count: f
+                    .digits
+                    .checked_sub(10)
+                    .and_then(|i| report.benford.first_two_digits.counts.get(i as usize))
+                    .copied()
+                    .unwrap_or(0),
                 places: Vec::new(),
             })
             .collect();
@@ -307,11 +316,9 @@ impl Finder {
         }
         if let Some(digits) = n.first_two()
             && let Some(bucket) = self.buckets.iter_mut().find(|b| b.digits == digits)
+            && bucket.places.len() < PLACES_LISTED
         {
-            bucket.count += 1;
-            if bucket.places.len() < PLACES_LISTED {
-                bucket.places.push(n.place());
-            }
+            bucket.places.push(n.place());
         }
         if let Some(value) = &n.value
             && let Some(dup) = self.duplicates.iter_mut().find(|d| &d.amount == value)

@@ -9,6 +9,7 @@
 // first failed check.
 
 import { chromium } from 'playwright-core';
+import axe from 'axe-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +58,31 @@ function numbersPdf(more, trailer) {
 /** A one-page PDF with numbers, whose /Title is markup. */
 function markupPdf(title) {
   return numbersPdf([`<< /Title (${title}) >>`], '/Info 6 0 R ');
+}
+
+/** A one-page PDF of 120 amounts: 60 spread as Benford's law spreads them,
+ * 60 starting 47 — a spike the first-two-digits test flags. */
+function spikedPdf() {
+  const lines = [];
+  for (let k = 0; k < 60; k++) lines.push(`Item cost ${(10 ** (1 + k / 60 + 0.004)).toFixed(2)}`);
+  for (let k = 0; k < 60; k++) lines.push(`Claim paid 47${String(k).padStart(2, '0')}.10`);
+  const text = `BT /F1 6 Tf 40 770 Td 6.2 TL\n${lines.map((l) => `(${l}) Tj T*`).join('\n')}\nET`;
+  return buildPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ]);
+}
+
+/** axe-core's violations on the page as it is now (WCAG 2 A and AA). */
+async function violations(p) {
+  await p.addScriptTag({ content: axe.source });
+  return p.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+  });
 }
 
 /** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
@@ -150,6 +176,38 @@ try {
   assert.ok(csv.startsWith('test,digits,count,observed,expected'), csv.slice(0, 80));
   assert.equal(download.suggestedFilename(), `docket-${id}.csv`);
   check('the CSV downloads');
+
+  // Evidence: a flagged bucket opens its numbers, a number its page, drawn
+  // with the suspects highlighted; the result is free of accessibility
+  // violations (axe-core) and reachable by keyboard.
+  const spiked = 'spiked-47.pdf';
+  await page.setInputFiles('input[type=file]', { name: spiked, mimeType: 'application/pdf', buffer: spikedPdf() });
+  await row(spiked).locator('.state-completed').waitFor({ timeout: 60000 });
+  await row(spiked).getByRole('button', { name: 'View result' }).click();
+  await page.locator('svg.benford-chart').waitFor();
+  await page.getByText('First two digits —').click();
+  const toSuspects = page.getByRole('button', { name: 'Show the numbers starting 47' });
+  await toSuspects.focus();
+  await page.keyboard.press('Enter');
+  const bucket = page.locator('#suspects-47');
+  await bucket.locator('li.place').first().waitFor();
+  assert.equal(await bucket.evaluate((d) => d.open), true);
+  assert.match(await bucket.locator('summary').textContent(), /Numbers starting 47: 60 of them/);
+  assert.equal(await bucket.locator('li.place').count(), 10);
+  assert.match(await bucket.locator('li.place').first().textContent(), /page 1: 4700\.10 — “Claim paid 4700\.10”/);
+  const showPage = bucket.getByRole('button', { name: 'Show on page 1' }).first();
+  await showPage.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('svg.page-view').waitFor();
+  assert.equal(await page.locator('svg.page-view rect.suspect-mark').count(), 10);
+  assert.ok(await page.locator('svg.page-view text.page-line').count() >= 120);
+  assert.match(await page.locator('svg.page-view').getAttribute('aria-label'), /10 of numbers starting 47 highlighted/);
+  await shot('7-evidence.png');
+  check('a flagged bucket opens its numbers, and a number its page with the suspects highlighted');
+
+  const found = await violations(page);
+  assert.deepEqual(found, [], `accessibility violations:\n${found.join('\n')}`);
+  check('the result, its suspects and the page view have no accessibility violations (axe-core)');
 
   // Delete, with confirmation.
   page.once('dialog', (d) => d.accept());

@@ -81,7 +81,7 @@ fn npm_packages() -> Result<()> {
         _ => false,
     };
     if fresh && esbuild_bin().is_file() && wasm_opt_bin().is_file() {
-        println!("ok: npm packages (wrangler, esbuild, binaryen, playwright-core)");
+        println!("ok: npm packages (wrangler, esbuild, binaryen, playwright-core, axe-core)");
         return Ok(());
     }
     if which("npm").is_none() {

@@ -675,7 +675,7 @@ impl LineBox {
     /// `[x0, y0, x1, y1]` (lower left, upper right): from a fifth of the
     /// font size below the baseline to four fifths above, turned back by
     /// the line's direction. `None` when the characters are not all there.
-    pub fn bbox(&self, from: usize, to: usize) -> Option<[f32; 4]> {
+    pub fn bbox(&self, from: usize, to: usize) -> Option<[f64; 4]> {
         if from >= to {
             return None;
         }
@@ -690,7 +690,7 @@ impl LineBox {
             lo = (lo.0.min(x), lo.1.min(y));
             hi = (hi.0.max(x), hi.1.max(y));
         }
-        let round = |v: f64| ((v * 100.0).round() / 100.0) as f32;
+        let round = |v: f64| (v * 100.0).round() / 100.0;
         Some([round(lo.0), round(lo.1), round(hi.0), round(hi.1)])
     }
 }

@@ -38,7 +38,7 @@ use crate::amounts::{Amount, AmountTests};
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
 pub use crate::evidence::Listed;
-use crate::evidence::{Finder, MAX_LISTED, page_mad};
+use crate::evidence::{Finder, MAX_LISTED_PER_PAGE, page_mad};
 use crate::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
 use crate::report::RoleStats;
 use crate::report::{
@@ -174,8 +174,10 @@ pub struct Analysis<S> {
     tally: Tally,
     /// The amounts of the numbers used, for the tests that read them all.
     amounts: Vec<Amount>,
-    /// Every number found, up to [`MAX_LISTED`].
+    /// Every number found, up to [`MAX_LISTED_PER_PAGE`] a page and
+    /// `max_listed` in all.
     listed: Vec<Listed>,
+    max_listed: usize,
     /// The roles of numbers that enter the tests.
     roles: Roles,
     per_page: Vec<PageStats>,
@@ -347,6 +349,7 @@ impl<S: ByteSource> Analysis<S> {
             tally: Tally::default(),
             amounts: Vec::new(),
             listed: Vec::new(),
+            max_listed: usize::MAX,
             roles: Roles::default(),
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
@@ -532,6 +535,7 @@ impl<S: ByteSource> Analysis<S> {
         let last = lines.len().saturating_sub(1);
         let roles = self.roles;
         let mut first_digits = [0u64; 9];
+        let mut listed_on_page = 0usize;
         for (i, (line, place)) in lines.iter().enumerate() {
             stats.chars += line.chars().filter(|c| !c.is_whitespace()).count() as u64;
             stats.words += line.split_whitespace().count() as u64;
@@ -542,6 +546,7 @@ impl<S: ByteSource> Analysis<S> {
                 &mut self.listed,
                 &mut self.numbers.roles,
             );
+            let max_listed = self.max_listed;
             let mut listed_now = 0u64;
             scan_numbers_in(line, format, &mut |number| {
                 stats.numbers_found += 1;
@@ -552,7 +557,7 @@ impl<S: ByteSource> Analysis<S> {
                     row.used += u64::from(used);
                 }
                 let amount = Amount::of(&number);
-                if listed.len() < MAX_LISTED {
+                if listed.len() < max_listed && listed_on_page < MAX_LISTED_PER_PAGE {
                     let from = line[..number.start].chars().count();
                     let to = from + number.text.chars().count();
                     listed.push(Listed {
@@ -566,6 +571,7 @@ impl<S: ByteSource> Analysis<S> {
                         line: (*line).to_owned(),
                     });
                     listed_now += 1;
+                    listed_on_page += 1;
                 }
                 if used {
                     stats.numbers_used += 1;
@@ -586,6 +592,13 @@ impl<S: ByteSource> Analysis<S> {
         self.per_page.push(stats);
         self.timings.analyse += now_ms() - t1;
         Ok(true)
+    }
+
+    /// Keeps at most `max` numbers for the list (the worker's bound on
+    /// memory, `evidence::MAX_LISTED`); unbounded otherwise but for
+    /// [`MAX_LISTED_PER_PAGE`].
+    pub fn cap_listing(&mut self, max: usize) {
+        self.max_listed = max;
     }
 
     /// Which roles of numbers enter the tests (before the first page;
@@ -632,7 +645,7 @@ impl<S: ByteSource> Analysis<S> {
                 Some(crate::evidence::ViewLine {
                     text: text.to_owned(),
                     bbox: place.bbox(0, place.spans.len())?,
-                    size: place.em as f32,
+                    size: (place.em * 100.0).round() / 100.0,
                 })
             })
             .collect();
@@ -928,7 +941,7 @@ pub async fn analyse_from<S: ByteSource>(
 
 /// A page's media box (inherited from the page tree when the page has
 /// none), US Letter when neither says.
-fn media_box(doc: &Document, page_id: ObjectId) -> [f32; 4] {
+fn media_box(doc: &Document, page_id: ObjectId) -> [f64; 4] {
     let mut id = page_id;
     for _ in 0..32 {
         let Ok(dict) = doc.get_dictionary(id) else {
@@ -939,11 +952,11 @@ fn media_box(doc: &Document, page_id: ObjectId) -> [f32; 4] {
             .and_then(|o| doc.dereference(o))
             .and_then(|(_, o)| o.as_array())
         {
-            let v: Vec<f32> = array
+            let v: Vec<f64> = array
                 .iter()
                 .filter_map(|o| match o {
-                    Object::Integer(i) => Some(*i as f32),
-                    Object::Real(r) => Some(*r),
+                    Object::Integer(i) => Some(*i as f64),
+                    Object::Real(r) => Some(f64::from(*r)),
                     _ => None,
                 })
                 .collect();
