@@ -40,31 +40,26 @@ pub struct Listed {
     pub value: Option<String>,
     pub role: Role,
     /// The rule that gave it its role (`roles::classify`).
-    pub why: String,
+    pub why: std::borrow::Cow<'static, str>,
     /// Whether it entered the tests.
     pub used: bool,
     /// Its box on the page in PDF user space, `[x0, y0, x1, y1]`.
     pub bbox: Option<[f64; 4]>,
-    /// The text of its line.
-    pub line: String,
+    /// The text of its line (shared by the numbers of one line).
+    pub line: std::rc::Rc<str>,
 }
 
 impl Listed {
     /// The first two significant digits of its value (10–99), if it has two.
     pub fn first_two(&self) -> Option<u32> {
-        let digits: Vec<u32> = self
+        let mut digits = self
             .value
             .as_deref()?
             .bytes()
             .filter(u8::is_ascii_digit)
             .skip_while(|&b| b == b'0')
-            .take(2)
-            .map(|b| u32::from(b - b'0'))
-            .collect();
-        match digits[..] {
-            [a, b] => Some(a * 10 + b),
-            _ => None,
-        }
+            .map(|b| u32::from(b - b'0'));
+        Some(digits.next()? * 10 + digits.next()?)
     }
 
     /// Where it is, for a report.
@@ -74,7 +69,7 @@ impl Listed {
             text: self.text.clone(),
             role: self.role,
             bbox: self.bbox,
-            line: self.line.clone(),
+            line: self.line.to_string(),
         }
     }
 }
@@ -372,7 +367,7 @@ mod tests {
             why: "thousands_groups".into(),
             used,
             bbox: Some([10.0, 20.0, 40.5, 30.0]),
-            line: format!("Total {text}, \"net\""),
+            line: format!("Total {text}, \"net\"").into(),
         }
     }
 

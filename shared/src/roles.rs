@@ -307,28 +307,62 @@ const CURRENCY_CODES: [&str; 12] = [
     "usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "cny", "inr", "sek", "nok", "dkk",
 ];
 
-/// The words around a number on its line, lower-cased, punctuation off
-/// their edges.
-fn words_before(line: &str, at: usize, n: usize) -> Vec<String> {
-    line[..at]
-        .split_whitespace()
-        .rev()
-        .take(n)
-        .map(clean_word)
-        .collect()
+/// The words before a number on its line, nearest first, punctuation off
+/// their edges (slices of the line: no allocation on this path, which runs
+/// for every number).
+fn words_before(line: &str, at: usize) -> [&str; 2] {
+    let mut words = line[..at].split_whitespace().rev().map(clean_word);
+    [words.next().unwrap_or(""), words.next().unwrap_or("")]
 }
 
-fn word_after(line: &str, end: usize) -> Option<String> {
-    line[end..].split_whitespace().next().map(clean_word)
+fn word_after(line: &str, end: usize) -> &str {
+    line[end..].split_whitespace().next().map_or("", clean_word)
 }
 
-fn clean_word(w: &str) -> String {
+fn clean_word(w: &str) -> &str {
     w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '§' || c == '/'))
-        .to_lowercase()
 }
+
+/// The first letters (a–z, as bits) of a list's words, and whether any
+/// starts otherwise: a quick "cannot be in it" before comparing words.
+const fn initials(list: &[&str]) -> (u32, bool) {
+    let (mut mask, mut other) = (0u32, false);
+    let mut i = 0;
+    while i < list.len() {
+        let b = list[i].as_bytes()[0];
+        if b.is_ascii_lowercase() {
+            mask |= 1 << (b - b'a');
+        } else {
+            other = true;
+        }
+        i += 1;
+    }
+    (mask, other)
+}
+
+/// Whether `word` is one of `list` (lower-case, its [`initials`] given),
+/// ignoring ASCII case; only short words with a letter are looked up.
+fn one_of(word: &str, list: &[&str], (mask, other): (u32, bool)) -> bool {
+    let Some(&first) = word.as_bytes().first() else {
+        return false;
+    };
+    let first = first.to_ascii_lowercase();
+    let possible = if first.is_ascii_lowercase() {
+        mask & (1 << (first - b'a')) != 0
+    } else {
+        other && !first.is_ascii_digit()
+    };
+    possible && word.len() <= 12 && list.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+const MONTH_INITIALS: (u32, bool) = initials(&MONTHS);
+const SECTION_INITIALS: (u32, bool) = initials(&SECTION_LABELS);
+const IDENTIFIER_INITIALS: (u32, bool) = initials(&IDENTIFIER_LABELS);
+const CURRENCY_INITIALS: (u32, bool) = initials(&CURRENCY_CODES);
+const PERCENT_WORDS: [&str; 3] = ["percent", "pct", "percentage"];
 
 fn is_month(w: &str) -> bool {
-    MONTHS.contains(&w.trim_end_matches('.'))
+    one_of(w.trim_end_matches('.'), &MONTHS, MONTH_INITIALS)
 }
 
 /// The digit runs joined to this number by `joiner` without spaces, as
@@ -388,14 +422,16 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
         return (Role::Date, "slash_date");
     }
     let (dash_before, dash_after) = chain(line, start, end, b'-');
-    let dash: Vec<usize> = dash_before
+    // The parts' digit counts in order: the first two decide an ISO date.
+    let dash_len = dash_before.len() + 1 + dash_after.len();
+    let mut dash_parts = dash_before
         .iter()
         .rev()
         .copied()
         .chain([digits])
-        .chain(dash_after.iter().copied())
-        .collect();
-    if integer && (dash.len() == 3 || dash.len() == 2) && dash[0] == 4 && dash[1] == 2 {
+        .chain(dash_after.iter().copied());
+    let dash_head = (dash_parts.next(), dash_parts.next());
+    if integer && (dash_len == 3 || dash_len == 2) && dash_head == (Some(4), Some(2)) {
         return (Role::Date, "iso_date");
     }
     let colon_before = start >= 2 && bytes[start - 1] == b':' && bytes[start - 2].is_ascii_digit();
@@ -404,9 +440,9 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
     if integer && digits <= 2 && (colon_before || colon_after) {
         return (Role::Date, "time");
     }
-    let before = words_before(line, start, 2);
+    let before = words_before(line, start);
     let after = word_after(line, end);
-    let month_near = before.iter().any(|w| is_month(w)) || after.as_deref().is_some_and(is_month);
+    let month_near = before.iter().any(|w| is_month(w)) || is_month(after);
     if integer
         && month_near
         && (found.int_part.parse::<u32>().is_ok_and(|v| v <= 31) || found.is_year())
@@ -419,25 +455,27 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
     // Percentages.
     let rest = line[end..].trim_start();
     if rest.starts_with('%')
-        || after
-            .as_deref()
-            .is_some_and(|w| matches!(w, "percent" | "pct" | "percentage"))
-        || rest.to_lowercase().starts_with("per cent")
+        || one_of(after, &PERCENT_WORDS, initials(&PERCENT_WORDS))
+        || rest
+            .get(..8)
+            .is_some_and(|head| head.eq_ignore_ascii_case("per cent"))
     {
         return (Role::Percentage, "percent_sign");
     }
     // Labels: Table 3, § 12, No. 5.
-    if let Some(label) = before.first() {
-        let label = label.trim_end_matches('.');
-        if SECTION_LABELS.contains(&label)
-            || label == "§"
-            || line[..start].trim_end().ends_with('§')
-        {
-            return (Role::Section, "label_word");
-        }
-        if IDENTIFIER_LABELS.contains(&label) || line[..start].trim_end().ends_with('#') {
-            return (Role::Identifier, "identifier_word");
-        }
+    let label = before[0].trim_end_matches('.');
+    let just_before = line[..start].trim_end();
+    if one_of(label, &SECTION_LABELS, SECTION_INITIALS)
+        || label == "§"
+        || just_before.ends_with('§')
+    {
+        return (Role::Section, "label_word");
+    }
+    if one_of(label, &IDENTIFIER_LABELS, IDENTIFIER_INITIALS)
+        || label == "#"
+        || just_before.ends_with('#')
+    {
+        return (Role::Identifier, "identifier_word");
     }
     // List and section numbers at the start of a line: `1.`, `2)`, `(3)`,
     // `4.2 Results`.
@@ -460,7 +498,7 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
         }
     }
     // Identifiers.
-    if dash.len() >= 3 {
+    if dash_len >= 3 {
         return (Role::Identifier, "hyphen_chain");
     }
     if integer && digits > 1 && found.int_part.starts_with('0') && !found.grouped {
@@ -470,19 +508,18 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
         return (Role::Identifier, "long_digits");
     }
     if integer && digits == 5 && !found.grouped {
-        let state = before.first().is_some_and(|w| {
-            w.len() == 2
-                && line[..start]
-                    .split_whitespace()
-                    .next_back()
-                    .is_some_and(|raw| {
-                        raw.trim_end_matches(',').len() == 2
-                            && raw
-                                .trim_end_matches(',')
-                                .chars()
-                                .all(|c| c.is_ascii_uppercase())
-                    })
-        });
+        let state = before[0].len() == 2 && {
+            line[..start]
+                .split_whitespace()
+                .next_back()
+                .is_some_and(|raw| {
+                    raw.trim_end_matches(',').len() == 2
+                        && raw
+                            .trim_end_matches(',')
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase())
+                })
+        };
         if state {
             return (Role::Identifier, "zip_code");
         }
@@ -490,13 +527,9 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
     // Amounts.
     let prefix = line[..start].trim_end_matches(['-', '+', '−', '(', ' ']);
     let currency_before = prefix.ends_with(['$', '€', '£', '¥', '₹'])
-        || before
-            .first()
-            .is_some_and(|w| CURRENCY_CODES.contains(&w.as_str()));
-    let currency_after = rest.starts_with(['€', '$', '£'])
-        || after
-            .as_deref()
-            .is_some_and(|w| CURRENCY_CODES.contains(&w));
+        || one_of(before[0], &CURRENCY_CODES, CURRENCY_INITIALS);
+    let currency_after =
+        rest.starts_with(['€', '$', '£']) || one_of(after, &CURRENCY_CODES, CURRENCY_INITIALS);
     if currency_before || currency_after {
         return (Role::Amount, "currency");
     }

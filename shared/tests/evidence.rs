@@ -74,7 +74,7 @@ fn every_number_has_its_box_where_the_page_draws_it() {
         (next[1] - (706.0 - 2.2)).abs() < 0.1,
         "the second line is 14 points lower"
     );
-    assert_eq!(numbers[0].line, "Total 1,234 and 56");
+    assert_eq!(&*numbers[0].line, "Total 1,234 and 56");
     assert_eq!(numbers[0].value.as_deref(), Some("1234"));
 
     let view = ready(async {

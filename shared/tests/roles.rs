@@ -182,7 +182,7 @@ fn every_role_has_real_examples_in_the_corpus() {
             );
             for n in found {
                 assert_eq!(
-                    (n.role, n.why.as_str()),
+                    (n.role, &*n.why),
                     (role, why),
                     "{file} p{page}: {text} in {:?}",
                     n.line

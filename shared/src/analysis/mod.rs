@@ -547,6 +547,9 @@ impl<S: ByteSource> Analysis<S> {
                 &mut self.numbers.roles,
             );
             let max_listed = self.max_listed;
+            let ascii = line.is_ascii();
+            // One copy of the line for all its numbers.
+            let mut line_rc: Option<std::rc::Rc<str>> = None;
             let mut listed_now = 0u64;
             scan_numbers_in(line, format, &mut |number| {
                 stats.numbers_found += 1;
@@ -558,17 +561,24 @@ impl<S: ByteSource> Analysis<S> {
                 }
                 let amount = Amount::of(&number);
                 if listed.len() < max_listed && listed_on_page < MAX_LISTED_PER_PAGE {
-                    let from = line[..number.start].chars().count();
-                    let to = from + number.text.chars().count();
+                    // Character indices (byte offsets on an ASCII line).
+                    let (from, to) = if ascii {
+                        (number.start, number.start + number.text.len())
+                    } else {
+                        let from = line[..number.start].chars().count();
+                        (from, from + number.text.chars().count())
+                    };
                     listed.push(Listed {
                         page: page_no,
                         text: number.text.to_owned(),
                         value: amount.map(Amount::to_text),
                         role,
-                        why: why.to_owned(),
+                        why: std::borrow::Cow::Borrowed(why),
                         used,
                         bbox: place.bbox(from, to),
-                        line: (*line).to_owned(),
+                        line: std::rc::Rc::clone(
+                            line_rc.get_or_insert_with(|| std::rc::Rc::from(*line)),
+                        ),
                     });
                     listed_now += 1;
                     listed_on_page += 1;
