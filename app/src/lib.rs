@@ -690,16 +690,7 @@ fn ResultPanel(
                             r.suspects.buckets.iter().map(|b| b.digits).collect();
                         let json_name = format!("docket-{id}.json");
                         // Bring the result into view for keyboard and screen-reader users.
-                        request_animation_frame(|| {
-                            if let Some(h) = web_sys::window()
-                                .and_then(|w| w.document())
-                                .and_then(|d| d.get_element_by_id("result-title"))
-                            {
-                                let h: web_sys::HtmlElement = h.unchecked_into();
-                                let _ = h.focus();
-                                h.scroll_into_view();
-                            }
-                        });
+                        focus_heading("result-title");
                         view! {
                             <h2 id="result-title" tabindex="-1">"Result"</h2>
                             <Facts report=r.clone() />
@@ -763,6 +754,21 @@ fn ResultPanel(
     }
 }
 
+/// Moves focus to the heading `id` and brings it into view once it is drawn
+/// (for keyboard and screen-reader users).
+fn focus_heading(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(h) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+        {
+            let h: web_sys::HtmlElement = h.unchecked_into();
+            let _ = h.focus();
+            h.scroll_into_view();
+        }
+    });
+}
+
 /// The page a suspect is on, drawn from the engine's positions with the
 /// suspects highlighted; fetched when one is asked for.
 #[component]
@@ -797,16 +803,7 @@ fn PageViewPanel(
                 .iter()
                 .map(|p| view! { <li>{format!("{} — “{}”", p.text, p.line)}</li> })
                 .collect_view();
-            request_animation_frame(|| {
-                if let Some(h) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.get_element_by_id("page-view-title"))
-                {
-                    let h: web_sys::HtmlElement = h.unchecked_into();
-                    let _ = h.focus();
-                    h.scroll_into_view();
-                }
-            });
+            focus_heading("page-view-title");
             view! {
                 <section class="page-panel" aria-labelledby="page-view-title">
                     <h3 id="page-view-title" tabindex="-1">{title}</h3>

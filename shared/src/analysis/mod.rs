@@ -485,12 +485,7 @@ impl<S: ByteSource> Analysis<S> {
         self.next += 1;
         let page_no = self.next as u32;
         let t0 = now_ms();
-        let layout = self
-            .extractor
-            .page_layout(&self.doc, page_id)
-            .map_err(|_| AnalysisError::DecompressionBomb {
-                limit: self.limits.max_stream_bytes,
-            })?;
+        let layout = self.layout_of(page_id)?;
         let text = &layout.text;
         let t1 = now_ms();
         self.timings.extract += t1 - t0;
@@ -604,6 +599,15 @@ impl<S: ByteSource> Analysis<S> {
         Ok(true)
     }
 
+    /// A loaded page's text and line places.
+    fn layout_of(&mut self, page_id: ObjectId) -> Result<extract::Layout, AnalysisError> {
+        self.extractor.page_layout(&self.doc, page_id).map_err(|_| {
+            AnalysisError::DecompressionBomb {
+                limit: self.limits.max_stream_bytes,
+            }
+        })
+    }
+
     /// Keeps at most `max` numbers for the list (the worker's bound on
     /// memory, `evidence::MAX_LISTED`); unbounded otherwise but for
     /// [`MAX_LISTED_PER_PAGE`].
@@ -641,12 +645,7 @@ impl<S: ByteSource> Analysis<S> {
             })?;
             self.load_page(page_id, now_ms).await?;
         }
-        let layout = self
-            .extractor
-            .page_layout(&self.doc, page_id)
-            .map_err(|_| AnalysisError::DecompressionBomb {
-                limit: self.limits.max_stream_bytes,
-            })?;
+        let layout = self.layout_of(page_id)?;
         let lines = layout
             .text
             .lines()
