@@ -689,6 +689,10 @@ fn ResultPanel(
                         let flagged_buckets: Vec<u32> =
                             r.suspects.buckets.iter().map(|b| b.digits).collect();
                         let json_name = format!("docket-{id}.json");
+                        let suspects_json = serde_json::to_string_pretty(&r.suspects).unwrap_or_default();
+                        let suspects_csv = shared::evidence::suspects_csv(&r.suspects);
+                        let suspects_json_name = format!("docket-{id}-suspects.json");
+                        let suspects_csv_name = format!("docket-{id}-suspects.csv");
                         // Bring the result into view for keyboard and screen-reader users.
                         focus_heading("result-title");
                         view! {
@@ -742,6 +746,22 @@ fn ResultPanel(
                                     }
                                 >
                                     "Download the numbers (CSV)"
+                                </button>
+                                <button
+                                    type="button"
+                                    on:click=move |_| {
+                                        download(&suspects_json_name, &suspects_json, "application/json")
+                                    }
+                                >
+                                    "Download the suspects (JSON)"
+                                </button>
+                                <button
+                                    type="button"
+                                    on:click=move |_| {
+                                        download(&suspects_csv_name, &suspects_csv, "text/csv")
+                                    }
+                                >
+                                    "Download the suspects (CSV)"
                                 </button>
                                 <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
                             </p>

@@ -28,21 +28,45 @@ pub struct Bar {
     pub height: f64,
     /// Height of the expected marker above the axis.
     pub expected_height: f64,
+    /// Heights of the share's bounds at 95 % (expected ± 1.96 standard
+    /// errors plus the continuity correction): outside them a bin is
+    /// flagged.
+    pub lower_height: f64,
+    pub upper_height: f64,
 }
 
-/// The largest share, observed or expected: the top of the plot.
+/// A bin's 95 % bounds for its share: `p ± (1.96 √(p(1−p)/n) + 1/(2n))`,
+/// clamped to [0, 1]; `(p, p)` without numbers.
+pub fn share_bounds(expected: f64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (expected, expected);
+    }
+    let nf = n as f64;
+    let half =
+        shared::benford::Z_CRITICAL * (expected * (1.0 - expected) / nf).sqrt() + 1.0 / (2.0 * nf);
+    ((expected - half).max(0.0), (expected + half).min(1.0))
+}
+
+/// The largest share, observed, expected or an upper bound: the top of the
+/// plot.
 fn top_share(test: &DigitTest) -> f64 {
     test.observed
         .iter()
         .chain(test.expected.iter())
         .copied()
+        .chain(test.expected.iter().map(|e| share_bounds(*e, test.n).1))
         .fold(0.0_f64, f64::max)
         .max(f64::EPSILON)
 }
 
 /// Lays out the first-digit bars: heights proportional to the shares, the
-/// tallest of observed and expected filling the plot.
+/// tallest of observed, expected and the bounds filling the plot.
 pub fn bars(test: &DigitTest) -> Vec<Bar> {
+    bars_from(test, 1)
+}
+
+/// [`bars`] for any digit test, its first bin's digits being `first`.
+pub fn bars_from(test: &DigitTest, first: usize) -> Vec<Bar> {
     let n = test.counts.len().max(1);
     let top = top_share(test);
     let plot_height = PLOT_BOTTOM - PLOT_TOP;
@@ -51,8 +75,9 @@ pub fn bars(test: &DigitTest) -> Vec<Bar> {
         .map(|i| {
             let observed = test.observed.get(i).copied().unwrap_or(0.0);
             let expected = test.expected.get(i).copied().unwrap_or(0.0);
+            let (lower, upper) = share_bounds(expected, test.n);
             Bar {
-                digit: i + 1,
+                digit: i + first,
                 count: test.counts.get(i).copied().unwrap_or(0),
                 observed,
                 expected,
@@ -60,6 +85,8 @@ pub fn bars(test: &DigitTest) -> Vec<Bar> {
                 width: slot * 0.7,
                 height: observed / top * plot_height,
                 expected_height: expected / top * plot_height,
+                lower_height: lower / top * plot_height,
+                upper_height: upper / top * plot_height,
             }
         })
         .collect()
@@ -118,10 +145,29 @@ fn capitalised(s: &str) -> String {
     }
 }
 
-/// The first-digit chart: observed bars, expected markers joined by a line.
+/// A digit test's chart: observed bars, expected markers joined by a line,
+/// and the 95 % bounds as dashed lines (a bar beyond them is flagged). The
+/// first-digit chart by default; `first`, `axis` and `class` for the others.
 #[component]
-pub fn BenfordChart(test: DigitTest) -> impl IntoView {
-    let bars = bars(&test);
+pub fn BenfordChart(
+    test: DigitTest,
+    #[prop(default = 1)] first: usize,
+    #[prop(into, default = "first digit".into())] axis: String,
+    #[prop(default = "benford-chart")] class: &'static str,
+) -> impl IntoView {
+    let bars = bars_from(&test, first);
+    // Few bins: each bar is a stop for the keyboard, with its label.
+    let few = bars.len() <= 10;
+    let bound_line = |height: fn(&Bar) -> f64| -> String {
+        bars.iter()
+            .map(|b| format!("{:.1},{:.1}", b.x + b.width / 2.0, PLOT_BOTTOM - height(b)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (upper, lower) = (
+        bound_line(|b| b.upper_height),
+        bound_line(|b| b.lower_height),
+    );
     let line: String = bars
         .iter()
         .map(|b| {
@@ -134,7 +180,8 @@ pub fn BenfordChart(test: DigitTest) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(" ");
     let label = format!(
-        "First-digit distribution of {} numbers: bars observed, dots expected by Benford's law",
+        "{} distribution of {} numbers: bars observed, dots expected by Benford's law, dashed lines the 95 % bounds",
+        capitalised(&axis),
         test.n
     );
     view! {
@@ -143,7 +190,7 @@ pub fn BenfordChart(test: DigitTest) -> impl IntoView {
                 viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")
                 role="img"
                 aria-label=label
-                class="benford-chart"
+                class=class
             >
                 {ticks(&test)
                     .into_iter()
@@ -168,8 +215,9 @@ pub fn BenfordChart(test: DigitTest) -> impl IntoView {
                             b.observed * 100.0,
                             b.expected * 100.0
                         );
+                        let labelled = few || b.digit % 10 == 0;
                         view! {
-                            <g class="bar-group" tabindex="0">
+                            <g class="bar-group" tabindex=few.then_some("0")>
                                 <title>{tip}</title>
                                 <rect
                                     class="bar"
@@ -183,26 +231,30 @@ pub fn BenfordChart(test: DigitTest) -> impl IntoView {
                                     class="expected"
                                     cx=format!("{:.2}", b.x + b.width / 2.0)
                                     cy=format!("{:.2}", PLOT_BOTTOM - b.expected_height)
-                                    r="3.5"
+                                    r=format!("{:.2}", (b.width / 1.4).min(3.5))
                                 />
-                                <text
-                                    class="digit"
-                                    x=format!("{:.1}", b.x + b.width / 2.0)
-                                    y=PLOT_BOTTOM + 16.0
-                                    text-anchor="middle"
-                                >
-                                    {b.digit}
-                                </text>
+                                {labelled.then(|| view! {
+                                    <text
+                                        class="digit"
+                                        x=format!("{:.1}", b.x + b.width / 2.0)
+                                        y=PLOT_BOTTOM + 16.0
+                                        text-anchor="middle"
+                                    >
+                                        {b.digit}
+                                    </text>
+                                })}
                             </g>
                         }
                     })
                     .collect_view()}
                 <polyline class="expected-line" points=line fill="none" />
+                <polyline class="bound-line" points=upper fill="none" />
+                <polyline class="bound-line" points=lower fill="none" />
                 <text class="axis-label" x=CHART_WIDTH / 2.0 y=CHART_HEIGHT - 4.0 text-anchor="middle">
-                    "first digit"
+                    {axis}
                 </text>
             </svg>
-            <figcaption>"Bars: observed share of each first digit. Dots: what Benford's law expects."</figcaption>
+            <figcaption>"Bars: the observed share of each bin. Dots: what Benford's law expects. Dashed lines: the 95 % bounds; a bar beyond them is flagged."</figcaption>
         </figure>
     }
 }
@@ -281,10 +333,16 @@ pub fn DigitTable(
             }
         })
         .collect_view();
+    // A chart too where the bins are few enough to see (not the 900 of the
+    // first three digits).
+    let chart = (test.counts.len() <= 100).then(|| {
+        view! { <BenfordChart test=test.clone() first=first axis=caption.to_lowercase() class="digit-chart" /> }
+    });
     view! {
         <details class="digit-table">
             <summary>{caption} " — " {verdict_text(&test)}</summary>
             <p class="reading">{test.reading.clone()}</p>
+            {chart}
             <table>
                 <thead>
                     <tr><th scope="col">"digits"</th><th scope="col">"count"</th><th scope="col">"observed"</th><th scope="col">"expected"</th><th scope="col">"Z"</th></tr>

@@ -666,3 +666,60 @@ async fn the_page_view_draws_the_lines_and_marks_the_suspects() {
     assert_eq!(mark.get_attribute("x").as_deref(), Some("142.5"));
     assert_eq!(mark.get_attribute("y").as_deref(), Some("62.2"));
 }
+
+#[wasm_bindgen_test]
+async fn every_digit_test_can_be_charted_with_its_bounds() {
+    use app::report::{BenfordChart, bars_from, share_bounds};
+    use shared::benford::{Kind, from_counts};
+    let counts: Vec<u64> = Kind::FirstTwo
+        .expected()
+        .iter()
+        .map(|p| (p * 2000.0).round() as u64)
+        .collect();
+    let test = from_counts(Kind::FirstTwo, counts);
+    let bars = bars_from(&test, 10);
+    assert_eq!((bars.len(), bars[0].digit, bars[89].digit), (90, 10, 99));
+    for b in &bars {
+        assert!(b.lower_height <= b.expected_height && b.expected_height <= b.upper_height);
+    }
+    let (lo, hi) = share_bounds(0.5, 100);
+    assert!(
+        (hi - 0.5 - (1.96 * 0.05 + 0.005)).abs() < 1e-12 && (0.5 - lo - (hi - 0.5)).abs() < 1e-12
+    );
+    assert_eq!(share_bounds(0.3, 0), (0.3, 0.3));
+    let node = fresh_node();
+    let _handle = leptos::mount::mount_to(node.clone(), move || {
+        view! { <BenfordChart test=test first=10 axis="first two digits" class="digit-chart" /> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(
+        node.query_selector_all("svg.digit-chart rect.bar")
+            .unwrap()
+            .length(),
+        90
+    );
+    // Ninety bins: labels every ten, and no ninety keyboard stops.
+    assert_eq!(node.query_selector_all("text.digit").unwrap().length(), 9);
+    assert_eq!(
+        node.query_selector_all("g.bar-group[tabindex]")
+            .unwrap()
+            .length(),
+        0
+    );
+    assert_eq!(
+        node.query_selector_all("polyline.bound-line")
+            .unwrap()
+            .length(),
+        2
+    );
+    let label = node
+        .query_selector("svg")
+        .unwrap()
+        .unwrap()
+        .get_attribute("aria-label")
+        .unwrap();
+    assert!(
+        label.starts_with("First two digits distribution of 2001 numbers"),
+        "{label}"
+    );
+}

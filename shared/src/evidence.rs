@@ -79,13 +79,7 @@ pub const CSV_HEADER: &str = "page,text,value,role,rule,used,x0,y0,x1,y1,line\n"
 
 /// One number as a CSV row (RFC 4180 quoting).
 pub fn csv_row(n: &Listed) -> String {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let quote = csv_field;
     let bbox = n.bbox.map_or_else(
         || ",,,".to_owned(),
         |[x0, y0, x1, y1]| format!("{x0},{y0},{x1},{y1}"),
@@ -172,6 +166,66 @@ impl ListFormat {
             }
         }
         Ok(out)
+    }
+}
+
+/// The header of the suspects as CSV.
+pub const SUSPECTS_CSV_HEADER: &str = "kind,key,count,statistic,page,text,role,x0,y0,x1,y1,line\n";
+
+/// The suspects as CSV, one row per place: `bucket` rows (key: the first
+/// two digits; statistic: Z), `duplicate` rows (key: the amount), and one
+/// `page` row per deviating page (statistic: its first-digit MAD).
+pub fn suspects_csv(suspects: &Suspects) -> String {
+    let mut out = String::from(SUSPECTS_CSV_HEADER);
+    let place_cols = |p: &Place| {
+        let bbox = p.bbox.map_or_else(
+            || ",,,".to_owned(),
+            |[x0, y0, x1, y1]| format!("{x0},{y0},{x1},{y1}"),
+        );
+        format!(
+            "{},{},{},{bbox},{}",
+            p.page,
+            csv_field(&p.text),
+            p.role.name(),
+            csv_field(&p.line)
+        )
+    };
+    for b in &suspects.buckets {
+        for p in &b.places {
+            out.push_str(&format!(
+                "bucket,{},{},{:.4},{}\n",
+                b.digits,
+                b.count,
+                b.z,
+                place_cols(p)
+            ));
+        }
+    }
+    for d in &suspects.duplicates {
+        for p in &d.places {
+            out.push_str(&format!(
+                "duplicate,{},{},,{}\n",
+                csv_field(&d.amount),
+                d.count,
+                place_cols(p)
+            ));
+        }
+    }
+    for p in &suspects.pages {
+        out.push_str(&format!(
+            "page,{},{},{:.6},{},,,,,,,\n",
+            p.page, p.n, p.mad, p.page
+        ));
+    }
+    out
+}
+
+/// A CSV field, quoted when it must be (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
     }
 }
 
@@ -406,6 +460,41 @@ mod tests {
         assert!(ListFormat::Ndjson.render("{not json", None).is_err());
         assert_eq!(ListFormat::parse(Some("csv")), Ok(ListFormat::Csv));
         assert!(ListFormat::parse(Some("xml")).unwrap_err().contains("xml"));
+    }
+
+    #[test]
+    fn suspects_export_as_csv() {
+        let n = number(3, "1,234.5", "1234.5", true);
+        let suspects = Suspects {
+            buckets: vec![BucketSuspects {
+                digits: 12,
+                z: 4.25,
+                count: 40,
+                places: vec![n.place()],
+            }],
+            duplicates: vec![DuplicateSuspects {
+                amount: "1234.5".into(),
+                count: 2,
+                places: vec![n.place(), n.place()],
+            }],
+            pages: vec![PageSuspect {
+                page: 3,
+                n: 60,
+                mad: 0.0312,
+            }],
+            bounds: bounds(),
+        };
+        let csv = suspects_csv(&suspects);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 1 + 1 + 2 + 1);
+        assert_eq!(
+            lines[1],
+            "bucket,12,40,4.2500,3,\"1,234.5\",amount,10,20,40.5,30,\"Total 1,234.5, \"\"net\"\"\""
+        );
+        assert!(lines[2].starts_with("duplicate,1234.5,2,,3,"));
+        assert_eq!(lines[4], "page,3,60,0.031200,3,,,,,,,");
+        let columns = SUSPECTS_CSV_HEADER.trim_end().split(',').count();
+        assert_eq!(lines[4].split(',').count(), columns);
     }
 
     #[test]

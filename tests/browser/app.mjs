@@ -139,8 +139,8 @@ try {
     const r = await fetch(`/api/v1/jobs/${jobId}/result`, { headers: { authorization: `Bearer ${token}` } });
     return r.json();
   }, id);
-  assert.equal(await page.locator('rect.bar').count(), 9);
-  const tips = await page.locator('g.bar-group title').allTextContents();
+  assert.equal(await page.locator('svg.benford-chart rect.bar').count(), 9);
+  const tips = await page.locator('svg.benford-chart g.bar-group title').allTextContents();
   report.benford.first_digit.counts.forEach((count, i) => {
     assert.ok(tips[i].startsWith(`digit ${i + 1}: ${count} numbers`), `${tips[i]} vs ${count}`);
   });
@@ -204,6 +204,21 @@ try {
   assert.match(await page.locator('svg.page-view').getAttribute('aria-label'), /10 of numbers starting 47 highlighted/);
   await shot('7-evidence.png');
   check('a flagged bucket opens its numbers, and a number its page with the suspects highlighted');
+
+  // Each digit test of up to 100 bins has its chart, with the 95 % bounds.
+  assert.equal(await page.locator('svg.digit-chart').count(), 4);
+  const twoDigits = page.locator('svg.digit-chart[aria-label^="First two digits"]');
+  assert.equal(await twoDigits.locator('rect.bar').count(), 90);
+  assert.equal(await twoDigits.locator('polyline.bound-line').count(), 2);
+  // The suspects download as CSV, a row per place.
+  const [suspectsCsv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download the suspects (CSV)' }).click(),
+  ]);
+  const rows = fs.readFileSync(await suspectsCsv.path(), 'utf8').trim().split('\n');
+  assert.equal(rows[0], 'kind,key,count,statistic,page,text,role,x0,y0,x1,y1,line');
+  assert.equal(rows.filter((r) => r.startsWith('bucket,47,60,')).length, 10);
+  check('every digit test has its chart with bounds, and the suspects download as CSV');
 
   const found = await violations(page);
   assert.deepEqual(found, [], `accessibility violations:\n${found.join('\n')}`);
