@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::benford::chance::Null;
 use crate::benford::{Kind, MIN_COUNT, from_counts};
 use crate::report::Report;
 use crate::roles::Role;
@@ -285,6 +286,19 @@ pub struct PageSuspect {
     pub n: u64,
     /// Mean absolute deviation of the page's first digits.
     pub mad: f64,
+    /// `mad` less the MAD that chance alone gives for `n` Benford numbers
+    /// (absent from reports made before it).
+    #[serde(default)]
+    pub excess_mad: f64,
+    /// The chance that `n` numbers following Benford's law deviate this
+    /// much or more: the pages are ranked by it, smallest first, so a page
+    /// of few numbers is not ranked on noise.
+    #[serde(default = "one")]
+    pub p_value: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// What a report points at.
@@ -303,7 +317,7 @@ pub fn bounds() -> String {
         "At most {BUCKETS_LISTED} first-two-digit buckets (flagged with an excess, largest Z \
          first), {DUPLICATES_LISTED} repeated amounts and {PLACES_LISTED} places each (the \
          first in page order); at most {PAGES_LISTED} pages (those with {MIN_COUNT} or more \
-         numbers used, largest first-digit MAD first). The full list of numbers is GET \
+         numbers used, the least likely by chance first: smallest p-value of their first-digit MAD). The full list of numbers is GET \
          /jobs/{{id}}/numbers."
     )
 }
@@ -379,18 +393,7 @@ impl Finder {
 
     /// The suspects, with the pages that deviate most.
     pub fn finish(self, report: &Report) -> Suspects {
-        let mut pages: Vec<PageSuspect> = report
-            .per_page
-            .iter()
-            .filter_map(|p| {
-                Some(PageSuspect {
-                    page: p.page,
-                    n: p.numbers_used,
-                    mad: p.first_digit_mad?,
-                })
-            })
-            .collect();
-        pages.sort_by(|a, b| b.mad.total_cmp(&a.mad).then(a.page.cmp(&b.page)));
+        let mut pages = deviating_pages(&report.per_page);
         pages.truncate(PAGES_LISTED);
         Suspects {
             buckets: self.buckets,
@@ -399,6 +402,32 @@ impl Finder {
             bounds: bounds(),
         }
     }
+}
+
+/// The pages with a first-digit MAD, the least likely by chance first
+/// (smallest p-value, then largest excess MAD, then page order).
+pub fn deviating_pages(per_page: &[crate::report::PageStats]) -> Vec<PageSuspect> {
+    let mut pages: Vec<PageSuspect> = per_page
+        .iter()
+        .filter_map(|p| {
+            let mad = p.first_digit_mad?;
+            let null = Null::of(Kind::First, p.numbers_used.max(1));
+            Some(PageSuspect {
+                page: p.page,
+                n: p.numbers_used,
+                mad,
+                excess_mad: mad - null.mean,
+                p_value: null.p_value(mad),
+            })
+        })
+        .collect();
+    pages.sort_by(|a, b| {
+        a.p_value
+            .total_cmp(&b.p_value)
+            .then(b.excess_mad.total_cmp(&a.excess_mad))
+            .then(a.page.cmp(&b.page))
+    });
+    pages
 }
 
 /// A page's first-digit MAD against Benford's law, once it has
@@ -481,6 +510,8 @@ mod tests {
                 page: 3,
                 n: 60,
                 mad: 0.0312,
+                excess_mad: 0.001,
+                p_value: 0.4,
             }],
             bounds: bounds(),
         };
@@ -495,6 +526,28 @@ mod tests {
         assert_eq!(lines[4], "page,3,60,0.031200,3,,,,,,,");
         let columns = SUSPECTS_CSV_HEADER.trim_end().split(',').count();
         assert_eq!(lines[4].split(',').count(), columns);
+    }
+
+    #[test]
+    fn pages_are_ranked_by_how_unlikely_their_mad_is_by_chance() {
+        let page = |page: u32, n: u64, mad: f64| crate::report::PageStats {
+            page,
+            numbers_used: n,
+            first_digit_mad: Some(mad),
+            ..Default::default()
+        };
+        // 50 numbers: a MAD of 0.04 is what chance often gives; 2,000
+        // numbers: 0.02 is far beyond it.
+        let few = crate::report::PageStats {
+            first_digit_mad: None,
+            ..page(3, 10, 0.0)
+        };
+        let ranked = deviating_pages(&[page(1, 50, 0.04), page(2, 2_000, 0.02), few]);
+        let order: Vec<u32> = ranked.iter().map(|p| p.page).collect();
+        assert_eq!(order, [2, 1], "{ranked:?}");
+        assert!(ranked[0].p_value < 1e-6 && ranked[0].excess_mad > 0.01);
+        let small = ranked.iter().find(|p| p.page == 1).expect("page 1");
+        assert!(small.p_value > 0.2, "{small:?}");
     }
 
     #[test]

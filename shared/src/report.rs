@@ -209,11 +209,19 @@ pub struct Timings {
     pub analyse: f64,
 }
 
+/// The CSV header of [`digit_table_csv`].
+pub const DIGIT_TABLE_HEADER: &str = "test,digits,count,observed,expected,z,n,mad,expected_mad,\
+                                      excess_mad,mad_p_value,conformity,nigrini_class,needed";
+
 /// The digit tables of the digit tests as CSV, one row per bin:
-/// `test,digits,count,observed,expected,z` — first digit, second digit,
-/// first two, first three and last two digits, and the second-order test.
+/// `test,digits,count,observed,expected,z`, then the test's own figures
+/// repeated on each of its rows (`n`, the MAD, the MAD chance alone gives,
+/// the excess, the MAD's p-value, the headline class, Nigrini's class of the
+/// raw MAD and the numbers the test needs; empty where a test has none) —
+/// first digit, second digit, first two, first three and last two digits,
+/// and the second-order test.
 pub fn digit_table_csv(report: &Report) -> String {
-    let mut out = String::from("test,digits,count,observed,expected,z\n");
+    let mut out = format!("{DIGIT_TABLE_HEADER}\n");
     let tests = [
         ("first_digit", &report.benford.first_digit, 1),
         ("second_digit", &report.benford.second_digit, 0),
@@ -227,12 +235,25 @@ pub fn digit_table_csv(report: &Report) -> String {
         ("second_order", &report.amounts.second_order, 10),
     ];
     for (name, test, first_bin) in tests {
+        let figures = format!(
+            "{},{:.6},{:.6},{:.6},{:.6},{},{},{}",
+            test.n,
+            test.mad,
+            test.expected_mad,
+            test.excess_mad,
+            test.mad_p_value,
+            crate::benford::class_name(test.conformity).replace(' ', "_"),
+            test.nigrini_class
+                .map(|c| crate::benford::class_name(c).replace(' ', "_"))
+                .unwrap_or_default(),
+            test.needed.map(|n| n.to_string()).unwrap_or_default(),
+        );
         for (i, count) in test.counts.iter().enumerate() {
             let observed = test.observed.get(i).copied().unwrap_or(0.0);
             let expected = test.expected.get(i).copied().unwrap_or(0.0);
             let z = test.z.get(i).copied().unwrap_or(0.0);
             out.push_str(&format!(
-                "{name},{},{count},{observed:.6},{expected:.6},{z:.4}\n",
+                "{name},{},{count},{observed:.6},{expected:.6},{z:.4},{figures}\n",
                 first_bin + i
             ));
         }
@@ -357,9 +378,20 @@ mod tests {
         };
         let csv = digit_table_csv(&report);
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "test,digits,count,observed,expected,z");
+        assert_eq!(lines[0], DIGIT_TABLE_HEADER);
+        assert_eq!(lines[0].split(',').count(), 14);
         assert_eq!(lines.len(), 1 + 9 + 10 + 90 + 900 + 100 + 90);
-        assert_eq!(lines[1], "first_digit,1,2,0.666667,0.301030,0.7513");
+        assert!(
+            lines[1].starts_with("first_digit,1,2,0.666667,0.301030,0.7513,3,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].ends_with(",insufficient_data,,246"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines.iter().all(|l| l.split(',').count() == 14));
         for row in [
             "second_digit,9,1,0.333333,0.084997,",
             "first_two_digits,45,1,0.333333,0.009545,",

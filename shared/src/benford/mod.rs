@@ -1,12 +1,23 @@
 //! Benford's-law tests on significant-digit strings: first digit, second digit,
-//! first two and first three digits, and last two digits — counts, observed and expected proportions, χ² with its
-//! p-value (statrs' χ² distribution), Kolmogorov–Smirnov with its 95% critical
-//! value (1.358/√n), and the mean absolute deviation with Nigrini's conformity
-//! class. Below [`MIN_COUNT`] numbers a test is still computed but its class is
-//! `insufficient_data`.
+//! first two and first three digits, and last two digits — counts, observed and
+//! expected proportions, χ² with its p-value (statrs' χ² distribution),
+//! Kolmogorov–Smirnov with its 95% critical value (1.358/√n), and the mean
+//! absolute deviation (MAD) beside what chance alone gives for the same number
+//! of Benford numbers ([`chance`]).
+//!
+//! The headline class ([`DigitTest::conformity`]) is calibrated: honest data
+//! of any size are called `nonconformity` at most [`LEVEL`] of the time. It is
+//! Nigrini's class applied to the *excess* MAD (the MAD less the one chance
+//! gives), `nonconformity` only when the MAD is also beyond chance at
+//! [`LEVEL`]; below the numbers a test needs for honest data to meet its
+//! bounds, no class but that one is given. Nigrini's own class on the raw MAD
+//! stays beside it ([`DigitTest::nigrini_class`]). Below [`MIN_COUNT`]
+//! numbers a test is still computed but its class is `insufficient_data`.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+pub mod chance;
 
 /// Fewest numbers a test needs before its conformity class means anything.
 pub const MIN_COUNT: u64 = 50;
@@ -175,7 +186,31 @@ pub struct DigitTest {
     /// 95 % critical value, 1.358/√n; `None` without numbers.
     pub ks_critical: Option<f64>,
     pub mad: f64,
+    /// The headline class (see the module's documentation): calibrated so
+    /// that numbers which follow Benford's law are called `nonconformity`
+    /// at most [`LEVEL`] of the time, whatever their count.
     pub conformity: Conformity,
+    /// The MAD that `n` numbers drawn from Benford's law show on average
+    /// (exact; [`chance::Null`]). Absent from reports made before it.
+    #[serde(default)]
+    pub expected_mad: f64,
+    /// `mad − expected_mad`: the deviation beyond what chance alone gives.
+    #[serde(default)]
+    pub excess_mad: f64,
+    /// The chance that `n` numbers following Benford's law show a MAD at
+    /// least this large.
+    #[serde(default = "one")]
+    pub mad_p_value: f64,
+    /// Nigrini's class of the raw MAD against his published bounds, which
+    /// are calibrated on large data sets; `None` without bounds (the last
+    /// two digits) or below [`MIN_COUNT`].
+    #[serde(default)]
+    pub nigrini_class: Option<Conformity>,
+    /// How many numbers this test needs before honest data meet its
+    /// nonconformity bound on average ([`chance::numbers_needed`]); `None`
+    /// for a test without bounds.
+    #[serde(default)]
+    pub needed: Option<u64>,
     /// Each bin's Z statistic (Nigrini): `(|observed − expected| − 1/(2n)) /
     /// √(expected·(1 − expected)/n)`, the continuity correction `1/(2n)`
     /// subtracted only when it is smaller than the difference; 0 without
@@ -193,9 +228,14 @@ pub struct DigitTest {
     pub reading: String,
 }
 
-/// Below this many numbers a test's conformity class is given with a
-/// warning: Nigrini's MAD bounds are calibrated on larger samples.
-pub const SMALL_SAMPLE: u64 = 500;
+/// The level of the headline class: the largest share of honest samples
+/// it may call `nonconformity`, and the MAD's p-value below which a
+/// deviation is beyond chance.
+pub const LEVEL: f64 = 0.05;
+
+fn one() -> f64 {
+    1.0
+}
 
 /// Z beyond which a bin's deviation is significant: 1.96, the two-sided
 /// 95 % point of the normal distribution.
@@ -373,24 +413,15 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
         .map(|(o, e)| (o - e).abs())
         .sum::<f64>()
         / expected.len() as f64;
-    let conformity = if n < MIN_COUNT {
-        Conformity::InsufficientData
-    } else if let Some([close, acceptable, marginal]) = kind.mad_thresholds() {
-        if mad <= close {
-            Conformity::Close
-        } else if mad <= acceptable {
-            Conformity::Acceptable
-        } else if mad <= marginal {
-            Conformity::Marginal
-        } else {
-            Conformity::Nonconformity
-        }
-    } else if p_value >= 0.05 {
-        // No MAD bounds: judged by χ² at 95 %.
-        Conformity::Acceptable
-    } else {
-        Conformity::Nonconformity
-    };
+    let null = (n > 0).then(|| chance::Null::of(kind, n));
+    let expected_mad = null.map_or(0.0, |null| null.mean);
+    let mad_p_value = null.map_or(1.0, |null| null.p_value(mad));
+    let nigrini_class = kind
+        .mad_thresholds()
+        .filter(|_| n >= MIN_COUNT)
+        .map(|bounds| class_of(mad, bounds));
+    let needed = chance::numbers_needed(kind);
+    let conformity = headline(kind, n, mad - expected_mad, mad_p_value, needed);
     let z: Vec<f64> = observed
         .iter()
         .zip(&expected)
@@ -422,14 +453,64 @@ pub fn from_counts(kind: Kind, counts: Vec<u64>) -> DigitTest {
         ks_critical: (n > 0).then(|| 1.358 / nf.sqrt()),
         mad,
         conformity,
+        expected_mad,
+        excess_mad: if n == 0 { 0.0 } else { mad - expected_mad },
+        mad_p_value,
+        nigrini_class,
+        needed,
     };
     test.reading = plain_reading(kind, &test);
     test
 }
 
-/// A test's figures in words: its class and what decided it (MAD against
-/// Nigrini's bounds), the χ² test's word, the flagged bins, and what a
-/// small sample means for all of it.
+/// Nigrini's class of a MAD against a test's bounds (close, acceptable,
+/// marginal).
+fn class_of(mad: f64, [close, acceptable, marginal]: [f64; 3]) -> Conformity {
+    if mad <= close {
+        Conformity::Close
+    } else if mad <= acceptable {
+        Conformity::Acceptable
+    } else if mad <= marginal {
+        Conformity::Marginal
+    } else {
+        Conformity::Nonconformity
+    }
+}
+
+/// The headline class: `nonconformity` only where the MAD is beyond chance
+/// at [`LEVEL`] and, for a test with bounds, its excess is beyond the
+/// nonconformity bound; no class below the numbers needed; otherwise
+/// Nigrini's class of the excess MAD (marginal at worst, the MAD not being
+/// beyond chance). The last two digits, without bounds, are judged by the
+/// MAD's p-value alone.
+fn headline(kind: Kind, n: u64, excess: f64, p_value: f64, needed: Option<u64>) -> Conformity {
+    if n < MIN_COUNT {
+        return Conformity::InsufficientData;
+    }
+    let beyond_chance = p_value < LEVEL;
+    let Some(bounds) = kind.mad_thresholds() else {
+        return if beyond_chance {
+            Conformity::Nonconformity
+        } else {
+            Conformity::Acceptable
+        };
+    };
+    if beyond_chance && excess > bounds[2] {
+        return Conformity::Nonconformity;
+    }
+    if needed.is_some_and(|needed| n < needed) {
+        return Conformity::InsufficientData;
+    }
+    match class_of(excess, bounds) {
+        Conformity::Nonconformity => Conformity::Marginal,
+        class => class,
+    }
+}
+
+/// A test's figures in words, leading with what the evidence supports: the
+/// headline class and what decided it (the MAD beside what chance alone
+/// gives for this many numbers, and its p-value), the χ² test's word, the
+/// flagged bins, and Nigrini's class of the raw MAD where it differs.
 pub fn plain_reading(kind: Kind, test: &DigitTest) -> String {
     let n = test.n;
     if n == 0 {
@@ -439,37 +520,68 @@ pub fn plain_reading(kind: Kind, test: &DigitTest) -> String {
         return format!(
             "Only {n} numbers: too few to judge. With so few, digit shares far from \
              Benford's happen by chance alone, so no class is given (at least {MIN_COUNT} \
-             are needed; {SMALL_SAMPLE} or more for a class to mean much)."
+             are needed)."
         );
     }
-    let mut out = match kind.mad_thresholds() {
-        Some([close, acceptable, marginal]) => format!(
-            "{} MAD {:.5} (Nigrini's bounds for this test: close up to {close}, acceptable \
-             up to {acceptable}, marginal up to {marginal}).",
-            test.conformity.explain(),
-            test.mad
-        ),
-        None => format!(
-            "MAD {:.5}. No MAD bounds are published for this test; its class follows the \
-             χ² test at 95 %: {}",
-            test.mad,
-            if test.conformity == Conformity::Nonconformity {
+    let chance_words = format!(
+        "MAD {:.5}, where {} numbers that follow Benford's law give {:.5} on average \
+         ({})",
+        test.mad,
+        thousands(n),
+        test.expected_mad,
+        p_words(test.mad_p_value)
+    );
+    let mut out = match (kind.mad_thresholds(), test.conformity) {
+        (None, class) => format!(
+            "{chance_words}. No MAD bounds are published for this test; it is judged by \
+             whether the MAD is beyond chance at {:.0} %: {}",
+            LEVEL * 100.0,
+            if class == Conformity::Nonconformity {
                 "the last digits are not evenly spread, which rounding, made-up or \
                  repeated numbers cause."
             } else {
-                "the last digits are evenly spread, as they should be."
+                "the last digits are spread as evenly as chance allows."
+            }
+        ),
+        (Some([.., marginal]), Conformity::Nonconformity) => format!(
+            "{} {chance_words}: the excess {:.5} is beyond the nonconformity bound \
+             {marginal}, and so large a MAD is unlikely by chance.",
+            Conformity::Nonconformity.explain(),
+            test.excess_mad
+        ),
+        (Some(_), Conformity::InsufficientData) => format!(
+            "Too few numbers for this test: it needs about {}, here {}. With fewer, \
+             numbers that follow Benford's law usually exceed Nigrini's bounds by chance \
+             alone, so no class is given. {chance_words}{}.",
+            thousands(test.needed.map_or(0, chance::about)),
+            thousands(n),
+            if test.mad_p_value < LEVEL {
+                ": more than chance usually gives, but not beyond the nonconformity bound"
+            } else {
+                ": within what chance gives"
+            }
+        ),
+        (Some([close, acceptable, marginal]), class) => format!(
+            "{} {chance_words}; the excess {:.5} is judged by Nigrini's bounds (close up \
+             to {close}, acceptable up to {acceptable}, marginal up to {marginal}){}.",
+            class.explain(),
+            test.excess_mad,
+            if test.mad_p_value < LEVEL {
+                "; the deviation is beyond chance, but small"
+            } else {
+                ""
             }
         ),
     };
-    out.push_str(&if test.p_value < 0.05 {
+    out.push_str(&if test.p_value < LEVEL {
         format!(
-            " The χ² test finds the deviation significant (p = {:.3}).",
-            test.p_value
+            " The χ² test finds the deviation significant ({}).",
+            p_words(test.p_value)
         )
     } else {
         format!(
-            " The χ² test finds no significant deviation (p = {:.3}).",
-            test.p_value
+            " The χ² test finds no significant deviation ({}).",
+            p_words(test.p_value)
         )
     });
     if !test.flagged.is_empty() {
@@ -479,20 +591,61 @@ pub fn plain_reading(kind: Kind, test: &DigitTest) -> String {
             .map(|f| format!("{} ({})", f.digits, if f.excess { "more" } else { "fewer" }))
             .collect();
         out.push_str(&format!(
-            " Bins beyond Z {Z_CRITICAL}: {}.",
-            bins.join(", ")
+            " Bins beyond Z {Z_CRITICAL}: {}{}.",
+            bins.join(", "),
+            if test.flagged.len() * 20 <= test.counts.len() {
+                " (about 1 bin in 20 is beyond it by chance alone)"
+            } else {
+                ""
+            }
         ));
     }
-    if n < SMALL_SAMPLE {
+    if let Some(nigrini) = test.nigrini_class
+        && nigrini != test.conformity
+    {
         out.push_str(&format!(
-            " Only {n} numbers: the MAD bounds are calibrated on larger samples, so the \
-             class is a rough guide here."
+            " Nigrini's class of the raw MAD, made for large data sets: {}.",
+            class_name(nigrini)
         ));
-    } else if n > 5_000 && test.p_value < 0.05 {
+    }
+    if n > 5_000 && test.p_value < LEVEL && test.conformity != Conformity::Nonconformity {
         out.push_str(
             " With this many numbers the χ² test flags even small deviations; the MAD class \
              is the better guide.",
         );
+    }
+    out
+}
+
+/// A class in lower-case words.
+pub fn class_name(class: Conformity) -> &'static str {
+    match class {
+        Conformity::Close => "close conformity",
+        Conformity::Acceptable => "acceptable conformity",
+        Conformity::Marginal => "marginal conformity",
+        Conformity::Nonconformity => "nonconformity",
+        Conformity::InsufficientData => "insufficient data",
+    }
+}
+
+/// A p-value as people read it: `p = 0.042`, or `p < 0.001`.
+pub fn p_words(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+/// A count with thousands separators: `1,400`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
 }
@@ -521,6 +674,15 @@ mod tests {
     }
 
     #[test]
+    fn counts_and_p_values_in_words() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1_400), "1,400");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(p_words(0.0421), "p = 0.042");
+        assert_eq!(p_words(0.0004), "p < 0.001");
+    }
+
+    #[test]
     fn digits_of_a_number() {
         let d = Digits::of(b"1234567").expect("digits");
         assert_eq!((d.lead, d.last_two, d.count), (*b"123", *b"67", 7));
@@ -532,10 +694,15 @@ mod tests {
     }
 
     #[test]
-    fn the_last_two_digits_are_judged_by_chi_square() {
+    fn the_last_two_digits_are_judged_by_whether_the_mad_is_beyond_chance() {
         let even = from_counts(Kind::LastTwo, vec![10; 100]);
         assert_eq!(even.conformity, Conformity::Acceptable);
-        assert!(even.reading.contains("evenly spread"), "{}", even.reading);
+        assert_eq!((even.nigrini_class, even.needed), (None, None));
+        assert!(
+            even.reading.contains("as evenly as chance"),
+            "{}",
+            even.reading
+        );
         let mut rounded = vec![5; 100];
         rounded[0] = 300;
         rounded[50] = 200;
@@ -590,10 +757,21 @@ mod tests {
             few.reading
         );
         let small = from_counts(Kind::First, benford(200.0));
-        assert!(small.reading.contains("rough guide"), "{}", small.reading);
-        assert!(small.reading.contains("MAD"), "{}", small.reading);
+        assert_eq!(small.conformity, Conformity::InsufficientData);
+        assert!(
+            small
+                .reading
+                .starts_with("Too few numbers for this test: it needs about 250, here 199."),
+            "{}",
+            small.reading
+        );
+        assert!(
+            small.reading.contains("within what chance gives"),
+            "{}",
+            small.reading
+        );
         let large = from_counts(Kind::First, benford(10_000.0));
-        assert!(!large.reading.contains("rough guide"), "{}", large.reading);
+        assert!(!large.reading.contains("Too few"), "{}", large.reading);
         assert!(
             large
                 .reading
