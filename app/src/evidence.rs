@@ -122,7 +122,13 @@ pub fn SuspectList(
             };
             view! {
                 <li>
-                    {format!("Page {page}: {} numbers, first-digit MAD {:.4} ", p.n, p.mad)}
+                    {format!(
+                        "Page {page}: {} numbers, first-digit MAD {:.4} ({:.4} beyond chance, {}) ",
+                        p.n,
+                        p.mad,
+                        p.excess_mad,
+                        shared::benford::p_words(p.p_value)
+                    )}
                     <button type="button" class="show-page" on:click=open_page>
                         {format!("Show page {page}")}
                     </button>

@@ -3,7 +3,8 @@
 //! (title, author…) is rendered as text, never as HTML.
 
 use leptos::prelude::*;
-use shared::benford::{Conformity, DigitTest};
+use shared::benford::chance::about;
+use shared::benford::{Conformity, DigitTest, class_name, p_words, thousands};
 use shared::report::Report;
 use wasm_bindgen::JsCast;
 
@@ -105,35 +106,40 @@ pub fn ticks(test: &DigitTest) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The conformity class in words.
-pub fn class_words(c: Conformity) -> &'static str {
-    match c {
-        Conformity::Close => "close conformity",
-        Conformity::Acceptable => "acceptable conformity",
-        Conformity::Marginal => "marginal conformity",
-        Conformity::Nonconformity => "nonconformity",
-        Conformity::InsufficientData => "insufficient data",
-    }
-}
-
-/// The verdict sentence: class, explanation and the statistics.
+/// The verdict sentence: the class and what it means, then the evidence —
+/// how many numbers and how many the test needs, the MAD beside what chance
+/// alone gives for that many, its p-value, and the χ² test.
 pub fn verdict_text(test: &DigitTest) -> String {
+    let numbers = thousands(test.n);
+    let needs = test
+        .needed
+        .map(|m| format!(", the test needs about {}", thousands(about(m))))
+        .unwrap_or_default();
+    let chance = format!(
+        "MAD {:.5}, chance alone gives {:.5}, {}",
+        test.mad,
+        test.expected_mad,
+        p_words(test.mad_p_value)
+    );
     if test.conformity == Conformity::InsufficientData {
+        if test.n < shared::benford::MIN_COUNT || test.needed.is_none() {
+            return format!(
+                "Insufficient data: {numbers} numbers were usable. {}",
+                test.conformity.explain()
+            );
+        }
         return format!(
-            "Insufficient data: {} numbers were usable. {}",
-            test.n,
-            test.conformity.explain()
+            "Too few numbers for this test: {numbers} usable{needs}. Honest numbers this few \
+             usually exceed Nigrini's bounds by chance, so no class is given ({chance})."
         );
     }
     format!(
-        "{} — {} (MAD {:.5}, χ² {:.2} with {} degrees of freedom, p = {:.3}; {} numbers)",
-        capitalised(class_words(test.conformity)),
+        "{} — {} ({numbers} numbers{needs}; {chance}; χ² {:.2} with {} degrees of freedom, {})",
+        capitalised(class_name(test.conformity)),
         test.conformity.explain(),
-        test.mad,
         test.chi_square,
         test.degrees_of_freedom,
-        test.p_value,
-        test.n
+        p_words(test.p_value)
     )
 }
 

@@ -51,6 +51,11 @@ fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {
         ks_critical: Some(0.05),
         mad: 0.0042,
         conformity,
+        expected_mad: 0.0031,
+        excess_mad: 0.0011,
+        mad_p_value: 0.35,
+        nigrini_class: Some(Conformity::Close),
+        needed: Some(246),
         z: vec![0.0; 9],
         flagged: Vec::new(),
         reading: String::new(),
@@ -256,10 +261,14 @@ async fn the_verdict_is_said_in_words_for_every_class() {
         assert!(text.starts_with(words), "{text}");
         assert!(text.contains(class.explain()), "{text}");
         if class != Conformity::InsufficientData {
-            assert!(
-                text.contains("MAD 0.0042") && text.contains("p = 0.920"),
-                "{text}"
-            );
+            // N, the need, the MAD beside chance's and both p-values.
+            for part in [
+                "12 numbers, the test needs about 250",
+                "MAD 0.00420, chance alone gives 0.00310, p = 0.350",
+                "p = 0.920",
+            ] {
+                assert!(text.contains(part), "{part}: {text}");
+            }
         }
         let node = fresh_node();
         let _handle = leptos::mount::mount_to(
@@ -269,6 +278,22 @@ async fn the_verdict_is_said_in_words_for_every_class() {
         leptos::task::tick().await;
         assert_eq!(node.text_content().unwrap(), text);
     }
+}
+
+#[wasm_bindgen_test]
+fn a_test_short_of_its_numbers_says_how_many_it_needs() {
+    let test = first_digit(
+        [36, 21, 15, 12, 10, 8, 7, 6, 5],
+        Conformity::InsufficientData,
+    );
+    let text = verdict_text(&test);
+    assert!(
+        text.starts_with("Too few numbers for this test: 120 usable, the test needs about 250."),
+        "{text}"
+    );
+    assert!(text.contains("chance alone gives 0.00310"), "{text}");
+    let few = first_digit([3, 2, 1, 1, 1, 1, 1, 1, 1], Conformity::InsufficientData);
+    assert!(verdict_text(&few).starts_with("Insufficient data: 12 numbers"));
 }
 
 #[wasm_bindgen_test]

@@ -19,7 +19,6 @@ use ureq::{Body, SendBody};
 
 use crate::config::{Config, Credentials};
 use crate::error::{CliError, CliResult};
-use crate::resume;
 use shared::upload::UploadInfo;
 
 /// How many times a 429 is waited out before giving up.
@@ -171,33 +170,17 @@ impl Api {
         json_or_error(response)
     }
 
-    /// Uploads a PDF, calling `progress(sent, total)` as the bytes go: in one
-    /// request, or resumably when it is bigger than `options.above`.
-    pub fn upload(
+    /// Uploads a PDF of `total` bytes in one request, calling
+    /// `progress(sent, total)` as the bytes go.
+    pub fn upload_whole(
         &self,
         file: &Path,
+        filename: &str,
+        total: u64,
         query: &UploadQuery,
         idempotency_key: Option<&str>,
-        options: resume::Options,
         progress: Progress,
     ) -> CliResult<Job> {
-        let total = std::fs::metadata(file)
-            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?
-            .len();
-        let filename = file.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-            CliError::Usage(format!("{} has no usable file name", file.display()))
-        })?;
-        if total > options.above {
-            return resume::upload(
-                self,
-                file,
-                filename,
-                query,
-                idempotency_key,
-                options,
-                progress,
-            );
-        }
         let path = path::upload(filename, query);
         let mut headers = vec![
             ("content-type", "application/pdf".to_owned()),
@@ -270,8 +253,8 @@ impl Api {
         offset: u64,
         len: u64,
         complete: bool,
-        body: resume::Slice,
-    ) -> CliResult<resume::Appended> {
+        body: impl Read + Send + 'static,
+    ) -> CliResult<Appended> {
         let headers = [
             ("upload-offset", offset.to_string()),
             (
@@ -288,7 +271,7 @@ impl Api {
         let mut body = Some(body);
         let mut make = || -> CliResult<SendBody<'static>> {
             body.take()
-                .map(resume::Slice::into_body)
+                .map(SendBody::from_owned_reader)
                 .ok_or_else(|| CliError::Network("the append was refused; starting over".into()))
         };
         let response = self.send("PATCH", location, &headers, Some(&mut make))?;
@@ -301,9 +284,9 @@ impl Api {
                 .ok_or_else(|| {
                     CliError::Network("an append's answer had no Upload-Offset".into())
                 })?;
-            return Ok(resume::Appended::Kept(kept));
+            return Ok(Appended::Kept(kept));
         }
-        json_or_error(response).map(|job| resume::Appended::Job(Box::new(job)))
+        json_or_error(response).map(|job| Appended::Job(Box::new(job)))
     }
 
     pub fn job(&self, id: &str) -> CliResult<Job> {
@@ -432,6 +415,14 @@ fn retry_after_of(response: &Response<Body>) -> Option<Duration> {
 
 /// Told `(bytes sent, bytes in all)` as an upload goes.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What an append came to.
+pub enum Appended {
+    /// The upload goes on from this offset.
+    Kept(u64),
+    /// The upload is complete: its job.
+    Job(Box<Job>),
+}
 
 /// A file reader that reports how much was read.
 struct Counting<R> {

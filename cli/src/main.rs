@@ -210,7 +210,8 @@ fn run(cli: Cli) -> CliResult<i32> {
                     callback_url: callback.clone(),
                     roles,
                 };
-                let job = api.upload(
+                let job = docket_cli::resume::upload(
+                    &api,
                     file,
                     &query,
                     idempotency_key.as_deref(),

@@ -167,23 +167,25 @@ pub fn summary(job: &Job, report: Option<&Report>) -> String {
 }
 
 fn verdict(test: &DigitTest) -> String {
-    let class = format!("{:?}", test.conformity)
-        .chars()
-        .flat_map(|c| {
-            if c.is_uppercase() {
-                vec![' ', c.to_ascii_lowercase()]
-            } else {
-                vec![c]
-            }
+    use shared::benford::{class_name, p_words, thousands};
+    let needs = test
+        .needed
+        .map(|m| {
+            format!(
+                ", needs about {}",
+                thousands(shared::benford::chance::about(m))
+            )
         })
-        .collect::<String>();
+        .unwrap_or_default();
     format!(
-        "{} (n {}, MAD {:.4}, χ² {:.2}, p {:.3})",
-        class.trim(),
-        test.n,
+        "{} (n {}{needs}; MAD {:.4}, chance alone {:.4}, {}; χ² {:.2}, {})",
+        class_name(test.conformity),
+        thousands(test.n),
         test.mad,
+        test.expected_mad,
+        p_words(test.mad_p_value),
         test.chi_square,
-        test.p_value
+        p_words(test.p_value)
     )
 }
 

@@ -16,9 +16,8 @@ use serde::{Deserialize, Serialize};
 use shared::api::{ErrorCode, Job};
 use shared::client::UploadQuery;
 use shared::upload::PART_SIZE;
-use ureq::SendBody;
 
-use crate::client::{Api, Progress};
+use crate::client::{Api, Appended, Progress};
 use crate::error::{CliError, CliResult};
 
 /// Bytes sent per append (whole parts, so each one moves the upload on).
@@ -103,16 +102,40 @@ fn modified(file: &Path) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// What an append came to.
-pub enum Appended {
-    /// The upload goes on from this offset.
-    Kept(u64),
-    /// The upload is complete: its job.
-    Job(Box<Job>),
+/// Uploads a PDF, calling `progress(sent, total)` as the bytes go: in one
+/// request, or resumably when it is bigger than `options.above`.
+pub fn upload(
+    api: &Api,
+    file: &Path,
+    query: &UploadQuery,
+    idempotency_key: Option<&str>,
+    options: Options,
+    progress: Progress,
+) -> CliResult<Job> {
+    let total = std::fs::metadata(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?
+        .len();
+    let filename = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", file.display())))?;
+    if total > options.above {
+        upload_resumably(
+            api,
+            file,
+            filename,
+            query,
+            idempotency_key,
+            options,
+            progress,
+        )
+    } else {
+        api.upload_whole(file, filename, total, query, idempotency_key, progress)
+    }
 }
 
 /// Uploads `file` resumably (see the module doc); the job.
-pub fn upload(
+fn upload_resumably(
     api: &Api,
     file: &Path,
     filename: &str,
@@ -253,10 +276,6 @@ impl Slice {
             began: Instant::now(),
             progress,
         })
-    }
-
-    pub fn into_body(self) -> SendBody<'static> {
-        SendBody::from_owned_reader(self)
     }
 }
 

@@ -787,7 +787,7 @@ async fn suspects_of(
     report: &shared::report::Report,
     slices: &[(u32, u32)],
 ) -> AppResult<evidence::Suspects> {
-    let mut finder = evidence::Finder::new(report);
+    let mut finder = report.finder();
     for &(first, last) in slices {
         let Some(text) = store.get_numbers(owner, job_id, first).await? else {
             return Err(AppError::Internal(format!(
@@ -799,7 +799,7 @@ async fn suspects_of(
         }
         Delay::from(Duration::ZERO).await;
     }
-    Ok(finder.finish(report))
+    Ok(report.suspects(finder))
 }
 
 /// An analysis that failed: the document's fault ends the job in `error`; a

@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::amounts::AmountTests;
 use crate::benford::chance::Null;
-use crate::benford::{Kind, MIN_COUNT, from_counts};
-use crate::report::Report;
+use crate::benford::{DigitTest, Kind, MIN_COUNT, from_counts};
 use crate::roles::Role;
 
 /// Buckets of the first-two-digits test a report names as suspect: the
@@ -330,11 +330,10 @@ pub struct Finder {
 }
 
 impl Finder {
-    /// What to look for, from the report's tests.
-    pub fn new(report: &Report) -> Finder {
-        let mut flagged: Vec<_> = report
-            .benford
-            .first_two_digits
+    /// What to look for, from a report's first-two-digits test and its
+    /// repeated amounts ([`crate::report::Report::finder`]).
+    pub fn new(first_two_digits: &DigitTest, amounts: &AmountTests) -> Finder {
+        let mut flagged: Vec<_> = first_two_digits
             .flagged
             .iter()
             .filter(|f| f.excess)
@@ -349,14 +348,13 @@ impl Finder {
                 count: f
                     .digits
                     .checked_sub(10)
-                    .and_then(|i| report.benford.first_two_digits.counts.get(i as usize))
+                    .and_then(|i| first_two_digits.counts.get(i as usize))
                     .copied()
                     .unwrap_or(0),
                 places: Vec::new(),
             })
             .collect();
-        let duplicates = report
-            .amounts
+        let duplicates = amounts
             .duplicates
             .iter()
             .take(DUPLICATES_LISTED)
@@ -391,9 +389,10 @@ impl Finder {
         }
     }
 
-    /// The suspects, with the pages that deviate most.
-    pub fn finish(self, report: &Report) -> Suspects {
-        let mut pages = deviating_pages(&report.per_page);
+    /// The suspects, with the pages that deviate most of `pages` (page,
+    /// numbers used, first-digit MAD).
+    pub fn finish(self, pages: impl IntoIterator<Item = (u32, u64, f64)>) -> Suspects {
+        let mut pages = deviating_pages(pages);
         pages.truncate(PAGES_LISTED);
         Suspects {
             buckets: self.buckets,
@@ -404,21 +403,20 @@ impl Finder {
     }
 }
 
-/// The pages with a first-digit MAD, the least likely by chance first
-/// (smallest p-value, then largest excess MAD, then page order).
-pub fn deviating_pages(per_page: &[crate::report::PageStats]) -> Vec<PageSuspect> {
-    let mut pages: Vec<PageSuspect> = per_page
-        .iter()
-        .filter_map(|p| {
-            let mad = p.first_digit_mad?;
-            let null = Null::of(Kind::First, p.numbers_used.max(1));
-            Some(PageSuspect {
-                page: p.page,
-                n: p.numbers_used,
+/// Pages (page, numbers used, first-digit MAD), the least likely by chance
+/// first (smallest p-value, then largest excess MAD, then page order).
+pub fn deviating_pages(pages: impl IntoIterator<Item = (u32, u64, f64)>) -> Vec<PageSuspect> {
+    let mut pages: Vec<PageSuspect> = pages
+        .into_iter()
+        .map(|(page, n, mad)| {
+            let null = Null::of(Kind::First, n.max(1));
+            PageSuspect {
+                page,
+                n,
                 mad,
                 excess_mad: mad - null.mean,
                 p_value: null.p_value(mad),
-            })
+            }
         })
         .collect();
     pages.sort_by(|a, b| {
@@ -530,19 +528,9 @@ mod tests {
 
     #[test]
     fn pages_are_ranked_by_how_unlikely_their_mad_is_by_chance() {
-        let page = |page: u32, n: u64, mad: f64| crate::report::PageStats {
-            page,
-            numbers_used: n,
-            first_digit_mad: Some(mad),
-            ..Default::default()
-        };
         // 50 numbers: a MAD of 0.04 is what chance often gives; 2,000
         // numbers: 0.02 is far beyond it.
-        let few = crate::report::PageStats {
-            first_digit_mad: None,
-            ..page(3, 10, 0.0)
-        };
-        let ranked = deviating_pages(&[page(1, 50, 0.04), page(2, 2_000, 0.02), few]);
+        let ranked = deviating_pages([(1, 50, 0.04), (2, 2_000, 0.02)]);
         let order: Vec<u32> = ranked.iter().map(|p| p.page).collect();
         assert_eq!(order, [2, 1], "{ranked:?}");
         assert!(ranked[0].p_value < 1e-6 && ranked[0].excess_mad > 0.01);

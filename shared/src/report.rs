@@ -43,6 +43,23 @@ pub struct Report {
     pub timings_ms: Timings,
 }
 
+impl Report {
+    /// What this report's suspects look for, as its numbers go past in page
+    /// order.
+    pub fn finder(&self) -> crate::evidence::Finder {
+        crate::evidence::Finder::new(&self.benford.first_two_digits, &self.amounts)
+    }
+
+    /// The suspects `finder` gathered, with the pages that deviate most.
+    pub fn suspects(&self, finder: crate::evidence::Finder) -> crate::evidence::Suspects {
+        finder.finish(
+            self.per_page
+                .iter()
+                .filter_map(|p| Some((p.page, p.numbers_used, p.first_digit_mad?))),
+        )
+    }
+}
+
 /// How the analysis read the file: by range reads, only the parts it needs
 /// (`ranges`), or whole into memory (`whole`: a file only lopdf's repairs or
 /// decryption can read), and how many reads and bytes that took.

@@ -7,7 +7,7 @@
 
 use shared::analysis::source::ready;
 use shared::analysis::{Analysis, Limits, Merger};
-use shared::evidence::{self, Finder, Listed, PLACES_LISTED};
+use shared::evidence::{self, Listed, PLACES_LISTED};
 use shared::report::Report;
 
 mod common;
@@ -164,13 +164,13 @@ fn slices_stored_and_read_back_find_the_same_suspects() {
         report.suspects.buckets.iter().all(|b| b.places.is_empty()),
         "no list held"
     );
-    let mut finder = Finder::new(&report);
+    let mut finder = report.finder();
     for part in &stored {
         for row in evidence::rows_of(part) {
             let row: Listed = row.expect("a row");
             finder.push(&row);
         }
     }
-    report.suspects = finder.finish(&report);
+    report.suspects = report.suspects(finder);
     assert_eq!(report.suspects, whole.suspects);
 }

@@ -248,20 +248,6 @@ fn tests_bench(name: &str, url: &str) -> Command {
     cmd
 }
 
-/// `cargo xtask bench`: every long form, one after another; stops at the
-/// first that fails.
-pub fn all() -> Result<()> {
-    analysis()?;
-    ws()?;
-    fairness()?;
-    load()?;
-    delivery()?;
-    faults()?;
-    chaos(CHAOS_LONG)?;
-    big(false)?;
-    fuzz_api()
-}
-
 /// `cargo xtask bench big`: generated PDFs of 100 MB, 500 MB and 1 GB and
 /// one of 50,000 pages, each through a freshly started server by the
 /// `docket` CLI (`tests/benches/big.rs`; `small`: 100 MB and 5,000 pages).
@@ -269,7 +255,7 @@ pub fn big(small: bool) -> Result<()> {
     setup::tools()?;
     crate::build::app(crate::build::Profile::Dev)?;
     crate::build::worker(crate::build::Profile::Dev)?;
-    let cli = crate::test::build_cli()?;
+    let cli = crate::build::cli()?;
     util::step("big documents (tests/benches/big.rs)");
     let mut cmd = Command::new("cargo");
     cmd.current_dir(util::root())
@@ -391,12 +377,6 @@ pub fn chaos(size: Chaos) -> Result<()> {
         .env("DOCKET_CHAOS_CLIENTS", size.clients.to_string())
         .env("DOCKET_CHAOS_KILLS", size.kills.to_string());
     util::run(&mut cmd)
-}
-
-/// `cargo xtask bench faults`: the fault tests on a fresh server (the same
-/// tests `cargo xtask test` runs; they are already full length).
-pub fn faults() -> Result<()> {
-    crate::test::e2e_only(Some("faults"))
 }
 
 /// `cargo xtask bench fuzz-api`: schemathesis, long (300 examples per

@@ -206,3 +206,15 @@ pub fn worker(profile: Profile) -> Result<()> {
     );
     stamp.write()
 }
+
+/// Builds the `docket` CLI the end-to-end tests drive; returns its path.
+pub(crate) fn cli() -> Result<PathBuf> {
+    let status = Command::new("cargo")
+        .current_dir(root())
+        .args(["build", "--quiet", "-p", "docket-cli"])
+        .status()?;
+    if !status.success() {
+        bail!("building the CLI failed");
+    }
+    Ok(root().join("target/debug/docket"))
+}

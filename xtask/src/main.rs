@@ -10,6 +10,7 @@
 
 mod bench;
 mod build;
+mod layout;
 mod setup;
 mod test;
 mod util;
@@ -42,14 +43,17 @@ fn run() -> Result<()> {
         ["bench", "fairness"] => bench::fairness(),
         ["bench", "load"] => bench::load(),
         ["bench", "delivery"] => bench::delivery(),
-        ["bench", "faults"] => bench::faults(),
+        // The fault tests on a fresh server (the same tests `cargo xtask
+        // test` runs; they are already full length).
+        ["bench", "faults"] => test::e2e_only(Some("faults")),
         ["bench", "chaos"] => bench::chaos(bench::CHAOS_LONG),
         ["bench", "big"] => bench::big(false),
         ["bench", "big", "--small"] => bench::big(true),
         ["bench", "fuzz-api"] => bench::fuzz_api(),
-        ["bench"] => bench::all(),
+        ["bench"] => bench_all(),
         ["fuzz"] => bench::fuzz(600),
         ["fuzz", secs] => bench::fuzz(secs.parse()?),
+        ["layout"] => layout::check(),
         ["setup"] => setup::tools(),
         ["setup", "--browser"] => {
             setup::tools()?;
@@ -63,6 +67,20 @@ fn run() -> Result<()> {
     }
 }
 
+/// `cargo xtask bench`: every long form, one after another; stops at the
+/// first that fails.
+fn bench_all() -> Result<()> {
+    bench::analysis()?;
+    bench::ws()?;
+    bench::fairness()?;
+    bench::load()?;
+    bench::delivery()?;
+    test::e2e_only(Some("faults"))?;
+    bench::chaos(bench::CHAOS_LONG)?;
+    bench::big(false)?;
+    bench::fuzz_api()
+}
+
 const HELP: &str = "\
 usage: cargo xtask <command>
 
@@ -70,6 +88,7 @@ usage: cargo xtask <command>
   test               run every check (fmt, clippy, unit, browser, end-to-end, deploy dry-run)
   e2e [FILTER]       only the end-to-end tests (those whose name contains FILTER;
                      `limits…` and `faults…` select those servers' tests)
+  layout             no import cycle, no file over its line limit (xtask/layout-baseline.txt)
   reference          Nigrini's suite against benford_py (installs it pinned under target/)
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)

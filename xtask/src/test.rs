@@ -100,6 +100,15 @@ pub fn run() -> Result<()> {
             "warnings",
         ]))
     });
+    report.check(
+        "layout: no new import cycle or big file (xtask/layout-baseline.txt)",
+        || {
+            crate::layout::check().map(|()| Counts {
+                passed: 1,
+                failed: 0,
+            })
+        },
+    );
     report.check("unit tests (native)", || {
         tests(Command::new("cargo").args([
             "test",
@@ -319,7 +328,7 @@ pub fn e2e_only(filter: Option<&str>) -> Result<()> {
 }
 
 fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<Counts> {
-    let cli = build_cli()?;
+    let cli = build::cli()?;
     let mut counts = Counts::default();
     // The retention sweep removes everyone's old jobs: it runs after the rest,
     // alone, on the same server.
@@ -549,18 +558,6 @@ const LIMITS_VARS: [(&str, &str); 10] = [
     ("QUOTA_STORED_BYTES", "1000000"),
     ("QUOTA_JOBS", "3"),
 ];
-
-/// Builds the `docket` CLI the end-to-end tests drive; returns its path.
-pub(crate) fn build_cli() -> Result<PathBuf> {
-    let status = Command::new("cargo")
-        .current_dir(root())
-        .args(["build", "--quiet", "-p", "docket-cli"])
-        .status()?;
-    if !status.success() {
-        bail!("building the CLI failed");
-    }
-    Ok(root().join("target/debug/docket"))
-}
 
 /// The webhook retry delays of the end-to-end tests (7 attempts over 14 s).
 const WEBHOOK_SCHEDULE: &str = "1s,1s,2s,2s,4s,4s";

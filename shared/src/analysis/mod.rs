@@ -38,7 +38,7 @@ use crate::amounts::{Amount, AmountTests};
 use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
 use crate::benford::Tally;
 pub use crate::evidence::Listed;
-use crate::evidence::{Finder, MAX_LISTED_PER_PAGE, page_mad};
+use crate::evidence::{MAX_LISTED_PER_PAGE, page_mad};
 use crate::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
 use crate::report::RoleStats;
 use crate::report::{
@@ -805,7 +805,7 @@ impl Merger {
     /// the slices' sorted runs ([`runs::merge`]) into
     /// [`crate::amounts::Ordered`]. The suspects come from the numbers the
     /// partials held; slices read back from storage hold none, so their
-    /// merge finds the suspects over the stored lists ([`Finder`]).
+    /// merge finds the suspects over the stored lists ([`crate::evidence::Finder`]).
     pub fn finish_with(
         self,
         amounts: AmountTests,
@@ -857,11 +857,11 @@ impl Merger {
             timings_ms: timings,
             suspects: Default::default(),
         };
-        let mut finder = Finder::new(&report);
+        let mut finder = report.finder();
         for number in &sum.listed {
             finder.push(number);
         }
-        report.suspects = finder.finish(&report);
+        report.suspects = report.suspects(finder);
         Ok(report)
     }
 }

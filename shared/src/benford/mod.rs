@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 pub mod chance;
+mod reading;
+mod tally;
+
+pub use reading::{class_name, p_words, plain_reading, thousands};
+pub use tally::{Digits, Tally};
 
 /// Fewest numbers a test needs before its conformity class means anything.
 pub const MIN_COUNT: u64 = 50;
@@ -131,44 +136,6 @@ impl Kind {
             }
         };
         Some((value - self.bins().start()) as usize)
-    }
-}
-
-/// What the digit tests read of a number: its first three significant
-/// digits, its last two and how many it has (ASCII digits; `lead` is
-/// padded with `0` past `count`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Digits {
-    pub lead: [u8; 3],
-    pub last_two: [u8; 2],
-    pub count: usize,
-}
-
-impl Digits {
-    /// Of a significant-digit string (`None` unless it is ASCII digits
-    /// starting with 1–9).
-    pub fn of(digits: &[u8]) -> Option<Digits> {
-        Digits::read(digits.iter().copied())
-    }
-
-    /// Of significant digits as they come.
-    pub fn read(digits: impl IntoIterator<Item = u8>) -> Option<Digits> {
-        let mut out = Digits {
-            lead: [b'0'; 3],
-            last_two: [b'0'; 2],
-            count: 0,
-        };
-        for b in digits {
-            if !b.is_ascii_digit() || (out.count == 0 && b == b'0') {
-                return None;
-            }
-            if let Some(slot) = out.lead.get_mut(out.count) {
-                *slot = b;
-            }
-            out.last_two = [out.last_two[1], b];
-            out.count += 1;
-        }
-        (out.count > 0).then_some(out)
     }
 }
 
@@ -289,80 +256,6 @@ fn empty_first_three() -> DigitTest {
 
 fn empty_last_two() -> DigitTest {
     from_counts(Kind::LastTwo, vec![0; 100])
-}
-
-/// Counts digits as numbers stream past, so no list of numbers is kept.
-/// Tallies of parts of a document add up ([`Tally::merge`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tally {
-    first: Vec<u64>,
-    second: Vec<u64>,
-    first_two: Vec<u64>,
-    first_three: Vec<u64>,
-    last_two: Vec<u64>,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Tally {
-            first: vec![0; 9],
-            second: vec![0; 10],
-            first_two: vec![0; 90],
-            first_three: vec![0; 900],
-            last_two: vec![0; 100],
-        }
-    }
-}
-
-impl Tally {
-    /// Adds one significant-digit string (ignored unless it is ASCII
-    /// digits starting with 1–9).
-    pub fn add(&mut self, digits: &str) {
-        if let Some(d) = Digits::of(digits.as_bytes()) {
-            self.add_digits(&d);
-        }
-    }
-
-    /// Adds one number's digits to every test it has enough digits for.
-    pub fn add_digits(&mut self, digits: &Digits) {
-        for (kind, counts) in [
-            (Kind::First, &mut self.first),
-            (Kind::Second, &mut self.second),
-            (Kind::FirstTwo, &mut self.first_two),
-            (Kind::FirstThree, &mut self.first_three),
-            (Kind::LastTwo, &mut self.last_two),
-        ] {
-            if let Some(bin) = kind.bin(digits) {
-                counts[bin] += 1;
-            }
-        }
-    }
-
-    /// Adds another tally's counts (of other numbers) to this one.
-    pub fn merge(&mut self, other: &Tally) {
-        for (mine, theirs) in [
-            (&mut self.first, &other.first),
-            (&mut self.second, &other.second),
-            (&mut self.first_two, &other.first_two),
-            (&mut self.first_three, &other.first_three),
-            (&mut self.last_two, &other.last_two),
-        ] {
-            for (a, b) in mine.iter_mut().zip(theirs) {
-                *a += b;
-            }
-        }
-    }
-
-    pub fn finish(self) -> Benford {
-        Benford {
-            first_digit: from_counts(Kind::First, self.first),
-            second_digit: from_counts(Kind::Second, self.second),
-            first_two_digits: from_counts(Kind::FirstTwo, self.first_two),
-            first_three_digits: from_counts(Kind::FirstThree, self.first_three),
-            last_two_digits: from_counts(Kind::LastTwo, self.last_two),
-            min_count: MIN_COUNT,
-        }
-    }
 }
 
 /// Runs the digit tests on significant-digit strings (ASCII digits, no
@@ -505,149 +398,6 @@ fn headline(kind: Kind, n: u64, excess: f64, p_value: f64, needed: Option<u64>) 
         Conformity::Nonconformity => Conformity::Marginal,
         class => class,
     }
-}
-
-/// A test's figures in words, leading with what the evidence supports: the
-/// headline class and what decided it (the MAD beside what chance alone
-/// gives for this many numbers, and its p-value), the χ² test's word, the
-/// flagged bins, and Nigrini's class of the raw MAD where it differs.
-pub fn plain_reading(kind: Kind, test: &DigitTest) -> String {
-    let n = test.n;
-    if n == 0 {
-        return "No numbers to test.".into();
-    }
-    if n < MIN_COUNT {
-        return format!(
-            "Only {n} numbers: too few to judge. With so few, digit shares far from \
-             Benford's happen by chance alone, so no class is given (at least {MIN_COUNT} \
-             are needed)."
-        );
-    }
-    let chance_words = format!(
-        "MAD {:.5}, where {} numbers that follow Benford's law give {:.5} on average \
-         ({})",
-        test.mad,
-        thousands(n),
-        test.expected_mad,
-        p_words(test.mad_p_value)
-    );
-    let mut out = match (kind.mad_thresholds(), test.conformity) {
-        (None, class) => format!(
-            "{chance_words}. No MAD bounds are published for this test; it is judged by \
-             whether the MAD is beyond chance at {:.0} %: {}",
-            LEVEL * 100.0,
-            if class == Conformity::Nonconformity {
-                "the last digits are not evenly spread, which rounding, made-up or \
-                 repeated numbers cause."
-            } else {
-                "the last digits are spread as evenly as chance allows."
-            }
-        ),
-        (Some([.., marginal]), Conformity::Nonconformity) => format!(
-            "{} {chance_words}: the excess {:.5} is beyond the nonconformity bound \
-             {marginal}, and so large a MAD is unlikely by chance.",
-            Conformity::Nonconformity.explain(),
-            test.excess_mad
-        ),
-        (Some(_), Conformity::InsufficientData) => format!(
-            "Too few numbers for this test: it needs about {}, here {}. With fewer, \
-             numbers that follow Benford's law usually exceed Nigrini's bounds by chance \
-             alone, so no class is given. {chance_words}{}.",
-            thousands(test.needed.map_or(0, chance::about)),
-            thousands(n),
-            if test.mad_p_value < LEVEL {
-                ": more than chance usually gives, but not beyond the nonconformity bound"
-            } else {
-                ": within what chance gives"
-            }
-        ),
-        (Some([close, acceptable, marginal]), class) => format!(
-            "{} {chance_words}; the excess {:.5} is judged by Nigrini's bounds (close up \
-             to {close}, acceptable up to {acceptable}, marginal up to {marginal}){}.",
-            class.explain(),
-            test.excess_mad,
-            if test.mad_p_value < LEVEL {
-                "; the deviation is beyond chance, but small"
-            } else {
-                ""
-            }
-        ),
-    };
-    out.push_str(&if test.p_value < LEVEL {
-        format!(
-            " The χ² test finds the deviation significant ({}).",
-            p_words(test.p_value)
-        )
-    } else {
-        format!(
-            " The χ² test finds no significant deviation ({}).",
-            p_words(test.p_value)
-        )
-    });
-    if !test.flagged.is_empty() {
-        let bins: Vec<String> = test
-            .flagged
-            .iter()
-            .map(|f| format!("{} ({})", f.digits, if f.excess { "more" } else { "fewer" }))
-            .collect();
-        out.push_str(&format!(
-            " Bins beyond Z {Z_CRITICAL}: {}{}.",
-            bins.join(", "),
-            if test.flagged.len() * 20 <= test.counts.len() {
-                " (about 1 bin in 20 is beyond it by chance alone)"
-            } else {
-                ""
-            }
-        ));
-    }
-    if let Some(nigrini) = test.nigrini_class
-        && nigrini != test.conformity
-    {
-        out.push_str(&format!(
-            " Nigrini's class of the raw MAD, made for large data sets: {}.",
-            class_name(nigrini)
-        ));
-    }
-    if n > 5_000 && test.p_value < LEVEL && test.conformity != Conformity::Nonconformity {
-        out.push_str(
-            " With this many numbers the χ² test flags even small deviations; the MAD class \
-             is the better guide.",
-        );
-    }
-    out
-}
-
-/// A class in lower-case words.
-pub fn class_name(class: Conformity) -> &'static str {
-    match class {
-        Conformity::Close => "close conformity",
-        Conformity::Acceptable => "acceptable conformity",
-        Conformity::Marginal => "marginal conformity",
-        Conformity::Nonconformity => "nonconformity",
-        Conformity::InsufficientData => "insufficient data",
-    }
-}
-
-/// A p-value as people read it: `p = 0.042`, or `p < 0.001`.
-pub fn p_words(p: f64) -> String {
-    if p < 0.001 {
-        "p < 0.001".into()
-    } else {
-        format!("p = {p:.3}")
-    }
-}
-
-/// A count with thousands separators: `1,400`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
