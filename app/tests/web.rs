@@ -592,6 +592,8 @@ async fn a_flagged_bucket_opens_its_numbers_and_a_number_its_page() {
             page: 3,
             n: 65,
             mad: 0.18,
+            excess_mad: 0.15,
+            p_value: 0.0001,
         }],
         bounds: "At most 5".into(),
     };
@@ -634,6 +636,10 @@ async fn a_flagged_bucket_opens_its_numbers_and_a_number_its_page() {
     let all = node.text_content().unwrap();
     assert!(all.contains("1234.56 appears 5 times"), "{all}");
     assert!(all.contains("Page 3: 65 numbers"), "{all}");
+    assert!(
+        all.contains("first-digit MAD 0.1800 (0.1500 beyond chance, p < 0.001)"),
+        "{all}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,4 +1,4 @@
-//! Benchmarks (`cargo xtask bench [analysis|ws|fairness|load|delivery|faults|chaos|fuzz-api]`)
+//! Benchmarks (`cargo xtask bench [analysis|calibration|ws|fairness|load|delivery|chaos|big|fuzz-api]`;
 //! and fuzzing (`cargo xtask fuzz`, the analysis engine; `bench fuzz-api`, the
 //! HTTP API with schemathesis).
 
@@ -22,6 +22,16 @@ fn shared_example(name: &str) -> Command {
         ])
         .args(["--features", "analysis", "--example", name, "--"]);
     cmd
+}
+
+/// `cargo xtask bench calibration`: how often the digit tests' headline
+/// class calls samples drawn from Benford's law, and fabricated ones,
+/// nonconforming, at 50 to 50,000 numbers (1,000 seeds a cell;
+/// `shared/examples/calibration.rs`; its short form is
+/// `shared/tests/calibration.rs`, part of the unit tests).
+pub fn calibration() -> Result<()> {
+    util::step("calibration of the digit tests (shared/examples/calibration.rs)");
+    util::run(shared_example("calibration").arg("1000"))
 }
 
 /// `cargo xtask bench analysis`: the engine's throughput and memory over the

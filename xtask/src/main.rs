@@ -39,6 +39,7 @@ fn run() -> Result<()> {
         ["build", "--release"] => build::all(build::Profile::Release),
         ["build-worker"] => build::for_wrangler(),
         ["bench", "analysis"] => bench::analysis(),
+        ["bench", "calibration"] => bench::calibration(),
         ["bench", "ws"] => bench::ws(),
         ["bench", "fairness"] => bench::fairness(),
         ["bench", "load"] => bench::load(),
@@ -71,6 +72,7 @@ fn run() -> Result<()> {
 /// first that fails.
 fn bench_all() -> Result<()> {
     bench::analysis()?;
+    bench::calibration()?;
     bench::ws()?;
     bench::fairness()?;
     bench::load()?;
@@ -93,6 +95,7 @@ usage: cargo xtask <command>
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext
+  bench calibration  how often honest and made-up samples are called nonconforming
   bench ws           delay from a job change to its WebSocket client (200 jobs)
   bench fairness     one owner's job while another floods, with and without the quota
   bench load         1,000 small PDFs from 32 clients; fails on a lost, stuck or wrong job
