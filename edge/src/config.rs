@@ -43,7 +43,9 @@ pub struct Config {
     /// A document of more pages is analysed in slices of this many
     /// (`SLICE_PAGES`).
     pub slice_pages: u32,
-    /// Test-only hooks (failure injection, the sweep route): `DOCKET_TEST_HOOKS=1`.
+    /// Test-only hooks (failure injection, the sweep route):
+    /// `DOCKET_TEST_HOOKS=1` in a worker built with the `test-hooks` feature;
+    /// always off without it.
     pub test_hooks: bool,
     /// What callback URLs may point at.
     pub callback_policy: callback::Policy,
@@ -107,7 +109,7 @@ impl Config {
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(5),
             slice_pages: count("SLICE_PAGES", shared::queue::DEFAULT_SLICE_PAGES),
-            test_hooks: num("DOCKET_TEST_HOOKS") == Some(1),
+            test_hooks: hooks_on(&num),
             callback_policy: callback::Policy {
                 allow_loopback: num("CALLBACK_ALLOW_LOOPBACK") == Some(1),
                 extra_ports: env
@@ -143,4 +145,16 @@ impl Config {
             stuck_after_secs: count("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS),
         }
     }
+}
+
+/// Whether the test hooks are on: `DOCKET_TEST_HOOKS=1`, read only where
+/// the worker was built with them.
+#[cfg(feature = "test-hooks")]
+fn hooks_on(num: &impl Fn(&str) -> Option<u64>) -> bool {
+    num("DOCKET_TEST_HOOKS") == Some(1)
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn hooks_on(_: &impl Fn(&str) -> Option<u64>) -> bool {
+    false
 }

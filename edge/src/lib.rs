@@ -12,9 +12,13 @@
 mod config;
 mod consumer;
 mod error;
+mod hooks;
 mod hub;
+mod intake;
+mod jobs;
 mod limiter;
 mod line;
+mod objects;
 mod retention;
 mod routes;
 mod store;

@@ -16,8 +16,8 @@ use worker::{
 };
 
 use crate::error::AppError;
-use crate::hub::hit;
-use crate::hub::protocol::{self, Hit, HubCall, reply};
+use crate::objects::protocol::{self, Hit, HubCall, reply};
+use crate::objects::rates::hit;
 
 #[durable_object]
 pub struct Limiter {
@@ -26,7 +26,7 @@ pub struct Limiter {
 
 impl DurableObject for Limiter {
     fn new(state: State, _env: Env) -> Self {
-        let db = crate::hub::db_of(&state);
+        let db = crate::objects::db_of(&state);
         if let Err(e) = db.migrate(migrations::LIMITER) {
             console_error!("Limiter schema: {e}");
         }
@@ -36,7 +36,7 @@ impl DurableObject for Limiter {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         Ok(match protocol::decode(&mut req).await {
             Ok(HubCall::Hit(asked)) => {
-                let db = crate::hub::db_of(&self.state);
+                let db = crate::objects::db_of(&self.state);
                 reply::<Hit>(hit(&db, &asked.key, &asked.rules))
             }
             Ok(_) => AppError::Client(ErrorBody::new(

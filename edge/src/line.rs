@@ -20,8 +20,8 @@ use worker::{
 
 use crate::config::LINE;
 use crate::error::{AppError, AppResult};
-use crate::hub::db::Db;
-use crate::hub::protocol::{self, Dequeue, Enqueue, Finished, HubCall, Positions, reply};
+use crate::objects::db::Db;
+use crate::objects::protocol::{self, Dequeue, Enqueue, Finished, HubCall, Positions, reply};
 use crate::util::now_ms;
 
 /// A row older than this is a job whose message was lost and never sent

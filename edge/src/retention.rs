@@ -9,10 +9,10 @@ use shared::retention::{self, JobMeta, Unstick};
 use worker::{Env, console_error, console_log};
 
 use crate::config::Config;
-use crate::consumer::give_up;
 use crate::error::AppResult;
 use crate::hub::client::forget;
-use crate::hub::protocol::{Dispatch, call};
+use crate::jobs::give_up;
+use crate::objects::protocol::{Dispatch, call};
 use crate::store::Store;
 use crate::util::{log, ms_since, rfc3339_at};
 

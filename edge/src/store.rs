@@ -6,9 +6,10 @@ use shared::api::Job;
 use shared::auth::{OwnerRecord, token_key};
 use shared::idempotency::{self, Record};
 use shared::retention::JobMeta;
+use shared::upload::{Phase, Upload};
 use shared::validate::keys;
 use worker::kv::{KvStore, ListResponse};
-use worker::{Bucket, Env, FixedLengthStream, Range, UploadedPart};
+use worker::{Bucket, Env, FixedLengthStream, Range, UploadedPart, console_warn};
 
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
@@ -354,5 +355,29 @@ impl ByteSource for PdfRanges {
             .body()
             .ok_or_else(|| ReadError(format!("{} has no body", self.key)))?;
         body.bytes().await.map_err(failed)
+    }
+}
+
+impl Store {
+    /// Throws an upload's bytes away: the parts of one still receiving; the
+    /// object of one completed without a job. (Errors are logged: an upload
+    /// R2 no longer knows has nothing to throw away.)
+    pub async fn discard_upload(&self, upload: &Upload, job_exists: bool) {
+        let thrown = match &upload.phase {
+            Phase::Receiving => {
+                self.abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
+                    .await
+            }
+            Phase::Completing { .. } if !job_exists => {
+                let _ = self
+                    .abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
+                    .await;
+                self.delete_pdf(&upload.owner, &upload.id).await
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = thrown {
+            console_warn!("upload {}: discarding its bytes failed: {e}", upload.id);
+        }
     }
 }

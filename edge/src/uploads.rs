@@ -3,7 +3,7 @@
 //! multipart upload and then recorded in the owner's hub with the hash
 //! state after it — so a connection that drops loses at most the part in
 //! flight. The last append stores the tail as the last part, completes the
-//! multipart upload and makes the job (`routes::jobs::register`, as a
+//! multipart upload and makes the job (`intake::register`, as a
 //! single-request upload does). An upload that expires or is abandoned has
 //! its bytes thrown away here ([`discard`]).
 
@@ -15,8 +15,8 @@ use shared::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{ByteStream, Env, console_error, console_warn};
 
 use crate::error::{AppError, AppResult};
-use crate::hub::protocol::{UploadCompleting, UploadDone, UploadDrop, UploadKept, call};
-use crate::routes::jobs::{Door, Registered, register};
+use crate::intake::{Registered, Submission, register};
+use crate::objects::protocol::{UploadCompleting, UploadDone, UploadDrop, UploadKept, call};
 use crate::store::Store;
 
 /// What an append came to.
@@ -170,7 +170,7 @@ pub async fn abandon(
     let dropped = call(env, &owner.owner, UploadDrop { id: id.to_owned() }).await?;
     if let Some(upload) = &dropped {
         let job_exists = store.get_job(&owner.owner, id).await?.is_some();
-        discard(env, upload, job_exists).await;
+        store.discard_upload(upload, job_exists).await;
     }
     Ok(dropped)
 }
@@ -210,7 +210,7 @@ async fn finish(
             replayed: false,
         },
         None => {
-            let door = Door {
+            let submission = Submission {
                 filename: upload.filename.clone(),
                 callback_url: upload.callback_url.clone(),
                 idempotency_key: upload.idempotency_key.clone(),
@@ -223,7 +223,7 @@ async fn finish(
                 &upload.id,
                 upload.length,
                 sha256.clone(),
-                door,
+                submission,
             )
             .await?
         }
@@ -236,31 +236,4 @@ async fn finish(
         console_error!("upload {}: recording its job failed: {e}", upload.id);
     }
     Ok(registered)
-}
-
-/// Throws an upload's bytes away: the parts of one still receiving; the
-/// object of one completed without a job. (Errors are logged: an upload
-/// R2 no longer knows has nothing to throw away.)
-pub async fn discard(env: &Env, upload: &Upload, job_exists: bool) {
-    let Ok(store) = Store::new(env) else {
-        console_error!("upload {}: no storage to discard it from", upload.id);
-        return;
-    };
-    let thrown = match &upload.phase {
-        Phase::Receiving => {
-            store
-                .abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
-                .await
-        }
-        Phase::Completing { .. } if !job_exists => {
-            let _ = store
-                .abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
-                .await;
-            store.delete_pdf(&upload.owner, &upload.id).await
-        }
-        _ => Ok(()),
-    };
-    if let Err(e) = thrown {
-        console_warn!("upload {}: discarding its bytes failed: {e}", upload.id);
-    }
 }

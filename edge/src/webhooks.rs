@@ -18,7 +18,7 @@ use shared::webhooks::{self, WebhookMessage};
 use worker::{Env, Message, MessageBatch, MessageBuilder, MessageExt, console_error, console_warn};
 
 use crate::config::{WEBHOOKS_DLQ_NAME, WEBHOOKS_QUEUE};
-use crate::hub::protocol::{Outgoing, call};
+use crate::objects::protocol::{Outgoing, call};
 
 /// Queues the first attempt of a job event for its callback (if it has one).
 /// A failure is logged: the job itself goes on.

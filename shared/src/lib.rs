@@ -21,6 +21,8 @@ pub mod client;
 pub mod cors;
 pub mod events;
 pub mod evidence;
+#[cfg(feature = "test-hooks")]
+pub mod hooks;
 pub mod idempotency;
 pub mod line;
 pub mod listing;

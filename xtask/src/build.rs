@@ -12,7 +12,12 @@ use crate::util::{gzip_size, kib, newest_mtime, root, run, step, which};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
+    /// Quick to build; the worker with the test hooks (`cargo xtask dev`,
+    /// the tests).
     Dev,
+    /// Quick to build, the worker as a release has it: without the test
+    /// hooks (`cargo xtask test` checks that it holds none of them).
+    DevWithoutHooks,
     Release,
 }
 
@@ -20,21 +25,44 @@ impl Profile {
     fn name(self) -> &'static str {
         match self {
             Profile::Dev => "dev",
+            Profile::DevWithoutHooks => "dev-without-hooks",
             Profile::Release => "release",
         }
     }
     fn target_subdir(self) -> &'static str {
         match self {
-            Profile::Dev => "debug",
+            Profile::Dev | Profile::DevWithoutHooks => "debug",
             Profile::Release => "release",
         }
     }
+    /// The SPA has no hooks: the same build either way.
+    fn for_app(self) -> Profile {
+        match self {
+            Profile::DevWithoutHooks => Profile::Dev,
+            other => other,
+        }
+    }
+}
+
+/// Strings only the test hooks put into the worker: the file-name prefix of
+/// the failure injection, the variable that turns them on, the sweep route's
+/// message.
+pub const HOOK_STRINGS: [&str; 3] = ["inject-", "DOCKET_TEST_HOOKS", "now=<ms> is required"];
+
+/// The hook strings the worker built in `edge/build` holds.
+pub fn hook_strings_in_worker() -> Result<Vec<&'static str>> {
+    let wasm = root().join("edge/build/index_bg.wasm");
+    let bytes = std::fs::read(&wasm).with_context(|| wasm.display().to_string())?;
+    Ok(HOOK_STRINGS
+        .into_iter()
+        .filter(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()))
+        .collect())
 }
 
 /// Installs what is missing, then builds the SPA and the worker.
 pub fn all(profile: Profile) -> Result<()> {
     setup::tools()?;
-    app(profile)?;
+    app(profile.for_app())?;
     worker(profile)
 }
 
@@ -42,8 +70,11 @@ pub fn all(profile: Profile) -> Result<()> {
 pub fn for_wrangler() -> Result<()> {
     let profile = match std::env::var("DOCKET_PROFILE").as_deref() {
         Ok("dev") => Profile::Dev,
+        Ok("dev-without-hooks") => Profile::DevWithoutHooks,
         Ok("release") | Err(_) => Profile::Release,
-        Ok(other) => bail!("DOCKET_PROFILE must be dev or release, not {other:?}"),
+        Ok(other) => {
+            bail!("DOCKET_PROFILE must be dev, dev-without-hooks or release, not {other:?}")
+        }
     };
     all(profile)
 }
@@ -192,10 +223,17 @@ pub fn worker(profile: Profile) -> Result<()> {
         .env("ESBUILD_BIN", setup::esbuild_bin())
         .env("WASM_OPT_BIN", setup::wasm_opt_bin());
     match profile {
-        Profile::Dev => cmd.args(["--dev", "--no-opt"]),
+        Profile::Dev => cmd.args(["--dev", "--no-opt", "--features", "test-hooks"]),
+        Profile::DevWithoutHooks => cmd.args(["--dev", "--no-opt"]),
         Profile::Release => cmd.arg("--release"),
     };
     run(&mut cmd)?;
+    if profile != Profile::Dev {
+        let found = hook_strings_in_worker()?;
+        if !found.is_empty() {
+            bail!("the {} worker holds test hooks: {found:?}", profile.name());
+        }
+    }
     let wasm = build.join("index_bg.wasm");
     let raw = std::fs::metadata(&wasm)?.len() as usize;
     println!(

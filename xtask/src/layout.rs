@@ -4,8 +4,10 @@
 //! 400 lines, no file's code (its `#[cfg(test)]` items and test files left
 //! out) over 500 lines anywhere.
 //!
-//! Imports are read with `syn`: every `use` and every path that starts with
-//! `crate`, `self` or `super`, resolved to the deepest module file it names.
+//! Imports are read with `syn`: every `use` and every path in the code,
+//! resolved to the deepest module file it names; a module's references to
+//! its own children (declaring and re-exporting them) are the module tree,
+//! not imports.
 //! What the code breaks today and is still to be mended is listed in
 //! `xtask/layout-baseline.txt`; the check fails on anything not in that list
 //! (a new cycle or big file) and on a listed entry that no longer occurs, so
@@ -41,7 +43,7 @@ pub fn check() -> Result<()> {
     let root = root();
     let mut found = BTreeSet::new();
     for (krate, limit) in CRATES {
-        found.extend(findings(&root.join(krate), krate, limit)?);
+        found.extend(findings(&root.join(krate), krate, limit, false)?);
     }
     let baseline_text = std::fs::read_to_string(root.join(BASELINE)).unwrap_or_default();
     let baseline: BTreeSet<String> = baseline_text
@@ -76,9 +78,21 @@ pub fn check() -> Result<()> {
     Ok(())
 }
 
-/// One crate's findings, each a line: `cycle <crate>: a -> b -> a`,
-/// `modules <crate>: a -> b -> a`, `lines <file> > N`.
-fn findings(dir: &Path, krate: &str, limit: Option<usize>) -> Result<Vec<String>> {
+/// `cargo xtask layout --edges CRATE`: every import edge between the
+/// crate's top-level modules, then between its files, one a line.
+pub fn edges(krate: &str) -> Result<()> {
+    let limit = CRATES
+        .iter()
+        .find(|(k, _)| *k == krate)
+        .and_then(|(_, l)| *l);
+    findings(&root().join(krate), krate, limit, true)?;
+    Ok(())
+}
+
+/// One crate's findings, each a line: `cycle <crate>: a, b, c` (files in
+/// one cycle), `modules <crate>: a, b` (top-level modules), `lines <file> >
+/// N`, `code <file> > N`. With `print`, the edges too.
+fn findings(dir: &Path, krate: &str, limit: Option<usize>, print: bool) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut files = Vec::new();
     collect(dir, &mut files)?;
@@ -123,8 +137,11 @@ fn findings(dir: &Path, krate: &str, limit: Option<usize>) -> Result<Vec<String>
         }
         let edges = graph.entry(me.clone()).or_default();
         for path in paths.found {
+            // A module declaring, using and re-exporting its own children is
+            // the module tree, not an import: only edges to modules outside
+            // the file's own subtree count.
             if let Some(target) = resolve(&me, &path, &modules, srel)
-                && target != me
+                && !target.starts_with(&me)
             {
                 edges.insert(target);
             }
@@ -132,6 +149,13 @@ fn findings(dir: &Path, krate: &str, limit: Option<usize>) -> Result<Vec<String>
     }
     for cycle in cycles(&graph) {
         out.push(format!("cycle {krate}: {}", show(&cycle)));
+    }
+    if print {
+        for (from, tos) in &graph {
+            for to in tos {
+                println!("file {} -> {}", show(&[from.clone()]), show(&[to.clone()]));
+            }
+        }
     }
     // Top-level modules: a file's edges go from its first segment to the
     // target's first segment.
@@ -150,6 +174,17 @@ fn findings(dir: &Path, krate: &str, limit: Option<usize>) -> Result<Vec<String>
     }
     for cycle in cycles(&top) {
         out.push(format!("modules {krate}: {}", show(&cycle)));
+    }
+    if print {
+        for (from, tos) in &top {
+            for to in tos {
+                println!(
+                    "module {} -> {}",
+                    show(&[from.clone()]),
+                    show(&[to.clone()])
+                );
+            }
+        }
     }
     Ok(out)
 }
@@ -228,6 +263,11 @@ fn resolve(
                 }
             }
         }
+        // A path from a child module declared in this file (`jobs::create`
+        // after `mod jobs;`), or an item of this file's own.
+        Some(first) if modules.contains_key(&[me, &[first.to_owned()]].concat()) => {
+            base = me.to_vec();
+        }
         _ => return None,
     }
     let mut best = None;
@@ -246,8 +286,8 @@ fn resolve(
     })
 }
 
-/// Every path starting with `crate`, `self` or `super` in `use` trees and
-/// in the code.
+/// Every path in `use` trees and in the code (those that name none of the
+/// crate's modules are dropped when resolved).
 #[derive(Default)]
 struct Paths {
     found: Vec<Vec<String>>,
@@ -281,10 +321,7 @@ impl Paths {
     }
 
     fn push(&mut self, path: Vec<String>) {
-        if matches!(
-            path.first().map(String::as_str),
-            Some("crate" | "self" | "super")
-        ) {
+        if !path.is_empty() {
             self.found.push(path);
         }
     }
@@ -313,7 +350,11 @@ impl<'ast> Visit<'ast> for Paths {
         flatten(m.tokens.clone(), &mut tokens);
         let mut i = 0;
         while i < tokens.len() {
-            if matches!(tokens[i].as_str(), "crate" | "super") {
+            let starts = tokens[i]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_');
+            if starts && tokens.get(i + 1).map(String::as_str) == Some(":") {
                 let mut path = vec![tokens[i].clone()];
                 let mut j = i + 1;
                 while tokens.get(j).map(String::as_str) == Some(":")
@@ -326,7 +367,7 @@ impl<'ast> Visit<'ast> for Paths {
                     j += 3;
                 }
                 self.push(path);
-                i = j;
+                i = j.max(i + 1);
             } else {
                 i += 1;
             }
@@ -495,6 +536,11 @@ mod tests {
             Some(p("c"))
         );
         assert_eq!(resolve(&me, &p("std::fmt"), &modules, rel), None);
+        // From the crate root, `a::f` names the child module `a`.
+        assert_eq!(
+            resolve(&[], &p("a::f"), &modules, Path::new("lib.rs")),
+            Some(p("a"))
+        );
     }
 
     #[test]

@@ -55,6 +55,7 @@ fn run() -> Result<()> {
         ["fuzz"] => bench::fuzz(600),
         ["fuzz", secs] => bench::fuzz(secs.parse()?),
         ["layout"] => layout::check(),
+        ["layout", "--edges", krate] => layout::edges(krate),
         ["setup"] => setup::tools(),
         ["setup", "--browser"] => {
             setup::tools()?;
@@ -91,6 +92,7 @@ usage: cargo xtask <command>
   e2e [FILTER]       only the end-to-end tests (those whose name contains FILTER;
                      `limits…` and `faults…` select those servers' tests)
   layout             no import cycle, no file over its line limit (xtask/layout-baseline.txt)
+  layout --edges C   crate C's import edges (top-level modules, then files)
   reference          Nigrini's suite against benford_py (installs it pinned under target/)
   build [--release]  build the SPA and the worker
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)

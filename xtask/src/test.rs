@@ -100,6 +100,20 @@ pub fn run() -> Result<()> {
             "warnings",
         ]))
     });
+    report.check("clippy (wasm32: edge with the test hooks)", || {
+        plain(Command::new("cargo").args([
+            "clippy",
+            "-p",
+            "docket-edge",
+            "--features",
+            "test-hooks",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
     report.check(
         "layout: no new import cycle or big file (xtask/layout-baseline.txt)",
         || {
@@ -170,7 +184,10 @@ pub fn run() -> Result<()> {
                 })
             },
         );
-        report.check("wrangler deploy --dry-run", || dry_run(&work));
+        report.check(
+            "wrangler deploy --dry-run (the worker without the test hooks)",
+            || dry_run(&work),
+        );
     } else {
         eprintln!("skipping the end-to-end tests and the dry run: the build failed");
         report.rows.push((
@@ -567,6 +584,18 @@ const E2E_MAX_UPLOAD_BYTES: &str = "4000000";
 
 /// `wrangler deploy --dry-run`: bundles and checks the worker offline.
 fn dry_run(work: &std::path::Path) -> Result<Counts> {
+    // The worker the tests ran has the hooks (the check below can see them)...
+    build::worker(Profile::Dev)?;
+    let with = build::hook_strings_in_worker()?;
+    if with.len() != build::HOOK_STRINGS.len() {
+        bail!(
+            "the test worker lacks test hooks: only {with:?} of {:?}",
+            build::HOOK_STRINGS
+        );
+    }
+    // ...and the one wrangler deploys is built without them (the dev
+    // profile, quick; a release build leaves out the same code):
+    // `build::worker` fails if any of their strings is in it.
     let out = work.join("dry-run");
     let output = Command::new(setup::wrangler_bin())
         .current_dir(root())
@@ -574,7 +603,7 @@ fn dry_run(work: &std::path::Path) -> Result<Counts> {
         .arg(&out)
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_SEND_METRICS", "false")
-        .env("DOCKET_PROFILE", "dev")
+        .env("DOCKET_PROFILE", "dev-without-hooks")
         .output()
         .context("could not start wrangler")?;
     let text = format!(

@@ -7,7 +7,9 @@
 use shared::api::Job;
 use worker::{Env, console_warn};
 
-use super::protocol::{Forget, GetJob, Publish, Published, Release, ResultSize, Wait, call};
+use crate::objects::protocol::{
+    Forget, GetJob, Publish, Published, Release, ResultSize, Wait, call,
+};
 
 /// Sends a new version of a job to the owner's hub (which numbers it and
 /// pushes it). `Deleted`: the caller must take back what it wrote for it;

@@ -12,9 +12,9 @@ use shared::ratelimit::Usage;
 use shared::state::Stamp;
 use worker::SqlStorageValue;
 
-use super::db::Db;
-use super::protocol::Published;
 use crate::error::AppResult;
+use crate::objects::db::Db;
+use crate::objects::protocol::Published;
 
 #[derive(Deserialize)]
 struct JobRow {

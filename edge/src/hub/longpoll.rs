@@ -12,10 +12,10 @@ use futures_util::future::{Either, select};
 use shared::api::Job;
 use worker::Delay;
 
-use super::db::Db;
 use super::index;
-use super::protocol::Wait;
 use crate::error::AppResult;
+use crate::objects::db::Db;
+use crate::objects::protocol::Wait;
 
 #[derive(Default)]
 pub struct Waiters(RefCell<HashMap<String, Vec<oneshot::Sender<Job>>>>);

@@ -22,12 +22,10 @@
 //! events are numbered, stored and pushed in one uninterrupted step).
 
 pub mod client;
-pub mod db;
 mod index;
 mod limits;
 mod longpoll;
 mod outbox;
-pub mod protocol;
 mod sender;
 mod slices;
 mod sse;
@@ -46,7 +44,7 @@ use worker::{
     wasm_bindgen, worker_sys::WebSocketRequestResponsePair,
 };
 
-use self::db::Db;
+use crate::objects::db::Db;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -54,25 +52,18 @@ use std::rc::Rc;
 use shared::line::QueueInfo;
 
 use self::longpoll::Waiters;
-use self::protocol::{
-    Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GetWebhookSettings,
-    GrantTicket, Hit, HubCall, HubDebug, InitSecrets, List, Publish, Published, Release,
-    ReplayWebhooks, ResultSize, RotateSecrets, Wait, reply,
-};
 use self::sse::Streams;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::objects::protocol::{
+    self, Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GetWebhookSettings,
+    GrantTicket, Hit, HubCall, HubDebug, InitSecrets, List, Publish, Published, Release,
+    ReplayWebhooks, ResultSize, RotateSecrets, Wait, reply,
+};
 use crate::util::{now_ms, random_bytes};
-
-pub use self::limits::hit;
 
 /// How often waiting jobs' places are pushed while someone listens.
 const PLACES_EVERY_MS: f64 = 3_000.0;
-
-/// An object's SQLite storage (for the `Limiter`, which shares the counters).
-pub fn db_of(state: &State) -> Db {
-    Db::new(state.storage().sql())
-}
 
 #[durable_object]
 pub struct JobHub {
@@ -155,7 +146,7 @@ impl JobHub {
                 let replayed = outbox::replay(&db, r.since_ms);
                 reply::<ReplayWebhooks>(self.then_alarm(&db, replayed).await)
             }
-            HubCall::Hit(h) => reply::<Hit>(limits::hit(&db, &h.key, &h.rules)),
+            HubCall::Hit(h) => reply::<Hit>(crate::objects::rates::hit(&db, &h.key, &h.rules)),
             HubCall::Admit(a) => {
                 reply::<Admit>(index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs)))
             }
@@ -321,9 +312,15 @@ impl JobHub {
     /// bytes in R2 with them (the parts of one still receiving; the object of
     /// one that completed without becoming a job).
     async fn expire_uploads(&self, db: &Db) -> AppResult<()> {
+        let store = crate::store::Store::new(&self.env);
         for upload in uploads::take_expired(db, now_ms())? {
             let job_exists = index::get(db, &upload.id)?.is_some();
-            crate::uploads::discard(&self.env, &upload, job_exists).await;
+            match &store {
+                Ok(store) => store.discard_upload(&upload, job_exists).await,
+                Err(e) => {
+                    console_error!("upload {}: no storage to discard it from: {e}", upload.id)
+                }
+            }
         }
         Ok(())
     }

@@ -18,12 +18,12 @@ use shared::webhook_ops::{Replayed, Settings, Standing, announced_state};
 use shared::webhooks::Secrets;
 use worker::console_error;
 
-use super::db::Db;
 use super::index;
-use super::protocol::{InitSecrets, Outgoing, RotateSecrets};
 use super::sender;
 use crate::config::Config;
 use crate::error::AppResult;
+use crate::objects::db::Db;
+use crate::objects::protocol::{InitSecrets, Outgoing, RotateSecrets};
 use crate::util::{log, now_ms};
 
 /// Webhook events delivered per alarm, at once.

@@ -15,9 +15,9 @@ use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
 };
 
-use super::protocol::Outgoing;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::objects::protocol::Outgoing;
 use crate::util::{now_ms, random_bytes, rfc3339_at};
 
 /// Makes attempt number `attempt` of an event: the entry for the job's log

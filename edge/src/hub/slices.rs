@@ -12,9 +12,9 @@
 use serde::Deserialize;
 use shared::queue::{FanIn, Plan, fan_in};
 
-use super::db::Db;
-use super::protocol::{PlanSlices, SliceDone, SliceProgress, SliceStart};
 use crate::error::AppResult;
+use crate::objects::db::Db;
+use crate::objects::protocol::{PlanSlices, SliceDone, SliceProgress, SliceStart};
 
 #[derive(Deserialize)]
 struct SliceRow {

@@ -16,11 +16,11 @@ use shared::events::{self, Replay, ServerMessage, Subscription};
 use shared::sse;
 use worker::{Response, ResponseBuilder, State, WebSocket, WebSocketPair, console_error};
 
-use super::db::Db;
-use super::protocol::Connect;
 use super::sse::Streams;
 use super::tickets;
 use crate::error::{AppError, AppResult};
+use crate::objects::db::Db;
+use crate::objects::protocol::Connect;
 use crate::util::now_ms;
 
 #[derive(Deserialize)]

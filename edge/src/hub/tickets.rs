@@ -1,9 +1,9 @@
 //! Single-use WebSocket tickets, stored by hash until they expire (the rules
 //! of making and reading them are `shared::events`').
 
-use super::db::Db;
-use super::protocol::GrantTicket;
 use crate::error::AppResult;
+use crate::objects::db::Db;
+use crate::objects::protocol::GrantTicket;
 use crate::util::now_ms;
 
 pub fn grant(db: &Db, grant: GrantTicket) -> AppResult<()> {

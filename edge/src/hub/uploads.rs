@@ -7,9 +7,9 @@
 use serde::Deserialize;
 use shared::upload::{Phase, Upload, UploadError};
 
-use super::db::Db;
-use super::protocol::{UploadCompleting, UploadDone, UploadKept};
 use crate::error::{AppError, AppResult};
+use crate::objects::db::Db;
+use crate::objects::protocol::{UploadCompleting, UploadDone, UploadKept};
 
 #[derive(Deserialize)]
 struct Row {

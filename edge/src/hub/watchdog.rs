@@ -13,10 +13,10 @@ use shared::queue::AnalysisMessage;
 use shared::watchdog::{self, Claimed, Phase, Watch};
 use worker::{Env, MessageBuilder};
 
-use super::db::Db;
-use super::protocol::{Cancel, Cancelled, Dispatch};
 use crate::config::ANALYSIS_QUEUE;
 use crate::error::AppResult;
+use crate::objects::db::Db;
+use crate::objects::protocol::{Cancel, Cancelled, Dispatch};
 use crate::util::{log, now_ms};
 
 #[derive(Deserialize)]

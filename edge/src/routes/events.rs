@@ -12,7 +12,7 @@ use shared::sse;
 use worker::{Env, Request, Response};
 
 use crate::error::{AppError, AppResult};
-use crate::hub::protocol::{self, Connect, GrantTicket, call};
+use crate::objects::protocol::{self, Connect, GrantTicket, call};
 use crate::routes::{Counted, enter, query_param};
 use crate::util::{now_ms, random_bytes, rfc3339_at};
 

@@ -1,7 +1,7 @@
 //! The job resource: upload (`POST /jobs`), poll (`GET /jobs/{id}`) and result
 //! (`GET /jobs/{id}/result`).
 //!
-//! An upload is checked at the door (length, filename, first bytes) and then
+//! An upload is checked at the submission (length, filename, first bytes) and then
 //! streamed into R2 while its SHA-256 is computed, so no PDF is ever held whole
 //! in the fetch handler's memory. Only after the PDF is stored is the job record
 //! written and the analysis message sent; if the send fails, both are removed
@@ -15,30 +15,22 @@ use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
 use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::auth::OwnerRecord;
-use shared::callback;
 use shared::evidence::ListFormat;
-use shared::idempotency::{self, Decision};
 use shared::listing;
 use shared::poll;
-use shared::ratelimit;
 use shared::report::{Report, digit_table_csv};
-use shared::roles::Roles;
-use shared::state::NewJob;
 use shared::upload;
 use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::hub::client::{forget, publish, release, wait_for_change};
-use crate::hub::protocol::{Admit, Cancel, Cancelled, Dispatch, Forget, GetJob, List, call};
+use crate::hub::client::{release, wait_for_change};
+use crate::intake::{Submission, admit, register};
+use crate::objects::protocol::{Cancel, Cancelled, Forget, GetJob, List, call};
+use crate::routes::submit::{RETRY_AFTER_SECS, respond, submission};
 use crate::routes::{query_param, with_rate};
 use crate::store::Store;
-use crate::util::now_rfc3339;
-use crate::webhooks;
-
-/// Seconds a poller should wait before asking again while a job runs.
-const RETRY_AFTER_SECS: &str = "1";
 
 pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
     // `Upload-Complete: ?0`: the first request of a resumable upload.
@@ -52,91 +44,14 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
         req.headers().get("content-length")?.as_deref(),
         config.max_upload_bytes,
     )?;
-    let door = Door::read(&req, &config)?;
+    let submission = submission(&req, &config)?;
     let id = uuid::Uuid::new_v4().to_string();
     let rate = admit(env, owner, &config, &id, length).await?;
-    let stored = store_upload(req, env, owner, id.clone(), length, door).await;
+    let stored = store_upload(req, env, owner, id.clone(), length, submission).await;
     if stored.is_err() {
         release(env, &owner.owner, &id).await;
     }
     with_rate(stored, rate)
-}
-
-/// What an upload states besides its bytes, checked at the door.
-pub(crate) struct Door {
-    pub filename: String,
-    pub callback_url: Option<String>,
-    pub idempotency_key: Option<String>,
-    /// `?roles=`: the roles of numbers that enter the Benford tests.
-    pub roles: Option<Roles>,
-}
-
-impl Door {
-    pub fn read(req: &Request, config: &Config) -> AppResult<Door> {
-        let filename = validate::filename(query_param(req, "filename")?.as_deref())?;
-        let idempotency_key = match req.headers().get("idempotency-key")? {
-            Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
-            None => None,
-        };
-        let callback_url = match query_param(req, "callback_url")? {
-            Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
-            None => None,
-        };
-        let roles = match query_param(req, "roles")? {
-            Some(raw) => Some(Roles::parse(&raw).map_err(|message| {
-                AppError::Client(ErrorBody::new(ErrorCode::BadRequest, message))
-            })?),
-            None => None,
-        };
-        Ok(Door {
-            filename,
-            callback_url,
-            idempotency_key,
-            roles,
-        })
-    }
-}
-
-/// The upload rate and the quotas, before anything is stored: `length`
-/// bytes are reserved for upload `id` (until its job exists, or it is
-/// released). Refused → 429.
-pub(crate) async fn admit(
-    env: &Env,
-    owner: &OwnerRecord,
-    config: &Config,
-    id: &str,
-    length: u64,
-) -> AppResult<Option<ratelimit::Decision>> {
-    let admission = call(
-        env,
-        &owner.owner,
-        Admit {
-            job_id: id.to_owned(),
-            bytes: length,
-            rules: vec![
-                config.rates.uploads_per_minute,
-                config.rates.uploads_per_day,
-            ],
-            quotas: config.quotas,
-        },
-    )
-    .await?;
-    let rate = Some(admission.rate);
-    if !admission.rate.allowed {
-        return Err(AppError::Limited {
-            body: ratelimit::refusal("uploads", &admission.rate),
-            retry_after: admission.rate.retry_after_secs,
-            rate,
-        });
-    }
-    if let Some((body, retry_after)) = admission.quota {
-        return Err(AppError::Limited {
-            body,
-            retry_after,
-            rate,
-        });
-    }
-    Ok(rate)
 }
 
 /// The admitted upload: sniffed, streamed into R2, recorded, queued.
@@ -146,7 +61,7 @@ async fn store_upload(
     owner: &OwnerRecord,
     id: String,
     length: u64,
-    door: Door,
+    submission: Submission,
 ) -> AppResult<Response> {
     // Sniff the first bytes before anything is stored.
     let mut body = req.stream()?;
@@ -185,138 +100,7 @@ async fn store_upload(
         ));
     }
     let sha256 = hex::encode(hasher.borrow_mut().finalize_reset());
-    register(env, &store, owner, &id, length, sha256, door)
-        .await?
-        .respond()
-}
-
-/// A job made from a stored PDF, or the earlier job an idempotency key named.
-pub(crate) struct Registered {
-    pub job: Job,
-    pub replayed: bool,
-}
-
-impl Registered {
-    /// 202 with the job (`Idempotent-Replayed: true` for an earlier one).
-    pub fn respond(self) -> AppResult<Response> {
-        let mut resp = accepted(&self.job)?;
-        if self.replayed {
-            resp.headers_mut().set("idempotent-replayed", "true")?;
-        }
-        Ok(resp)
-    }
-}
-
-/// Makes the job of a PDF stored whole in R2 (sent in one request or
-/// resumably): the idempotency key decides first (a replay answers the
-/// earlier job and throws this PDF away), then the job is recorded,
-/// announced and sent to the analysis queue.
-pub(crate) async fn register(
-    env: &Env,
-    store: &Store,
-    owner: &OwnerRecord,
-    id: &str,
-    length: u64,
-    sha256: String,
-    door: Door,
-) -> AppResult<Registered> {
-    let id = id.to_owned();
-    let Door {
-        filename,
-        callback_url,
-        idempotency_key,
-        roles,
-    } = door;
-
-    if let Some(key) = &idempotency_key {
-        let remembered = store.get_idempotency(&owner.owner, key).await?;
-        let earlier = match &remembered {
-            Some(r) => store.get_job(&owner.owner, &r.job_id).await?,
-            None => None,
-        };
-        match idempotency::decide(remembered.as_ref(), earlier.is_some(), &sha256, &filename) {
-            Decision::Create => {}
-            Decision::Replay { .. } => {
-                // No new job: the upload's place in the quotas is given back.
-                release(env, &owner.owner, &id).await;
-                store.delete_pdf(&owner.owner, &id).await?;
-                let job =
-                    earlier.ok_or_else(|| AppError::Internal("replayed job vanished".into()))?;
-                // The first request may have died (a crash) between recording
-                // the job and telling the hub: telling it again (a no-op when
-                // it knows) lets the watchdog send a job nobody sent.
-                if job.state() == JobState::Uploaded {
-                    publish(env, &owner.owner, &job).await;
-                }
-                return Ok(Registered {
-                    job,
-                    replayed: true,
-                });
-            }
-            Decision::Conflict(error) => {
-                store.delete_pdf(&owner.owner, &id).await?;
-                return Err(error.into());
-            }
-        }
-    }
-
-    let new = NewJob {
-        id: id.clone(),
-        filename,
-        size_bytes: length,
-        sha256,
-        callback_url,
-    };
-    let mut job = Job::uploaded(new, &now_rfc3339());
-    job.roles = roles;
-    // The key is recorded before the job exists: a request sent again after
-    // this one died half-way finds either no job (and makes one under the
-    // key) or this one — never a second job for one upload.
-    if let Some(key) = &idempotency_key {
-        let record = idempotency::Record {
-            job_id: id.clone(),
-            sha256: job.sha256.clone(),
-            filename: job.filename.clone(),
-        };
-        store.put_idempotency(&owner.owner, key, &record).await?;
-    }
-    store.put_job(&owner.owner, &job).await?;
-    // Published before the analysis can start, so `uploaded` is the first event.
-    publish(env, &owner.owner, &job).await;
-    crate::consumer::log_state(&owner.owner, &job);
-    webhooks::announce(env, &owner.owner, &job).await;
-    // The first attempt goes to the queue through the owner's hub, which
-    // watches it from now on.
-    let first = Dispatch {
-        owner: owner.owner.clone(),
-        job_id: id.clone(),
-        attempt: 1,
-        delay_secs: 0,
-        created_at: Some(job.created_at.clone()),
-    };
-    if let Err(e) = call(env, &owner.owner, first).await {
-        // Leave nothing behind that no message will ever finish.
-        let _ = store.delete_job_record(&owner.owner, &id).await;
-        let _ = store.delete_pdf(&owner.owner, &id).await;
-        forget(env, &owner.owner, &id).await;
-        return Err(AppError::Internal(format!(
-            "enqueue of job {id} failed: {e}"
-        )));
-    }
-    crate::line::with_places(env, std::slice::from_mut(&mut job)).await;
-    Ok(Registered {
-        job,
-        replayed: false,
-    })
-}
-
-/// 202 with the job, `Location` and `Retry-After`.
-fn accepted(job: &Job) -> AppResult<Response> {
-    let mut resp = Response::from_json(job)?.with_status(202);
-    let headers = resp.headers_mut();
-    headers.set("location", &format!("/api/v1/jobs/{}", job.id))?;
-    headers.set("retry-after", RETRY_AFTER_SECS)?;
-    Ok(resp)
+    respond(register(env, &store, owner, &id, length, sha256, submission).await?)
 }
 
 /// The job as the API shows it: the newer of the KV record and the owner's
@@ -440,7 +224,7 @@ pub async fn cancel(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
         created_at: job.created_at.clone(),
     };
     let job = match call(env, &owner.owner, asked).await? {
-        Cancelled::Now => crate::consumer::end_cancelled(env, &owner.owner, id)
+        Cancelled::Now => crate::jobs::end_cancelled(env, &owner.owner, id)
             .await?
             .ok_or_else(|| AppError::client(ErrorCode::NotFound, format!("no job {id}")))?,
         Cancelled::Stopping => job,

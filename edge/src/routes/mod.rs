@@ -3,6 +3,7 @@
 
 mod events;
 pub(crate) mod jobs;
+mod submit;
 mod tokens;
 mod uploads;
 mod webhook_ops;
@@ -103,8 +104,10 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             resp.headers_mut().set("content-type", "application/json")?;
             Ok(resp)
         }
-        // Test-only: the retention sweep at a given time. Off unless
+        // Test-only: the retention sweep at a given time. Only in a worker
+        // built with the test hooks, and there off unless
         // DOCKET_TEST_HOOKS=1 (then it is an ordinary 404).
+        #[cfg(feature = "test-hooks")]
         (["_test", "sweep"], Method::Post) if crate::config::Config::from_env(&env).test_hooks => {
             let now = query_param(&req, "now")?
                 .and_then(|v| v.parse::<f64>().ok())
@@ -113,11 +116,16 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             Ok(Response::from_json(&swept)?)
         }
         // Test-only: the caller's hub instance, to observe hibernation.
+        #[cfg(feature = "test-hooks")]
         (["_test", "hub"], Method::Get) if crate::config::Config::from_env(&env).test_hooks => {
             let owner = authenticate(&req, &env).await?;
             Ok(Response::from_json(
-                &crate::hub::protocol::call(&env, &owner.owner, crate::hub::protocol::GetDebug {})
-                    .await?,
+                &crate::objects::protocol::call(
+                    &env,
+                    &owner.owner,
+                    crate::objects::protocol::GetDebug {},
+                )
+                .await?,
             )?)
         }
         (["tokens"], Method::Post) => tokens::create(&req, &env).await,
@@ -314,10 +322,10 @@ pub(crate) async fn enter(
         Counted::Ticket => ("tickets", rates.tickets, "WebSocket tickets"),
     };
     let rate = checked(
-        crate::hub::protocol::call(
+        crate::objects::protocol::call(
             env,
             &owner.owner,
-            crate::hub::protocol::Hit {
+            crate::objects::protocol::Hit {
                 key: key.to_owned(),
                 rules: vec![rule],
             },

@@ -12,7 +12,7 @@ use worker::{Env, Request, Response};
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::hub::protocol::{GetSecrets, Hit, InitSecrets, RotateSecrets, call, limiter, send};
+use crate::objects::protocol::{GetSecrets, Hit, InitSecrets, RotateSecrets, call, limiter, send};
 use crate::routes::{checked, with_rate};
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339, random_bytes, rfc3339_at};

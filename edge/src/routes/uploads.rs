@@ -12,8 +12,9 @@ use worker::{Env, Request, Response};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::hub::client::release;
-use crate::hub::protocol::{UploadGet, call};
-use crate::routes::jobs::{Door, admit};
+use crate::intake::{Submission, admit};
+use crate::objects::protocol::{UploadGet, call};
+use crate::routes::submit::{respond, submission};
 use crate::routes::with_rate;
 use crate::store::Store;
 use crate::uploads::{Appended, abandon, append};
@@ -36,10 +37,10 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
         config.max_resumable_bytes,
     )
     .map_err(client)?;
-    let door = Door::read(&req, &config)?;
+    let submission = submission(&req, &config)?;
     let id = uuid::Uuid::new_v4().to_string();
     let rate = admit(env, owner, &config, &id, length).await?;
-    let created = open(req, env, owner, &config, &id, length, door).await;
+    let created = open(req, env, owner, &config, &id, length, submission).await;
     if created.is_err() {
         release(env, &owner.owner, &id).await;
     }
@@ -53,7 +54,7 @@ async fn open(
     config: &Config,
     id: &str,
     length: u64,
-    door: Door,
+    submission: Submission,
 ) -> AppResult<Response> {
     let store = Store::new(env)?;
     let multipart_id = store.create_multipart(&owner.owner, id).await?;
@@ -61,10 +62,10 @@ async fn open(
     let upload = Upload {
         id: id.to_owned(),
         owner: owner.owner.clone(),
-        filename: door.filename,
-        callback_url: door.callback_url,
-        idempotency_key: door.idempotency_key,
-        roles: door.roles,
+        filename: submission.filename,
+        callback_url: submission.callback_url,
+        idempotency_key: submission.idempotency_key,
+        roles: submission.roles,
         length,
         offset: 0,
         multipart_id,
@@ -163,7 +164,7 @@ pub async fn patch(
             Ok(resp)
         }
         Ok(Appended::Job(registered)) => {
-            let mut resp = registered.respond()?;
+            let mut resp = respond(registered)?;
             resp.headers_mut().set("upload-complete", "?1")?;
             Ok(resp)
         }

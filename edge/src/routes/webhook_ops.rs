@@ -9,7 +9,7 @@ use shared::webhook_ops::Settings;
 use worker::{Env, Request, Response};
 
 use crate::error::{AppError, AppResult};
-use crate::hub::protocol::{GetWebhookSettings, ReplayWebhooks, call};
+use crate::objects::protocol::{GetWebhookSettings, ReplayWebhooks, call};
 use crate::routes::query_param;
 
 /// The largest settings body read.

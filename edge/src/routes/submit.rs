@@ -1,0 +1,62 @@
+//! What both upload routes (one request, resumable) share: an upload's
+//! statement besides its bytes, read from the request and checked, and the
+//! answer that carries its job.
+
+use shared::api::{ErrorBody, ErrorCode, Job};
+use shared::callback;
+use shared::idempotency;
+use shared::roles::Roles;
+use shared::validate;
+use worker::{Request, Response};
+
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::intake::{Registered, Submission};
+use crate::routes::query_param;
+
+/// Seconds a poller should wait before asking again while a job runs.
+pub(crate) const RETRY_AFTER_SECS: &str = "1";
+
+/// An upload's statement besides its bytes, read from its request and checked.
+pub(crate) fn submission(req: &Request, config: &Config) -> AppResult<Submission> {
+    let filename = validate::filename(query_param(req, "filename")?.as_deref())?;
+    let idempotency_key = match req.headers().get("idempotency-key")? {
+        Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
+        None => None,
+    };
+    let callback_url = match query_param(req, "callback_url")? {
+        Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
+        None => None,
+    };
+    let roles =
+        match query_param(req, "roles")? {
+            Some(raw) => Some(Roles::parse(&raw).map_err(|message| {
+                AppError::Client(ErrorBody::new(ErrorCode::BadRequest, message))
+            })?),
+            None => None,
+        };
+    Ok(Submission {
+        filename,
+        callback_url,
+        idempotency_key,
+        roles,
+    })
+}
+
+/// 202 with a registered job (`Idempotent-Replayed: true` for an earlier one).
+pub(crate) fn respond(registered: Registered) -> AppResult<Response> {
+    let mut resp = accepted(&registered.job)?;
+    if registered.replayed {
+        resp.headers_mut().set("idempotent-replayed", "true")?;
+    }
+    Ok(resp)
+}
+
+/// 202 with the job, `Location` and `Retry-After`.
+fn accepted(job: &Job) -> AppResult<Response> {
+    let mut resp = Response::from_json(job)?.with_status(202);
+    let headers = resp.headers_mut();
+    headers.set("location", &format!("/api/v1/jobs/{}", job.id))?;
+    headers.set("retry-after", RETRY_AFTER_SECS)?;
+    Ok(resp)
+}
