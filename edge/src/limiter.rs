@@ -8,15 +8,13 @@
 //! limits are fixed in `wrangler.toml` rather than variables the tests can set,
 //! and it counts per Cloudflare location.
 
-use shared::api::{ErrorBody, ErrorCode};
 use shared::migrations;
 use worker::{
     DurableObject, Env, Request, Response, Result, State, console_error, durable_object,
     wasm_bindgen,
 };
 
-use crate::error::AppError;
-use crate::objects::protocol::{self, Hit, HubCall, reply};
+use crate::objects::protocol::{self, Hit, LimiterCall, LimiterProtocol};
 use crate::objects::rates::hit;
 
 #[durable_object]
@@ -34,16 +32,11 @@ impl DurableObject for Limiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        Ok(match protocol::decode(&mut req).await {
-            Ok(HubCall::Hit(asked)) => {
+        Ok(match protocol::decode::<LimiterProtocol>(&mut req).await {
+            Ok(LimiterCall::Hit(asked)) => {
                 let db = crate::objects::db_of(&self.state);
-                reply::<Hit>(hit(&db, &asked.key, &asked.rules))
+                protocol::reply::<LimiterProtocol, Hit>(hit(&db, &asked.key, &asked.rules))
             }
-            Ok(_) => AppError::Client(ErrorBody::new(
-                ErrorCode::NotFound,
-                "the limiter answers only hits",
-            ))
-            .into_response(),
             Err(e) => e.into_response(),
         })
     }

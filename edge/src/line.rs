@@ -9,19 +9,19 @@
 //! again (the same row, now at the back) or an hour has passed.
 
 use serde::Deserialize;
-use shared::api::{ErrorBody, ErrorCode};
 use shared::api::{Job, JobState};
 use shared::line::{self, QueueInfo, RECENT, Sample};
 use shared::migrations;
 use worker::{
-    DurableObject, Env, Request, Response, Result, State, Stub, console_error, console_warn,
+    DurableObject, Env, Request, Response, Result, State, console_error, console_warn,
     durable_object, wasm_bindgen,
 };
 
-use crate::config::LINE;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::objects::db::Db;
-use crate::objects::protocol::{self, Dequeue, Enqueue, Finished, HubCall, Positions, reply};
+use crate::objects::protocol::{
+    self, Dequeue, Enqueue, Finished, LineCall, LineProtocol, Positions,
+};
 use crate::util::now_ms;
 
 /// A row older than this is a job whose message was lost and never sent
@@ -149,29 +149,26 @@ impl DurableObject for Line {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let db = self.db();
-        Ok(match protocol::decode(&mut req).await {
-            Ok(HubCall::Enqueue(e)) => reply::<Enqueue>(do_enqueue(&db, &e)),
-            Ok(HubCall::Dequeue(d)) => reply::<Dequeue>(do_dequeue(&db, &d)),
-            Ok(HubCall::Finished(f)) => reply::<Finished>(do_finished(&db, &f)),
-            Ok(HubCall::Positions(p)) => reply::<Positions>(do_positions(&db, &p)),
-            Ok(_) => AppError::Client(ErrorBody::new(
-                ErrorCode::NotFound,
-                "the line answers only enqueue, dequeue, finished and positions",
-            ))
-            .into_response(),
+        let reply = |call| match call {
+            LineCall::Enqueue(e) => protocol::reply::<LineProtocol, Enqueue>(do_enqueue(&db, &e)),
+            LineCall::Dequeue(d) => protocol::reply::<LineProtocol, Dequeue>(do_dequeue(&db, &d)),
+            LineCall::Finished(f) => {
+                protocol::reply::<LineProtocol, Finished>(do_finished(&db, &f))
+            }
+            LineCall::Positions(p) => {
+                protocol::reply::<LineProtocol, Positions>(do_positions(&db, &p))
+            }
+        };
+        Ok(match protocol::decode::<LineProtocol>(&mut req).await {
+            Ok(call) => reply(call),
             Err(e) => e.into_response(),
         })
     }
 }
 
-/// The one `Line` object.
-fn stub(env: &Env) -> AppResult<Stub> {
-    Ok(env.durable_object(LINE)?.id_from_name("line")?.get_stub()?)
-}
-
 /// Best effort: the line informs; nothing waits on it.
-async fn tell<C: protocol::Call<Answer = ()>>(env: &Env, what: &str, call: C) {
-    let sent = match stub(env) {
+async fn tell<C: protocol::Call<LineProtocol, Answer = ()>>(env: &Env, what: &str, call: C) {
+    let sent = match protocol::line(env) {
         Ok(stub) => protocol::send(&stub, call).await,
         Err(e) => Err(e),
     };
@@ -213,7 +210,7 @@ pub async fn positions(env: &Env, job_ids: Vec<String>) -> Vec<Option<QueueInfo>
     if n == 0 {
         return Vec::new();
     }
-    let asked = match stub(env) {
+    let asked = match protocol::line(env) {
         Ok(stub) => protocol::send(&stub, Positions { job_ids }).await,
         Err(e) => Err(e),
     };

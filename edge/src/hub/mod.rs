@@ -56,9 +56,9 @@ use self::sse::Streams;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
-    self, Admit, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets, GetWebhookSettings,
-    GrantTicket, Hit, HubCall, HubDebug, InitSecrets, List, Publish, Published, Release,
-    ReplayWebhooks, ResultSize, RotateSecrets, Wait, reply,
+    self, Admit, Call, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets,
+    GetWebhookSettings, GrantTicket, Hit, HubCall, HubDebug, HubProtocol, InitSecrets, List,
+    Publish, Published, Release, ReplayWebhooks, ResultSize, RotateSecrets, Wait,
 };
 use crate::util::{now_ms, random_bytes};
 
@@ -76,6 +76,11 @@ pub struct JobHub {
     streams: Rc<Streams>,
     /// The queue places last pushed to the owner's listeners, by job.
     places: RefCell<HashMap<String, QueueInfo>>,
+}
+
+/// The answer to a hub call of type `C`.
+fn reply<C: Call<HubProtocol>>(answer: AppResult<C::Answer>) -> Response {
+    protocol::reply::<HubProtocol, C>(answer)
 }
 
 impl JobHub {
@@ -181,14 +186,6 @@ impl JobHub {
             HubCall::SliceDone(d) => reply::<protocol::SliceDone>(slices::done(&db, &d)),
             HubCall::SlicesOf(o) => reply::<protocol::SlicesOf>(slices::of(&db, &o.job_id)),
             HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
-            HubCall::Enqueue(_)
-            | HubCall::Dequeue(_)
-            | HubCall::Finished(_)
-            | HubCall::Positions(_) => AppError::Client(ErrorBody::new(
-                ErrorCode::NotFound,
-                "the queue line's calls go to the Line object",
-            ))
-            .into_response(),
         }
     }
 
@@ -365,7 +362,7 @@ impl DurableObject for JobHub {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        Ok(match protocol::decode(&mut req).await {
+        Ok(match protocol::decode::<HubProtocol>(&mut req).await {
             Ok(call) => self.answer(call).await,
             Err(e) => e.into_response(),
         })
