@@ -3,18 +3,16 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use docket_cli::client::Api;
 use docket_cli::error::{CliError, CliResult, exit};
-use docket_cli::interrupt;
+use docket_cli::follow::{Listening, finish, follow, parse_report, print_jobs};
+use docket_cli::hook::Hook;
 use docket_cli::output::{self, Ui};
-use docket_cli::sse;
-use docket_cli::wait::{self, Hook, Mode, Socket};
+use docket_cli::wait::Mode;
 use shared::api::{Job, JobState};
 use shared::client::UploadQuery;
-use shared::report::Report;
 use shared::roles::Roles;
 
 #[derive(Parser)]
@@ -301,112 +299,6 @@ fn run(cli: Cli) -> CliResult<i32> {
                 eprintln!("docket: deleted {id}");
             }
             Ok(exit::COMPLETED)
-        }
-    }
-}
-
-/// What listens for the jobs' events, opened before they exist.
-#[derive(Default)]
-struct Listening {
-    socket: Option<Socket>,
-    stream: Option<sse::Stream>,
-    hook: Option<Hook>,
-}
-
-impl Listening {
-    /// The WebSocket or the event stream, when that is how we wait (the
-    /// webhook listener is set up by `submit` itself).
-    fn open(api: &Api, mode: Option<Mode>) -> CliResult<Listening> {
-        Ok(Listening {
-            socket: (mode == Some(Mode::Ws))
-                .then(|| Socket::open(api))
-                .transpose()?,
-            stream: (mode == Some(Mode::Sse))
-                .then(|| sse::Stream::open(api))
-                .transpose()?,
-            hook: None,
-        })
-    }
-}
-
-/// Waits for the jobs in the chosen way.
-fn follow(
-    api: &Api,
-    ui: &Ui,
-    mode: Mode,
-    listening: Listening,
-    ids: &[String],
-    timeout: u64,
-) -> CliResult<Vec<Job>> {
-    let timeout = Duration::from_secs(timeout);
-    interrupt::offer_cancel(api, ids);
-    let mut seen = |job: &Job| ui.job(job);
-    let Listening {
-        socket,
-        stream,
-        hook,
-    } = listening;
-    match (mode, socket, stream, hook) {
-        (Mode::Ws, Some(socket), _, _) => socket.wait(api, ids, timeout, &mut seen),
-        (Mode::Sse, _, Some(stream), _) => stream.wait(api, ids, timeout, &mut seen),
-        (Mode::Webhook, _, _, Some(hook)) => {
-            let mut secrets = vec![api.webhook_secret()?.webhook_secret];
-            secrets.extend(api.minted_secret.clone());
-            hook.wait(ids, &secrets, timeout, &mut seen, &|m| ui.note(m))
-        }
-        _ => wait::poll(api, ids, timeout, &mut seen),
-    }
-}
-
-/// Prints the final jobs with their reports; exit code 1 when any failed.
-fn finish(api: &Api, jobs: &[Job], json: bool) -> CliResult<i32> {
-    let mut entries = Vec::new();
-    for job in jobs {
-        let report = match job.state() {
-            JobState::Completed => Some(parse_report(&api.result(&job.id, false)?)?),
-            _ => None,
-        };
-        entries.push((job, report));
-    }
-    if json {
-        let value: Vec<serde_json::Value> = entries
-            .iter()
-            .map(|(job, report)| serde_json::json!({ "job": job, "report": report }))
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
-    } else {
-        for (job, report) in &entries {
-            println!("{}", output::summary(job, report.as_ref()));
-        }
-    }
-    let failed = jobs.iter().filter(|j| j.state() == JobState::Error).count();
-    let cancelled = jobs
-        .iter()
-        .filter(|j| j.state() == JobState::Cancelled)
-        .count();
-    if failed + cancelled > 0 {
-        eprintln!(
-            "docket: of {} job(s), {failed} ended in error, {cancelled} cancelled",
-            jobs.len()
-        );
-        return Ok(exit::JOB_ERROR);
-    }
-    Ok(exit::COMPLETED)
-}
-
-fn parse_report(text: &str) -> CliResult<Report> {
-    serde_json::from_str(text).map_err(|e| CliError::Network(format!("unexpected report ({e})")))
-}
-
-fn print_jobs(jobs: &[Job], json: bool) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(jobs).unwrap_or_default());
-    } else {
-        for job in jobs {
-            println!("{}", output::job_line(job));
         }
     }
 }

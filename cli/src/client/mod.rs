@@ -2,16 +2,17 @@
 //! [`CliError`] with the server's own message, 429 answered by waiting the
 //! server's `Retry-After` and trying again, and uploads that report progress.
 
-use std::fs::File;
-use std::io::Read;
-use std::path::Path;
+mod uploads;
+
+pub use uploads::Appended;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use shared::api::{Job, JobState};
 use shared::auth::TokenResponse;
-use shared::client::{ApiError, UploadQuery, path, retry_after};
+use shared::client::{ApiError, path, retry_after};
 use shared::listing::JobList;
 use shared::webhooks::SecretResponse;
 use ureq::http::Response;
@@ -19,7 +20,6 @@ use ureq::{Body, SendBody};
 
 use crate::config::{Config, Credentials};
 use crate::error::{CliError, CliResult};
-use shared::upload::UploadInfo;
 
 /// How many times a 429 is waited out before giving up.
 const RATE_LIMIT_RETRIES: u32 = 5;
@@ -170,125 +170,6 @@ impl Api {
         json_or_error(response)
     }
 
-    /// Uploads a PDF of `total` bytes in one request, calling
-    /// `progress(sent, total)` as the bytes go.
-    pub fn upload_whole(
-        &self,
-        file: &Path,
-        filename: &str,
-        total: u64,
-        query: &UploadQuery,
-        idempotency_key: Option<&str>,
-        progress: Progress,
-    ) -> CliResult<Job> {
-        let path = path::upload(filename, query);
-        let mut headers = vec![
-            ("content-type", "application/pdf".to_owned()),
-            ("content-length", total.to_string()),
-        ];
-        if let Some(key) = idempotency_key {
-            headers.push(("idempotency-key", key.to_owned()));
-        }
-        let file = file.to_owned();
-        // Each try (a 429 sends it again) reads the file afresh.
-        let mut make = || -> CliResult<SendBody<'static>> {
-            let reader = File::open(&file)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
-            Ok(SendBody::from_owned_reader(Counting {
-                inner: reader,
-                sent: 0,
-                total,
-                progress: Arc::clone(&progress),
-            }))
-        };
-        let response = self.send("POST", &path, &headers, Some(&mut make));
-        json_or_error(response?)
-    }
-
-    /// Creates a resumable upload of `size` bytes (no bytes sent yet); its
-    /// address.
-    pub fn create_upload(
-        &self,
-        filename: &str,
-        query: &UploadQuery,
-        idempotency_key: Option<&str>,
-        size: u64,
-    ) -> CliResult<String> {
-        let mut headers = vec![
-            ("upload-complete", "?0".to_owned()),
-            ("upload-length", size.to_string()),
-            ("content-length", "0".to_owned()),
-        ];
-        if let Some(key) = idempotency_key {
-            headers.push(("idempotency-key", key.to_owned()));
-        }
-        let response = self.send(
-            "POST",
-            &path::upload(filename, query),
-            &headers,
-            Some(&mut || Ok(SendBody::from_owned_reader(std::io::empty()))),
-        )?;
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let _: UploadInfo = json_or_error(response)?;
-        location.ok_or_else(|| CliError::Network("the new upload has no Location".into()))
-    }
-
-    /// Where an upload stands (`None`: it expired or never was).
-    pub fn upload_info(&self, location: &str) -> CliResult<Option<UploadInfo>> {
-        let response = self.send("GET", location, &[], None)?;
-        if response.status().as_u16() == 404 {
-            return Ok(None);
-        }
-        json_or_error(response).map(Some)
-    }
-
-    /// One append of `len` bytes at `offset`.
-    pub fn append(
-        &self,
-        location: &str,
-        offset: u64,
-        len: u64,
-        complete: bool,
-        body: impl Read + Send + 'static,
-    ) -> CliResult<Appended> {
-        let headers = [
-            ("upload-offset", offset.to_string()),
-            (
-                "upload-complete",
-                if complete { "?1" } else { "?0" }.to_owned(),
-            ),
-            (
-                "content-type",
-                shared::upload::PARTIAL_UPLOAD_TYPE.to_owned(),
-            ),
-            ("content-length", len.to_string()),
-        ];
-        // Sent once: a retry starts from the offset the server tells.
-        let mut body = Some(body);
-        let mut make = || -> CliResult<SendBody<'static>> {
-            body.take()
-                .map(SendBody::from_owned_reader)
-                .ok_or_else(|| CliError::Network("the append was refused; starting over".into()))
-        };
-        let response = self.send("PATCH", location, &headers, Some(&mut make))?;
-        if response.status().as_u16() == 204 {
-            let kept = response
-                .headers()
-                .get("upload-offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| {
-                    CliError::Network("an append's answer had no Upload-Offset".into())
-                })?;
-            return Ok(Appended::Kept(kept));
-        }
-        json_or_error(response).map(|job| Appended::Job(Box::new(job)))
-    }
-
     pub fn job(&self, id: &str) -> CliResult<Job> {
         self.call_json("GET", &path::job(id), None)
     }
@@ -415,28 +296,3 @@ fn retry_after_of(response: &Response<Body>) -> Option<Duration> {
 
 /// Told `(bytes sent, bytes in all)` as an upload goes.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
-
-/// What an append came to.
-pub enum Appended {
-    /// The upload goes on from this offset.
-    Kept(u64),
-    /// The upload is complete: its job.
-    Job(Box<Job>),
-}
-
-/// A file reader that reports how much was read.
-struct Counting<R> {
-    inner: R,
-    sent: u64,
-    total: u64,
-    progress: Progress,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.sent += n as u64;
-        (self.progress)(self.sent, self.total);
-        Ok(n)
-    }
-}
