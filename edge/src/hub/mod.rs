@@ -21,6 +21,7 @@
 //! wakes long-polls and emits one event — without awaiting in between, so
 //! events are numbered, stored and pushed in one uninterrupted step).
 
+mod calls;
 pub mod client;
 mod index;
 mod limits;
@@ -78,115 +79,9 @@ pub struct JobHub {
     places: RefCell<HashMap<String, QueueInfo>>,
 }
 
-/// The answer to a hub call of type `C`.
-fn reply<C: Call<HubProtocol>>(answer: AppResult<C::Answer>) -> Response {
-    protocol::reply::<HubProtocol, C>(answer)
-}
-
 impl JobHub {
     fn db(&self) -> Db {
         Db::new(self.state.storage().sql())
-    }
-
-    async fn answer(&self, call: HubCall) -> Response {
-        let db = self.db();
-        match call {
-            HubCall::Publish(p) => {
-                let published = self.publish(&db, p);
-                reply::<Publish>(self.then_alarm(&db, published).await)
-            }
-            HubCall::Forget(f) => reply::<Forget>(self.forget(&db, f)),
-            HubCall::Dispatch(d) => {
-                let sent = watchdog::dispatch(&db, &self.env, d).await;
-                reply::<Dispatch>(self.then_alarm(&db, sent).await)
-            }
-            HubCall::Claim(c) => {
-                let claimed = watchdog::claim(&db, &c.job_id, c.attempt);
-                reply::<Claim>(self.then_alarm(&db, claimed).await)
-            }
-            HubCall::Cancel(c) => {
-                let cancelled = index::get(&db, &c.job_id).and_then(|job| {
-                    let ended = job.is_some_and(|j| j.state().is_terminal());
-                    watchdog::cancel(&db, &c, ended)
-                });
-                reply::<Cancel>(self.then_alarm(&db, cancelled).await)
-            }
-            HubCall::GetJob(g) => reply::<GetJob>(
-                index::get(&db, &g.job_id)
-                    .and_then(|job| job.map(|j| outbox::with_log(&db, j)).transpose()),
-            ),
-            HubCall::List(l) => reply::<List>(index::list(&db, &l.query).and_then(|mut page| {
-                page.jobs = page
-                    .jobs
-                    .into_iter()
-                    .map(|j| outbox::with_log(&db, j))
-                    .collect::<AppResult<_>>()?;
-                Ok(page)
-            })),
-            HubCall::Wait(w) => {
-                let waited = self.waiters.wait(&db, w).await;
-                reply::<Wait>(
-                    waited.and_then(|job| job.map(|j| outbox::with_log(&db, j)).transpose()),
-                )
-            }
-            HubCall::GrantTicket(g) => reply::<GrantTicket>(tickets::grant(&db, g)),
-            HubCall::Connect(c) => {
-                stream::accept(&self.state, &db, c).unwrap_or_else(AppError::into_response)
-            }
-            HubCall::Stream(c) => {
-                stream::open_stream(&self.streams, &db, c).unwrap_or_else(AppError::into_response)
-            }
-            HubCall::InitSecrets(i) => reply::<InitSecrets>(outbox::init_secrets(&db, i)),
-            HubCall::RotateSecrets(r) => reply::<RotateSecrets>(outbox::rotate_secrets(&db, r)),
-            HubCall::GetSecrets(_) => reply::<GetSecrets>(outbox::secrets(&db)),
-            HubCall::AddToOutbox(event) => {
-                let added = outbox::add(&db, event);
-                reply::<protocol::Outgoing>(self.then_alarm(&db, added).await)
-            }
-            HubCall::GetWebhookSettings(_) => reply::<GetWebhookSettings>(outbox::settings(&db)),
-            HubCall::PutWebhookSettings(s) => {
-                reply::<Settings>(outbox::put_settings(&db, &s).map(|()| s))
-            }
-            HubCall::ReplayWebhooks(r) => {
-                let replayed = outbox::replay(&db, r.since_ms);
-                reply::<ReplayWebhooks>(self.then_alarm(&db, replayed).await)
-            }
-            HubCall::Hit(h) => reply::<Hit>(crate::objects::rates::hit(&db, &h.key, &h.rules)),
-            HubCall::Admit(a) => {
-                reply::<Admit>(index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs)))
-            }
-            HubCall::Release(r) => reply::<Release>(limits::release(&db, &r.job_id)),
-            HubCall::ResultSize(size) => {
-                reply::<ResultSize>(index::is_deleted(&db, &size.job_id).and_then(|gone| {
-                    if gone {
-                        Ok(())
-                    } else {
-                        limits::result_size(&db, size)
-                    }
-                }))
-            }
-            HubCall::UploadOpen(u) => {
-                let opened = uploads::open(&db, &u);
-                reply::<shared::upload::Upload>(self.then_alarm(&db, opened).await)
-            }
-            HubCall::UploadGet(g) => reply::<protocol::UploadGet>(uploads::get(&db, &g.id)),
-            HubCall::UploadKept(k) => reply::<protocol::UploadKept>(uploads::kept(&db, k)),
-            HubCall::UploadCompleting(c) => {
-                reply::<protocol::UploadCompleting>(uploads::completing(&db, c))
-            }
-            HubCall::UploadDone(d) => reply::<protocol::UploadDone>(uploads::done(&db, d)),
-            HubCall::UploadDrop(d) => {
-                reply::<protocol::UploadDrop>(uploads::drop_upload(&db, &d.id))
-            }
-            HubCall::PlanSlices(p) => reply::<protocol::PlanSlices>(slices::plan(&db, &p)),
-            HubCall::SliceStart(s) => reply::<protocol::SliceStart>(slices::start(&db, &s)),
-            HubCall::SliceProgress(p) => {
-                reply::<protocol::SliceProgress>(slices::progress(&db, &p))
-            }
-            HubCall::SliceDone(d) => reply::<protocol::SliceDone>(slices::done(&db, &d)),
-            HubCall::SlicesOf(o) => reply::<protocol::SlicesOf>(slices::of(&db, &o.job_id)),
-            HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
-        }
     }
 
     /// A new version of a job: indexed, its upload's reservation released,

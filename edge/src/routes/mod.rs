@@ -3,6 +3,7 @@
 
 mod events;
 pub(crate) mod jobs;
+mod results;
 mod submit;
 mod tokens;
 mod uploads;
@@ -182,7 +183,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
                     ));
                 }
             };
-            with_rate(jobs::result(&env, &owner, id, csv).await, rate)
+            with_rate(results::result(&env, &owner, id, csv).await, rate)
         }
         (["jobs", id, "numbers"], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
@@ -199,7 +200,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
                     })?)
                 }
             };
-            with_rate(jobs::numbers(&env, &owner, id, format, page).await, rate)
+            with_rate(results::numbers(&env, &owner, id, format, page).await, rate)
         }
         (["jobs", id, "pages", page], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
@@ -214,7 +215,10 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
                     )
                 })?;
             let config = crate::config::Config::from_env(&env);
-            with_rate(jobs::page_view(&env, &owner, id, page, &config).await, rate)
+            with_rate(
+                results::page_view(&env, &owner, id, page, &config).await,
+                rate,
+            )
         }
         (["uploads", id], Method::Head) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
