@@ -10,7 +10,9 @@
 
 mod bench;
 mod build;
+mod e2e;
 mod layout;
+mod runner;
 mod setup;
 mod test;
 mod util;
@@ -33,8 +35,8 @@ fn run() -> Result<()> {
         ["dev", "--port", port] => wrangler::dev(port.parse()?),
         ["test"] => test::run(),
         ["reference"] => test::reference_tests().map(|_| ()),
-        ["e2e"] => test::e2e_only(None),
-        ["e2e", filter] => test::e2e_only(Some(filter)),
+        ["e2e"] => e2e::e2e_only(None),
+        ["e2e", filter] => e2e::e2e_only(Some(filter)),
         ["build"] => build::all(build::Profile::Dev),
         ["build", "--release"] => build::all(build::Profile::Release),
         ["build-worker"] => build::for_wrangler(),
@@ -46,7 +48,7 @@ fn run() -> Result<()> {
         ["bench", "delivery"] => bench::delivery(),
         // The fault tests on a fresh server (the same tests `cargo xtask
         // test` runs; they are already full length).
-        ["bench", "faults"] => test::e2e_only(Some("faults")),
+        ["bench", "faults"] => e2e::e2e_only(Some("faults")),
         ["bench", "chaos"] => bench::chaos(bench::CHAOS_LONG),
         ["bench", "big"] => bench::big(false),
         ["bench", "big", "--small"] => bench::big(true),
@@ -78,7 +80,7 @@ fn bench_all() -> Result<()> {
     bench::fairness()?;
     bench::load()?;
     bench::delivery()?;
-    test::e2e_only(Some("faults"))?;
+    e2e::e2e_only(Some("faults"))?;
     bench::chaos(bench::CHAOS_LONG)?;
     bench::big(false)?;
     bench::fuzz_api()
