@@ -12,9 +12,9 @@ use worker::Env;
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::hub::client::{forget, release};
+use crate::hub::client::{mark_deleted, release};
 use crate::jobs;
-use crate::objects::protocol::{Admit, Dispatch, call};
+use crate::objects::protocol::{Admit, SendAttempt, call};
 use crate::store::Store;
 use crate::util::now_rfc3339;
 
@@ -116,7 +116,7 @@ pub async fn register(
                 // it knows) lets the watchdog send a job nobody sent.
                 if job.state() == JobState::Uploaded {
                     let announced = Some((job.state(), job.attempt));
-                    jobs::tell(env, store, &owner.owner, &job, announced, None).await;
+                    jobs::notify(env, store, &owner.owner, &job, announced, None).await;
                 }
                 return Ok(Registered {
                     job,
@@ -154,7 +154,7 @@ pub async fn register(
     jobs::create(env, store, &owner.owner, &job).await?;
     // The first attempt goes to the queue through the owner's hub, which
     // watches it from now on.
-    let first = Dispatch {
+    let first = SendAttempt {
         owner: owner.owner.clone(),
         job_id: id.clone(),
         attempt: 1,
@@ -165,7 +165,7 @@ pub async fn register(
         // Leave nothing behind that no message will ever finish.
         let _ = store.delete_job_record(&owner.owner, &id).await;
         let _ = store.delete_pdf(&owner.owner, &id).await;
-        forget(env, &owner.owner, &id).await;
+        mark_deleted(env, &owner.owner, &id).await;
         return Err(AppError::Internal(format!(
             "enqueue of job {id} failed: {e}"
         )));

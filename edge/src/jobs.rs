@@ -10,7 +10,7 @@
 //! - [`Writer`]: the analysis's own copy, its writes paced to KV's one write
 //!   per key per second (`shared::pacing`); a skipped write is still
 //!   published.
-//! - [`tell`]: the hub hears of a record again without a write (a replayed
+//! - [`notify`]: the hub hears of a record again without a write (a replayed
 //!   upload, a message for a job that has ended).
 
 use std::time::Duration;
@@ -30,7 +30,7 @@ use crate::util::{log, ms_since, now_ms, now_rfc3339};
 
 /// What the hub answered a save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Told {
+pub enum Notified {
     /// Heard (or already known).
     Heard,
     /// Heard, and the owner has cancelled the job: the analysis stops.
@@ -59,21 +59,21 @@ pub fn state_line(owner: &str, job: &Job) -> LogLine {
 /// says it was deleted, and — a new state or attempt since `announced`
 /// (`None`: a new job) — logs it (`line`, or the state line) and announces
 /// it to the job's callback.
-pub async fn tell(
+pub async fn notify(
     env: &Env,
     store: &Store,
     owner: &str,
     job: &Job,
     announced: Option<Announced>,
     line: Option<LogLine>,
-) -> Told {
+) -> Notified {
     let told = match publish(env, owner, job).await {
         Published::Deleted => {
             take_back(store, owner, &job.id).await;
-            return Told::Deleted;
+            return Notified::Deleted;
         }
-        Published::Cancel => Told::Cancel,
-        Published::Fresh | Published::Stale => Told::Heard,
+        Published::Cancel => Notified::Cancel,
+        Published::Fresh | Published::Stale => Notified::Heard,
     };
     if announced != Some((job.state(), job.attempt)) {
         log(line.unwrap_or_else(|| state_line(owner, job)));
@@ -84,7 +84,7 @@ pub async fn tell(
     told
 }
 
-/// Put, then [`tell`].
+/// Put, then [`notify`].
 async fn save(
     env: &Env,
     store: &Store,
@@ -92,13 +92,13 @@ async fn save(
     job: &Job,
     announced: Option<Announced>,
     line: Option<LogLine>,
-) -> AppResult<Told> {
+) -> AppResult<Notified> {
     store.put_job(owner, job).await?;
-    Ok(tell(env, store, owner, job, announced, line).await)
+    Ok(notify(env, store, owner, job, announced, line).await)
 }
 
 /// A new job's first save (`uploaded`): logged and announced.
-pub async fn create(env: &Env, store: &Store, owner: &str, job: &Job) -> AppResult<Told> {
+pub async fn create(env: &Env, store: &Store, owner: &str, job: &Job) -> AppResult<Notified> {
     save(env, store, owner, job, None, None).await
 }
 
@@ -120,13 +120,13 @@ pub async fn change<E>(
     };
     let announced = (job.state(), job.attempt);
     if transition(&mut job).is_err() {
-        let told = tell(env, &store, owner, &job, Some(announced), None).await;
-        return Ok((told != Told::Deleted).then_some(job));
+        let told = notify(env, &store, owner, &job, Some(announced), None).await;
+        return Ok((told != Notified::Deleted).then_some(job));
     }
     let line = line(&job);
     match save(env, &store, owner, &job, Some(announced), line).await? {
-        Told::Deleted => Ok(None),
-        Told::Heard | Told::Cancel => Ok(Some(job)),
+        Notified::Deleted => Ok(None),
+        Notified::Heard | Notified::Cancel => Ok(Some(job)),
     }
 }
 
@@ -248,12 +248,12 @@ impl<'a> Writer<'a> {
 
     /// The hub hears of the copy as it is (no write): a message for a job
     /// that has ended already.
-    pub async fn tell_again(&mut self) -> AppResult<()> {
+    pub async fn notify_again(&mut self) -> AppResult<()> {
         self.heard(None).await
     }
 
     async fn heard(&mut self, line: Option<LogLine>) -> AppResult<()> {
-        let told = tell(
+        let told = notify(
             self.env,
             self.store,
             self.owner,
@@ -264,12 +264,12 @@ impl<'a> Writer<'a> {
         .await;
         self.announced = (self.job.state(), self.job.attempt);
         match told {
-            Told::Deleted => Err(AppError::JobDeleted),
-            Told::Cancel => {
+            Notified::Deleted => Err(AppError::JobDeleted),
+            Notified::Cancel => {
                 self.cancelled = true;
                 Ok(())
             }
-            Told::Heard => Ok(()),
+            Notified::Heard => Ok(()),
         }
     }
 }

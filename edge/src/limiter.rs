@@ -1,6 +1,6 @@
 //! `Limiter`, the Durable Object for limits that belong to no owner (token
 //! minting per client address). It answers one call of the hub protocol,
-//! `Hit`, with the same counters as the owners' hubs (`hub::hit`).
+//! `CountRequest`, with the same counters as the owners' hubs (`hub::hit`).
 //!
 //! Why not the Workers rate-limiting binding (`worker::RateLimiter`): it
 //! answers only allowed/refused (no remaining count or reset time for the
@@ -14,7 +14,7 @@ use worker::{
     wasm_bindgen,
 };
 
-use crate::objects::protocol::{self, Hit, LimiterCall, LimiterProtocol};
+use crate::objects::protocol::{self, CountRequest, LimiterCall, LimiterProtocol};
 use crate::objects::rates::hit;
 
 #[durable_object]
@@ -33,9 +33,9 @@ impl DurableObject for Limiter {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         Ok(match protocol::decode::<LimiterProtocol>(&mut req).await {
-            Ok(LimiterCall::Hit(asked)) => {
+            Ok(LimiterCall::CountRequest(asked)) => {
                 let db = crate::objects::db_of(&self.state);
-                protocol::reply::<LimiterProtocol, Hit>(hit(&db, &asked.key, &asked.rules))
+                protocol::reply::<LimiterProtocol, CountRequest>(hit(&db, &asked.key, &asked.rules))
             }
             Err(e) => e.into_response(),
         })

@@ -10,9 +10,9 @@ use worker::{Env, console_error, console_log};
 
 use crate::config::Config;
 use crate::error::AppResult;
-use crate::hub::client::forget;
+use crate::hub::client::mark_deleted;
 use crate::jobs::give_up;
-use crate::objects::protocol::{Dispatch, call};
+use crate::objects::protocol::{SendAttempt, call};
 use crate::store::Store;
 use crate::util::{log, ms_since, rfc3339_at};
 
@@ -67,7 +67,7 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
                 store.delete_job_record(owner, id).await?;
                 store.delete_pdf(owner, id).await?;
                 store.delete_result(owner, id).await?;
-                forget(env, owner, id).await;
+                mark_deleted(env, owner, id).await;
                 swept.removed += 1;
             } else if meta.maybe_stuck(&stuck_cutoff)
                 && let Some(job) = store.get_job(owner, id).await?
@@ -80,7 +80,7 @@ pub async fn try_sweep(env: &Env, now_ms: f64) -> AppResult<Swept> {
                                 "unchanged since {}; sent again as attempt {attempt}",
                                 job.updated_at
                             )));
-                        let again = Dispatch {
+                        let again = SendAttempt {
                             owner: owner.to_owned(),
                             job_id: id.to_owned(),
                             attempt,

@@ -89,7 +89,7 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
         // so its watchdog stops sending the job.
         console_log!("job {job_id}: {e}; message ignored");
         // A job deleted meanwhile has had its writes taken back: done too.
-        let _deleted = tracked.tell_again().await;
+        let _deleted = tracked.notify_again().await;
         return Ok(());
     }
     // `processing` goes live at once but reaches KV with the first progress

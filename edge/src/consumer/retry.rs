@@ -9,7 +9,7 @@ use worker::Env;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::jobs;
-use crate::objects::protocol::{Dispatch, call};
+use crate::objects::protocol::{SendAttempt, call};
 use crate::util::log;
 
 /// How often progress is published while a document is analysed.
@@ -30,7 +30,7 @@ pub(super) async fn retry_or_give_up(
                 .owner(owner)
                 .duration_ms(f64::from(delay_secs) * 1000.0)
                 .detail(format!("attempt {attempt} failed")));
-            let again = Dispatch {
+            let again = SendAttempt {
                 owner: owner.to_owned(),
                 job_id: job_id.to_owned(),
                 attempt: next,

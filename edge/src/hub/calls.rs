@@ -16,10 +16,10 @@ impl JobHub {
                 let published = self.publish(&db, p);
                 reply::<Publish>(self.then_alarm(&db, published).await)
             }
-            HubCall::Forget(f) => reply::<Forget>(self.forget(&db, f)),
-            HubCall::Dispatch(d) => {
-                let sent = watchdog::dispatch(&db, &self.env, d).await;
-                reply::<Dispatch>(self.then_alarm(&db, sent).await)
+            HubCall::MarkDeleted(f) => reply::<MarkDeleted>(self.mark_deleted(&db, f)),
+            HubCall::SendAttempt(d) => {
+                let sent = watchdog::send_attempt(&db, &self.env, d).await;
+                reply::<SendAttempt>(self.then_alarm(&db, sent).await)
             }
             HubCall::Claim(c) => {
                 let claimed = watchdog::claim(&db, &c.job_id, c.attempt);
@@ -72,7 +72,9 @@ impl JobHub {
                 let replayed = outbox::replay(&db, r.since_ms);
                 reply::<ReplayWebhooks>(self.then_alarm(&db, replayed).await)
             }
-            HubCall::Hit(h) => reply::<Hit>(crate::objects::rates::hit(&db, &h.key, &h.rules)),
+            HubCall::CountRequest(h) => {
+                reply::<CountRequest>(crate::objects::rates::hit(&db, &h.key, &h.rules))
+            }
             HubCall::Admit(a) => {
                 reply::<Admit>(index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs)))
             }

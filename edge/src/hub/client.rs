@@ -1,5 +1,5 @@
 //! The calls the rest of the worker makes that must not fail the work they
-//! belong to: a lost publish, forget or reservation release is logged (the
+//! belong to: a lost publish, deletion mark or reservation release is logged (the
 //! job record in KV stays the source of truth, and the next version or the
 //! reservation's expiry puts things right). Calls whose answer matters go
 //! through `protocol::call` directly.
@@ -8,7 +8,7 @@ use shared::api::Job;
 use worker::{Env, console_warn};
 
 use crate::objects::protocol::{
-    Forget, GetJob, Publish, Published, Release, ResultSize, Wait, call,
+    GetJob, MarkDeleted, Publish, Published, Release, ResultSize, Wait, call,
 };
 
 /// Sends a new version of a job to the owner's hub (which numbers it and
@@ -51,8 +51,8 @@ pub async fn newest(env: &Env, owner: &str, kv: Option<Job>) -> Option<Job> {
 
 /// Tells the hub a job was deleted: it leaves the index for good and the
 /// owner's sockets hear `job.deleted`.
-pub async fn forget(env: &Env, owner: &str, job_id: &str) {
-    let request = Forget {
+pub async fn mark_deleted(env: &Env, owner: &str, job_id: &str) {
+    let request = MarkDeleted {
         owner: owner.to_owned(),
         job_id: job_id.to_owned(),
     };

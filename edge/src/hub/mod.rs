@@ -57,9 +57,10 @@ use self::sse::Streams;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
-    self, Admit, Call, Cancel, Claim, Dispatch, Forget, GetDebug, GetJob, GetSecrets,
-    GetWebhookSettings, GrantTicket, Hit, HubCall, HubDebug, HubProtocol, InitSecrets, List,
-    Publish, Published, Release, ReplayWebhooks, ResultSize, RotateSecrets, Wait,
+    self, Admit, Call, Cancel, Claim, CountRequest, GetDebug, GetJob, GetSecrets,
+    GetWebhookSettings, GrantTicket, HubCall, HubDebug, HubProtocol, InitSecrets, List,
+    MarkDeleted, Publish, Published, Release, ReplayWebhooks, ResultSize, RotateSecrets,
+    SendAttempt, Wait,
 };
 use crate::util::{now_ms, random_bytes};
 
@@ -110,8 +111,8 @@ impl JobHub {
     }
 
     /// A deleted job leaves every table; the owner's sockets hear of it.
-    fn forget(&self, db: &Db, forget: Forget) -> AppResult<()> {
-        let Forget { owner, job_id } = forget;
+    fn mark_deleted(&self, db: &Db, deleted: MarkDeleted) -> AppResult<()> {
+        let MarkDeleted { owner, job_id } = deleted;
         let known = index::forget(db, &job_id)?;
         outbox::forget(db, &job_id)?;
         limits::forget(db, &job_id)?;

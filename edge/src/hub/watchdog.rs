@@ -1,6 +1,6 @@
 //! The watchdog: a row per unfinished job (`watch`), kept current by the
 //! job's versions, by every attempt sent to the analysis queue (all of them
-//! go through here: [`dispatch`]), by consumers claiming an attempt
+//! go through here: [`send_attempt`]), by consumers claiming an attempt
 //! ([`claim`]) and by the owner cancelling the job ([`cancel`]). The hub's alarm fires at the earliest moment one of them
 //! would count as stalled; [`recover`] sends each stalled job again as its
 //! next attempt (past the last attempt, the consumer ends it in `error`).
@@ -16,7 +16,7 @@ use worker::{Env, MessageBuilder};
 use crate::config::ANALYSIS_QUEUE;
 use crate::error::AppResult;
 use crate::objects::db::Db;
-use crate::objects::protocol::{Cancel, Cancelled, Dispatch};
+use crate::objects::protocol::{Cancel, Cancelled, SendAttempt};
 use crate::util::{log, now_ms};
 
 #[derive(Deserialize)]
@@ -139,37 +139,37 @@ pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
     db.exec("DELETE FROM watch WHERE job_id = ?", vec![job_id.into()])
 }
 
-/// Sends attempt `dispatch.attempt` of a job to the analysis queue after its
+/// Sends attempt `send.attempt` of a job to the analysis queue after its
 /// delay, and makes it the current one: an older attempt's message is
 /// dropped by the consumer from now on.
-pub async fn dispatch(db: &Db, env: &Env, dispatch: Dispatch) -> AppResult<()> {
-    let held = get(db, &dispatch.job_id)?;
-    let attempt = watchdog::next_attempt(held.map(|r| r.attempt as u32), dispatch.attempt);
-    let created_at = dispatch
+pub async fn send_attempt(db: &Db, env: &Env, send: SendAttempt) -> AppResult<()> {
+    let held = get(db, &send.job_id)?;
+    let attempt = watchdog::next_attempt(held.map(|r| r.attempt as u32), send.attempt);
+    let created_at = send
         .created_at
         .clone()
         .unwrap_or_else(crate::util::now_rfc3339);
     put(
         db,
-        &dispatch.job_id,
-        &dispatch.owner,
+        &send.job_id,
+        &send.owner,
         &created_at,
         Watch {
             attempt,
             phase: Phase::Queued,
-            since_ms: now_ms() + f64::from(dispatch.delay_secs) * 1000.0,
+            since_ms: now_ms() + f64::from(send.delay_secs) * 1000.0,
         },
     )?;
-    crate::line::enter(env, &dispatch.job_id).await;
+    crate::line::enter(env, &send.job_id).await;
     let message = AnalysisMessage::AnalyseV1 {
-        owner: dispatch.owner,
-        job_id: dispatch.job_id,
+        owner: send.owner,
+        job_id: send.job_id,
         attempt,
     };
     env.queue(ANALYSIS_QUEUE)?
         .send(
             MessageBuilder::new(message)
-                .delay_seconds(dispatch.delay_secs)
+                .delay_seconds(send.delay_secs)
                 .build(),
         )
         .await?;
@@ -246,14 +246,14 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
                 "attempt {} {} and stalled; sent again as attempt {next}",
                 row.attempt, row.phase
             )));
-        let again = Dispatch {
+        let again = SendAttempt {
             owner: row.owner.clone(),
             job_id: row.job_id.clone(),
             attempt: next,
             delay_secs: 0,
             created_at: None,
         };
-        dispatch(db, env, again).await?;
+        send_attempt(db, env, again).await?;
         sent += 1;
     }
     Ok(sent)

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{release, wait_for_change};
 use crate::intake::{Submission, admit, register};
-use crate::objects::protocol::{Cancel, Cancelled, Forget, GetJob, List, call};
+use crate::objects::protocol::{Cancel, Cancelled, GetJob, List, MarkDeleted, call};
 use crate::routes::submit::{RETRY_AFTER_SECS, respond, submission};
 use crate::routes::{query_param, with_rate};
 use crate::store::Store;
@@ -174,7 +174,7 @@ pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
     // The hub decides first (and refuses every later version of the job), so
     // a consumer that writes after this either sees its write removed below
     // or hears "deleted" when it publishes and removes it itself.
-    let decided = Forget {
+    let decided = MarkDeleted {
         owner: owner.owner.clone(),
         job_id: id.to_owned(),
     };

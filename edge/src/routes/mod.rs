@@ -329,7 +329,7 @@ pub(crate) async fn enter(
         crate::objects::protocol::call(
             env,
             &owner.owner,
-            crate::objects::protocol::Hit {
+            crate::objects::protocol::CountRequest {
                 key: key.to_owned(),
                 rules: vec![rule],
             },

@@ -12,7 +12,9 @@ use worker::{Env, Request, Response};
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::objects::protocol::{GetSecrets, Hit, InitSecrets, RotateSecrets, call, limiter, send};
+use crate::objects::protocol::{
+    CountRequest, GetSecrets, InitSecrets, RotateSecrets, call, limiter, send,
+};
 use crate::routes::{checked, with_rate};
 use crate::store::Store;
 use crate::util::{now_ms, now_rfc3339, random_bytes, rfc3339_at};
@@ -27,7 +29,7 @@ pub async fn create(req: &Request, env: &Env) -> AppResult<Response> {
     let rate = checked(
         send(
             &limiter(env, &address)?,
-            Hit {
+            CountRequest {
                 key: "tokens".into(),
                 rules: vec![rule],
             },

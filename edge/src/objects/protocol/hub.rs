@@ -23,7 +23,7 @@ use super::{Call, Object, Protocol, calls, forward, send};
 use crate::config::JOB_HUB;
 use crate::error::AppResult;
 
-use super::limiter::Hit;
+use super::limiter::CountRequest;
 
 /// The `JobHub` protocol.
 pub struct HubProtocol;
@@ -37,7 +37,7 @@ impl Protocol for HubProtocol {
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum HubCall {
     Publish(Publish),
-    Forget(Forget),
+    MarkDeleted(MarkDeleted),
     GetJob(GetJob),
     List(List),
     Wait(Wait),
@@ -53,11 +53,11 @@ pub enum HubCall {
     GetWebhookSettings(GetWebhookSettings),
     PutWebhookSettings(Settings),
     ReplayWebhooks(ReplayWebhooks),
-    Hit(Hit),
+    CountRequest(CountRequest),
     Admit(Admit),
     Release(Release),
     ResultSize(ResultSize),
-    Dispatch(Dispatch),
+    SendAttempt(SendAttempt),
     Claim(Claim),
     Cancel(Cancel),
     UploadOpen(Upload),
@@ -76,7 +76,7 @@ pub enum HubCall {
 
 calls!(HubProtocol, HubCall {
     Publish(Publish) -> Published;
-    Forget(Forget) -> ();
+    MarkDeleted(MarkDeleted) -> ();
     GetJob(GetJob) -> Option<Job>;
     List(List) -> JobList;
     Wait(Wait) -> Option<Job>;
@@ -88,11 +88,11 @@ calls!(HubProtocol, HubCall {
     GetWebhookSettings(GetWebhookSettings) -> Settings;
     PutWebhookSettings(Settings) -> Settings;
     ReplayWebhooks(ReplayWebhooks) -> Replayed;
-    Hit(Hit) -> Decision;
+    CountRequest(CountRequest) -> Decision;
     Admit(Admit) -> Admission;
     Release(Release) -> ();
     ResultSize(ResultSize) -> ();
-    Dispatch(Dispatch) -> ();
+    SendAttempt(SendAttempt) -> ();
     Claim(Claim) -> Claimed;
     Cancel(Cancel) -> Cancelled;
     UploadOpen(Upload) -> ();
@@ -169,7 +169,7 @@ pub enum Published {
 
 /// A job was deleted: it leaves the index for good.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Forget {
+pub struct MarkDeleted {
     pub owner: String,
     pub job_id: String,
 }
@@ -285,7 +285,7 @@ pub struct ResultSize {
 /// watches it). `created_at`: the job's, when the hub may not know the job
 /// yet.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Dispatch {
+pub struct SendAttempt {
     pub owner: String,
     pub job_id: String,
     pub attempt: u32,

@@ -21,11 +21,11 @@ impl Protocol for LimiterProtocol {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum LimiterCall {
-    Hit(Hit),
+    CountRequest(CountRequest),
 }
 
 calls!(LimiterProtocol, LimiterCall {
-    Hit(Hit) -> Decision;
+    CountRequest(CountRequest) -> Decision;
 });
 
 /// The `Limiter` of a client address.
@@ -39,7 +39,7 @@ pub fn limiter(env: &Env, address: &str) -> AppResult<Object<LimiterProtocol>> {
 
 /// Count one request under `rules`, kept apart by `key` (all or nothing).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Hit {
+pub struct CountRequest {
     pub key: String,
     pub rules: Vec<Rule>,
 }
