@@ -1,18 +1,18 @@
 //! The API as the browser uses it: the owner token kept in `localStorage`
 //! (minted on first visit), and one function per call, each returning the
 //! server's own error (`{"error":{"code","message"}}`) as a
-//! `shared::client::ApiError`, like every client's. Paths and `Retry-After`
-//! are `shared::client`'s too.
+//! `shared::delivery::client::ApiError`, like every client's. Paths and `Retry-After`
+//! are `shared::delivery::client`'s too.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use shared::api::{Health, Job};
-use shared::auth::TokenResponse;
-pub use shared::client::ApiError;
-use shared::client::{path, retry_after};
-use shared::events::TicketResponse;
-use shared::listing::JobList;
-use shared::webhooks::SecretResponse;
+use shared::contract::api::{Health, Job};
+use shared::contract::auth::TokenResponse;
+use shared::contract::listing::JobList;
+pub use shared::delivery::client::ApiError;
+use shared::delivery::client::{path, retry_after};
+use shared::delivery::events::TicketResponse;
+use shared::delivery::webhooks::SecretResponse;
 
 /// Where the token is kept.
 pub const TOKEN_KEY: &str = "docket.token";
@@ -95,7 +95,7 @@ pub async fn jobs(token: &str, cursor: Option<&str>) -> Result<JobList, ApiError
 
 /// The owner's waiting jobs, with their places in the queue.
 pub async fn waiting(token: &str) -> Result<JobList, ApiError> {
-    let page = path::jobs(100, Some(shared::api::JobState::Uploaded), None);
+    let page = path::jobs(100, Some(shared::contract::api::JobState::Uploaded), None);
     json(send(authed(Request::get(&page), token)).await?).await
 }
 
@@ -147,7 +147,7 @@ pub async fn page_view(
     token: &str,
     id: &str,
     page: u32,
-) -> Result<shared::evidence::PageView, ApiError> {
+) -> Result<shared::forensics::evidence::PageView, ApiError> {
     json(send(authed(Request::get(&path::page_view(id, page)), token)).await?).await
 }
 

@@ -2,7 +2,7 @@
 
 use crate::api;
 use leptos::prelude::*;
-use shared::api::{Health, Job, JobState};
+use shared::contract::api::{Health, Job, JobState};
 
 /// What the app knows about the API's health.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ pub fn StateBadge(#[prop(into)] job: Signal<Job>) -> impl IntoView {
                 None => format!("processing · page {} of {}", p.pages_done, p.pages_total),
             },
             (JobState::Uploaded, _, _) if job.queue.is_some() => {
-                let q = job.queue.unwrap_or(shared::line::QueueInfo {
+                let q = job.queue.unwrap_or(shared::contract::api::QueueInfo {
                     position: 0,
                     eta_seconds: 0,
                 });

@@ -3,7 +3,7 @@
 //! computed apart from the view so the tests can check it.
 
 use leptos::prelude::*;
-use shared::benford::DigitTest;
+use shared::forensics::benford::DigitTest;
 
 /// The chart's drawing area.
 pub const CHART_WIDTH: f64 = 360.0;
@@ -40,8 +40,8 @@ pub fn share_bounds(expected: f64, n: u64) -> (f64, f64) {
         return (expected, expected);
     }
     let nf = n as f64;
-    let half =
-        shared::benford::Z_CRITICAL * (expected * (1.0 - expected) / nf).sqrt() + 1.0 / (2.0 * nf);
+    let half = shared::forensics::benford::Z_CRITICAL * (expected * (1.0 - expected) / nf).sqrt()
+        + 1.0 / (2.0 * nf);
     ((expected - half).max(0.0), (expected + half).min(1.0))
 }
 

@@ -6,7 +6,7 @@
 //! highlighted.
 
 use leptos::prelude::*;
-use shared::evidence::{PageView, Place, Suspects};
+use shared::forensics::evidence::{PageView, Place, Suspects};
 
 /// What the page view shows: a page, and the places to highlight on it.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +127,7 @@ pub fn SuspectList(
                         p.n,
                         p.mad,
                         p.excess_mad,
-                        shared::benford::p_words(p.p_value)
+                        shared::forensics::benford::p_words(p.p_value)
                     )}
                     <button type="button" class="show-page" on:click=open_page>
                         {format!("Show page {page}")}

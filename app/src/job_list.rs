@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::JobState;
+use shared::contract::api::JobState;
 
 use crate::api;
 use crate::badges::{JobProgress, StateBadge};

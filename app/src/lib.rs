@@ -51,7 +51,7 @@ pub fn App() -> impl IntoView {
     // pushed to it when another is chosen, followed back and forward.
     let selected = RwSignal::new(page_job());
     Effect::new(move |_| {
-        let want = shared::client::page::address(selected.get().as_deref());
+        let want = shared::delivery::client::page::address(selected.get().as_deref());
         let Some(window) = web_sys::window() else {
             return;
         };

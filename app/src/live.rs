@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::Job;
-use shared::client::{Backoff, path};
-use shared::events::ServerMessage;
+use shared::contract::api::Job;
+use shared::delivery::client::{Backoff, path};
+use shared::delivery::events::ServerMessage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent, WebSocket};
@@ -272,7 +272,7 @@ impl Live {
     }
 
     /// Neither connection is up: poll meanwhile, and try again (the
-    /// WebSocket first) after `shared::client::Backoff`'s pause (0.5 s,
+    /// WebSocket first) after `shared::delivery::client::Backoff`'s pause (0.5 s,
     /// doubling to 30 s).
     fn lost(state: Rc<Live>, why: String) {
         *state.socket.borrow_mut() = None;
@@ -292,10 +292,9 @@ impl Live {
             ServerMessage::JobUpdated { job, .. } => self.jobs.upsert(*job),
             ServerMessage::JobDeleted { job_id, .. } => self.jobs.remove(&job_id),
             ServerMessage::Queue { job_id, queue } => self.jobs.list.update(|list| {
-                if let Some(job) = list
-                    .iter_mut()
-                    .find(|j| j.id == job_id && j.state() == shared::api::JobState::Uploaded)
-                {
+                if let Some(job) = list.iter_mut().find(|j| {
+                    j.id == job_id && j.state() == shared::contract::api::JobState::Uploaded
+                }) {
                     job.queue = Some(queue);
                 }
             }),
@@ -321,7 +320,7 @@ impl Live {
     async fn refresh_places(&self) {
         let waits = self.jobs.list.with_untracked(|l| {
             l.iter()
-                .any(|j| j.state() == shared::api::JobState::Uploaded)
+                .any(|j| j.state() == shared::contract::api::JobState::Uploaded)
         });
         if !waits {
             return;

@@ -3,9 +3,9 @@
 //! (title, author…) is rendered as text, never as HTML.
 
 use leptos::prelude::*;
-use shared::benford::chance::about;
-use shared::benford::{Conformity, DigitTest, class_name, p_words, thousands};
-use shared::report::Report;
+use shared::contract::report::Report;
+use shared::forensics::benford::chance::about;
+use shared::forensics::benford::{Conformity, DigitTest, class_name, p_words, thousands};
 use wasm_bindgen::JsCast;
 
 use crate::chart::capitalised;
@@ -29,7 +29,7 @@ pub fn verdict_text(test: &DigitTest) -> String {
         p_words(test.mad_p_value)
     );
     if test.conformity == Conformity::InsufficientData {
-        if test.n < shared::benford::MIN_COUNT || test.needed.is_none() {
+        if test.n < shared::forensics::benford::MIN_COUNT || test.needed.is_none() {
             return format!(
                 "Insufficient data: {numbers} numbers were usable. {}",
                 test.conformity.explain()
@@ -147,7 +147,7 @@ pub fn DigitTable(
 /// The most repeated amounts (Nigrini's number duplication test): each with
 /// how often it occurs.
 #[component]
-pub fn Duplicates(tests: shared::amounts::AmountTests) -> impl IntoView {
+pub fn Duplicates(tests: shared::forensics::amounts::AmountTests) -> impl IntoView {
     let summary = format!(
         "Most repeated amounts — {} amounts, {} distinct",
         tests.count, tests.distinct
@@ -179,7 +179,7 @@ pub fn Duplicates(tests: shared::amounts::AmountTests) -> impl IntoView {
 /// The tests on the amounts' values: summation (largest buckets),
 /// mantissa arc and distortion factor, each with its figures and reading.
 #[component]
-pub fn Magnitudes(tests: shared::amounts::AmountTests) -> impl IntoView {
+pub fn Magnitudes(tests: shared::forensics::amounts::AmountTests) -> impl IntoView {
     let s = tests.summation.clone();
     let m = tests.mantissas.clone();
     let d = tests.distortion.clone();
@@ -280,12 +280,13 @@ pub fn Facts(report: Report) -> impl IntoView {
         // PDF dates (`D:2015…`) shown as dates; anything else as written.
         (
             "Created",
-            m.created.map(|d| shared::report::pdf_date(&d).unwrap_or(d)),
+            m.created
+                .map(|d| shared::contract::report::pdf_date(&d).unwrap_or(d)),
         ),
         (
             "Modified",
             m.modified
-                .map(|d| shared::report::pdf_date(&d).unwrap_or(d)),
+                .map(|d| shared::contract::report::pdf_date(&d).unwrap_or(d)),
         ),
     ]
     .into_iter()

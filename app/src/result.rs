@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::report::Report;
+use shared::contract::report::Report;
 use wasm_bindgen::JsCast;
 
 use crate::report::{
@@ -36,7 +36,7 @@ pub fn download(name: &str, text: &str, mime: &str) {
 /// The job the page's address shows, if any.
 pub fn page_job() -> Option<String> {
     let pathname = web_sys::window()?.location().pathname().ok()?;
-    shared::client::page::job_of(&pathname).map(str::to_owned)
+    shared::delivery::client::page::job_of(&pathname).map(str::to_owned)
 }
 
 /// The selected job's report.
@@ -74,7 +74,7 @@ pub fn ResultPanel(selected: RwSignal<Option<String>>) -> impl IntoView {
                             r.suspects.buckets.iter().map(|b| b.digits).collect();
                         let json_name = format!("docket-{id}.json");
                         let suspects_json = serde_json::to_string_pretty(&r.suspects).unwrap_or_default();
-                        let suspects_csv = shared::evidence::suspects_csv(&r.suspects);
+                        let suspects_csv = shared::forensics::evidence::suspects_csv(&r.suspects);
                         let suspects_json_name = format!("docket-{id}-suspects.json");
                         let suspects_csv_name = format!("docket-{id}-suspects.csv");
                         // Bring the result into view for keyboard and screen-reader users.

@@ -5,10 +5,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use shared::api::{ErrorCode, Job};
-use shared::client::{ApiError, UploadQuery, path, retry_after};
-pub use shared::upload::goes_resumably;
-use shared::validate::human_bytes;
+use shared::contract::api::{ErrorCode, Job};
+use shared::contract::validate::human_bytes;
+use shared::delivery::client::{ApiError, UploadQuery, path, retry_after};
+pub use shared::jobs::upload::goes_resumably;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{File, ProgressEvent, XmlHttpRequest};
@@ -134,7 +134,7 @@ pub fn send(
 
 /// Bytes per append of a resumable upload (whole parts, so each one moves
 /// the upload on).
-const APPEND_BYTES: u64 = 2 * shared::upload::PART_SIZE;
+const APPEND_BYTES: u64 = 2 * shared::jobs::upload::PART_SIZE;
 /// Connection losses survived in a row before the row offers "Try again".
 const RECONNECTS: u32 = 8;
 
@@ -291,7 +291,10 @@ pub async fn send_resumably(
             &[
                 ("upload-offset", offset.to_string()),
                 ("upload-complete", if complete { "?1" } else { "?0" }.into()),
-                ("content-type", shared::upload::PARTIAL_UPLOAD_TYPE.into()),
+                (
+                    "content-type",
+                    shared::jobs::upload::PARTIAL_UPLOAD_TYPE.into(),
+                ),
             ],
             Some(&slice),
             Some(Rc::new(move |sent| shown(from + sent, total))),
@@ -335,14 +338,16 @@ pub async fn send_resumably(
                     continue;
                 };
                 match now.status {
-                    200 => match serde_json::from_str::<shared::upload::UploadInfo>(&now.body) {
-                        Ok(info) => {
-                            offset = info.offset;
-                            progress(offset as f64, total);
-                            note(Note::ResumedAt(offset));
+                    200 => {
+                        match serde_json::from_str::<shared::jobs::upload::UploadInfo>(&now.body) {
+                            Ok(info) => {
+                                offset = info.offset;
+                                progress(offset as f64, total);
+                                note(Note::ResumedAt(offset));
+                            }
+                            Err(e) => return Outcome::Failed(format!("unexpected answer ({e})")),
                         }
-                        Err(e) => return Outcome::Failed(format!("unexpected answer ({e})")),
-                    },
+                    }
                     404 => return Outcome::Failed("the upload expired on the server".into()),
                     _ => {}
                 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::client::UploadQuery;
-use shared::roles::{Role, Roles};
+use shared::delivery::client::UploadQuery;
+use shared::reading::roles::{Role, Roles};
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
@@ -76,7 +76,7 @@ pub fn UploadList(
 }
 
 /// Drag-and-drop area and file picker, with an optional callback URL. Big
-/// files (`shared::upload::goes_resumably`) go up resumably.
+/// files (`shared::jobs::upload::goes_resumably`) go up resumably.
 #[component]
 pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) -> impl IntoView {
     let token = crate::session::use_token();

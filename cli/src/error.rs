@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use shared::client::ApiError;
+use shared::delivery::client::ApiError;
 
 /// Exit codes, as documented in `docket --help`.
 pub mod exit {
@@ -22,7 +22,7 @@ pub enum CliError {
     /// Wrong arguments, a file that cannot be read, a bad config.
     #[error("{0}")]
     Usage(String),
-    /// The server answered with an error (decoded by `shared::client`).
+    /// The server answered with an error (decoded by `shared::delivery::client`).
     #[error("the server refused: {} ({}, HTTP {})", .0.message, .0.code_str(), .0.status)]
     Api(ApiError),
     /// The server could not be reached or answered nonsense.

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use shared::api::{Job, JobState};
-use shared::report::Report;
+use shared::contract::api::{Job, JobState};
+use shared::contract::report::Report;
 
 use crate::client::Api;
 use crate::error::{CliError, CliResult, exit};

@@ -1,12 +1,12 @@
 //! `--wait webhook`: a local listener (tiny_http) that receives the jobs'
-//! signed deliveries and verifies them with `shared::webhooks::verify`.
+//! signed deliveries and verifies them with `shared::delivery::webhooks::verify`.
 
 use std::collections::HashSet;
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use shared::api::Job;
-use shared::webhooks;
+use shared::contract::api::Job;
+use shared::delivery::webhooks;
 
 use crate::error::{CliError, CliResult};
 use crate::wait::{Pending, left};

@@ -11,9 +11,9 @@ use docket_cli::follow::{Listening, finish, follow, parse_report, print_jobs};
 use docket_cli::hook::Hook;
 use docket_cli::output::{self, Ui};
 use docket_cli::wait::Mode;
-use shared::api::{Job, JobState};
-use shared::client::UploadQuery;
-use shared::roles::Roles;
+use shared::contract::api::{Job, JobState};
+use shared::delivery::client::UploadQuery;
+use shared::reading::roles::Roles;
 
 #[derive(Parser)]
 #[command(

@@ -7,9 +7,9 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shared::api::{Job, JobState};
-use shared::benford::DigitTest;
-use shared::report::Report;
+use shared::contract::api::{Job, JobState};
+use shared::contract::report::Report;
+use shared::forensics::benford::DigitTest;
 
 use crate::client::Progress;
 
@@ -167,13 +167,13 @@ pub fn summary(job: &Job, report: Option<&Report>) -> String {
 }
 
 fn verdict(test: &DigitTest) -> String {
-    use shared::benford::{class_name, p_words, thousands};
+    use shared::forensics::benford::{class_name, p_words, thousands};
     let needs = test
         .needed
         .map(|m| {
             format!(
                 ", needs about {}",
-                thousands(shared::benford::chance::about(m))
+                thousands(shared::forensics::benford::chance::about(m))
             )
         })
         .unwrap_or_default();
@@ -208,11 +208,11 @@ pub fn digit_table(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::api::{ErrorBody, ErrorCode, Progress as Pages};
+    use shared::contract::api::{ErrorBody, ErrorCode, Progress as Pages};
 
     /// A job walked to `state` through the state machine.
     fn job(state: JobState) -> Job {
-        let new = shared::state::NewJob {
+        let new = shared::jobs::state::NewJob {
             id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
             filename: "q3.pdf".into(),
             ..Default::default()
@@ -238,7 +238,7 @@ mod tests {
         );
         assert_eq!(state_words(&job(JobState::Cancelled)), "cancelled");
         let mut waiting = job(JobState::Uploaded);
-        waiting.queue = Some(shared::line::QueueInfo {
+        waiting.queue = Some(shared::contract::api::QueueInfo {
             position: 2,
             eta_seconds: 7,
         });
@@ -251,8 +251,8 @@ mod tests {
     #[test]
     fn a_partly_read_job_says_which_pages() {
         let mut partly = job(JobState::Completed);
-        partly.warnings = vec![shared::api::Warning {
-            code: shared::api::WarningCode::UnreadableContent,
+        partly.warnings = vec![shared::contract::api::Warning {
+            code: shared::contract::api::WarningCode::UnreadableContent,
             message: "1 page could not be read and was skipped (page 2: …)".into(),
             pages: vec![2],
         }];

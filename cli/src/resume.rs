@@ -1,4 +1,4 @@
-//! Resumable uploads from the CLI (the server side is `shared::upload`): a
+//! Resumable uploads from the CLI (the server side is `shared::jobs::upload`): a
 //! file bigger than [`Options::above`] goes up in appends of
 //! [`APPEND_BYTES`], each answered with the offset the server kept. A
 //! dropped connection is resumed from the offset the server tells (`GET
@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use shared::api::{ErrorCode, Job};
-use shared::client::UploadQuery;
-use shared::upload::PART_SIZE;
+use shared::contract::api::{ErrorCode, Job};
+use shared::delivery::client::UploadQuery;
+use shared::jobs::upload::PART_SIZE;
 
 use crate::client::{Api, Appended, Progress};
 use crate::error::{CliError, CliResult};
@@ -23,7 +23,7 @@ use crate::error::{CliError, CliResult};
 /// Bytes sent per append (whole parts, so each one moves the upload on).
 pub const APPEND_BYTES: u64 = 4 * PART_SIZE;
 /// Files above this go up resumably by default.
-pub use shared::upload::RESUMABLE_ABOVE;
+pub use shared::jobs::upload::RESUMABLE_ABOVE;
 /// Connection losses survived in a row before giving up (the next run
 /// resumes).
 const RECONNECTS: u32 = 5;
@@ -346,12 +346,12 @@ mod tests {
     #[test]
     fn lost_connections_and_other_offsets_are_resumed_other_refusals_are_not() {
         assert!(recoverable(&CliError::Network("reset".into())));
-        let mismatch = shared::client::ApiError::from_answer(
+        let mismatch = shared::delivery::client::ApiError::from_answer(
             409,
             r#"{"error":{"code":"offset_mismatch","message":"at 8"}}"#,
         );
         assert!(recoverable(&CliError::Api(mismatch)));
-        let not_pdf = shared::client::ApiError::from_answer(
+        let not_pdf = shared::delivery::client::ApiError::from_answer(
             415,
             r#"{"error":{"code":"not_a_pdf","message":"no"}}"#,
         );

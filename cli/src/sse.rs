@@ -1,17 +1,17 @@
 //! `--wait sse`: the owner's events as Server-Sent Events (`GET /events`
 //! with `Accept: text/event-stream`), the plain-HTTP relative of the
 //! WebSocket. The stream is opened before the jobs exist (nothing is
-//! missed), read line by line through `shared::sse::Parser`, and reopened
+//! missed), read line by line through `shared::delivery::sse::Parser`, and reopened
 //! with `Last-Event-ID` when it ends — the server replays what was missed,
 //! or says `resync`, after which the jobs are looked at afresh.
 
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use shared::api::Job;
-use shared::client::Backoff;
-use shared::events::ServerMessage;
-use shared::sse::Parser;
+use shared::contract::api::Job;
+use shared::delivery::client::Backoff;
+use shared::delivery::events::ServerMessage;
+use shared::delivery::sse::Parser;
 
 use crate::client::Api;
 use crate::error::CliResult;

@@ -18,9 +18,9 @@ use std::collections::{HashMap, HashSet};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use shared::api::{ErrorCode, Job};
-use shared::client::{ApiError, Backoff, path};
-use shared::events::ServerMessage;
+use shared::contract::api::{ErrorCode, Job};
+use shared::delivery::client::{ApiError, Backoff, path};
+use shared::delivery::events::ServerMessage;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
 use tungstenite::stream::MaybeTlsStream;

@@ -2,11 +2,11 @@
 //! analysis inside a Worker's 128 MB.
 
 use shared::analysis::Limits;
-use shared::callback;
-use shared::queue::DEFAULT_MAX_ATTEMPTS;
-use shared::ratelimit::{Quotas, Rule};
-use shared::retention::{DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS};
-use shared::webhooks::Schedule;
+use shared::contract::callback;
+use shared::delivery::ratelimit::{Quotas, Rule};
+use shared::delivery::webhooks::Schedule;
+use shared::jobs::queue::DEFAULT_MAX_ATTEMPTS;
+use shared::jobs::retention::{DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS};
 use worker::Env;
 
 /// Binding names, as in `wrangler.toml`.
@@ -92,10 +92,10 @@ impl Config {
         Config {
             max_upload_bytes,
             max_resumable_bytes: num("MAX_RESUMABLE_BYTES")
-                .unwrap_or(shared::upload::DEFAULT_MAX_RESUMABLE_BYTES),
+                .unwrap_or(shared::jobs::upload::DEFAULT_MAX_RESUMABLE_BYTES),
             upload_expiry_secs: num("UPLOAD_EXPIRY_SECONDS")
                 .filter(|n| *n >= 1)
-                .unwrap_or(shared::upload::EXPIRY_SECS),
+                .unwrap_or(shared::jobs::upload::EXPIRY_SECS),
             limits: Limits {
                 // Read whole into the isolate's memory.
                 max_bytes: num("MAX_ANALYSIS_BYTES").unwrap_or(defaults.max_bytes),
@@ -108,7 +108,7 @@ impl Config {
             retry_delay_secs: num("ANALYSIS_RETRY_DELAY_SECONDS")
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(5),
-            slice_pages: count("SLICE_PAGES", shared::queue::DEFAULT_SLICE_PAGES),
+            slice_pages: count("SLICE_PAGES", shared::jobs::queue::DEFAULT_SLICE_PAGES),
             test_hooks: hooks_on(&num),
             callback_policy: callback::Policy {
                 allow_loopback: num("CALLBACK_ALLOW_LOOPBACK") == Some(1),

@@ -3,8 +3,8 @@
 //! with `Retry-After` and the rate headers); platform failures are logged and
 //! answered as an opaque 500.
 
-use shared::api::{ErrorBody, ErrorCode, ErrorResponse};
-use shared::ratelimit::Decision;
+use shared::contract::api::{ErrorBody, ErrorCode, ErrorResponse};
+use shared::delivery::ratelimit::Decision;
 use worker::{Response, console_error};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,11 +1,11 @@
-//! The test hooks as the consumer asks for them: `shared::hooks` when the
+//! The test hooks as the consumer asks for them: `shared::jobs::hooks` when the
 //! worker is built with the `test-hooks` feature, otherwise the same calls
 //! answering "no hook" (nothing of the hooks is in such a worker; `cargo
 //! xtask test` checks). Either way a hook acts only where
 //! `Config::test_hooks` (`DOCKET_TEST_HOOKS=1`) is on.
 
 #[cfg(feature = "test-hooks")]
-pub use shared::hooks::{
+pub use shared::jobs::hooks::{
     injected_crash, injected_failure, injected_late_first, injected_slice_failure,
     injected_slow_page, injected_slow_save, injected_stall,
 };

@@ -2,12 +2,12 @@
 //! quotas before anything is stored ([`admit`]), and the job of a PDF
 //! stored whole in R2, sent in one request or resumably ([`register`]).
 
-use shared::api::{Job, JobState};
-use shared::auth::OwnerRecord;
-use shared::idempotency::{self, Decision};
-use shared::ratelimit;
-use shared::roles::Roles;
-use shared::state::NewJob;
+use shared::contract::api::{Job, JobState};
+use shared::contract::auth::OwnerRecord;
+use shared::contract::idempotency::{self, Decision};
+use shared::delivery::ratelimit;
+use shared::jobs::state::NewJob;
+use shared::reading::roles::Roles;
 use worker::Env;
 
 use crate::config::Config;

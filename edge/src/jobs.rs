@@ -1,5 +1,5 @@
 //! The job writer: the one place a job record changes (#26). A change is a
-//! transition of `shared::state`'s machine on the newest copy, then the save:
+//! transition of `shared::jobs::state`'s machine on the newest copy, then the save:
 //! put (KV) → publish (the owner's hub, which alone decides deletion) → take
 //! back what was written when the hub says the job was deleted meanwhile →
 //! log the new state → announce it to the job's callback.
@@ -8,17 +8,17 @@
 //! - [`change`]: a job no analysis holds — load the newest copy, apply a
 //!   transition, save (a cancel of a waiting job, giving up).
 //! - [`Writer`]: the analysis's own copy, its writes paced to KV's one write
-//!   per key per second (`shared::pacing`); a skipped write is still
+//!   per key per second (`shared::jobs::pacing`); a skipped write is still
 //!   published.
 //! - [`notify`]: the hub hears of a record again without a write (a replayed
 //!   upload, a message for a job that has ended).
 
 use std::time::Duration;
 
-use shared::api::{ErrorBody, ErrorCode, Job, JobState};
-use shared::oplog::{LogLine, What};
-use shared::pacing::{Pace, WritePacer};
-use shared::webhooks;
+use shared::contract::api::{ErrorBody, ErrorCode, Job, JobState};
+use shared::delivery::oplog::{LogLine, What};
+use shared::delivery::webhooks;
+use shared::jobs::pacing::{Pace, WritePacer};
 use worker::{Delay, Env, console_error, console_log};
 
 use crate::error::{AppError, AppResult};

@@ -8,7 +8,7 @@
 //! limits are fixed in `wrangler.toml` rather than variables the tests can set,
 //! and it counts per Cloudflare location.
 
-use shared::migrations;
+use shared::jobs::migrations;
 use worker::{
     DurableObject, Env, Request, Response, Result, State, console_error, durable_object,
     wasm_bindgen,

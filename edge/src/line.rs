@@ -4,14 +4,14 @@
 //! that takes a job moves it to running (`Dequeue`) and reports its end
 //! (`Finished`, which keeps the last analyses for the estimate); a cancelled
 //! or deleted job leaves (`Dequeue`). `Positions` answers where waiting jobs
-//! stand and when they should be done (`shared::line`'s rules). Two writes
+//! stand and when they should be done (`shared::jobs::line`'s rules). Two writes
 //! per job; a job whose message was lost stays until the watchdog sends it
 //! again (the same row, now at the back) or an hour has passed.
 
 use serde::Deserialize;
-use shared::api::{Job, JobState};
-use shared::line::{self, QueueInfo, RECENT, Sample};
-use shared::migrations;
+use shared::contract::api::{Job, JobState, QueueInfo};
+use shared::jobs::line::{self, RECENT, Sample};
+use shared::jobs::migrations;
 use worker::{
     DurableObject, Env, Request, Response, Result, State, console_error, console_warn,
     durable_object, wasm_bindgen,

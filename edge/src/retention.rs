@@ -1,11 +1,11 @@
 //! The scheduled sweep (cron): removes every job created before now minus the
 //! retention period — record, PDF, result, and its place in the owner's index —
 //! and unsticks jobs that stopped moving (sent again as their next attempt, or
-//! ended in `error`). What to do with each job is `shared::retention`'s call.
+//! ended in `error`). What to do with each job is `shared::jobs::retention`'s call.
 
 use serde::Serialize;
-use shared::oplog::{LogLine, What};
-use shared::retention::{self, JobMeta, Unstick};
+use shared::delivery::oplog::{LogLine, What};
+use shared::jobs::retention::{self, JobMeta, Unstick};
 use worker::{Env, console_error, console_log};
 
 use crate::config::Config;

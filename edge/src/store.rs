@@ -1,13 +1,13 @@
 //! Storage behind small service methods: job records and owner tokens in KV,
-//! PDFs and results in R2, laid out as `shared::validate::keys` says.
+//! PDFs and results in R2, laid out as `shared::contract::validate::keys` says.
 
 use shared::analysis::source::{ByteSource, ReadError};
-use shared::api::Job;
-use shared::auth::{OwnerRecord, token_key};
-use shared::idempotency::{self, Record};
-use shared::retention::JobMeta;
-use shared::upload::{Phase, Upload};
-use shared::validate::keys;
+use shared::contract::api::Job;
+use shared::contract::auth::{OwnerRecord, token_key};
+use shared::contract::idempotency::{self, Record};
+use shared::contract::validate::keys;
+use shared::jobs::retention::JobMeta;
+use shared::jobs::upload::{Phase, Upload};
 use worker::kv::{KvStore, ListResponse};
 use worker::{Bucket, Env, FixedLengthStream, Range, UploadedPart, console_warn};
 
@@ -184,7 +184,7 @@ impl Store {
         self.delete_partials(owner, id).await
     }
 
-    /// One part of a job's list of numbers (`shared::evidence::to_ndjson`).
+    /// One part of a job's list of numbers (`shared::forensics::evidence::to_ndjson`).
     pub async fn put_numbers(
         &self,
         owner: &str,
@@ -256,7 +256,7 @@ impl Store {
         Ok(())
     }
 
-    /// A slice's sorted run of amounts (`shared::amounts::run_bytes`).
+    /// A slice's sorted run of amounts (`shared::forensics::amounts::run_bytes`).
     pub async fn put_run(&self, owner: &str, id: &str, first: u32, run: Vec<u8>) -> AppResult<()> {
         self.files
             .put(keys::run(owner, id, first), run)

@@ -1,4 +1,4 @@
-//! Resumable uploads on the platform (the rules are `shared::upload`'s): an
+//! Resumable uploads on the platform (the rules are `shared::jobs::upload`'s): an
 //! append's bytes are cut into whole parts, each stored as a part of the R2
 //! multipart upload and then recorded in the owner's hub with the hash
 //! state after it — so a connection that drops loses at most the part in
@@ -8,10 +8,10 @@
 //! its bytes thrown away here ([`discard`]).
 
 use futures_util::StreamExt;
-use shared::api::ErrorCode;
-use shared::auth::OwnerRecord;
-use shared::upload::{self, HashState, PART_SIZE, Phase, Tail, Upload};
-use shared::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
+use shared::contract::api::ErrorCode;
+use shared::contract::auth::OwnerRecord;
+use shared::contract::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
+use shared::jobs::upload::{self, HashState, PART_SIZE, Phase, Tail, Upload};
 use worker::{ByteStream, Env, console_error, console_warn};
 
 use crate::error::{AppError, AppResult};

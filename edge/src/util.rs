@@ -1,9 +1,9 @@
 //! Clock, randomness and the operator's log for the worker (the platform's,
 //! through js-sys, getrandom's wasm_js backend and the console).
 
-use shared::oplog::LogLine;
+use shared::delivery::oplog::LogLine;
 
-/// Writes one operator's log line (`shared::oplog`): the dev server's log
+/// Writes one operator's log line (`shared::delivery::oplog`): the dev server's log
 /// deployed `wrangler tail` show it.
 pub fn log(line: LogLine) {
     worker::console_log!("{}", line.to_json());

@@ -10,11 +10,11 @@
 //! it (measured: another owner's events waited 15 s). Each owner's hub has its
 //! own alarm, so a bad receiver only ever delays its own owner's deliveries,
 //! and the outbox survives restarts. The rules — signing, ids, schedule, what
-//! each answer means — are `shared::webhooks`'.
+//! each answer means — are `shared::delivery::webhooks`'.
 
 use futures_util::future::join_all;
-use shared::api::Job;
-use shared::webhooks::{self, WebhookMessage};
+use shared::contract::api::Job;
+use shared::delivery::webhooks::{self, WebhookMessage};
 use worker::{Env, Message, MessageBatch, MessageBuilder, MessageExt, console_error, console_warn};
 
 use crate::config::{WEBHOOKS_DLQ_NAME, WEBHOOKS_QUEUE};

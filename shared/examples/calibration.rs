@@ -10,7 +10,7 @@
 mod samples;
 
 use samples::{Source, sample, tests};
-use shared::benford::{Conformity, LEVEL};
+use shared::forensics::benford::{Conformity, LEVEL};
 
 const SIZES: [usize; 7] = [50, 100, 200, 400, 1_000, 5_000, 50_000];
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use shared::analysis::extract::Extractor;
-use shared::numbers::{find_numbers, overlap};
+use shared::reading::numbers::{find_numbers, overlap};
 
 fn multiset(text: &str) -> HashMap<String, usize> {
     let mut m = HashMap::new();

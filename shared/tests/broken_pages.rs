@@ -7,8 +7,8 @@
 mod common;
 
 use shared::analysis::{AnalysisError, Limits, analyse};
-use shared::api::WarningCode;
-use shared::report::Report;
+use shared::contract::api::WarningCode;
+use shared::contract::report::Report;
 
 use common::{content, zlib};
 

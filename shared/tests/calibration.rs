@@ -8,7 +8,7 @@
 mod samples;
 
 use samples::{Source, sample, tests};
-use shared::benford::{Conformity, LEVEL};
+use shared::forensics::benford::{Conformity, LEVEL};
 
 /// Sizes and seeds per size: more seeds where the issue asks for a plain
 /// 5 % (400 numbers), fewer where a sample is large.

@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use shared::analysis::{AnalysisError, Limits, analyse};
-use shared::api::ErrorCode;
-use shared::numbers::{find_numbers, overlap};
+use shared::contract::api::ErrorCode;
+use shared::reading::numbers::{find_numbers, overlap};
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
 }
 
-fn run(name: &str) -> Result<shared::report::Report, AnalysisError> {
+fn run(name: &str) -> Result<shared::contract::report::Report, AnalysisError> {
     let bytes = std::fs::read(corpus_dir().join(name)).expect("corpus file");
     analyse(&bytes, &Limits::default(), &|| 0.0, &mut |_, _| {})
 }

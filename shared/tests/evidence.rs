@@ -7,8 +7,8 @@
 
 use shared::analysis::source::ready;
 use shared::analysis::{Analysis, Limits, Merger};
-use shared::evidence::{self, Listed, PLACES_LISTED};
-use shared::report::Report;
+use shared::contract::report::Report;
+use shared::forensics::evidence::{self, Listed, PLACES_LISTED};
 
 mod common;
 
@@ -104,7 +104,7 @@ fn the_report_points_at_the_spike_the_repeats_and_the_page() {
     let s = &report.suspects;
     let bucket = s.buckets.first().expect("a suspect bucket");
     assert_eq!(bucket.digits, 47, "{:?}", s.buckets);
-    assert!(bucket.z > shared::benford::Z_CRITICAL);
+    assert!(bucket.z > shared::forensics::benford::Z_CRITICAL);
     let in_bucket = numbers
         .iter()
         .filter(|n| n.used && n.first_two() == Some(47))

@@ -5,10 +5,10 @@
 //! order equal the report of one pass over every page, timings and reads
 //! aside. The merge of one slice is the single pass itself.
 
-use shared::amounts::Ordered;
 use shared::analysis::source::ready;
 use shared::analysis::{Analysis, AnalysisError, Limits, Merger, Partial, analyse, runs};
-use shared::report::Report;
+use shared::contract::report::Report;
+use shared::forensics::amounts::Ordered;
 
 mod common;
 

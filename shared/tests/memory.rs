@@ -49,7 +49,7 @@ fn peak_during<T>(work: impl FnOnce() -> T) -> (T, usize) {
     (out, PEAK.load(Ordering::SeqCst) - before)
 }
 
-fn run(pdf: &[u8], limits: &Limits) -> Result<shared::report::Report, AnalysisError> {
+fn run(pdf: &[u8], limits: &Limits) -> Result<shared::contract::report::Report, AnalysisError> {
     analyse(pdf, limits, &|| 0.0, &mut |_, _| {})
 }
 

@@ -4,8 +4,8 @@
 //! nothing is lost.
 
 use rusqlite::{Connection, params};
-use shared::api::Job;
-use shared::migrations::{self, HUB, Migrated, READ_VERSION};
+use shared::contract::api::Job;
+use shared::jobs::migrations::{self, HUB, Migrated, READ_VERSION};
 
 fn runner(db: &Connection) -> Result<Migrated, migrations::MigrateError<rusqlite::Error>> {
     migrations::run(

@@ -24,11 +24,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-use shared::amounts::Amount;
 use shared::analysis::Listed;
-use shared::benford::{DigitTest, Digits};
-use shared::numbers::scan_numbers;
-use shared::report::Report;
+use shared::contract::report::Report;
+use shared::forensics::amounts::Amount;
+use shared::forensics::benford::{DigitTest, Digits};
+use shared::reading::numbers::scan_numbers;
 
 mod common;
 
@@ -250,7 +250,9 @@ fn nigrinis_suite_equals_benford_py_on_three_corpus_files() {
         );
         assert_eq!(
             ours.len(),
-            their_counts.len().min(shared::amounts::DUPLICATES_LISTED),
+            their_counts
+                .len()
+                .min(shared::forensics::amounts::DUPLICATES_LISTED),
             "{name}"
         );
     }

@@ -3,11 +3,11 @@
 //! line as the engine reads them — and the audit trail in the report agrees
 //! with the numbers listed. The corpus has no bracketed citation, so the
 //! reference role's example is a mathematical interval `[0, 1]` (what the
-//! rule reads is the brackets); `shared::roles`' unit tests have citations.
+//! rule reads is the brackets); `shared::reading::roles`' unit tests have citations.
 
 use shared::analysis::Listed;
-use shared::report::Report;
-use shared::roles::{Role, Roles};
+use shared::contract::report::Report;
+use shared::reading::roles::{Role, Roles};
 
 mod common;
 

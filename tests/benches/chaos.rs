@@ -29,7 +29,7 @@ use docket_tests::expect::{Outcome, Sample, check, corpus_samples, native_report
 use docket_tests::server;
 use docket_tests::stats::percentile;
 use serde_json::Value;
-use shared::api::{Job, JobState};
+use shared::contract::api::{Job, JobState};
 
 /// How long after a restart's health check every job unfinished at the kill
 /// must have ended.

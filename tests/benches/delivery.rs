@@ -32,8 +32,8 @@ use docket_tests::server::group_usage;
 use docket_tests::stats::{now_ms, percentile, stamp_ms};
 use receiver::Receiver;
 use serde_json::Value;
-use shared::api::Job;
-use shared::events::ServerMessage;
+use shared::contract::api::Job;
+use shared::delivery::events::ServerMessage;
 use socket::{Auth, EventSocket};
 
 /// The default document: one page, analysed in milliseconds.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use shared::api::Job;
+use shared::contract::api::Job;
 
 const PDF: &str = "pdfminer-issue-00369-excel.pdf";
 const THREADS: usize = 8;

@@ -17,7 +17,7 @@ use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
 use docket_tests::server::group_usage;
 use docket_tests::stats::{percentile, stamp_ms, summary};
 use serde_json::Value;
-use shared::api::Job;
+use shared::contract::api::Job;
 
 /// A job is stuck when it has not ended this long after its upload.
 const STUCK_AFTER: Duration = Duration::from_secs(300);
@@ -146,7 +146,7 @@ fn follow(api: &Api, sample: &Sample, started: Instant, record: &mut Record) -> 
         (Some(end), Some(start)) => end - start,
         _ => 0.0,
     };
-    let result = if job.state() == shared::api::JobState::Completed {
+    let result = if job.state() == shared::contract::api::JobState::Completed {
         let answer = api.send("GET", &format!("{path}/result"), None, &[])?;
         Some(serde_json::from_slice::<Value>(&answer.body).map_err(|e| e.to_string())?)
     } else {

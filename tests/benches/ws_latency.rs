@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use docket_tests::stats::{now_ms, percentile, stamp_ms};
 
-use shared::api::{Job, JobState};
-use shared::events::ServerMessage;
+use shared::contract::api::{Job, JobState};
+use shared::delivery::events::ServerMessage;
 use socket::{Auth, EventSocket};
 
 const PDF: &str = "pdfminer-issue-00369-excel.pdf";

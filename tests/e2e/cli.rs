@@ -171,12 +171,14 @@ fn the_webhook_listener_refuses_forged_and_stale_deliveries() {
             .as_u16()
     };
     // A signature made with another secret.
-    let forged = shared::webhooks::sign("whsec_Zm9yZ2VkLXNlY3JldA==", "msg_forged", now, body)
-        .expect("sign");
+    let forged =
+        shared::delivery::webhooks::sign("whsec_Zm9yZ2VkLXNlY3JldA==", "msg_forged", now, body)
+            .expect("sign");
     assert_eq!(post("msg_forged", now, &forged), 401);
     // The right secret, but ten minutes old (a replay).
     let secret = home.secret();
-    let stale = shared::webhooks::sign(&secret, "msg_stale", now - 600, body).expect("sign");
+    let stale =
+        shared::delivery::webhooks::sign(&secret, "msg_stale", now - 600, body).expect("sign");
     assert_eq!(post("msg_stale", now - 600, &stale), 401);
 
     let out = child.wait_with_output().expect("the CLI ends");
@@ -378,7 +380,7 @@ fn ctrl_c_while_waiting_offers_to_cancel_and_cancel_does() {
 #[test]
 fn submit_resumes_an_interrupted_upload_of_the_same_file() {
     use sha2::{Digest, Sha256};
-    use shared::upload::PART_SIZE;
+    use shared::jobs::upload::PART_SIZE;
 
     let home = Home::new("resume");
     let bytes = docket_tests::big::padded_pdf(3 * PART_SIZE as usize + 700_000, 11);

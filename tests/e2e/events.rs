@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use shared::api::{Job, JobState};
-use shared::events::ServerMessage;
+use shared::contract::api::{Job, JobState};
+use shared::delivery::events::ServerMessage;
 
 use crate::socket::{Auth, EventSocket};
 use crate::support::{Client, base_url, corpus, raw_request};
@@ -95,7 +95,7 @@ fn assert_legal_walk(id: &str, versions: &[Job]) {
             "{id}: each event is a newer version: {states:?}"
         );
         assert!(
-            a.state() == b.state() || shared::state::transition(a.state(), b.state()).is_ok(),
+            a.state() == b.state() || shared::jobs::state::transition(a.state(), b.state()).is_ok(),
             "{id}: illegal step {} → {}: {states:?}",
             a.state(),
             b.state()

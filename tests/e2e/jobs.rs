@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use shared::api::JobState;
+use shared::contract::api::JobState;
 
 use crate::support::{Client, corpus, max_upload_bytes, raw_request};
 
@@ -40,7 +40,7 @@ fn a_table_pdf_is_analysed_to_completed_with_its_page_count() {
         &[("content-type", "application/pdf")],
         202,
     );
-    let job: shared::api::Job = serde_json::from_slice(&answer.body).unwrap();
+    let job: shared::contract::api::Job = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(job.state(), JobState::Uploaded);
     assert_eq!(job.filename, "nics.pdf");
     assert_eq!(job.size_bytes, bytes.len() as u64);
@@ -337,7 +337,7 @@ fn the_digit_table_downloads_as_csv() {
     );
     let text = String::from_utf8(csv.body).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], shared::report::DIGIT_TABLE_HEADER);
+    assert_eq!(lines[0], shared::contract::report::DIGIT_TABLE_HEADER);
     assert_eq!(lines.len(), 1 + 9 + 10 + 90 + 900 + 100 + 90);
     let first_counts: Vec<u64> = lines[1..10]
         .iter()
@@ -434,7 +434,7 @@ fn a_long_poll_answers_as_soon_as_the_job_changes() {
     let job = client.submit(&corpus("samplefiles-GeoTopo-komprimiert.pdf"), "long.pdf");
     let path = format!("/api/v1/jobs/{}", job.id);
     let first = client.call("GET", &path, None, &[], 200);
-    let seen: shared::api::Job = serde_json::from_slice(&first.body).unwrap();
+    let seen: shared::contract::api::Job = serde_json::from_slice(&first.body).unwrap();
     let etag = first.header("etag").unwrap().to_owned();
     if seen.state().is_terminal() {
         return; // finished before the first poll: nothing left to wait for
@@ -447,7 +447,7 @@ fn a_long_poll_answers_as_soon_as_the_job_changes() {
         &[("if-none-match", &etag)],
         200,
     );
-    let changed: shared::api::Job = serde_json::from_slice(&answer.body).unwrap();
+    let changed: shared::contract::api::Job = serde_json::from_slice(&answer.body).unwrap();
     assert!(changed.is_newer_than(&seen), "{changed:?} vs {seen:?}");
     assert!(changed.version() > seen.version());
     assert_ne!(answer.header("etag"), Some(etag.as_str()));
@@ -578,7 +578,7 @@ fn the_result_of_an_unfinished_job_is_409_with_the_job() {
         let job = client.submit(&corpus("samplefiles-GeoTopo-komprimiert.pdf"), "long.pdf");
         let path = format!("/api/v1/jobs/{}/result", job.id);
         let first = client.call("GET", &format!("/api/v1/jobs/{}", job.id), None, &[], 200);
-        let seen: shared::api::Job = serde_json::from_slice(&first.body).unwrap();
+        let seen: shared::contract::api::Job = serde_json::from_slice(&first.body).unwrap();
         if seen.state().is_terminal() {
             continue;
         }
@@ -876,7 +876,7 @@ fn a_waiting_job_shows_its_place_and_a_running_one_its_time_left() {
 
 #[test]
 fn the_upload_chooses_which_roles_of_numbers_enter_the_tests() {
-    use shared::roles::{Role, Roles};
+    use shared::reading::roles::{Role, Roles};
     let client = Client::owner();
     let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
     // An unknown role: 400 naming it, and no job.
@@ -904,7 +904,7 @@ fn the_upload_chooses_which_roles_of_numbers_enter_the_tests() {
         &[("content-type", "application/pdf")],
         202,
     );
-    let job: shared::api::Job = serde_json::from_value(answer.json()).unwrap();
+    let job: shared::contract::api::Job = serde_json::from_value(answer.json()).unwrap();
     assert_eq!(job.roles, Some(Roles::of(&[Role::Amount])));
     let done = client.wait_terminal(&job.id, WAIT);
     assert_eq!(done.state(), JobState::Completed, "{done:?}");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use docket_tests::sse::EventStream;
 use serde_json::Value;
-use shared::sse::{Event, MAX_STREAMS_PER_OWNER};
+use shared::delivery::sse::{Event, MAX_STREAMS_PER_OWNER};
 
 use crate::support::{Client, base_url, corpus};
 
@@ -46,7 +46,10 @@ fn events_carry_their_seq_and_type_and_resume_from_last_event_id() {
     let mut stream = stream.expect("a stream");
     let first = client.submit(&corpus(SMALL), "sse-1.pdf");
     let seen = stream.until(Duration::from_secs(60), completed(&first.id));
-    assert_eq!(stream.parser.retry_ms, Some(shared::sse::RETRY_MS));
+    assert_eq!(
+        stream.parser.retry_ms,
+        Some(shared::delivery::sse::RETRY_MS)
+    );
     let mut last = 0;
     for event in &seen {
         let d = data(event);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use shared::api::Job;
+use shared::contract::api::Job;
 
 /// The server under test.
 pub fn base_url() -> String {

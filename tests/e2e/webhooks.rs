@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::api::{DeliveryOutcome, Job, JobState};
+use shared::contract::api::{DeliveryOutcome, Job, JobState};
 
 use crate::receiver::{Hit, Receiver};
 use crate::support::{Client, corpus};

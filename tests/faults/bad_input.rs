@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
-use shared::api::Job;
+use shared::contract::api::Job;
 
 use crate::pdfs;
 use crate::support::{Client, max_upload_bytes, raw_request};
@@ -314,5 +314,9 @@ fn malformed_headers_bodies_paths_and_queries_get_clear_errors_on_every_endpoint
     // Still serving, and the job from the start is fine.
     client.call("GET", "/api/v1/health", None, &[], 200);
     let done = client.wait_terminal(id, WAIT);
-    assert_eq!(done.state(), shared::api::JobState::Completed, "{done:?}");
+    assert_eq!(
+        done.state(),
+        shared::contract::api::JobState::Completed,
+        "{done:?}"
+    );
 }

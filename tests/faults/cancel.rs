@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use shared::api::{Job, JobState};
+use shared::contract::api::{Job, JobState};
 
 use crate::support::{Client, corpus};
 

@@ -14,7 +14,7 @@ use docket_tests::api::oplog_lines;
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples};
 use docket_tests::server;
 use serde_json::Value;
-use shared::api::{Job, JobState};
+use shared::contract::api::{Job, JobState};
 
 use crate::support::Client;
 
@@ -145,7 +145,7 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
         );
         std::thread::sleep(Duration::from_secs(2));
     };
-    // The log tells each job's story (`shared::oplog`): every job that an
+    // The log tells each job's story (`shared::delivery::oplog`): every job that an
     // attempt sent again after the restart finished has the recovery and the
     // end of that attempt in it. (Lines written just before the kill may be
     // lost with the process; jobs that ended then are not asked for.)

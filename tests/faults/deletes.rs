@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
-use shared::api::JobState;
+use shared::contract::api::JobState;
 
 use crate::support::{Client, corpus};
 

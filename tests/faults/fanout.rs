@@ -14,7 +14,7 @@ use docket_tests::api::oplog_lines;
 use docket_tests::expect::{native_report, same_report_in_slices};
 use docket_tests::server;
 use serde_json::Value;
-use shared::api::{Job, JobState};
+use shared::contract::api::{Job, JobState};
 
 use crate::crash::work_dir;
 use crate::support::Client;

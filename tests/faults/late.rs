@@ -13,7 +13,7 @@ use docket_tests::api::oplog_lines;
 use docket_tests::expect::{check, outcome_of};
 use docket_tests::server;
 use serde_json::Value;
-use shared::api::JobState;
+use shared::contract::api::JobState;
 
 use crate::support::Client;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use docket_tests::server;
 use rusqlite::Connection;
 use serde_json::Value;
-use shared::api::JobState;
+use shared::contract::api::JobState;
 
 use crate::support::{Client, corpus};
 
@@ -128,7 +128,7 @@ fn a_hub_from_before_schema_versions_wakes_up_with_nothing_lost() {
         .json();
     assert_eq!(
         hub["schema_version"],
-        shared::migrations::latest(shared::migrations::HUB)
+        shared::jobs::migrations::latest(shared::jobs::migrations::HUB)
     );
     let jobs = listing(&client);
     assert_eq!(jobs.len(), 2);
@@ -154,7 +154,7 @@ fn a_hub_from_before_schema_versions_wakes_up_with_nothing_lost() {
         .json();
     assert_eq!(
         woken["schema_version"],
-        shared::migrations::latest(shared::migrations::HUB),
+        shared::jobs::migrations::latest(shared::jobs::migrations::HUB),
         "migrated on wake-up: {woken}"
     );
     assert_eq!(woken["seq"], hub["seq"], "the event log's counter: {woken}");

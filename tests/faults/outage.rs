@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use shared::api::{DeliveryOutcome, JobState};
+use shared::contract::api::{DeliveryOutcome, JobState};
 
 use crate::receiver::Receiver;
 use crate::support::{Client, corpus};
@@ -45,7 +45,7 @@ fn a_receiver_down_for_a_minute_gets_every_event_once_it_is_back() {
                 &[("content-type", "application/pdf")],
                 202,
             );
-            serde_json::from_slice::<shared::api::Job>(&answer.body).expect("a job")
+            serde_json::from_slice::<shared::contract::api::Job>(&answer.body).expect("a job")
         })
         .collect();
     for job in &jobs {
@@ -95,7 +95,7 @@ fn a_receiver_down_for_a_minute_gets_every_event_once_it_is_back() {
     let mut states: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for hits in by_id.values() {
         for hit in hits {
-            shared::webhooks::verify(
+            shared::delivery::webhooks::verify(
                 &[secret.as_str()],
                 hit.id(),
                 hit.header("webhook-timestamp").unwrap_or_default(),

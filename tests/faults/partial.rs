@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use shared::api::{JobState, WarningCode};
+use shared::contract::api::{JobState, WarningCode};
 
 use crate::pdfs::{Page, pages};
 use crate::support::Client;

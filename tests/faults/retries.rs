@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use shared::api::JobState;
+use shared::contract::api::JobState;
 
 use crate::support::{Client, corpus};
 

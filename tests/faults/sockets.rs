@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use shared::events::ServerMessage;
+use shared::delivery::events::ServerMessage;
 
 use crate::socket::{Auth, EventSocket};
 use crate::support::{Client, base_url, corpus};

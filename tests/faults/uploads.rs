@@ -19,8 +19,8 @@ use docket_tests::big::padded_pdf;
 use docket_tests::expect::{check, outcome_of};
 use docket_tests::server;
 use sha2::{Digest, Sha256};
-use shared::api::{Job, JobState};
-use shared::upload::PART_SIZE;
+use shared::contract::api::{Job, JobState};
+use shared::jobs::upload::PART_SIZE;
 
 use crate::support::{Answer, Client};
 

@@ -12,7 +12,7 @@ mod support;
 
 use std::time::Duration;
 
-use shared::api::Job;
+use shared::contract::api::Job;
 use support::{Answer, Client, corpus};
 
 const SMALL: &str = "pdfminer-issue-00369-excel.pdf";

@@ -12,7 +12,7 @@ mod support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shared::api::JobState;
+use shared::contract::api::JobState;
 use support::{Client, corpus};
 
 /// Runs the sweep as the cron would at `ms`, through the test-only hook

@@ -146,7 +146,7 @@ impl Api {
 
 impl Api {
     /// Every job of the owner, through every page of the listing.
-    pub fn all_jobs(&self) -> Result<Vec<shared::api::Job>, String> {
+    pub fn all_jobs(&self) -> Result<Vec<shared::contract::api::Job>, String> {
         let mut jobs = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -155,7 +155,7 @@ impl Api {
                 None => "/api/v1/jobs?limit=100".to_owned(),
             };
             let page = self.json(&path)?;
-            let batch: Vec<shared::api::Job> =
+            let batch: Vec<shared::contract::api::Job> =
                 serde_json::from_value(page["jobs"].clone()).map_err(|e| e.to_string())?;
             jobs.extend(batch);
             match page["next_cursor"].as_str() {
@@ -166,7 +166,7 @@ impl Api {
     }
 }
 
-/// The JSON log lines (`shared::oplog`) in a server's log file.
+/// The JSON log lines (`shared::delivery::oplog`) in a server's log file.
 pub fn oplog_lines(log: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(log)
         .unwrap_or_default()

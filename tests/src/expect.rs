@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use shared::analysis::{Limits, analyse};
-use shared::api::{Job, JobState};
+use shared::contract::api::{Job, JobState};
 
 /// The directory of the shared corpus (`DOCKET_CORPUS`, or `tests/corpus`).
 pub fn corpus_dir() -> PathBuf {
@@ -68,7 +68,7 @@ impl Sample {
 /// The outcome of uploading `bytes`: refused at the door, or what analysing
 /// them with the default limits gives.
 pub fn outcome_of(bytes: &[u8]) -> Outcome {
-    if bytes.is_empty() || !shared::validate::looks_like_pdf(bytes) {
+    if bytes.is_empty() || !shared::contract::validate::looks_like_pdf(bytes) {
         return Outcome::Refused;
     }
     let clock = || 0.0;

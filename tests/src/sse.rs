@@ -1,12 +1,12 @@
 //! A Server-Sent Events client for the tests and the delivery benchmark,
 //! reading as `curl -N` does: `GET /events` with `Accept:
 //! text/event-stream`, the body read line by line through
-//! `shared::sse::Parser`.
+//! `shared::delivery::sse::Parser`.
 
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use shared::sse::{Event, Parser};
+use shared::delivery::sse::{Event, Parser};
 
 /// An open stream.
 pub struct EventStream {

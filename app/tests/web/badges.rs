@@ -3,7 +3,9 @@
 use app::{HealthBadge, HealthState, JobProgress, StateBadge};
 
 use leptos::prelude::*;
-use shared::api::{ErrorBody, ErrorCode, Health, JobState, Progress, Warning, WarningCode};
+use shared::contract::api::{
+    ErrorBody, ErrorCode, Health, JobState, Progress, Warning, WarningCode,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -71,7 +73,7 @@ async fn the_state_badge_names_each_state() {
     );
 
     let mut waiting = job(JobState::Uploaded);
-    waiting.queue = Some(shared::line::QueueInfo {
+    waiting.queue = Some(shared::contract::api::QueueInfo {
         position: 4,
         eta_seconds: 12,
     });

@@ -2,7 +2,7 @@
 
 use app::report::{BenfordChart, DigitTable, Verdict, bars, verdict_text};
 use leptos::prelude::*;
-use shared::benford::Conformity;
+use shared::forensics::benford::Conformity;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -103,7 +103,7 @@ fn a_test_short_of_its_numbers_says_how_many_it_needs() {
 
 #[wasm_bindgen_test]
 async fn a_significant_bin_is_marked_in_the_digit_table() {
-    use shared::benford::{Kind, from_counts};
+    use shared::forensics::benford::{Kind, from_counts};
     // Benford counts for 1,000 numbers, then 60 more 7s.
     let mut counts: Vec<u64> = Kind::First
         .expected()
@@ -126,7 +126,7 @@ async fn a_significant_bin_is_marked_in_the_digit_table() {
 #[wasm_bindgen_test]
 async fn every_digit_test_can_be_charted_with_its_bounds() {
     use app::report::{BenfordChart, bars_from, share_bounds};
-    use shared::benford::{Kind, from_counts};
+    use shared::forensics::benford::{Kind, from_counts};
     let counts: Vec<u64> = Kind::FirstTwo
         .expected()
         .iter()

@@ -6,8 +6,8 @@ mod charts;
 mod report;
 mod uploads;
 
-use shared::api::{Job, JobState};
-use shared::benford::{Conformity, DigitTest};
+use shared::contract::api::{Job, JobState};
+use shared::forensics::benford::{Conformity, DigitTest};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -22,7 +22,7 @@ pub fn fresh_node() -> web_sys::HtmlElement {
 
 /// A job walked to `state` through the state machine.
 pub fn job(state: JobState) -> Job {
-    let new = shared::state::NewJob {
+    let new = shared::jobs::state::NewJob {
         id: "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f".into(),
         filename: "q3.pdf".into(),
         ..Default::default()
@@ -60,8 +60,8 @@ pub fn first_digit(counts: [u64; 9], conformity: Conformity) -> DigitTest {
     }
 }
 
-pub fn minimal_report() -> shared::report::Report {
-    use shared::report::{Metadata, NumberStats, Reading, Report, TextStats, Timings};
+pub fn minimal_report() -> shared::contract::report::Report {
+    use shared::contract::report::{Metadata, NumberStats, Reading, Report, TextStats, Timings};
     Report {
         pages: 1,
         pdf_version: "1.7".into(),
@@ -69,8 +69,8 @@ pub fn minimal_report() -> shared::report::Report {
         metadata: Metadata::default(),
         text: TextStats::default(),
         numbers: NumberStats::default(),
-        benford: shared::benford::benford(["123", "19", "45"]),
-        amounts: shared::amounts::AmountTests::default(),
+        benford: shared::forensics::benford::benford(["123", "19", "45"]),
+        amounts: shared::forensics::amounts::AmountTests::default(),
         per_page: Vec::new(),
         warnings: Vec::new(),
         pages_skipped: Vec::new(),
@@ -80,11 +80,11 @@ pub fn minimal_report() -> shared::report::Report {
     }
 }
 
-pub fn place(page: u32, text: &str, bbox: Option<[f64; 4]>) -> shared::evidence::Place {
-    shared::evidence::Place {
+pub fn place(page: u32, text: &str, bbox: Option<[f64; 4]>) -> shared::forensics::evidence::Place {
+    shared::forensics::evidence::Place {
         page,
         text: text.into(),
-        role: shared::roles::Role::Amount,
+        role: shared::reading::roles::Role::Amount,
         bbox,
         line: format!("Claim paid {text}"),
     }

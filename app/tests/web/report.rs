@@ -9,7 +9,7 @@ use super::{fresh_node, minimal_report, place};
 
 #[wasm_bindgen_test]
 async fn pdf_dates_show_as_dates_and_other_text_as_written() {
-    use shared::report::Metadata;
+    use shared::contract::report::Metadata;
     let mut report = minimal_report();
     report.metadata = Metadata {
         title: Some("Q3".into()),
@@ -29,8 +29,8 @@ async fn pdf_dates_show_as_dates_and_other_text_as_written() {
 #[wasm_bindgen_test]
 async fn the_report_says_what_each_role_counted() {
     use app::report::NumberRoles;
-    use shared::report::{FormatStats, NumberStats, RoleStats};
-    use shared::roles::{Role, Roles};
+    use shared::contract::report::{FormatStats, NumberStats, RoleStats};
+    use shared::reading::roles::{Role, Roles};
     let mut roles = RoleStats::table(Roles::default());
     roles[Role::Amount as usize].found = 40;
     roles[Role::Amount as usize].used = 38;
@@ -68,7 +68,7 @@ async fn the_report_says_what_each_role_counted() {
 #[wasm_bindgen_test]
 async fn a_flagged_bucket_opens_its_numbers_and_a_number_its_page() {
     use app::evidence::{Shown, SuspectList};
-    use shared::evidence::{BucketSuspects, DuplicateSuspects, PageSuspect, Suspects};
+    use shared::forensics::evidence::{BucketSuspects, DuplicateSuspects, PageSuspect, Suspects};
     let suspects = Suspects {
         buckets: vec![BucketSuspects {
             digits: 47,
@@ -142,7 +142,7 @@ async fn a_flagged_bucket_opens_its_numbers_and_a_number_its_page() {
 #[wasm_bindgen_test]
 async fn the_page_view_draws_the_lines_and_marks_the_suspects() {
     use app::evidence::{PageSvg, Shown};
-    use shared::evidence::{PageView, ViewLine};
+    use shared::forensics::evidence::{PageView, ViewLine};
     let view = PageView {
         page: 3,
         media_box: [0.0, 0.0, 612.0, 792.0],

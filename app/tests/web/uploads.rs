@@ -5,7 +5,7 @@ use app::upload::{check_file, explain};
 use app::{RolePicker, UploadList, UploadRow, UploadStatus};
 
 use leptos::prelude::*;
-use shared::api::JobState;
+use shared::contract::api::JobState;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -123,7 +123,7 @@ fn the_list_stays_newest_first_and_never_goes_back_in_time() {
 
 #[wasm_bindgen_test]
 async fn the_role_picker_chooses_roles_and_keeps_one() {
-    use shared::roles::{Role, Roles};
+    use shared::reading::roles::{Role, Roles};
     let roles = RwSignal::new(Roles::default());
     let node = fresh_node();
     let _handle =

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use shared::api::{Job, JobState};
-use shared::auth::TokenResponse;
-use shared::client::{ApiError, path, retry_after};
-use shared::listing::JobList;
-use shared::webhooks::SecretResponse;
+use shared::contract::api::{Job, JobState};
+use shared::contract::auth::TokenResponse;
+use shared::contract::listing::JobList;
+use shared::delivery::client::{ApiError, path, retry_after};
+use shared::delivery::webhooks::SecretResponse;
 use ureq::http::Response;
 use ureq::{Body, SendBody};
 
@@ -225,7 +225,7 @@ impl Api {
     /// error it carries). The agent's overall timeout ends a stream after
     /// two minutes; the caller reconnects with the last id.
     pub fn event_stream(&self, last_seq: Option<u64>) -> CliResult<Response<Body>> {
-        let mut headers = vec![("accept", shared::sse::CONTENT_TYPE.to_owned())];
+        let mut headers = vec![("accept", shared::delivery::sse::CONTENT_TYPE.to_owned())];
         if let Some(seq) = last_seq {
             headers.push(("last-event-id", seq.to_string()));
         }
@@ -282,7 +282,7 @@ fn text_or_error(mut response: Response<Body>) -> CliResult<String> {
     Err(CliError::Api(ApiError::from_answer(status, &text)))
 }
 
-/// The answer's `Retry-After`, read by `shared::client`.
+/// The answer's `Retry-After`, read by `shared::delivery::client`.
 fn retry_after_of(response: &Response<Body>) -> Option<Duration> {
     let header = response
         .headers()

@@ -6,9 +6,9 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use shared::api::Job;
-use shared::client::{UploadQuery, path};
-use shared::upload::UploadInfo;
+use shared::contract::api::Job;
+use shared::delivery::client::{UploadQuery, path};
+use shared::jobs::upload::UploadInfo;
 use ureq::SendBody;
 
 use super::{Api, Progress, json_or_error};
@@ -116,7 +116,7 @@ impl Api {
             ),
             (
                 "content-type",
-                shared::upload::PARTIAL_UPLOAD_TYPE.to_owned(),
+                shared::jobs::upload::PARTIAL_UPLOAD_TYPE.to_owned(),
             ),
             ("content-length", len.to_string()),
         ];

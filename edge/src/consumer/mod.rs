@@ -3,7 +3,7 @@
 //! from R2, stores the report in R2, publishes every change to the hub and
 //! queues each new state for the job's callback (`crate::webhooks`).
 //! A platform failure (KV, R2) sends the job again as the next attempt with an
-//! exponential delay (`shared::queue::after_failure`); after the last attempt
+//! exponential delay (`shared::jobs::queue::after_failure`); after the last attempt
 //! the job ends in `error` (`analysis_failed`). A message that never gets an
 //! answer (the isolate died) is redelivered by the queue and, after its
 //! retries, lands on the dead-letter queue, whose messages also end their job
@@ -11,7 +11,7 @@
 //!
 //! Every message is acked or retried explicitly; the handler never returns an
 //! error (the macro would panic and the isolate be reset). Writes of one job's
-//! KV record are paced by `shared::pacing` (production KV: ~1 write/s per key).
+//! KV record are paced by `shared::jobs::pacing` (production KV: ~1 write/s per key).
 //!
 //! The consumer is an adapter over the job writer (`crate::jobs`): the batch
 //! loop here; one analysis (`analyse`), the pages it reads and how it ends
@@ -26,8 +26,8 @@ use analyse::run;
 use retry::{dead_lettered, retry_or_give_up};
 use slices::{Slice, run_slice};
 
-use shared::oplog::{LogLine, What};
-use shared::queue::AnalysisMessage;
+use shared::delivery::oplog::{LogLine, What};
+use shared::jobs::queue::AnalysisMessage;
 use worker::{Env, MessageBatch, MessageExt, console_error, console_log, console_warn};
 
 use crate::config::ANALYSIS_DLQ_NAME;

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use shared::analysis::{Analysis, AnalysisError};
-use shared::api::{ErrorBody, ErrorCode};
-use shared::evidence;
-use shared::oplog::{LogLine, Resources, What};
+use shared::contract::api::{ErrorBody, ErrorCode};
+use shared::delivery::oplog::{LogLine, Resources, What};
+use shared::forensics::evidence;
 use worker::Delay;
 
 use crate::config::Config;
@@ -118,7 +118,7 @@ pub(super) async fn read_pages(
                     .is_ok()
             {
                 if let Some(progress) = &mut tracked.job.progress {
-                    progress.eta_seconds = shared::line::processing_eta_seconds(
+                    progress.eta_seconds = shared::jobs::line::processing_eta_seconds(
                         now_ms() - started,
                         mine,
                         analysis.pages_in_range(),
@@ -146,7 +146,7 @@ pub(super) fn log_analysed(
     owner: &str,
     attempt: u32,
     started: f64,
-    reading: &shared::report::Reading,
+    reading: &shared::contract::report::Reading,
     slice: Option<(u32, u32)>,
 ) {
     let mut line = LogLine::about(What::Analysed, job_id, attempt)
@@ -167,7 +167,7 @@ pub(super) fn log_analysed(
 /// Stores the report and ends the job `completed`.
 pub(super) async fn complete(
     tracked: &mut Writer<'_>,
-    report: shared::report::Report,
+    report: shared::contract::report::Report,
 ) -> AppResult<()> {
     let (store, env, owner) = (tracked.store, tracked.env, tracked.owner);
     let job_id = tracked.job.id.clone();

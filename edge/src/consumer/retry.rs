@@ -2,8 +2,8 @@
 //! (`analysis_failed`), and the end of a job whose message ran out of the
 //! queue's own retries (the dead-letter queue).
 
-use shared::oplog::{LogLine, What};
-use shared::queue::{AfterFailure, after_failure};
+use shared::delivery::oplog::{LogLine, What};
+use shared::jobs::queue::{AfterFailure, after_failure};
 use worker::Env;
 
 use crate::config::Config;

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use shared::amounts::Ordered;
 use shared::analysis::{Merger, Partial, runs};
-use shared::api::JobState;
-use shared::evidence;
-use shared::oplog::{LogLine, What};
-use shared::queue::{AnalysisMessage, FanIn, slices};
-use shared::watchdog::Claimed;
+use shared::contract::api::JobState;
+use shared::delivery::oplog::{LogLine, What};
+use shared::forensics::amounts::Ordered;
+use shared::forensics::evidence;
+use shared::jobs::queue::{AnalysisMessage, FanIn, slices};
+use shared::jobs::watchdog::Claimed;
 use worker::{Delay, Env, console_log, console_warn};
 
 use crate::config::{ANALYSIS_QUEUE, Config};
@@ -241,12 +241,12 @@ pub(super) async fn merge(tracked: &mut Writer<'_>) -> AppResult<()> {
 }
 
 /// The suspects of a fanned-out job's report: its slices' lists of numbers
-/// read back one at a time, in page order (`shared::evidence::Finder`).
+/// read back one at a time, in page order (`shared::forensics::evidence::Finder`).
 pub(super) async fn suspects_of(
     store: &Store,
     owner: &str,
     job_id: &str,
-    report: &shared::report::Report,
+    report: &shared::contract::report::Report,
     slices: &[(u32, u32)],
 ) -> AppResult<evidence::Suspects> {
     let mut finder = report.finder();

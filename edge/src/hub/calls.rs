@@ -90,7 +90,7 @@ impl JobHub {
             }
             HubCall::UploadOpen(u) => {
                 let opened = uploads::open(&db, &u);
-                reply::<shared::upload::Upload>(self.then_alarm(&db, opened).await)
+                reply::<shared::jobs::upload::Upload>(self.then_alarm(&db, opened).await)
             }
             HubCall::UploadGet(g) => reply::<protocol::UploadGet>(uploads::get(&db, &g.id)),
             HubCall::UploadKept(k) => reply::<protocol::UploadKept>(uploads::kept(&db, k)),

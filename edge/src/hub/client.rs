@@ -4,7 +4,7 @@
 //! reservation's expiry puts things right). Calls whose answer matters go
 //! through `protocol::call` directly.
 
-use shared::api::Job;
+use shared::contract::api::Job;
 use worker::{Env, console_warn};
 
 use crate::objects::protocol::{
@@ -27,7 +27,7 @@ pub async fn publish(env: &Env, owner: &str, job: &Job) -> Published {
 }
 
 /// The newest version of a job, from its KV record and the owner's hub
-/// (`shared::poll::newest`): the hub may be ahead of KV, whose writes are
+/// (`shared::contract::poll::newest`): the hub may be ahead of KV, whose writes are
 /// paced. `None` when the record is gone (a deleted job); the record alone
 /// when the hub cannot be reached.
 pub async fn newest(env: &Env, owner: &str, kv: Option<Job>) -> Option<Job> {
@@ -40,7 +40,7 @@ pub async fn newest(env: &Env, owner: &str, kv: Option<Job>) -> Option<Job> {
         None
     });
     // The delivery log is the hub's to show; a writer does not carry it.
-    shared::poll::newest(Some(kv), hub).map(|mut job| {
+    shared::contract::poll::newest(Some(kv), hub).map(|mut job| {
         if let Some(callback) = &mut job.callback {
             callback.deliveries.clear();
             callback.disabled = false;

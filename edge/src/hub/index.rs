@@ -3,13 +3,13 @@
 //! consistency (KV listing is eventually consistent), the hub's answer to a
 //! poll, and the quotas' counts. Deleted jobs are remembered so that a late
 //! event cannot bring one back. Which version is newer is
-//! `shared::state::Stamp`'s rule.
+//! `shared::jobs::state::Stamp`'s rule.
 
 use serde::Deserialize;
-use shared::api::{Job, JobState};
-use shared::listing::{self, JobList, Query};
-use shared::ratelimit::Usage;
-use shared::state::Stamp;
+use shared::contract::api::{Job, JobState};
+use shared::contract::listing::{self, JobList, Query};
+use shared::delivery::ratelimit::Usage;
+use shared::jobs::state::Stamp;
 use worker::SqlStorageValue;
 
 use crate::error::AppResult;

@@ -3,7 +3,7 @@
 //! its job is published (or released, or 10 minutes pass); reports' sizes
 //! count against the storage quota too.
 
-use shared::ratelimit::{self, Usage};
+use shared::delivery::ratelimit::{self, Usage};
 
 use crate::error::AppResult;
 use crate::objects::db::Db;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
-use shared::api::Job;
+use shared::contract::api::Job;
 use worker::Delay;
 
 use super::index;

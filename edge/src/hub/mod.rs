@@ -35,10 +35,10 @@ mod tickets;
 mod uploads;
 mod watchdog;
 
-use shared::api::{ErrorBody, ErrorCode};
-use shared::events::{PING, PONG, ServerMessage};
-use shared::migrations;
-use shared::webhook_ops::Settings;
+use shared::contract::api::{ErrorBody, ErrorCode};
+use shared::delivery::events::{PING, PONG, ServerMessage};
+use shared::delivery::webhook_ops::Settings;
+use shared::jobs::migrations;
 use worker::{
     DurableObject, Env, Request, Response, Result, ScheduledTime, State, WebSocket,
     WebSocketIncomingMessage, console_error, console_log, console_warn, durable_object,
@@ -50,7 +50,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use shared::line::QueueInfo;
+use shared::contract::api::QueueInfo;
 
 use self::longpoll::Waiters;
 use self::sse::Streams;

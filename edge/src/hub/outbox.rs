@@ -4,7 +4,7 @@
 //! strongly consistent, where KV would race the deliveries against the
 //! analysis consumer. Events handed over by the `webhooks` queue wait here and
 //! go out from the hub's alarm, all due ones at once ([`deliver_due`]); what
-//! each answer means is `shared::webhooks::judge`'s call. The owner's
+//! each answer means is `shared::delivery::webhooks::judge`'s call. The owner's
 //! settings decide which states are announced ([`add`]); an event whose
 //! delivery failed after the whole schedule, or whose receiver disabled its
 //! callback, stays (`failed`, `disabled`) until its job is deleted, so a
@@ -12,10 +12,10 @@
 
 use futures_util::future::join_all;
 use serde::Deserialize;
-use shared::api::{Delivery, DeliveryOutcome, Job};
-use shared::oplog::{LogLine, What};
-use shared::webhook_ops::{Replayed, Settings, Standing, announced_state};
-use shared::webhooks::Secrets;
+use shared::contract::api::{Delivery, DeliveryOutcome, Job};
+use shared::delivery::oplog::{LogLine, What};
+use shared::delivery::webhook_ops::{Replayed, Settings, Standing, announced_state};
+use shared::delivery::webhooks::Secrets;
 use worker::console_error;
 
 use super::index;

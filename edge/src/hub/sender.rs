@@ -1,14 +1,14 @@
 //! One webhook attempt on the wire: the URL checked again, signed with the
 //! owner's secrets, POSTed with redirects not followed and a 15-second limit.
-//! What the answer means (`shared::webhooks::judge`) and what follows is
+//! What the answer means (`shared::delivery::webhooks::judge`) and what follows is
 //! decided in `shared`; this only talks to the receiver.
 
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use shared::api::Delivery;
-use shared::callback;
-use shared::webhooks::{
+use shared::contract::api::Delivery;
+use shared::contract::callback;
+use shared::delivery::webhooks::{
     DELIVERY_TIMEOUT_SECS, ReceiverAnswer, judge, parse_retry_after, signature_header,
 };
 use worker::{

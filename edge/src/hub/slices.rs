@@ -1,16 +1,16 @@
 //! Fanned-out jobs (`fanouts`, `slices`): a job of more pages than
-//! `SLICE_PAGES` is analysed in page slices (`shared::queue::slices`). Its
+//! `SLICE_PAGES` is analysed in page slices (`shared::jobs::queue::slices`). Its
 //! planner records them here ([`plan`]) and sends those not done yet; each
 //! slice reports its pages done ([`progress`], so "page x of y" counts across
 //! slices) and, once its partial result is in R2, that it is done
 //! ([`done`]). The hub decides the last one in, which merges
-//! (`shared::queue::fan_in`); a merger that dies leaves `merging` set until
+//! (`shared::jobs::queue::fan_in`); a merger that dies leaves `merging` set until
 //! the watchdog's next attempt plans again and, every slice being done, is
 //! told to merge. A slice done stays done across attempts: its partial
 //! result depends only on the stored PDF.
 
 use serde::Deserialize;
-use shared::queue::{FanIn, Plan, fan_in};
+use shared::jobs::queue::{FanIn, Plan, fan_in};
 
 use crate::error::AppResult;
 use crate::objects::db::Db;

@@ -1,8 +1,8 @@
 //! The owner's Server-Sent Event streams: the same numbered events as the
-//! WebSockets (`stream`), framed by `shared::sse`. A stream is a response
+//! WebSockets (`stream`), framed by `shared::delivery::sse`. A stream is a response
 //! whose body the hub keeps feeding, so — unlike a hibernating WebSocket — it
 //! keeps the object in memory for as long as it is open: at most
-//! `shared::sse::MAX_STREAMS_PER_OWNER` per owner, a comment every
+//! `shared::delivery::sse::MAX_STREAMS_PER_OWNER` per owner, a comment every
 //! `HEARTBEAT_SECS` (which also finds the streams whose client left: the
 //! runtime drops a cancelled body, and sending to it fails).
 
@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
-use shared::api::{ErrorBody, ErrorCode};
-use shared::sse;
+use shared::contract::api::{ErrorBody, ErrorCode};
+use shared::delivery::sse;
 use worker::{Delay, Response};
 
 use crate::error::{AppError, AppResult};

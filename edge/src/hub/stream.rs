@@ -7,13 +7,13 @@
 //! a socket never sees seq N+1 before N and a replay never overlaps a live
 //! event. The same events go to the owner's Server-Sent Event streams
 //! (`super::sse`), opened here with the same ticket and replay rules. The
-//! rules (replay, subscriptions, pruning) are `shared::events`'.
+//! rules (replay, subscriptions, pruning) are `shared::delivery::events`'.
 
 use serde::Deserialize;
 use std::rc::Rc;
 
-use shared::events::{self, Replay, ServerMessage, Subscription};
-use shared::sse;
+use shared::delivery::events::{self, Replay, ServerMessage, Subscription};
+use shared::delivery::sse;
 use worker::{Response, ResponseBuilder, State, WebSocket, WebSocketPair, console_error};
 
 use super::sse::Streams;

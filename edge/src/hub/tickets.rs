@@ -1,5 +1,5 @@
 //! Single-use WebSocket tickets, stored by hash until they expire (the rules
-//! of making and reading them are `shared::events`').
+//! of making and reading them are `shared::delivery::events`').
 
 use crate::error::AppResult;
 use crate::objects::db::Db;

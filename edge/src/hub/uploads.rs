@@ -1,11 +1,11 @@
-//! Resumable uploads in progress, one row each (`shared::upload::Upload` as
+//! Resumable uploads in progress, one row each (`shared::jobs::upload::Upload` as
 //! JSON): opened with the upload's quota reservation stretched to its expiry,
 //! moved on one kept part at a time (only from the offset the caller read, so
 //! two appends racing cannot both move it), completed, dropped — and, once
 //! expired, handed to the alarm, which aborts their R2 parts.
 
 use serde::Deserialize;
-use shared::upload::{Phase, Upload, UploadError};
+use shared::jobs::upload::{Phase, Upload, UploadError};
 
 use crate::error::{AppError, AppResult};
 use crate::objects::db::Db;
@@ -53,7 +53,7 @@ pub fn get(db: &Db, id: &str) -> AppResult<Option<Upload>> {
 fn existing(db: &Db, id: &str) -> AppResult<Upload> {
     get(db, id)?.ok_or_else(|| {
         AppError::client(
-            shared::api::ErrorCode::NotFound,
+            shared::contract::api::ErrorCode::NotFound,
             format!("no upload {id} (it expired, was abandoned, or is another owner's)"),
         )
     })

@@ -4,13 +4,13 @@
 //! ([`claim`]) and by the owner cancelling the job ([`cancel`]). The hub's alarm fires at the earliest moment one of them
 //! would count as stalled; [`recover`] sends each stalled job again as its
 //! next attempt (past the last attempt, the consumer ends it in `error`).
-//! The rules — bounds, who may run — are `shared::watchdog`'s.
+//! The rules — bounds, who may run — are `shared::jobs::watchdog`'s.
 
 use serde::Deserialize;
-use shared::api::Job;
-use shared::oplog::{LogLine, What};
-use shared::queue::AnalysisMessage;
-use shared::watchdog::{self, Claimed, Phase, Watch};
+use shared::contract::api::Job;
+use shared::delivery::oplog::{LogLine, What};
+use shared::jobs::queue::AnalysisMessage;
+use shared::jobs::watchdog::{self, Claimed, Phase, Watch};
 use worker::{Env, MessageBuilder};
 
 use crate::config::ANALYSIS_QUEUE;
@@ -75,7 +75,8 @@ pub fn on_version(db: &Db, owner: &str, job: &Job) -> AppResult<bool> {
     let cancelling = held.is_some_and(|w| w.phase == Phase::Cancelling);
     // A version of the current attempt while processing shows it running;
     // otherwise the job still waits where it waited (a cancel stays).
-    let running = job.state() == shared::api::JobState::Processing && job.attempt >= attempt;
+    let running =
+        job.state() == shared::contract::api::JobState::Processing && job.attempt >= attempt;
     let phase = if cancelling {
         Phase::Cancelling
     } else if running {

@@ -1,10 +1,10 @@
 //! A Durable Object's SQLite storage behind a few typed helpers, and the
-//! schema migrations run over it when the object wakes (`shared::migrations`
+//! schema migrations run over it when the object wakes (`shared::jobs::migrations`
 //! says which; this runs them).
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use shared::migrations::{self, MigrateError, Migrated, Migration};
+use shared::jobs::migrations::{self, MigrateError, Migrated, Migration};
 use worker::{SqlStorage, SqlStorageValue};
 
 use crate::error::AppResult;
@@ -56,7 +56,7 @@ impl Db {
         Ok(!self.rows::<serde_json::Value>(query, bindings)?.is_empty())
     }
 
-    /// Brings the schema up to date (see `shared::migrations`). Called when
+    /// Brings the schema up to date (see `shared::jobs::migrations`). Called when
     /// the object is constructed, with no await in between, so the
     /// migrations commit together.
     pub fn migrate(&self, schema: &[Migration]) -> Result<Migrated, MigrateError<worker::Error>> {

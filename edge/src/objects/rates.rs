@@ -1,11 +1,11 @@
 //! Rate windows in an object's SQLite storage: [`hit`] applies
-//! `shared::ratelimit` to one key under several rules (all or nothing: a
+//! `shared::delivery::ratelimit` to one key under several rules (all or nothing: a
 //! request refused by one rule is counted by none) — for an owner's requests
 //! in the `JobHub`, and for token minting per client address in the
 //! `Limiter`.
 
 use serde::Deserialize;
-use shared::ratelimit::{self, Decision, Rule, Window};
+use shared::delivery::ratelimit::{self, Decision, Rule, Window};
 
 use crate::error::{AppError, AppResult};
 use crate::objects::db::Db;

@@ -5,10 +5,10 @@
 //! ticket is checked (and used up) by the owner's hub; everything after the
 //! upgrade happens there.
 
-use shared::api::ErrorCode;
-use shared::auth::OwnerRecord;
-use shared::events::{self, TICKET_BYTES, TICKET_TTL_SECS, TicketResponse};
-use shared::sse;
+use shared::contract::api::ErrorCode;
+use shared::contract::auth::OwnerRecord;
+use shared::delivery::events::{self, TICKET_BYTES, TICKET_TTL_SECS, TicketResponse};
+use shared::delivery::sse;
 use worker::{Env, Request, Response};
 
 use crate::error::{AppError, AppResult};

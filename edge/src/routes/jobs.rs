@@ -13,12 +13,12 @@ use std::rc::Rc;
 use futures_util::future::join;
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
-use shared::api::{ErrorCode, Job, JobState};
-use shared::auth::OwnerRecord;
-use shared::listing;
-use shared::poll;
-use shared::upload;
-use shared::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
+use shared::contract::api::{ErrorCode, Job, JobState};
+use shared::contract::auth::OwnerRecord;
+use shared::contract::listing;
+use shared::contract::poll;
+use shared::contract::validate::{self, PDF_HEADER_WINDOW, looks_like_pdf};
+use shared::jobs::upload;
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::Config;
@@ -102,7 +102,7 @@ async fn store_upload(
 }
 
 /// The job as the API shows it: the newer of the KV record and the owner's
-/// hub's version (`shared::poll::newest`), with the webhook delivery log. If
+/// hub's version (`shared::contract::poll::newest`), with the webhook delivery log. If
 /// the hub cannot be reached, the KV record alone.
 pub(super) async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Job> {
     let not_found = || AppError::client(ErrorCode::NotFound, format!("no job {id}"));

@@ -9,11 +9,11 @@ mod tokens;
 mod uploads;
 mod webhook_ops;
 
-use shared::api::{API_PREFIX, ErrorCode, Health};
-use shared::auth::{OwnerRecord, bearer};
-use shared::cors;
-use shared::evidence::ListFormat;
-use shared::ratelimit::{self, Decision};
+use shared::contract::api::{API_PREFIX, ErrorCode, Health};
+use shared::contract::auth::{OwnerRecord, bearer};
+use shared::contract::cors;
+use shared::delivery::ratelimit::{self, Decision};
+use shared::forensics::evidence::ListFormat;
 use worker::{Env, Method, Request, Response, console_warn};
 
 use crate::error::{AppError, AppResult, rate_headers};

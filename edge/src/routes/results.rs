@@ -4,10 +4,10 @@
 //! is no result.
 
 use futures_util::{StreamExt, stream};
-use shared::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
-use shared::auth::OwnerRecord;
-use shared::evidence::ListFormat;
-use shared::report::{Report, digit_table_csv};
+use shared::contract::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
+use shared::contract::auth::OwnerRecord;
+use shared::contract::report::{Report, digit_table_csv};
+use shared::forensics::evidence::ListFormat;
 use worker::{Env, Response};
 
 use super::jobs::load;

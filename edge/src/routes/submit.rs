@@ -2,11 +2,11 @@
 //! statement besides its bytes, read from the request and checked, and the
 //! answer that carries its job.
 
-use shared::api::{ErrorBody, ErrorCode, Job};
-use shared::callback;
-use shared::idempotency;
-use shared::roles::Roles;
-use shared::validate;
+use shared::contract::api::{ErrorBody, ErrorCode, Job};
+use shared::contract::callback;
+use shared::contract::idempotency;
+use shared::contract::validate;
+use shared::reading::roles::Roles;
 use worker::{Request, Response};
 
 use crate::config::Config;

@@ -4,10 +4,10 @@
 //! `POST /api/v1/webhook-secret/rotate` replaces it, the old one signing too
 //! for `WEBHOOK_SECRET_GRACE_SECONDS`.
 
-use shared::auth::{
+use shared::contract::auth::{
     OwnerRecord, SECRET_BYTES, TOKEN_BYTES, TokenResponse, make_token, make_webhook_secret,
 };
-use shared::webhooks::{SecretResponse, Secrets};
+use shared::delivery::webhooks::{SecretResponse, Secrets};
 use worker::{Env, Request, Response};
 
 use crate::config::Config;

@@ -1,12 +1,12 @@
-//! Resumable uploads over HTTP (`shared::upload` has the rules, `crate::uploads`
+//! Resumable uploads over HTTP (`shared::jobs::upload` has the rules, `crate::uploads`
 //! the storage): `POST /jobs` with `Upload-Complete: ?0` creates one,
 //! `HEAD`/`GET /uploads/{id}` tells its offset, `PATCH` appends and `DELETE`
 //! abandons it. Every answer about an upload carries `Upload-Offset`,
 //! `Upload-Complete`, `Upload-Length` and `Upload-Limit`.
 
-use shared::api::ErrorCode;
-use shared::auth::OwnerRecord;
-use shared::upload::{self, HashState, Phase, Upload, UploadError};
+use shared::contract::api::ErrorCode;
+use shared::contract::auth::OwnerRecord;
+use shared::jobs::upload::{self, HashState, Phase, Upload, UploadError};
 use worker::{Env, Request, Response};
 
 use crate::config::Config;
@@ -95,7 +95,7 @@ async fn open(
 /// The caller's upload, or 404 (also for another owner's: it is looked up
 /// in the caller's own hub).
 async fn find(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Upload> {
-    if !shared::validate::is_job_id(id) {
+    if !shared::contract::validate::is_job_id(id) {
         return Err(no_upload(id));
     }
     call(env, &owner.owner, UploadGet { id: id.to_owned() })
@@ -182,7 +182,7 @@ pub async fn patch(
 /// `DELETE`: the upload is abandoned; its bytes and quota are freed (a
 /// completed upload's job stays).
 pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Response> {
-    if !shared::validate::is_job_id(id)
+    if !shared::contract::validate::is_job_id(id)
         || abandon(env, &Store::new(env)?, owner, id).await?.is_none()
     {
         return Err(no_upload(id));

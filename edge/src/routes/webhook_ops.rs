@@ -1,11 +1,11 @@
 //! The owner's webhook operations: `GET`/`PUT /api/v1/webhooks/settings`
 //! (which job states are announced) and `POST /api/v1/webhooks/replay?since=`
 //! (send again every event since then whose delivery has not succeeded).
-//! The owner's hub keeps both; the rules are `shared::webhook_ops`'.
+//! The owner's hub keeps both; the rules are `shared::delivery::webhook_ops`'.
 
-use shared::api::ErrorCode;
-use shared::auth::OwnerRecord;
-use shared::webhook_ops::Settings;
+use shared::contract::api::ErrorCode;
+use shared::contract::auth::OwnerRecord;
+use shared::delivery::webhook_ops::Settings;
 use worker::{Env, Request, Response};
 
 use crate::error::{AppError, AppResult};

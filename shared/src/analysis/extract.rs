@@ -26,7 +26,7 @@ use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use crate::api::WarningCode;
+use crate::contract::api::WarningCode;
 
 use super::cmap::ToUnicode;
 use super::lexer::{Lexer, Operand};

@@ -25,7 +25,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
 use super::lexer::{Lexer, is_delimiter, is_space, parse_number};
 use super::source::{ByteSource, Cached, MAX_READ_AHEAD, ReadStats, ready};
-use crate::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
+use crate::contract::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
 
 /// Deepest nesting of arrays and dictionaries read (lopdf's own limit: a
 /// deeper file is left to lopdf, so both paths treat it alike).
@@ -1247,7 +1247,10 @@ mod tests {
         )
         .expect("a report");
         assert_eq!(report.pages, 2);
-        assert_eq!(report.reading.path, crate::report::ReadPath::Ranges);
+        assert_eq!(
+            report.reading.path,
+            crate::contract::report::ReadPath::Ranges
+        );
         assert_eq!(report.numbers.found, 2);
     }
 

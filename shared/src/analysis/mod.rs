@@ -1,6 +1,6 @@
 //! The PDF analysis engine (feature `analysis`): opens a PDF with lopdf,
 //! extracts each page's text ([`extract`]), finds its numbers
-//! ([`crate::numbers`]) and runs the Benford tests ([`crate::benford`]),
+//! ([`crate::reading::numbers`]) and runs the Benford tests ([`crate::forensics::benford`]),
 //! producing a [`Report`] — or a typed [`AnalysisError`] whose code the job
 //! carries. It never panics on bad input and takes its clock from the caller
 //! (`std::time::Instant` does not exist on wasm32-unknown-unknown).
@@ -34,18 +34,18 @@ use lopdf::{Document, LoadOptions, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 use source::{ByteSource, Cached, ReadStats};
 
-use crate::amounts::{Amount, AmountTests};
-use crate::api::{ErrorBody, ErrorCode, Warning, WarningCode};
-use crate::benford::Tally;
-pub use crate::evidence::Listed;
-use crate::evidence::{MAX_LISTED_PER_PAGE, page_mad};
-use crate::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
-use crate::report::RoleStats;
-use crate::report::{
+use crate::contract::api::{ErrorBody, ErrorCode, Warning, WarningCode};
+use crate::contract::report::RoleStats;
+use crate::contract::report::{
     Metadata, NumberStats, PageStats, ReadPath, Reading, Report, TextStats, Timings,
 };
-use crate::roles::{Roles, classify};
-use crate::validate::{human_bytes, looks_like_pdf};
+use crate::contract::validate::{human_bytes, looks_like_pdf};
+use crate::forensics::amounts::{Amount, AmountTests};
+use crate::forensics::benford::Tally;
+pub use crate::forensics::evidence::Listed;
+use crate::forensics::evidence::{MAX_LISTED_PER_PAGE, page_mad};
+use crate::reading::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
+use crate::reading::roles::{Roles, classify};
 use extract::LineBox;
 use extract::{Extractor, PageProblem};
 
@@ -630,7 +630,7 @@ impl<S: ByteSource> Analysis<S> {
         &mut self,
         page: u32,
         now_ms: &dyn Fn() -> f64,
-    ) -> Result<crate::evidence::PageView, AnalysisError> {
+    ) -> Result<crate::forensics::evidence::PageView, AnalysisError> {
         let index = page.checked_sub(1).map(|i| i as usize);
         let Some(index) = index.filter(|i| *i < self.pages.len()) else {
             return Err(AnalysisError::Damaged(format!(
@@ -651,14 +651,14 @@ impl<S: ByteSource> Analysis<S> {
             .lines()
             .zip(&layout.lines)
             .filter_map(|(text, place)| {
-                Some(crate::evidence::ViewLine {
+                Some(crate::forensics::evidence::ViewLine {
                     text: text.to_owned(),
                     bbox: place.bbox(0, place.spans.len())?,
                     size: (place.em * 100.0).round() / 100.0,
                 })
             })
             .collect();
-        Ok(crate::evidence::PageView {
+        Ok(crate::forensics::evidence::PageView {
             page,
             media_box: media_box(&self.doc, page_id),
             lines,
@@ -739,7 +739,7 @@ impl Partial {
     /// back); they leave the partial.
     pub fn run(&mut self) -> Vec<u8> {
         let mut amounts = std::mem::take(&mut self.amounts);
-        let run = crate::amounts::run_bytes(&mut amounts);
+        let run = crate::forensics::amounts::run_bytes(&mut amounts);
         self.run_bytes = run.len() as u64;
         run
     }
@@ -798,14 +798,14 @@ impl Merger {
             .as_mut()
             .map(|p| std::mem::take(&mut p.amounts))
             .unwrap_or_default();
-        self.finish_with(crate::amounts::tests_of(amounts), now_ms)
+        self.finish_with(crate::forensics::amounts::tests_of(amounts), now_ms)
     }
 
     /// [`Merger::finish`] with the amounts' tests made elsewhere: by merging
     /// the slices' sorted runs ([`runs::merge`]) into
-    /// [`crate::amounts::Ordered`]. The suspects come from the numbers the
+    /// [`crate::forensics::amounts::Ordered`]. The suspects come from the numbers the
     /// partials held; slices read back from storage hold none, so their
-    /// merge finds the suspects over the stored lists ([`crate::evidence::Finder`]).
+    /// merge finds the suspects over the stored lists ([`crate::forensics::evidence::Finder`]).
     pub fn finish_with(
         self,
         amounts: AmountTests,

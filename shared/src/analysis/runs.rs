@@ -1,5 +1,5 @@
 //! Merging the sorted runs of amounts a fanned-out document's slices wrote
-//! ([`crate::amounts::run_bytes`], delta-encoded): a k-way merge that reads
+//! ([`crate::forensics::amounts::run_bytes`], delta-encoded): a k-way merge that reads
 //! each run in chunks through a [`ByteSource`] (R2 range reads in the edge),
 //! decodes it as it goes ([`RunReader`]) and hands
 //! the amounts, in ascending order, to [`Ordered`] — so the merge holds one
@@ -9,7 +9,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::source::{ByteSource, ReadError};
-use crate::amounts::{Amount, Decoded, Ordered, RunReader};
+use crate::forensics::amounts::{Amount, Decoded, Ordered, RunReader};
 
 /// Bytes read from a run at a time.
 pub const CHUNK_BYTES: u64 = 64 * 1024;
@@ -118,8 +118,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::amounts::{run_bytes, tests_of};
     use crate::analysis::source::ready;
+    use crate::forensics::amounts::{run_bytes, tests_of};
 
     #[test]
     fn merged_runs_give_what_all_the_amounts_give() {

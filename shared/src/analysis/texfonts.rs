@@ -9,7 +9,7 @@
 //! glyph maps to the character it stands for (a calligraphic `A` to `A`); a
 //! glyph with no character of its own maps to U+FFFD, like any undecoded one.
 
-/// What an undecodable glyph reads as (see [`crate::numbers`]: it glues like
+/// What an undecodable glyph reads as (see [`crate::reading::numbers`]: it glues like
 /// a letter).
 const UNKNOWN: &str = "\u{fffd}";
 

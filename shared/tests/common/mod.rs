@@ -134,9 +134,14 @@ pub fn serialise(objects: &[Vec<u8>]) -> Vec<u8> {
 /// roles chosen when given.
 pub fn analysed_with_numbers(
     bytes: &[u8],
-    roles: Option<shared::roles::Roles>,
-) -> Result<(shared::report::Report, Vec<shared::analysis::Listed>), shared::analysis::AnalysisError>
-{
+    roles: Option<shared::reading::roles::Roles>,
+) -> Result<
+    (
+        shared::contract::report::Report,
+        Vec<shared::analysis::Listed>,
+    ),
+    shared::analysis::AnalysisError,
+> {
     use shared::analysis::{Analysis, Limits, source::ready};
     let limits = Limits::default();
     ready(async {

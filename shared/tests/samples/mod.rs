@@ -6,7 +6,7 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use shared::benford::{Benford, Digits, Tally};
+use shared::forensics::benford::{Benford, Digits, Tally};
 
 /// What a sample is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub fn sample(source: Source, n: usize, seed: u64) -> Benford {
 }
 
 /// The five digit tests of a report, with their names.
-pub fn tests(b: &Benford) -> [(&'static str, &shared::benford::DigitTest); 5] {
+pub fn tests(b: &Benford) -> [(&'static str, &shared::forensics::benford::DigitTest); 5] {
     [
         ("first digit", &b.first_digit),
         ("second digit", &b.second_digit),

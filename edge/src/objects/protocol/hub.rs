@@ -4,15 +4,15 @@
 //! uploads and a long document's slices.
 
 use serde::{Deserialize, Serialize};
-use shared::api::Job;
-use shared::listing::{JobList, Query};
-use shared::queue::{FanIn, Plan};
-use shared::ratelimit::{Decision, Quotas, Rule};
-use shared::state::Stamp;
-use shared::upload::Upload;
-use shared::watchdog::Claimed;
-use shared::webhook_ops::{Replayed, Settings};
-use shared::webhooks::Secrets;
+use shared::contract::api::Job;
+use shared::contract::listing::{JobList, Query};
+use shared::delivery::ratelimit::{Decision, Quotas, Rule};
+use shared::delivery::webhook_ops::{Replayed, Settings};
+use shared::delivery::webhooks::Secrets;
+use shared::jobs::queue::{FanIn, Plan};
+use shared::jobs::state::Stamp;
+use shared::jobs::upload::Upload;
+use shared::jobs::watchdog::Claimed;
 use worker::{Env, Headers, Response};
 
 use super::hub_work::{
@@ -244,7 +244,7 @@ pub struct Outgoing {
 pub struct GetWebhookSettings {}
 
 /// Send again every event created since `since_ms` whose delivery has not
-/// succeeded (`shared::webhook_ops`).
+/// succeeded (`shared::delivery::webhook_ops`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ReplayWebhooks {
     pub since_ms: f64,
@@ -264,7 +264,7 @@ pub struct Admit {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Admission {
     pub rate: Decision,
-    pub quota: Option<(shared::api::ErrorBody, u32)>,
+    pub quota: Option<(shared::contract::api::ErrorBody, u32)>,
 }
 
 /// Give back an admitted upload's place (it did not become a job).

@@ -16,7 +16,7 @@ pub struct UploadKept {
     pub id: String,
     pub from: u64,
     pub etag: String,
-    /// The SHA-256 state after the part (`shared::upload::HashState`).
+    /// The SHA-256 state after the part (`shared::jobs::upload::HashState`).
     pub hash: String,
 }
 

@@ -3,7 +3,7 @@
 //! an owner's rates.
 
 use serde::{Deserialize, Serialize};
-use shared::ratelimit::{Decision, Rule};
+use shared::delivery::ratelimit::{Decision, Rule};
 use worker::Env;
 
 use super::{Object, Protocol, calls};

@@ -2,7 +2,7 @@
 //! each waiting job's place and the ETA.
 
 use serde::{Deserialize, Serialize};
-use shared::line::QueueInfo;
+use shared::contract::api::QueueInfo;
 use worker::Env;
 
 use super::{Object, Protocol, calls};

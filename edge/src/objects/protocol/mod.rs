@@ -17,7 +17,7 @@ use std::marker::PhantomData;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::api::{ErrorCode, ErrorResponse};
+use shared::contract::api::{ErrorCode, ErrorResponse};
 use worker::{Headers, Method, Request, RequestInit, Response, Stub};
 
 use crate::error::{AppError, AppResult};

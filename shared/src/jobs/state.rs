@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Callback, ErrorBody, Job, JobState, Progress};
+use crate::contract::api::{Callback, ErrorBody, Job, JobState, Progress};
 
 /// What an accepted upload knows of its job.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,7 +134,10 @@ impl Job {
                 Processing => self.start_attempt(self.attempt + 1, now)?,
                 Completed => self.complete(now)?,
                 Error => self.fail(
-                    ErrorBody::new(crate::api::ErrorCode::AnalysisFailed, "the analysis failed"),
+                    ErrorBody::new(
+                        crate::contract::api::ErrorCode::AnalysisFailed,
+                        "the analysis failed",
+                    ),
                     now,
                 )?,
                 Cancelled => self.cancel(now)?,
@@ -212,7 +215,7 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ErrorCode;
+    use crate::contract::api::ErrorCode;
     use JobState::*;
 
     const LEGAL: [(JobState, JobState); 7] = [

@@ -4,6 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A waiting job's place: 1 is next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueInfo {
+    pub position: u32,
+    pub eta_seconds: u32,
+}
+
 /// Where every API route lives.
 pub const API_PREFIX: &str = "/api/v1";
 
@@ -112,7 +119,7 @@ pub struct Progress {
     pub pages_done: u32,
     pub pages_total: u32,
     /// When the rest should be done, from this analysis's own pace
-    /// (`shared::line::processing_eta_seconds`).
+    /// (`shared::jobs::line::processing_eta_seconds`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta_seconds: Option<u32>,
 }
@@ -164,7 +171,7 @@ pub struct Callback {
 /// A job as every endpoint returns it.
 ///
 /// Built only by [`Job::uploaded`] (or read back from storage), and changed
-/// only through the methods in [`crate::state`], which go through the state
+/// only through the methods in [`crate::jobs::state`], which go through the state
 /// machine and count the job's `version`: `state` is not public.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
@@ -197,11 +204,11 @@ pub struct Job {
     /// together, and when it should be done. Filled in when the job is read;
     /// never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue: Option<crate::line::QueueInfo>,
+    pub queue: Option<QueueInfo>,
     /// The roles of numbers the upload chose for the Benford tests
-    /// (`?roles=`); absent: the default ([`crate::roles::Roles::default`]).
+    /// (`?roles=`); absent: the default ([`crate::reading::roles::Roles::default`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<crate::roles::Roles>,
+    pub roles: Option<crate::reading::roles::Roles>,
 }
 
 /// Machine-readable error codes, on HTTP errors and on failed jobs.
@@ -345,7 +352,7 @@ pub struct Health {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::NewJob;
+    use crate::jobs::state::NewJob;
 
     #[test]
     fn error_codes_serialise_as_their_names() {

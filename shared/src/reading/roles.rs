@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::numbers::Found;
+use crate::reading::numbers::Found;
 
 /// What a number is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -549,7 +549,7 @@ pub fn classify(line: &str, found: &Found<'_>, page_number_line: bool) -> (Role,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::numbers::{Format, scan_numbers_in};
+    use crate::reading::numbers::{Format, scan_numbers_in};
 
     /// Each number of `line` with its role.
     fn roles_in(line: &str) -> Vec<(String, Role)> {

@@ -18,7 +18,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
-use crate::api::{ErrorBody, ErrorCode};
+use crate::contract::api::{ErrorBody, ErrorCode};
 
 /// What the operator allows beyond the defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -13,9 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::benford::{DigitTest, Kind, from_counts};
-use crate::magnitude::{Distortion, Magnitudes, Mantissas, Summation};
-use crate::numbers::Found;
+use crate::forensics::benford::{DigitTest, Kind, from_counts};
+use crate::forensics::magnitude::{Distortion, Magnitudes, Mantissas, Summation};
+use crate::reading::numbers::Found;
 
 /// Decimals an amount keeps.
 pub const SCALE_DIGITS: u32 = 9;
@@ -279,7 +279,7 @@ pub fn tests_of(mut amounts: Vec<Amount>) -> AmountTests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::numbers::scan_numbers;
+    use crate::reading::numbers::scan_numbers;
 
     fn amounts(text: &str) -> Vec<Amount> {
         let mut out = Vec::new();

@@ -16,8 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ErrorBody, ErrorCode};
-use crate::validate::human_bytes;
+use crate::contract::api::{ErrorBody, ErrorCode};
+use crate::contract::validate::human_bytes;
 
 /// One limit: at most `limit` events per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Job, JobState};
+use crate::contract::api::{Job, JobState};
 
 /// Days a job is kept unless `RETENTION_DAYS` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: u32 = 7;
@@ -68,7 +68,7 @@ pub fn unstick(job: &Job, stuck_cutoff: &str, max_attempts: u32) -> Option<Unsti
 pub fn parse_job_key(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("job/")?;
     let (owner, id) = rest.split_once('/')?;
-    (!owner.is_empty() && crate::validate::is_job_id(id)).then_some((owner, id))
+    (!owner.is_empty() && crate::contract::validate::is_job_id(id)).then_some((owner, id))
 }
 
 /// Whether a job created at `created_at` is past the `cutoff` (both RFC 3339

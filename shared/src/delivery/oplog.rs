@@ -8,7 +8,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::{Job, JobState};
+use crate::contract::api::{Job, JobState};
 
 /// What a line reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -140,7 +140,7 @@ pub fn owner_hash(owner: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::NewJob;
+    use crate::jobs::state::NewJob;
 
     #[test]
     fn a_line_is_one_json_object_without_the_owner_id() {

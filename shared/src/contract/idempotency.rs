@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{ErrorBody, ErrorCode};
+use crate::contract::api::{ErrorBody, ErrorCode};
 
 /// How long a key is remembered.
 pub const WINDOW_SECONDS: u64 = 24 * 60 * 60;

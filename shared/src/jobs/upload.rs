@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use sha2_resumable::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2_resumable::{Digest, Sha256};
 
-use crate::api::{ErrorBody, ErrorCode};
-use crate::validate::human_bytes;
+use crate::contract::api::{ErrorBody, ErrorCode};
+use crate::contract::validate::human_bytes;
 
 /// Every part but the last is this long (R2 wants ≥ 5 MiB, all equal).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -47,7 +47,7 @@ pub struct Upload {
     pub idempotency_key: Option<String>,
     /// `?roles=`, when given (absent from uploads made before it).
     #[serde(default)]
-    pub roles: Option<crate::roles::Roles>,
+    pub roles: Option<crate::reading::roles::Roles>,
     /// The whole file's length, declared when the upload was created.
     pub length: u64,
     /// Bytes kept so far: always a multiple of [`PART_SIZE`] until the end.

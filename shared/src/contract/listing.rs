@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ErrorBody, ErrorCode, Job, JobState};
+use crate::contract::api::{ErrorBody, ErrorCode, Job, JobState};
 
 /// Jobs per page unless the client asks.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -31,7 +31,7 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (created_at, id) = text.split_once('\n').ok_or_else(bad)?;
-        if created_at.is_empty() || !crate::validate::is_job_id(id) {
+        if created_at.is_empty() || !crate::contract::validate::is_job_id(id) {
             return Err(bad());
         }
         Ok(Cursor {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::api::{API_PREFIX, ErrorCode, ErrorResponse, JobState};
+use crate::contract::api::{API_PREFIX, ErrorCode, ErrorResponse, JobState};
 
 /// What an upload asks for besides its bytes: `POST /jobs`' query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct UploadQuery {
     pub callback_url: Option<String>,
     /// The roles of numbers that enter the tests (`None` or the default:
     /// the server's default).
-    pub roles: Option<crate::roles::Roles>,
+    pub roles: Option<crate::reading::roles::Roles>,
 }
 
 /// The API's paths, with their queries encoded.
@@ -227,7 +227,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// A `Retry-After` header: seconds or an HTTP date (given the time now, unix
 /// seconds), capped at [`MAX_RETRY_AFTER`]; `None` when absent or unreadable.
 pub fn retry_after(header: Option<&str>, now_secs: u64) -> Option<Duration> {
-    let secs = crate::webhooks::parse_retry_after(header?, now_secs)?;
+    let secs = crate::delivery::webhooks::parse_retry_after(header?, now_secs)?;
     Some(Duration::from_secs(u64::from(secs)).min(MAX_RETRY_AFTER))
 }
 
@@ -269,7 +269,7 @@ pub mod page {
     /// allowed), if any.
     pub fn job_of(pathname: &str) -> Option<&str> {
         let id = pathname.strip_prefix("/jobs/")?.trim_end_matches('/');
-        crate::validate::is_job_id(id).then_some(id)
+        crate::contract::validate::is_job_id(id).then_some(id)
     }
 
     /// The address of a page showing `job` (or the list).
@@ -313,13 +313,15 @@ mod tests {
                 "a.pdf",
                 &UploadQuery {
                     callback_url: Some(" ".into()),
-                    roles: Some(crate::roles::Roles::default())
+                    roles: Some(crate::reading::roles::Roles::default())
                 }
             ),
             "/api/v1/jobs?filename=a.pdf"
         );
-        let amounts =
-            crate::roles::Roles::of(&[crate::roles::Role::Amount, crate::roles::Role::Year]);
+        let amounts = crate::reading::roles::Roles::of(&[
+            crate::reading::roles::Role::Amount,
+            crate::reading::roles::Role::Year,
+        ]);
         assert_eq!(
             path::upload(
                 "a.pdf",

@@ -1,48 +1,11 @@
-//! Counting digits as numbers stream past: a number's [`Digits`] and the
-//! [`Tally`] of every digit test's bins, which adds up across parts of a
-//! document.
+//! Counting digits as numbers stream past: the [`Tally`] of every digit
+//! test's bins (of each number's `reading::numbers::Digits`), which adds up
+//! across parts of a document.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Benford, Kind, MIN_COUNT, from_counts};
-
-/// What the digit tests read of a number: its first three significant
-/// digits, its last two and how many it has (ASCII digits; `lead` is
-/// padded with `0` past `count`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Digits {
-    pub lead: [u8; 3],
-    pub last_two: [u8; 2],
-    pub count: usize,
-}
-
-impl Digits {
-    /// Of a significant-digit string (`None` unless it is ASCII digits
-    /// starting with 1–9).
-    pub fn of(digits: &[u8]) -> Option<Digits> {
-        Digits::read(digits.iter().copied())
-    }
-
-    /// Of significant digits as they come.
-    pub fn read(digits: impl IntoIterator<Item = u8>) -> Option<Digits> {
-        let mut out = Digits {
-            lead: [b'0'; 3],
-            last_two: [b'0'; 2],
-            count: 0,
-        };
-        for b in digits {
-            if !b.is_ascii_digit() || (out.count == 0 && b == b'0') {
-                return None;
-            }
-            if let Some(slot) = out.lead.get_mut(out.count) {
-                *slot = b;
-            }
-            out.last_two = [out.last_two[1], b];
-            out.count += 1;
-        }
-        (out.count > 0).then_some(out)
-    }
-}
+use crate::reading::numbers::Digits;
 
 /// Counts digits as numbers stream past, so no list of numbers is kept.
 /// Tallies of parts of a document add up ([`Tally::merge`]).

@@ -1,10 +1,10 @@
 //! Polling rules: the job's `ETag`, `If-None-Match` matching, the
 //! long-poll's `?wait=` (capped at [`MAX_WAIT_SECS`]), and which of two copies
-//! of a job to answer with (by [`crate::state::Stamp`]).
+//! of a job to answer with (by [`crate::jobs::state::Stamp`]).
 
 use sha2::{Digest, Sha256};
 
-use crate::api::{ErrorBody, ErrorCode, Job};
+use crate::contract::api::{ErrorBody, ErrorCode, Job};
 
 /// Longest long-poll, in seconds.
 pub const MAX_WAIT_SECS: u32 = 30;
@@ -68,8 +68,8 @@ pub fn newest(kv: Option<Job>, hub: Option<Job>) -> Option<Job> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Delivery, DeliveryOutcome, JobState};
-    use crate::state::NewJob;
+    use crate::contract::api::{Delivery, DeliveryOutcome, JobState};
+    use crate::jobs::state::NewJob;
 
     fn first() -> Job {
         Job::uploaded(

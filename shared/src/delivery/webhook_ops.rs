@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ErrorBody, ErrorCode, JobState};
+use crate::contract::api::{ErrorBody, ErrorCode, JobState};
 
 /// Which job states an owner's webhooks announce; every state by default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! size, its first bytes, the filename, and ids taken from URLs. Also the
 //! storage key layout, so that every adapter builds keys the same way.
 
-use crate::api::{ErrorBody, ErrorCode};
+use crate::contract::api::{ErrorBody, ErrorCode};
 
 /// How far into the file the `%PDF-` header may start (the PDF spec lets
 /// readers accept leading garbage; 1024 bytes is what common readers allow).

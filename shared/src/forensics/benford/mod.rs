@@ -21,8 +21,9 @@ pub mod chance;
 mod reading;
 mod tally;
 
+pub use crate::reading::numbers::Digits;
 pub use reading::{class_name, p_words, plain_reading, thousands};
-pub use tally::{Digits, Tally};
+pub use tally::Tally;
 
 /// Fewest numbers a test needs before its conformity class means anything.
 pub const MIN_COUNT: u64 = 50;

@@ -20,7 +20,7 @@
 //!    are the written digits without separators, sign and leading zeros
 //!    (`0.05` → `5`); trailing zeros stay (`1.50`
 //!    → `150`). A number whose digits are all zero has no significant digits.
-//! 5. **Used for Benford** when its role (`crate::roles`: amount, count,
+//! 5. **Used for Benford** when its role (`crate::reading::roles`: amount, count,
 //!    year, page number, date…) is among those chosen and its value is at
 //!    least 10 (two or more digits before the decimal point, after leading
 //!    zeros). Every number counts in `numbers.found` and in the per-page
@@ -117,8 +117,8 @@ impl<'a> Found<'a> {
     }
 
     /// What the digit tests read of it (`None`: all zeros).
-    pub fn digits(&self) -> Option<crate::benford::Digits> {
-        crate::benford::Digits::read(self.significant())
+    pub fn digits(&self) -> Option<Digits> {
+        Digits::read(self.significant())
     }
 
     /// The owned [`Number`].
@@ -422,6 +422,44 @@ pub fn is_page_number_line(line: &str, page: u32) -> bool {
     !core.is_empty() && core.chars().all(|c| c.is_ascii_digit()) && core.parse() == Ok(page)
 }
 
+/// What the digit tests read of a number: its first three significant
+/// digits, its last two and how many it has (ASCII digits; `lead` is
+/// padded with `0` past `count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digits {
+    pub lead: [u8; 3],
+    pub last_two: [u8; 2],
+    pub count: usize,
+}
+
+impl Digits {
+    /// Of a significant-digit string (`None` unless it is ASCII digits
+    /// starting with 1–9).
+    pub fn of(digits: &[u8]) -> Option<Digits> {
+        Digits::read(digits.iter().copied())
+    }
+
+    /// Of significant digits as they come.
+    pub fn read(digits: impl IntoIterator<Item = u8>) -> Option<Digits> {
+        let mut out = Digits {
+            lead: [b'0'; 3],
+            last_two: [b'0'; 2],
+            count: 0,
+        };
+        for b in digits {
+            if !b.is_ascii_digit() || (out.count == 0 && b == b'0') {
+                return None;
+            }
+            if let Some(slot) = out.lead.get_mut(out.count) {
+                *slot = b;
+            }
+            out.last_two = [out.last_two[1], b];
+            out.count += 1;
+        }
+        (out.count > 0).then_some(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,12 +484,7 @@ mod tests {
             assert_eq!(f.number(), *n);
             assert_eq!(f.used(), n.used(), "{}", n.text);
             assert_eq!(f.int_digits(), n.int_digits, "{}", n.text);
-            assert_eq!(
-                f.digits(),
-                crate::benford::Digits::of(n.digits.as_bytes()),
-                "{}",
-                n.text
-            );
+            assert_eq!(f.digits(), Digits::of(n.digits.as_bytes()), "{}", n.text);
         }
     }
 

@@ -27,8 +27,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{DeliveryOutcome, Job, JobState};
-use crate::auth::SECRET_PREFIX;
+use crate::contract::api::{DeliveryOutcome, Job, JobState};
+use crate::contract::auth::SECRET_PREFIX;
 
 /// A receiver has this long to answer, seconds.
 pub const DELIVERY_TIMEOUT_SECS: u64 = 15;
@@ -393,7 +393,7 @@ impl Secrets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Callback;
+    use crate::contract::api::Callback;
 
     // The example of the Standard Webhooks specification's reference tests.
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -496,11 +496,11 @@ mod tests {
     fn the_body_is_the_job_without_its_delivery_log() {
         let mut j = job(JobState::Completed, 1);
         if let Some(c) = &mut j.callback {
-            c.deliveries.push(crate::api::Delivery {
+            c.deliveries.push(crate::contract::api::Delivery {
                 event_id: "msg_x".into(),
                 attempt: 1,
                 at: "t".into(),
-                outcome: crate::api::DeliveryOutcome::Delivered,
+                outcome: crate::contract::api::DeliveryOutcome::Delivered,
                 status: Some(200),
                 error: None,
                 next_retry_at: None,

@@ -20,8 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{ErrorBody, ErrorCode, Job};
-use crate::validate::is_job_id;
+use crate::contract::api::{ErrorBody, ErrorCode, Job};
+use crate::contract::validate::is_job_id;
 
 /// Prefix of every WebSocket ticket.
 pub const TICKET_PREFIX: &str = "wst_";
@@ -55,7 +55,7 @@ pub enum ServerMessage {
     #[serde(rename = "job.queue")]
     Queue {
         job_id: String,
-        queue: crate::line::QueueInfo,
+        queue: crate::contract::api::QueueInfo,
     },
     #[serde(rename = "subscribed")]
     Subscribed { jobs: Option<Vec<String>> },
@@ -237,7 +237,7 @@ pub fn ticket_refused() -> ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::JobState;
+    use crate::contract::api::JobState;
 
     const OWNER: &str = "0123456789abcdef0123456789abcdef";
     const JOB_A: &str = "6f1c1f5e-4b0a-4c1e-9a55-2b1f0c3d4e5f";

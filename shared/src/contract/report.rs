@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::amounts::AmountTests;
+use crate::forensics::amounts::AmountTests;
 
-use crate::api::Warning;
-use crate::benford::Benford;
-use crate::numbers::Format;
-use crate::roles::{Role, Roles};
+use crate::contract::api::Warning;
+use crate::forensics::benford::Benford;
+use crate::reading::numbers::Format;
+use crate::reading::roles::{Role, Roles};
 
 /// The result of analysing one PDF.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub struct Report {
     /// repeated amounts, with their places, and the pages that deviate
     /// most (bounded; absent from reports made before it).
     #[serde(default)]
-    pub suspects: crate::evidence::Suspects,
+    pub suspects: crate::forensics::evidence::Suspects,
     /// How the file was read.
     #[serde(default)]
     pub reading: Reading,
@@ -46,12 +46,15 @@ pub struct Report {
 impl Report {
     /// What this report's suspects look for, as its numbers go past in page
     /// order.
-    pub fn finder(&self) -> crate::evidence::Finder {
-        crate::evidence::Finder::new(&self.benford.first_two_digits, &self.amounts)
+    pub fn finder(&self) -> crate::forensics::evidence::Finder {
+        crate::forensics::evidence::Finder::new(&self.benford.first_two_digits, &self.amounts)
     }
 
     /// The suspects `finder` gathered, with the pages that deviate most.
-    pub fn suspects(&self, finder: crate::evidence::Finder) -> crate::evidence::Suspects {
+    pub fn suspects(
+        &self,
+        finder: crate::forensics::evidence::Finder,
+    ) -> crate::forensics::evidence::Suspects {
         finder.finish(
             self.per_page
                 .iter()
@@ -259,9 +262,9 @@ pub fn digit_table_csv(report: &Report) -> String {
             test.expected_mad,
             test.excess_mad,
             test.mad_p_value,
-            crate::benford::class_name(test.conformity).replace(' ', "_"),
+            crate::forensics::benford::class_name(test.conformity).replace(' ', "_"),
             test.nigrini_class
-                .map(|c| crate::benford::class_name(c).replace(' ', "_"))
+                .map(|c| crate::forensics::benford::class_name(c).replace(' ', "_"))
                 .unwrap_or_default(),
             test.needed.map(|n| n.to_string()).unwrap_or_default(),
         );
@@ -373,7 +376,7 @@ mod tests {
         assert_eq!(pdf_date("D:2015061"), None, "an odd number of digits");
         assert_eq!(pdf_date("D:20150613123456+2x"), None);
     }
-    use crate::benford::benford;
+    use crate::forensics::benford::benford;
 
     #[test]
     fn digit_table_has_a_row_per_bin() {

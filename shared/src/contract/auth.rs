@@ -7,7 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{ErrorBody, ErrorCode};
+use crate::contract::api::{ErrorBody, ErrorCode};
 
 /// Prefix of every owner token.
 pub const TOKEN_PREFIX: &str = "dkt_";

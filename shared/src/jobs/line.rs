@@ -15,6 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::contract::api::QueueInfo;
+
 /// Analyses remembered for the estimate.
 pub const RECENT: usize = 50;
 /// The time per job before anything was measured.
@@ -26,13 +28,6 @@ pub const DEFAULT_MS: f64 = 1_000.0;
 pub struct Sample {
     pub before: u32,
     pub ms: f64,
-}
-
-/// A waiting job's place: 1 is next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueInfo {
-    pub position: u32,
-    pub eta_seconds: u32,
 }
 
 /// The line's time per job from `recent` analyses (ms): all their time over

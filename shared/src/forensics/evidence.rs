@@ -8,10 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::amounts::AmountTests;
-use crate::benford::chance::Null;
-use crate::benford::{DigitTest, Kind, MIN_COUNT, from_counts};
-use crate::roles::Role;
+use crate::forensics::amounts::AmountTests;
+use crate::forensics::benford::chance::Null;
+use crate::forensics::benford::{DigitTest, Kind, MIN_COUNT, from_counts};
+use crate::reading::roles::Role;
 
 /// Buckets of the first-two-digits test a report names as suspect: the
 /// flagged ones with an excess, largest Z first.
@@ -331,7 +331,7 @@ pub struct Finder {
 
 impl Finder {
     /// What to look for, from a report's first-two-digits test and its
-    /// repeated amounts ([`crate::report::Report::finder`]).
+    /// repeated amounts ([`crate::contract::report::Report::finder`]).
     pub fn new(first_two_digits: &DigitTest, amounts: &AmountTests) -> Finder {
         let mut flagged: Vec<_> = first_two_digits
             .flagged

@@ -12,14 +12,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::benford::Z_CRITICAL;
+use crate::forensics::benford::Z_CRITICAL;
 
 /// Significance level of the arc test and the distortion factor.
 pub const ALPHA: f64 = 0.05;
 /// The summation buckets a report lists by name: the largest shares.
 pub const LARGEST_LISTED: usize = 5;
 /// Fewest numbers before these tests are read (as the digit tests).
-const MIN_COUNT: u64 = crate::benford::MIN_COUNT;
+const MIN_COUNT: u64 = crate::forensics::benford::MIN_COUNT;
 
 /// Nigrini's summation test: the amounts summed per first-two-digit bucket
 /// (10–99); Benford's law expects every bucket to hold the same share,

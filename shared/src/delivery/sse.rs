@@ -1,5 +1,5 @@
 //! Server-Sent Events, the fourth way to follow an owner's jobs: the same
-//! events as the WebSocket (`crate::events`), framed as `text/event-stream`
+//! events as the WebSocket (`crate::delivery::events`), framed as `text/event-stream`
 //! — `id:` is the event's `seq`, `event:` its type, `data:` the same JSON as
 //! on the WebSocket — with a `retry:` hint first, a comment as heartbeat,
 //! and resumption from `Last-Event-ID` (a replay of what was missed, or a
