@@ -11,6 +11,25 @@ use crate::report::{
 };
 use crate::{api, evidence};
 
+/// Fetches a CSV with the owner's token (`fetch`) and saves it as `name`;
+/// nothing without a token or when the fetch fails.
+fn save_csv<Fut>(
+    token: RwSignal<Option<String>>,
+    name: String,
+    fetch: impl FnOnce(String) -> Fut + 'static,
+) where
+    Fut: std::future::Future<Output = Result<String, shared::delivery::client::ApiError>> + 'static,
+{
+    let Some(t) = token.get_untracked() else {
+        return;
+    };
+    spawn_local(async move {
+        if let Ok(csv) = fetch(t).await {
+            download(&name, &csv, "text/csv");
+        }
+    });
+}
+
 /// Offers a text as a file download.
 pub fn download(name: &str, text: &str, mime: &str) {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
@@ -106,13 +125,9 @@ pub fn ResultPanel(selected: RwSignal<Option<String>>) -> impl IntoView {
                                 <button
                                     type="button"
                                     on:click=move |_| {
-                                        let Some(t) = token.get_untracked() else { return };
                                         let id = csv_id.clone();
-                                        spawn_local(async move {
-                                            if let Ok(csv) = api::result(&t, &id, true).await {
-                                                download(&format!("docket-{id}.csv"), &csv, "text/csv");
-                                            }
-                                        });
+                                        let name = format!("docket-{id}.csv");
+                                        save_csv(token, name, move |t| async move { api::result(&t, &id, true).await });
                                     }
                                 >
                                     "Download CSV"
@@ -120,13 +135,9 @@ pub fn ResultPanel(selected: RwSignal<Option<String>>) -> impl IntoView {
                                 <button
                                     type="button"
                                     on:click=move |_| {
-                                        let Some(t) = token.get_untracked() else { return };
                                         let id = numbers_id.clone();
-                                        spawn_local(async move {
-                                            if let Ok(csv) = api::numbers_csv(&t, &id).await {
-                                                download(&format!("docket-{id}-numbers.csv"), &csv, "text/csv");
-                                            }
-                                        });
+                                        let name = format!("docket-{id}-numbers.csv");
+                                        save_csv(token, name, move |t| async move { api::numbers_csv(&t, &id).await });
                                     }
                                 >
                                     "Download the numbers (CSV)"

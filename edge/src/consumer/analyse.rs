@@ -20,7 +20,7 @@ use crate::store::Store;
 use crate::util::{log, now_ms, now_rfc3339};
 
 use super::pages::{
-    Read, analysis_failed, complete, log_analysed, open_pdf, read_pages, stop_cancelled,
+    analysis_failed, complete, log_analysed, open_pdf, read_through, stop_cancelled,
 };
 use super::retry::dead_lettered;
 use super::slices::fan_out;
@@ -116,11 +116,8 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
         return fan_out(&mut tracked, attempt, total, config.slice_pages).await;
     }
     let started = now_ms();
-    match read_pages(&mut tracked, &mut analysis, &config, None).await {
-        Ok(Read::Done) => {}
-        Ok(Read::Cancelled) => return stop_cancelled(&mut tracked).await,
-        Err(AppError::Ended) => return Ok(()),
-        Err(e) => return Err(e),
+    if !read_through(&mut tracked, &mut analysis, &config, None).await? {
+        return Ok(());
     }
     let reading = analysis.reading();
     let partial = analysis.partial(&now_ms).await;

@@ -139,6 +139,23 @@ pub(super) async fn read_pages(
     }
 }
 
+/// Reads every page ([`read_pages`]); `false` when the attempt is over
+/// without a result: cancelled (and saved so) or overtaken by another
+/// attempt.
+pub(super) async fn read_through(
+    tracked: &mut Writer<'_>,
+    analysis: &mut Analysis<crate::store::PdfRanges>,
+    config: &Config,
+    slice: Option<u32>,
+) -> AppResult<bool> {
+    match read_pages(tracked, analysis, config, slice).await {
+        Ok(Read::Done) => Ok(true),
+        Ok(Read::Cancelled) => stop_cancelled(tracked).await.map(|()| false),
+        Err(AppError::Ended) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The operator's line for an analysis (or one slice of it) that ran: how
 /// long, the isolate's memory, the reads.
 pub(super) fn log_analysed(

@@ -23,8 +23,7 @@ use crate::store::Store;
 use crate::util::{log, now_ms};
 
 use super::pages::{
-    Read, YIELD_EVERY_MS, analysis_failed, complete, log_analysed, open_pdf, read_pages,
-    stop_cancelled,
+    YIELD_EVERY_MS, analysis_failed, complete, log_analysed, open_pdf, read_through,
 };
 
 /// The slice of a fanned-out job one message carries.
@@ -135,11 +134,8 @@ pub(super) async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice
     let Some(mut analysis) = open_pdf(&mut tracked, &config, Some((first, last))).await? else {
         return Ok(());
     };
-    match read_pages(&mut tracked, &mut analysis, &config, Some(first)).await {
-        Ok(Read::Done) => {}
-        Ok(Read::Cancelled) => return stop_cancelled(&mut tracked).await,
-        Err(AppError::Ended) => return Ok(()),
-        Err(e) => return Err(e),
+    if !read_through(&mut tracked, &mut analysis, &config, Some(first)).await? {
+        return Ok(());
     }
     let reading = analysis.reading();
     let partial = analysis.partial(&now_ms).await;
