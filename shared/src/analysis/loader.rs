@@ -23,8 +23,9 @@ use std::collections::{HashMap, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
-use super::lexer::{Lexer, is_delimiter, is_space, parse_number};
+use super::lexer::Lexer;
 use super::source::{ByteSource, Cached, MAX_READ_AHEAD, ReadStats, ready};
+use super::tokens::{is_delimiter, is_space, parse_number};
 use crate::contract::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
 
 /// Deepest nesting of arrays and dictionaries read (lopdf's own limit: a
@@ -703,7 +704,7 @@ impl<S: ByteSource> Source<S> {
             return Err(bad);
         };
         let data =
-            super::extract::decode_data(&stream, self.max_stream_bytes).ok_or(bad.clone())?;
+            super::inflate::decode_data(&stream, self.max_stream_bytes).ok_or(bad.clone())?;
         let dict = stream.dict;
         let widths: Vec<usize> = match dict.get(b"W") {
             Ok(Object::Array(w)) if w.len() == 3 => w
@@ -958,7 +959,7 @@ impl<S: ByteSource> Source<S> {
             return Err(bad);
         };
         let data =
-            super::extract::decode_data(&stream, self.max_stream_bytes).ok_or(bad.clone())?;
+            super::inflate::decode_data(&stream, self.max_stream_bytes).ok_or(bad.clone())?;
         let count = stream.dict.get(b"N").and_then(Object::as_i64);
         let first = stream.dict.get(b"First").and_then(Object::as_i64);
         let (Some(count), Some(first)) = (

@@ -22,11 +22,15 @@
 
 pub mod cmap;
 pub mod extract;
+pub mod fonts;
+pub mod inflate;
+pub mod layout;
 pub mod lexer;
 pub mod loader;
 pub mod runs;
 pub mod source;
 pub mod texfonts;
+pub mod tokens;
 
 use std::collections::HashSet;
 
@@ -46,8 +50,8 @@ pub use crate::forensics::evidence::Listed;
 use crate::forensics::evidence::{MAX_LISTED_PER_PAGE, page_mad};
 use crate::reading::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
 use crate::reading::roles::{Roles, classify};
-use extract::LineBox;
 use extract::{Extractor, PageProblem};
+use layout::LineBox;
 
 /// Bounds that keep one analysis inside a Worker's 128 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -600,7 +604,7 @@ impl<S: ByteSource> Analysis<S> {
     }
 
     /// A loaded page's text and line places.
-    fn layout_of(&mut self, page_id: ObjectId) -> Result<extract::Layout, AnalysisError> {
+    fn layout_of(&mut self, page_id: ObjectId) -> Result<layout::Layout, AnalysisError> {
         self.extractor.page_layout(&self.doc, page_id).map_err(|_| {
             AnalysisError::DecompressionBomb {
                 limit: self.limits.max_stream_bytes,
