@@ -4,3 +4,4 @@
 
 pub mod numbers;
 pub mod roles;
+pub mod words;
