@@ -21,12 +21,15 @@
 //! (`tests/memory.rs` counts it).
 
 pub mod cmap;
+mod document;
 pub mod extract;
 pub mod fonts;
 pub mod inflate;
 pub mod layout;
 pub mod lexer;
 pub mod loader;
+mod merge;
+mod open;
 pub mod runs;
 pub mod source;
 pub mod texfonts;
@@ -34,24 +37,22 @@ pub mod tokens;
 
 use std::collections::HashSet;
 
-use lopdf::{Document, LoadOptions, Object, ObjectId};
-use serde::{Deserialize, Serialize};
-use source::{ByteSource, Cached, ReadStats};
+use lopdf::{Document, ObjectId};
+use source::{ByteSource, ReadStats};
 
-use crate::contract::api::{ErrorBody, ErrorCode, Warning, WarningCode};
-use crate::contract::report::RoleStats;
-use crate::contract::report::{
-    Metadata, NumberStats, PageStats, ReadPath, Reading, Report, TextStats, Timings,
-};
-use crate::contract::validate::{human_bytes, looks_like_pdf};
-use crate::forensics::amounts::{Amount, AmountTests};
+use crate::contract::api::{ErrorBody, ErrorCode, WarningCode};
+use crate::contract::report::{NumberStats, PageStats, Report, TextStats, Timings};
+use crate::contract::validate::human_bytes;
+use crate::forensics::amounts::Amount;
 use crate::forensics::benford::Tally;
 pub use crate::forensics::evidence::Listed;
 use crate::forensics::evidence::{MAX_LISTED_PER_PAGE, page_mad};
-use crate::reading::numbers::{Evidence, RULES, is_page_number_line, scan_numbers_in};
+use crate::reading::numbers::{Evidence, is_page_number_line, scan_numbers_in};
 use crate::reading::roles::{Roles, classify};
+use document::{media_box, metadata};
 use extract::{Extractor, PageProblem};
 use layout::LineBox;
+pub use merge::{Merger, Partial, warnings_of};
 
 /// Bounds that keep one analysis inside a Worker's 128 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,256 +192,6 @@ pub struct Analysis<S> {
 }
 
 impl<S: ByteSource> Analysis<S> {
-    /// Opens the document and checks it can be analysed at all: by range
-    /// reads when its cross-reference data can be read that way, else whole
-    /// (up to [`Limits::max_bytes`]).
-    pub async fn open(
-        bytes: S,
-        limits: &Limits,
-        now_ms: &dyn Fn() -> f64,
-    ) -> Result<Analysis<S>, AnalysisError> {
-        let size = bytes.len();
-        let t0 = now_ms();
-        let opened = loader::open(bytes, limits.max_stream_bytes).await;
-        Analysis::opened(opened, size, limits, now_ms, t0).await
-    }
-
-    /// [`Analysis::open`] for one slice: pages `first..=last` (1-based)
-    /// only, the page tree walked with fewer reads where no page of the
-    /// slice is ([`loader::open_for`]).
-    pub async fn open_pages(
-        bytes: S,
-        limits: &Limits,
-        now_ms: &dyn Fn() -> f64,
-        first: u32,
-        last: u32,
-    ) -> Result<Analysis<S>, AnalysisError> {
-        let size = bytes.len();
-        let t0 = now_ms();
-        let wanted = (first.max(1) as usize - 1, last as usize);
-        let opened = loader::open_for(bytes, limits.max_stream_bytes, wanted).await;
-        let mut analysis = Analysis::opened(opened, size, limits, now_ms, t0).await?;
-        analysis.only_pages(first, last);
-        Ok(analysis)
-    }
-
-    /// The analysis of a file the range reads opened — or, when they could
-    /// not, of the file read whole.
-    async fn opened(
-        opened: Result<(loader::Ranged<S>, Document), (loader::LoadError, Cached<S>)>,
-        size: u64,
-        limits: &Limits,
-        now_ms: &dyn Fn() -> f64,
-        t0: f64,
-    ) -> Result<Analysis<S>, AnalysisError> {
-        let (ranged, doc) = match opened {
-            Ok(opened) => opened,
-            Err((loader::LoadError::Read(e), _)) => return Err(AnalysisError::Read(e)),
-            Err((loader::LoadError::NoHeader, _)) => return Err(AnalysisError::NotAPdf),
-            Err((why, bytes)) => return Analysis::whole(bytes, size, limits, now_ms, why).await,
-        };
-        let base = doc.objects.keys().copied().collect();
-        let pages = ranged.pages.clone();
-        Analysis::begin(
-            doc,
-            Reader::Ranged {
-                ranged: Box::new(ranged),
-                base,
-                loaded: 0,
-            },
-            size,
-            pages,
-            false,
-            limits,
-            now_ms() - t0,
-        )
-    }
-
-    /// Reads the file whole and loads it with lopdf (repairs, decryption):
-    /// a file the range reads could not open (`why`), or whose page could
-    /// not be read that way.
-    async fn whole(
-        bytes: Cached<S>,
-        size: u64,
-        limits: &Limits,
-        now_ms: &dyn Fn() -> f64,
-        why: loader::LoadError,
-    ) -> Result<Analysis<S>, AnalysisError> {
-        if size > limits.max_bytes {
-            return Err(AnalysisError::TooLargeToRepair {
-                size,
-                limit: limits.max_bytes,
-                encrypted: why == loader::LoadError::Encrypted,
-                why: why.to_string(),
-            });
-        }
-        let t0 = now_ms();
-        let mut bytes = bytes;
-        let data = bytes
-            .read_whole()
-            .await
-            .map_err(|e| AnalysisError::Read(e.0))?;
-        if !looks_like_pdf(&data) {
-            return Err(AnalysisError::NotAPdf);
-        }
-        let options = LoadOptions {
-            filter: Some(drop_unread_data),
-            max_decompressed_size: Some(limits.max_stream_bytes),
-            ..LoadOptions::default()
-        };
-        let doc = Document::load_mem_with_options(&data, options)
-            .map_err(|e| classify_load_error(e, limits))?;
-        drop(data);
-        let encrypted = doc.trailer.get(b"Encrypt").is_ok() || doc.was_encrypted();
-        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
-        if pages.is_empty() {
-            // lopdf loads some encrypted files it cannot decrypt as 0 pages, no error.
-            return Err(if encrypted {
-                AnalysisError::Encrypted
-            } else {
-                AnalysisError::Damaged("the document has no pages".into())
-            });
-        }
-        if doc.is_encrypted() {
-            // Still encrypted after loading: lopdf could not decrypt it.
-            return Err(AnalysisError::Encrypted);
-        }
-        let reads = bytes.stats();
-        Analysis::begin(
-            doc,
-            Reader::Whole { reads },
-            size,
-            pages,
-            encrypted,
-            limits,
-            now_ms() - t0,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn begin(
-        doc: Document,
-        reader: Reader<S>,
-        size: u64,
-        pages: Vec<ObjectId>,
-        encrypted: bool,
-        limits: &Limits,
-        parse_ms: f64,
-    ) -> Result<Analysis<S>, AnalysisError> {
-        let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
-        if count > limits.max_pages {
-            return Err(AnalysisError::TooManyPages {
-                pages: count,
-                limit: limits.max_pages,
-            });
-        }
-        Ok(Analysis {
-            doc,
-            reader,
-            size,
-            range: (0, pages.len()),
-            pages,
-            next: 0,
-            extractor: Extractor::new(limits.max_stream_bytes),
-            limits: *limits,
-            encrypted,
-            text: TextStats::default(),
-            numbers: NumberStats {
-                rules: RULES.to_owned(),
-                roles: RoleStats::table(Roles::default()),
-                ..NumberStats::default()
-            },
-            tally: Tally::default(),
-            amounts: Vec::new(),
-            listed: Vec::new(),
-            max_listed: usize::MAX,
-            roles: Roles::default(),
-            per_page: Vec::with_capacity(pages_capacity(count)),
-            problems: Vec::new(),
-            timings: Timings {
-                parse: parse_ms,
-                ..Timings::default()
-            },
-        })
-    }
-
-    /// How the file is being read, and the reads so far.
-    pub fn reading(&self) -> Reading {
-        match &self.reader {
-            Reader::Ranged { ranged, .. } => {
-                let stats = ranged.stats();
-                Reading {
-                    path: ReadPath::Ranges,
-                    reads: stats.reads,
-                    bytes_read: stats.bytes,
-                }
-            }
-            Reader::Whole { reads } => Reading {
-                path: ReadPath::Whole,
-                reads: reads.reads,
-                bytes_read: reads.bytes,
-            },
-        }
-    }
-
-    /// Reads the objects of page `page_id` (range reads only). A page whose
-    /// objects cannot be read that way sends the whole analysis to the
-    /// whole-file path, from its first page (`Ok(false)`).
-    async fn load_page(
-        &mut self,
-        page_id: ObjectId,
-        now_ms: &dyn Fn() -> f64,
-    ) -> Result<bool, AnalysisError> {
-        let Reader::Ranged {
-            ranged,
-            base,
-            loaded,
-        } = &mut self.reader
-        else {
-            return Ok(true);
-        };
-        if *loaded > PAGE_OBJECTS_BUDGET {
-            self.doc.objects.retain(|id, _| base.contains(id));
-            *loaded = 0;
-        }
-        match ranged.load_page(&mut self.doc, page_id).await {
-            Ok(added) => {
-                *loaded += added;
-                Ok(true)
-            }
-            Err(loader::LoadError::Read(e)) => Err(AnalysisError::Read(e)),
-            Err(why) => {
-                // A page tree not as its counts said: open again, reading every
-                // kid; anything else: read the file whole. Either way, from the
-                // first page.
-                let careful = ranged.careful();
-                let reader = std::mem::replace(
-                    &mut self.reader,
-                    Reader::Whole {
-                        reads: ReadStats::default(),
-                    },
-                );
-                let Reader::Ranged { ranged, .. } = reader else {
-                    return Ok(true);
-                };
-                let limits = self.limits;
-                let t0 = now_ms();
-                let bytes = ranged.into_bytes();
-                let reopened = match why {
-                    loader::LoadError::PageTree if !careful => {
-                        loader::reopen_carefully(bytes, limits.max_stream_bytes).await
-                    }
-                    why => Err((why, bytes)),
-                };
-                let range = self.range;
-                *self = Analysis::opened(reopened, self.size, &limits, now_ms, t0).await?;
-                self.range = (range.0.min(self.pages.len()), range.1.min(self.pages.len()));
-                self.next = self.range.0;
-                Ok(false)
-            }
-        }
-    }
-
     /// The document's pages.
     pub fn pages_total(&self) -> u32 {
         self.pages.len() as u32
@@ -703,225 +454,6 @@ impl<S: ByteSource> Analysis<S> {
     }
 }
 
-/// The counts of some of a document's pages (`first..=last`, 1-based): a
-/// slice of a fanned-out analysis, stored until the last slice is in and
-/// [`Merger`] adds them up. Everything in it is additive; the document's own
-/// facts (version, metadata) are the same in every slice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Partial {
-    /// The document's pages (all of them, not the slice's).
-    pub pages: u32,
-    pub first: u32,
-    pub last: u32,
-    pub pdf_version: String,
-    pub encrypted: bool,
-    pub metadata: Metadata,
-    pub reading: Reading,
-    pub text: TextStats,
-    pub numbers: NumberStats,
-    pub tally: Tally,
-    /// How many amounts the slice read.
-    pub amounts_count: u64,
-    /// The length of its run of them ([`Partial::run`]), once made.
-    #[serde(default)]
-    pub run_bytes: u64,
-    /// The amounts themselves, in page order: kept apart from the stored
-    /// partial (its run goes to storage of its own).
-    #[serde(skip)]
-    pub amounts: Vec<Amount>,
-    /// The numbers found, in page order: kept apart from the stored partial
-    /// too (the list goes to storage of its own).
-    #[serde(skip)]
-    pub listed: Vec<Listed>,
-    pub per_page: Vec<PageStats>,
-    pub problems: Vec<(u32, PageProblem)>,
-    pub timings_ms: Timings,
-}
-
-impl Partial {
-    /// The slice's amounts as a sorted run ([`runs::merge`] reads them
-    /// back); they leave the partial.
-    pub fn run(&mut self) -> Vec<u8> {
-        let mut amounts = std::mem::take(&mut self.amounts);
-        let run = crate::forensics::amounts::run_bytes(&mut amounts);
-        self.run_bytes = run.len() as u64;
-        run
-    }
-}
-
-/// Adds up the [`Partial`]s of a document's slices, in page order, into its
-/// report: the same report one pass over every page gives (timings and
-/// reads aside). A single pass is a merge of one partial.
-#[derive(Debug, Default)]
-pub struct Merger {
-    first: Option<Partial>,
-}
-
-impl Merger {
-    /// Adds the next slice (slices come in page order).
-    pub fn add(&mut self, part: Partial) {
-        let Some(sum) = &mut self.first else {
-            self.first = Some(part);
-            return;
-        };
-        sum.last = part.last;
-        sum.encrypted |= part.encrypted;
-        sum.reading = Reading {
-            path: if part.reading.path == ReadPath::Whole {
-                ReadPath::Whole
-            } else {
-                sum.reading.path
-            },
-            reads: sum.reading.reads + part.reading.reads,
-            bytes_read: sum.reading.bytes_read + part.reading.bytes_read,
-        };
-        sum.text.chars += part.text.chars;
-        sum.text.words += part.text.words;
-        sum.numbers.merge(&part.numbers);
-        sum.tally.merge(&part.tally);
-        sum.amounts_count += part.amounts_count;
-        sum.amounts.extend(part.amounts);
-        sum.listed.extend(part.listed);
-        sum.per_page.extend(part.per_page);
-        sum.problems.extend(part.problems);
-        sum.timings_ms.parse += part.timings_ms.parse;
-        sum.timings_ms.extract += part.timings_ms.extract;
-        sum.timings_ms.analyse += part.timings_ms.analyse;
-    }
-
-    /// Pages added so far.
-    pub fn pages_in(&self) -> u32 {
-        self.first.as_ref().map_or(0, |p| p.per_page.len() as u32)
-    }
-
-    /// The report of every page added, the amounts' tests over the amounts
-    /// the partials held; the tests are computed here, once.
-    pub fn finish(mut self, now_ms: &dyn Fn() -> f64) -> Result<Report, AnalysisError> {
-        let amounts = self
-            .first
-            .as_mut()
-            .map(|p| std::mem::take(&mut p.amounts))
-            .unwrap_or_default();
-        self.finish_with(crate::forensics::amounts::tests_of(amounts), now_ms)
-    }
-
-    /// [`Merger::finish`] with the amounts' tests made elsewhere: by merging
-    /// the slices' sorted runs ([`runs::merge`]) into
-    /// [`crate::forensics::amounts::Ordered`]. The suspects come from the numbers the
-    /// partials held; slices read back from storage hold none, so their
-    /// merge finds the suspects over the stored lists ([`crate::forensics::evidence::Finder`]).
-    pub fn finish_with(
-        self,
-        amounts: AmountTests,
-        now_ms: &dyn Fn() -> f64,
-    ) -> Result<Report, AnalysisError> {
-        let Some(sum) = self.first else {
-            return Err(AnalysisError::Damaged("the document has no pages".into()));
-        };
-        let pages_skipped: Vec<u32> = sum
-            .per_page
-            .iter()
-            .filter(|p| p.skipped)
-            .map(|p| p.page)
-            .collect();
-        if pages_skipped.len() as u32 == sum.pages {
-            let why = sum
-                .problems
-                .iter()
-                .find(|(_, p)| p.code.skips_the_page())
-                .map_or_else(String::new, |(page, p)| {
-                    format!(" (page {page}: {})", p.detail)
-                });
-            return Err(AnalysisError::Damaged(format!(
-                "no page could be read{why}"
-            )));
-        }
-        if sum.text.chars == 0 {
-            return Err(AnalysisError::NoText);
-        }
-        let t0 = now_ms();
-        let benford = sum.tally.finish();
-        let mut numbers = sum.numbers;
-        numbers.format.detected = numbers.format.summary();
-        let mut timings = sum.timings_ms;
-        timings.analyse += now_ms() - t0;
-        let mut report = Report {
-            pages: sum.pages,
-            pdf_version: sum.pdf_version,
-            encrypted: sum.encrypted,
-            metadata: sum.metadata,
-            text: sum.text,
-            numbers,
-            benford,
-            amounts,
-            per_page: sum.per_page,
-            warnings: warnings_of(&sum.problems),
-            pages_skipped,
-            reading: sum.reading,
-            timings_ms: timings,
-            suspects: Default::default(),
-        };
-        let mut finder = report.finder();
-        for number in &sum.listed {
-            finder.push(number);
-        }
-        report.suspects = report.suspects(finder);
-        Ok(report)
-    }
-}
-
-/// The report's warnings: one per kind of trouble, naming its pages, with
-/// the first page's details as the example.
-pub fn warnings_of(problems: &[(u32, PageProblem)]) -> Vec<Warning> {
-    let mut by_code: std::collections::BTreeMap<WarningCode, (Vec<u32>, &str)> =
-        std::collections::BTreeMap::new();
-    for (page, problem) in problems {
-        let entry = by_code
-            .entry(problem.code)
-            .or_insert_with(|| (Vec::new(), problem.detail.as_str()));
-        if entry.0.last() != Some(page) {
-            entry.0.push(*page);
-        }
-    }
-    by_code
-        .into_iter()
-        .map(|(code, (pages, example))| {
-            let one = pages.len() == 1;
-            let (was, has, uses) = if one {
-                ("was", "has", "uses")
-            } else {
-                ("were", "have", "use")
-            };
-            let what = match code {
-                WarningCode::UnreadableContent => format!("could not be read and {was} skipped"),
-                WarningCode::UnsupportedFilter => {
-                    format!("{uses} a compression the engine cannot decode and {was} skipped")
-                }
-                WarningCode::TruncatedContent => {
-                    format!("{was} read only up to where its data breaks off")
-                }
-                WarningCode::UnmappedGlyphs => {
-                    format!("{has} characters no font maps to text; numbers among them are missed")
-                }
-            };
-            let first = pages.first().copied().unwrap_or_default();
-            Warning {
-                code,
-                message: format!(
-                    "{} page{} {what} (page {first}: {example})",
-                    pages.len(),
-                    if one { "" } else { "s" }
-                ),
-                pages,
-            }
-        })
-        .collect()
-}
-
-fn pages_capacity(count: u32) -> usize {
-    count.min(10_000) as usize
-}
-
 /// Analyses one PDF held in memory; `on_progress(pages_done, pages_total)` is
 /// called after each page.
 pub fn analyse(
@@ -952,102 +484,10 @@ pub async fn analyse_from<S: ByteSource>(
     analysis.finish(now_ms).await
 }
 
-/// A page's media box (inherited from the page tree when the page has
-/// none), US Letter when neither says.
-fn media_box(doc: &Document, page_id: ObjectId) -> [f64; 4] {
-    let mut id = page_id;
-    for _ in 0..32 {
-        let Ok(dict) = doc.get_dictionary(id) else {
-            break;
-        };
-        if let Ok(array) = dict
-            .get(b"MediaBox")
-            .and_then(|o| doc.dereference(o))
-            .and_then(|(_, o)| o.as_array())
-        {
-            let v: Vec<f64> = array
-                .iter()
-                .filter_map(|o| match o {
-                    Object::Integer(i) => Some(*i as f64),
-                    Object::Real(r) => Some(f64::from(*r)),
-                    _ => None,
-                })
-                .collect();
-            if let [x0, y0, x1, y1] = v[..] {
-                return [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
-            }
-        }
-        match dict.get(b"Parent").and_then(Object::as_reference) {
-            Ok(parent) => id = parent,
-            Err(_) => break,
-        }
-    }
-    [0.0, 0.0, 612.0, 792.0]
-}
-
-/// Load filter: keeps every object, but empties the streams text extraction
-/// never reads (images, embedded font programs, XMP metadata).
-///
-/// lopdf keeps a top-level object as the filter left it and uses the returned
-/// copy only for objects inside object streams, which are never streams: so a
-/// stream is emptied in place, and other objects are returned as copies.
-fn drop_unread_data(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
-    if let Object::Stream(stream) = object {
-        if loader::data_unread(&stream.dict) {
-            stream.content = Vec::new();
-        }
-        return Some((id, Object::Null));
-    }
-    Some((id, object.clone()))
-}
-
-fn classify_load_error(e: lopdf::Error, limits: &Limits) -> AnalysisError {
-    match e {
-        lopdf::Error::Decryption(_)
-        | lopdf::Error::InvalidPassword
-        | lopdf::Error::AlreadyEncrypted => AnalysisError::Encrypted,
-        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => {
-            AnalysisError::DecompressionBomb {
-                limit: limits.max_stream_bytes,
-            }
-        }
-        other => AnalysisError::Damaged(other.to_string()),
-    }
-}
-
-fn metadata(doc: &Document) -> Metadata {
-    let info = doc.trailer.get(b"Info").ok().and_then(|o| match o {
-        Object::Reference(id) => doc.get_dictionary(*id).ok(),
-        Object::Dictionary(d) => Some(d),
-        _ => None,
-    });
-    let Some(info) = info else {
-        return Metadata::default();
-    };
-    let text = |key: &[u8]| {
-        info.get(key)
-            .ok()
-            .and_then(|o| match o {
-                Object::Reference(id) => doc.get_object(*id).ok(),
-                other => Some(other),
-            })
-            .and_then(|o| lopdf::decode_text_string(o).ok())
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    Metadata {
-        title: text(b"Title"),
-        author: text(b"Author"),
-        producer: text(b"Producer"),
-        creator: text(b"Creator"),
-        created: text(b"CreationDate"),
-        modified: text(b"ModDate"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::report::ReadPath;
     use std::path::PathBuf;
 
     fn corpus(name: &str) -> Vec<u8> {
