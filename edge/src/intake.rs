@@ -137,8 +137,7 @@ pub async fn register(
         sha256,
         callback_url,
     };
-    let mut job = Job::uploaded(new, &now_rfc3339());
-    job.roles = roles;
+    let mut job = Job::uploaded(new, &now_rfc3339()).with_roles(roles);
     // The key is recorded before the job exists: a request sent again after
     // this one died half-way finds either no job (and makes one under the
     // key) or this one — never a second job for one upload.

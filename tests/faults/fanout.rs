@@ -119,10 +119,24 @@ fn a_slice_failing_twice_is_retried_alone_and_the_job_completes() {
     let job = client.submit(&bytes, "inject-slice-failure-2-long.pdf");
     let (ended, _) = follow(&client, &job.id, Duration::from_secs(300));
     assert_eq!(ended.state(), JobState::Completed, "{ended:?}");
-    // Not sent again as a whole: the slice alone was retried.
-    assert_eq!(ended.attempt, 1);
     same_report_in_slices(&client.result(&job.id), &native).unwrap_or_else(|e| panic!("{e}"));
     let lines = faults_log();
+    // Not sent again as a whole because a slice failed: the slice alone was
+    // retried. The watchdog may still send an attempt again when its slices
+    // wait past the stall bound behind other tests' messages in the one
+    // local queue; that is its own behaviour, logged as `recovered`, and
+    // the only way a further attempt may come.
+    let whole: Vec<&Value> = lines_about(&lines, &job.id, "retry")
+        .into_iter()
+        .filter(|l| {
+            l["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("attempt"))
+        })
+        .collect();
+    assert!(whole.is_empty(), "sent again as a whole: {whole:?}");
+    let recovered = lines_about(&lines, &job.id, "recovered").len() as u32;
+    assert_eq!(ended.attempt, 1 + recovered, "{ended:?}");
     let failed: Vec<&Value> = lines_about(&lines, &job.id, "retry")
         .into_iter()
         .filter(|l| {

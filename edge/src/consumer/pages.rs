@@ -197,8 +197,10 @@ pub(super) async fn complete(
         .job
         .record_progress(report.pages, report.pages, &now);
     // Pages it could not read, on the job itself too.
-    tracked.job.warnings = report.warnings.clone();
-    if tracked.job.complete(&now).is_ok()
+    if tracked
+        .job
+        .complete_with(report.warnings.clone(), &now)
+        .is_ok()
         && let Err(e) = tracked.save(true).await
     {
         if matches!(e, AppError::JobDeleted) {

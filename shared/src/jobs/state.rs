@@ -90,6 +90,13 @@ impl Job {
         }
     }
 
+    /// The new job's roles of numbers (`?roles=` at upload; `None`: the
+    /// default). Part of the first version only.
+    pub fn with_roles(mut self, roles: Option<crate::reading::roles::Roles>) -> Job {
+        self.roles = roles;
+        self
+    }
+
     pub fn state(&self) -> JobState {
         self.state
     }
@@ -177,6 +184,18 @@ impl Job {
     }
 
     /// The analysis finished and its result is stored.
+    /// Completed, with the pages the analysis could not read named on the
+    /// job itself (`warnings`).
+    pub fn complete_with(
+        &mut self,
+        warnings: Vec<crate::contract::api::Warning>,
+        now: &str,
+    ) -> Result<(), TransitionError> {
+        self.complete(now)?;
+        self.warnings = warnings;
+        Ok(())
+    }
+
     pub fn complete(&mut self, now: &str) -> Result<(), TransitionError> {
         self.move_to(JobState::Completed, now)?;
         if let Some(p) = &mut self.progress {
@@ -273,6 +292,28 @@ mod tests {
             },
             "t0",
         )
+    }
+
+    #[test]
+    fn completion_carries_the_unread_pages_and_a_refused_one_changes_nothing() {
+        use crate::contract::api::{Warning, WarningCode};
+        let warning = Warning {
+            code: WarningCode::UnreadableContent,
+            message: "page 2 could not be read".into(),
+            pages: vec![2],
+        };
+        let roles = crate::reading::roles::Roles::default();
+        let mut job = new_job().with_roles(Some(roles));
+        assert_eq!((job.roles, job.version()), (Some(roles), 1));
+        // Not started: completing is refused, and the warnings stay off.
+        assert!(job.complete_with(vec![warning.clone()], "t1").is_err());
+        assert!(job.warnings.is_empty());
+        job.start_attempt(1, "t1").unwrap();
+        job.complete_with(vec![warning.clone()], "t2").unwrap();
+        assert_eq!(
+            (job.state(), job.warnings.clone()),
+            (Completed, vec![warning])
+        );
     }
 
     #[test]
