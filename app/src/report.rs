@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 use shared::contract::report::Report;
-use shared::forensics::benford::chance::about;
-use shared::forensics::benford::{Conformity, DigitTest, class_name, p_words, thousands};
+use shared::forensics::benford::{
+    Conformity, DigitTest, chance_words, class_name, needs_words, p_words, thousands,
+};
 use wasm_bindgen::JsCast;
 
 use crate::chart::capitalised;
@@ -18,16 +19,8 @@ pub use crate::chart::{
 /// alone gives for that many, its p-value, and the χ² test.
 pub fn verdict_text(test: &DigitTest) -> String {
     let numbers = thousands(test.n);
-    let needs = test
-        .needed
-        .map(|m| format!(", the test needs about {}", thousands(about(m))))
-        .unwrap_or_default();
-    let chance = format!(
-        "MAD {:.5}, chance alone gives {:.5}, {}",
-        test.mad,
-        test.expected_mad,
-        p_words(test.mad_p_value)
-    );
+    let needs = needs_words(test);
+    let chance = chance_words(test);
     if test.conformity == Conformity::InsufficientData {
         if test.n < shared::forensics::benford::MIN_COUNT || test.needed.is_none() {
             return format!(

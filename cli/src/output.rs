@@ -167,23 +167,13 @@ pub fn summary(job: &Job, report: Option<&Report>) -> String {
 }
 
 fn verdict(test: &DigitTest) -> String {
-    use shared::forensics::benford::{class_name, p_words, thousands};
-    let needs = test
-        .needed
-        .map(|m| {
-            format!(
-                ", needs about {}",
-                thousands(shared::forensics::benford::chance::about(m))
-            )
-        })
-        .unwrap_or_default();
+    use shared::forensics::benford::{chance_words, class_name, needs_words, p_words, thousands};
     format!(
-        "{} (n {}{needs}; MAD {:.4}, chance alone {:.4}, {}; χ² {:.2}, {})",
+        "{} ({} numbers{}; {}; χ² {:.2}, {})",
         class_name(test.conformity),
         thousands(test.n),
-        test.mad,
-        test.expected_mad,
-        p_words(test.mad_p_value),
+        needs_words(test),
+        chance_words(test),
         test.chi_square,
         p_words(test.p_value)
     )

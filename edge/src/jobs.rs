@@ -222,7 +222,7 @@ impl<'a> Writer<'a> {
     pub async fn save(&mut self, must_land: bool) -> AppResult<()> {
         match self.pacer.decide(now_ms(), must_land) {
             Pace::Now => {}
-            Pace::Skip => return self.heard(None).await,
+            Pace::Skip => return self.heard().await,
             Pace::WaitMs(ms) => Delay::from(Duration::from_millis(ms.ceil() as u64)).await,
         }
         if self
@@ -243,23 +243,23 @@ impl<'a> Writer<'a> {
         self.job.updated_at = now_rfc3339();
         self.store.put_job(self.owner, &self.job).await?;
         self.pacer.wrote(now_ms());
-        self.heard(None).await
+        self.heard().await
     }
 
     /// The hub hears of the copy as it is (no write): a message for a job
     /// that has ended already.
     pub async fn notify_again(&mut self) -> AppResult<()> {
-        self.heard(None).await
+        self.heard().await
     }
 
-    async fn heard(&mut self, line: Option<LogLine>) -> AppResult<()> {
+    async fn heard(&mut self) -> AppResult<()> {
         let told = notify(
             self.env,
             self.store,
             self.owner,
             &self.job,
             Some(self.announced),
-            line,
+            None,
         )
         .await;
         self.announced = (self.job.state(), self.job.attempt);

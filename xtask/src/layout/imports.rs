@@ -28,7 +28,6 @@ pub fn resolve(
     me: &[String],
     path: &[String],
     modules: &BTreeMap<Vec<String>, PathBuf>,
-    rel: &Path,
 ) -> Option<Vec<String>> {
     let mut base: Vec<String>;
     let mut rest = path;
@@ -40,7 +39,6 @@ pub fn resolve(
         Some("self") | Some("super") => {
             // In `a/b.rs` (module a::b) `self` is a::b; in `mod.rs` too.
             base = me.to_vec();
-            let _ = rel;
             while let Some(first) = rest.first() {
                 match first.as_str() {
                     "self" => rest = &rest[1..],
@@ -226,25 +224,18 @@ mod tests {
         .collect();
         let p = |s: &str| s.split("::").map(str::to_owned).collect::<Vec<_>>();
         let me = p("a::b");
-        let rel = Path::new("a/b.rs");
         assert_eq!(
-            resolve(&me, &p("crate::a::b::Thing"), &modules, rel),
+            resolve(&me, &p("crate::a::b::Thing"), &modules),
             Some(p("a::b"))
         );
+        assert_eq!(resolve(&me, &p("super::Thing"), &modules), Some(p("a")));
         assert_eq!(
-            resolve(&me, &p("super::Thing"), &modules, rel),
-            Some(p("a"))
-        );
-        assert_eq!(
-            resolve(&me, &p("super::super::c::f"), &modules, rel),
+            resolve(&me, &p("super::super::c::f"), &modules),
             Some(p("c"))
         );
-        assert_eq!(resolve(&me, &p("std::fmt"), &modules, rel), None);
+        assert_eq!(resolve(&me, &p("std::fmt"), &modules), None);
         // From the crate root, `a::f` names the child module `a`.
-        assert_eq!(
-            resolve(&[], &p("a::f"), &modules, Path::new("lib.rs")),
-            Some(p("a"))
-        );
+        assert_eq!(resolve(&[], &p("a::f"), &modules), Some(p("a")));
     }
 
     #[test]

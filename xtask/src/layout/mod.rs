@@ -175,7 +175,7 @@ fn findings(dir: &Path, krate: &str, limit: Option<usize>, print: bool) -> Resul
             // A module declaring, using and re-exporting its own children is
             // the module tree, not an import: only edges to modules outside
             // the file's own subtree count.
-            if let Some(target) = resolve(&me, &path, &modules, srel)
+            if let Some(target) = resolve(&me, &path, &modules)
                 && !target.starts_with(&me)
             {
                 edges.insert(target);

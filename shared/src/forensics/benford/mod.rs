@@ -22,7 +22,7 @@ mod reading;
 mod tally;
 
 pub use crate::reading::numbers::Digits;
-pub use reading::{class_name, p_words, plain_reading, thousands};
+pub use reading::{chance_words, class_name, needs_words, p_words, plain_reading, thousands};
 pub use tally::Tally;
 
 /// Fewest numbers a test needs before its conformity class means anything.

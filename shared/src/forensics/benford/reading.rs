@@ -113,6 +113,25 @@ pub fn plain_reading(kind: Kind, test: &DigitTest) -> String {
     out
 }
 
+/// The numbers a test needs, as a clause: `, the test needs about 1,400`
+/// (empty for a test without bounds).
+pub fn needs_words(test: &DigitTest) -> String {
+    test.needed
+        .map(|m| format!(", the test needs about {}", thousands(chance::about(m))))
+        .unwrap_or_default()
+}
+
+/// The MAD beside what chance alone gives and its p-value:
+/// `MAD 0.00420, chance alone gives 0.00310, p = 0.350`.
+pub fn chance_words(test: &DigitTest) -> String {
+    format!(
+        "MAD {:.5}, chance alone gives {:.5}, {}",
+        test.mad,
+        test.expected_mad,
+        p_words(test.mad_p_value)
+    )
+}
+
 /// A class in lower-case words.
 pub fn class_name(class: Conformity) -> &'static str {
     match class {
