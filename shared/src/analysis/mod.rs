@@ -47,7 +47,8 @@ use crate::forensics::amounts::Amount;
 use crate::forensics::benford::Tally;
 pub use crate::forensics::evidence::Listed;
 use crate::forensics::evidence::{MAX_LISTED_PER_PAGE, page_mad};
-use crate::reading::numbers::{Evidence, is_page_number_line, scan_numbers_in};
+use crate::reading::formats::{DocumentFormat, Evidence};
+use crate::reading::numbers::{is_page_number_line, scan_numbers_in};
 use crate::reading::roles::{Roles, classify};
 use document::{media_box, metadata};
 use extract::{Extractor, PageProblem};
@@ -185,6 +186,8 @@ pub struct Analysis<S> {
     max_listed: usize,
     /// The roles of numbers that enter the tests.
     roles: Roles,
+    /// The number format of the document so far, and of each page.
+    formats: DocumentFormat,
     per_page: Vec<PageStats>,
     /// Each page's troubles, by kind (see [`warnings_of`]).
     problems: Vec<(u32, PageProblem)>,
@@ -280,7 +283,7 @@ impl<S: ByteSource> Analysis<S> {
         // Every line of the layout has text, and its place (`LineBox`).
         let lines: Vec<(&str, &LineBox)> = text.lines().zip(&layout.lines).collect();
         let evidence = Evidence::of(text);
-        let format = evidence.format();
+        let format = self.formats.page(evidence);
         self.numbers.format.add_page(format, evidence.any());
         let last = lines.len().saturating_sub(1);
         let roles = self.roles;

@@ -168,9 +168,10 @@ impl RoleStats {
     }
 }
 
-/// How the pages write their numbers: each page is read in the format its
-/// own numbers show (`1,234.56`, the default, or `1.234,56`); pages without
-/// a sign of either are in neither count.
+/// How the pages write their numbers: the document is read in the format
+/// its numbers show (`1,234.56`, the default, or `1.234,56`), a page in the
+/// other only on unambiguous evidence (`reading::formats`); pages without a
+/// sign of either are in neither count.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormatStats {
     /// `1,234.56`, `1.234,56`, `mixed` (pages of both), or `1,234.56` when

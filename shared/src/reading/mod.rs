@@ -1,7 +1,8 @@
-//! Reading numbers off a page: what counts as a number and its format ([`numbers`]), what
-//! each number is ([`roles`]), and the evidence behind a report — every number's place,
-//! the suspects ([`evidence`]).
+//! Reading numbers off a page: what counts as a number ([`numbers`]), how a document
+//! writes its numbers ([`formats`]), what each number is ([`roles`]), and the words the
+//! roles read ([`words`]).
 
+pub mod formats;
 pub mod numbers;
 pub mod roles;
 pub mod words;

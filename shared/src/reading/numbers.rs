@@ -14,7 +14,7 @@
 //!    version or a date, not a number. A run joined by commas that do not form
 //!    thousands groups (`1,2,3`, `12,5`) is a list: each part is a number.
 //!    That is the default format, `1,234.56`; a page whose numbers are
-//!    written `1.234,56` ([`Evidence`]) is read with the two separators'
+//!    written `1.234,56` ([`super::formats`]) is read with the two separators'
 //!    parts swapped (and comma runs are not lists there).
 //! 4. **Digits come from the text**, never from a float: the significant digits
 //!    are the written digits without separators, sign and leading zeros
@@ -28,12 +28,16 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::formats::Format;
+use super::formats::{is_run_byte, is_thousands};
+
 /// The rules above, in one paragraph, for the report.
 pub const RULES: &str = "A number is an optional sign, digits (plain or in thousands groups \
 like 1,234,567), and an optional decimal part (.05 counts), not glued to letters, digits or \
-underscores; $, €, £, % and punctuation may touch it. Each page is read in the format its own \
-numbers show: 1,234.56 by default, 1.234,56 when the page writes numbers so (see \
-numbers.format); spaces do not group digits. Runs with two or more decimal separators (dates, \
+underscores; $, €, £, % and punctuation may touch it. The document is read in the format its \
+numbers show (1,234.56 by default, 1.234,56 when they are written so; see numbers.format); a \
+page is read otherwise only on unambiguous evidence (1.234,56, 1.234.567, or a currency beside \
+the number), never on code, coordinate or argument lists; spaces do not group digits. Runs with two or more decimal separators (dates, \
 versions) are not numbers; comma runs that are not thousands groups are lists of numbers. \
 Digits are taken from the text: separators, sign and leading zeros are dropped (0.05 gives 5). \
 Every number gets a role (numbers.roles gives each role's rule); a number is used for the \
@@ -132,143 +136,6 @@ impl<'a> Found<'a> {
             is_year: self.is_year(),
         }
     }
-}
-
-/// How a page writes decimals and thousands: `1,234.56` (the default) or
-/// `1.234,56`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    #[default]
-    DotDecimal,
-    CommaDecimal,
-}
-
-impl Format {
-    fn decimal(self) -> u8 {
-        match self {
-            Format::DotDecimal => b'.',
-            Format::CommaDecimal => b',',
-        }
-    }
-
-    fn group(self) -> u8 {
-        match self {
-            Format::DotDecimal => b',',
-            Format::CommaDecimal => b'.',
-        }
-    }
-
-    /// As the report names it.
-    pub fn example(self) -> &'static str {
-        match self {
-            Format::DotDecimal => "1,234.56",
-            Format::CommaDecimal => "1.234,56",
-        }
-    }
-}
-
-/// What a page's text says about its number format: runs only one format
-/// can read (`1,234,567` or `1,234.5` against `1.234.567` or `1.234,5`),
-/// and, weaker, two-decimal numbers not opening a line (`3.75` against
-/// `3,75`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Evidence {
-    pub dot: u32,
-    pub comma: u32,
-    pub weak_dot: u32,
-    pub weak_comma: u32,
-}
-
-impl Evidence {
-    /// Reads `text` for it.
-    pub fn of(text: &str) -> Evidence {
-        let mut out = Evidence::default();
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if !bytes[i].is_ascii_digit() || (i > 0 && is_run_byte(bytes[i - 1])) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < bytes.len() && is_run_byte(bytes[i]) {
-                i += 1;
-            }
-            let mut end = i;
-            while end > start && matches!(bytes[end - 1], b',' | b'.') {
-                end -= 1;
-            }
-            // A number opening its line is more often a section's (`5.3`).
-            let line_start = text[..start]
-                .rsplit('\n')
-                .next()
-                .is_none_or(|l| l.trim().is_empty());
-            out.add_run(&text[start..end], !line_start);
-        }
-        out
-    }
-
-    fn add_run(&mut self, run: &str, may_be_weak: bool) {
-        for (format, strong, weak) in [
-            (Format::DotDecimal, &mut self.dot, &mut self.weak_dot),
-            (Format::CommaDecimal, &mut self.comma, &mut self.weak_comma),
-        ] {
-            let (group, decimal) = (format.group() as char, format.decimal() as char);
-            let (int_part, frac) = match run.rsplit_once(decimal) {
-                Some((i, f)) => (i, Some(f)),
-                None => (run, None),
-            };
-            if frac.is_some_and(|f| f.contains(group) || f.contains(decimal)) {
-                continue;
-            }
-            let groups = int_part.split(group).count();
-            let thousands = groups > 1 && is_thousands(int_part, group);
-            // Groups and a decimal part, or two or more groups: only this
-            // format reads it.
-            if thousands && (frac.is_some() || groups > 2) {
-                *strong += 1;
-            } else if may_be_weak
-                && groups == 1
-                && frac.is_some_and(|f| f.len() == 2)
-                && !int_part.is_empty()
-            {
-                // Two decimals, as prices have (`3.75`, `3,75`).
-                *weak += 1;
-            }
-        }
-    }
-
-    /// The format the page is read in: the one with more runs only it can
-    /// read; without any, the one with more short decimals; the default
-    /// (`1,234.56`) on a tie.
-    pub fn format(self) -> Format {
-        if self.comma > self.dot
-            || (self.comma == 0 && self.dot == 0 && self.weak_comma > self.weak_dot)
-        {
-            Format::CommaDecimal
-        } else {
-            Format::DotDecimal
-        }
-    }
-
-    /// Whether the page showed any sign of its format at all.
-    pub fn any(self) -> bool {
-        self.dot + self.comma + self.weak_dot + self.weak_comma > 0
-    }
-}
-
-fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_digit() || matches!(b, b',' | b'.')
-}
-
-/// One to three digits, then groups of exactly three, split by `group`.
-fn is_thousands(int_part: &str, group: char) -> bool {
-    let mut groups = int_part.split(group);
-    groups
-        .next()
-        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
-        && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Finds every number in `text`, in order (`1,234.56` format).
@@ -594,23 +461,6 @@ mod tests {
             in_format("12,5 und 1.234", Format::DotDecimal),
             pairs(&[("12", "12"), ("5", "5"), ("1.234", "1234")])
         );
-    }
-
-    #[test]
-    fn a_page_shows_its_format() {
-        let format = |t: &str| Evidence::of(t).format();
-        assert_eq!(format("Summe 1.234.567,89 EUR"), Format::CommaDecimal);
-        assert_eq!(format("Summe 1.234,5"), Format::CommaDecimal);
-        assert_eq!(format("Total 1,234,567 and 1,234.5"), Format::DotDecimal);
-        // Only prices: two decimals decide.
-        assert_eq!(format("Preis 3,75 und 2,50"), Format::CommaDecimal);
-        assert_eq!(format("price 3.75 and 2.50"), Format::DotDecimal);
-        // Strong beats weak; a tie is the default.
-        assert_eq!(format("1,234,567 and 3,75 and 2,50"), Format::DotDecimal);
-        assert_eq!(format("12 and 7"), Format::DotDecimal);
-        assert!(!Evidence::of("12 and 7").any());
-        // Section numbers opening a line say nothing.
-        assert!(!Evidence::of("5.30 Ergebnisse\n6.10 Schluss").any());
     }
 
     #[test]
