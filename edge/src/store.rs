@@ -184,7 +184,7 @@ impl Store {
         self.delete_partials(owner, id).await
     }
 
-    /// One part of a job's list of numbers (`shared::forensics::evidence::to_ndjson`).
+    /// One part of a job's list of numbers (`shared::forensics::list::NumberList::to_ndjson`).
     pub async fn put_numbers(
         &self,
         owner: &str,

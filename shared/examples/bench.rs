@@ -4,14 +4,35 @@
 //! reports its peak RSS).
 //!
 //! `bench FILE...` prints the table, with a `CORPUS` line (all files but
-//! generated ones) and an `ALL` line; `bench --one FILE` analyses one file and
+//! generated ones) and an `ALL` line; `bench --one FILE` analyses one file, read by
+//! ranges as the worker reads R2, and
 //! prints `peak_rss_kib=N`; `bench --repeat N FILE...` only analyses the files N
 //! times each (a steady load to run under a profiler).
 
 use std::process::Command;
 use std::time::Instant;
 
-use shared::analysis::{Limits, analyse};
+use shared::analysis::source::{ByteSource, ReadError, ready};
+use shared::analysis::{Limits, analyse, analyse_from};
+
+/// A file read by ranges (`read_at`).
+struct FileSource(std::fs::File, u64);
+
+impl ByteSource for FileSource {
+    fn len(&self) -> u64 {
+        self.1
+    }
+
+    async fn read(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ReadError> {
+        use std::os::unix::fs::FileExt;
+        let end = offset.saturating_add(len).min(self.1);
+        let mut buf = vec![0; end.saturating_sub(offset) as usize];
+        self.0
+            .read_exact_at(&mut buf, offset)
+            .map_err(|e| ReadError(e.to_string()))?;
+        Ok(buf)
+    }
+}
 
 /// Files whose name starts so are generated, not from the corpus: the
 /// `CORPUS` line leaves them out.
@@ -36,9 +57,16 @@ fn clock() -> impl Fn() -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--one") {
-        let bytes = std::fs::read(&args[1]).expect("file");
+        // Read by ranges from the file, as the worker reads R2.
+        let file = std::fs::File::open(&args[1]).expect("file");
+        let len = file.metadata().expect("metadata").len();
         let before = peak_rss_kib();
-        let _ = analyse(&bytes, &Limits::default(), &clock(), &mut |_, _| {});
+        let _ = ready(analyse_from(
+            FileSource(file, len),
+            &Limits::default(),
+            &clock(),
+            &mut |_, _| {},
+        ));
         println!("peak_rss_kib={} baseline_kib={before}", peak_rss_kib());
         return;
     }

@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok::<_, shared::analysis::AnalysisError>(analysis.partial(&|| 0.0).await?.listed)
     })
     .ok_or("a read from memory did not finish")??;
-    for n in numbers {
+    for n in numbers.rows() {
         if only.as_deref().is_none_or(|r| r == n.role.name()) {
             println!(
                 "p{} {:<11} {:<18} {:<14} | {}",

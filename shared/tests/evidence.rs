@@ -156,7 +156,7 @@ fn slices_stored_and_read_back_find_the_same_suspects() {
         .expect("a slice");
         // As the edge does: the list goes to storage apart from the
         // partial (which does not carry it).
-        stored.push(evidence::to_ndjson(&std::mem::take(&mut part.listed)));
+        stored.push(std::mem::take(&mut part.listed).to_ndjson());
         merger.add(part);
     }
     let mut report: Report = merger.finish(&|| 0.0).expect("merged");

@@ -129,7 +129,7 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
     // The list of numbers goes beside the report (GET /jobs/{id}/numbers).
     tracked
         .store
-        .put_numbers(owner, job_id, 1, evidence::to_ndjson(&partial.listed))
+        .put_numbers(owner, job_id, 1, partial.listed.to_ndjson())
         .await?;
     let mut merger = Merger::default();
     merger.add(partial);

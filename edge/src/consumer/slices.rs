@@ -159,7 +159,7 @@ pub(super) async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice
     }
     let listed = std::mem::take(&mut partial.listed);
     store
-        .put_numbers(owner, job_id, first, evidence::to_ndjson(&listed))
+        .put_numbers(owner, job_id, first, listed.to_ndjson())
         .await?;
     drop(listed);
     store

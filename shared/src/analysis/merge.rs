@@ -12,7 +12,7 @@ use crate::contract::report::{
 };
 use crate::forensics::amounts::{Amount, AmountTests};
 use crate::forensics::benford::Tally;
-use crate::forensics::evidence::Listed;
+use crate::forensics::list::NumberList;
 
 use super::AnalysisError;
 
@@ -45,7 +45,7 @@ pub struct Partial {
     /// The numbers found, in page order: kept apart from the stored partial
     /// too (the list goes to storage of its own).
     #[serde(skip)]
-    pub listed: Vec<Listed>,
+    pub listed: NumberList,
     pub per_page: Vec<PageStats>,
     pub problems: Vec<(u32, PageProblem)>,
     pub timings_ms: Timings,
@@ -94,7 +94,7 @@ impl Merger {
         sum.tally.merge(&part.tally);
         sum.amounts_count += part.amounts_count;
         sum.amounts.extend(part.amounts);
-        sum.listed.extend(part.listed);
+        sum.listed.append(part.listed);
         sum.per_page.extend(part.per_page);
         sum.problems.extend(part.problems);
         sum.timings_ms.parse += part.timings_ms.parse;
@@ -175,8 +175,8 @@ impl Merger {
             suspects: Default::default(),
         };
         let mut finder = report.finder();
-        for number in &sum.listed {
-            finder.push(number);
+        for number in sum.listed.rows() {
+            finder.push(&number);
         }
         report.suspects = report.suspects(finder);
         Ok(report)

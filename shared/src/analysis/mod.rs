@@ -47,6 +47,7 @@ use crate::forensics::amounts::Amount;
 use crate::forensics::benford::Tally;
 pub use crate::forensics::evidence::Listed;
 use crate::forensics::evidence::{MAX_LISTED_PER_PAGE, page_mad};
+use crate::forensics::list::{Entry, NumberList};
 use crate::reading::formats::{DocumentFormat, Evidence};
 use crate::reading::numbers::{is_page_number_line, scan_numbers_in};
 use crate::reading::roles::{Roles, classify};
@@ -182,7 +183,7 @@ pub struct Analysis<S> {
     amounts: Vec<Amount>,
     /// Every number found, up to [`MAX_LISTED_PER_PAGE`] a page and
     /// `max_listed` in all.
-    listed: Vec<Listed>,
+    listed: NumberList,
     max_listed: usize,
     /// The roles of numbers that enter the tests.
     roles: Roles,
@@ -301,8 +302,8 @@ impl<S: ByteSource> Analysis<S> {
             );
             let max_listed = self.max_listed;
             let ascii = line.is_ascii();
-            // One copy of the line for all its numbers.
-            let mut line_rc: Option<std::rc::Rc<str>> = None;
+            // The line's text is kept once for all its numbers.
+            let mut line_id: Option<u32> = None;
             let mut listed_now = 0u64;
             scan_numbers_in(line, format, &mut |number| {
                 stats.numbers_found += 1;
@@ -312,7 +313,6 @@ impl<S: ByteSource> Analysis<S> {
                     row.found += 1;
                     row.used += u64::from(used);
                 }
-                let amount = Amount::of(&number);
                 if listed.len() < max_listed && listed_on_page < MAX_LISTED_PER_PAGE {
                     // Character indices (byte offsets on an ASCII line).
                     let (from, to) = if ascii {
@@ -321,17 +321,16 @@ impl<S: ByteSource> Analysis<S> {
                         let from = line[..number.start].chars().count();
                         (from, from + number.text.chars().count())
                     };
-                    listed.push(Listed {
-                        page: page_no,
-                        text: number.text.to_owned(),
-                        value: amount.map(Amount::to_text),
+                    let line = *line_id.get_or_insert_with(|| listed.line(page_no, line));
+                    listed.push(Entry {
+                        line,
+                        start: number.start as u32,
+                        len: number.text.len().min(usize::from(u16::MAX)) as u16,
+                        format,
                         role,
-                        why: std::borrow::Cow::Borrowed(why),
+                        why,
                         used,
                         bbox: place.bbox(from, to),
-                        line: std::rc::Rc::clone(
-                            line_rc.get_or_insert_with(|| std::rc::Rc::from(*line)),
-                        ),
                     });
                     listed_now += 1;
                     listed_on_page += 1;
@@ -342,7 +341,7 @@ impl<S: ByteSource> Analysis<S> {
                         tally.add_digits(&digits);
                         first_digits[usize::from(digits.lead[0] - b'1')] += 1;
                     }
-                    amounts.extend(amount);
+                    amounts.extend(Amount::of(&number));
                 }
             });
             self.numbers.listed += listed_now;

@@ -13,6 +13,7 @@ use crate::contract::report::RoleStats;
 use crate::contract::report::{NumberStats, ReadPath, Reading, TextStats, Timings};
 use crate::contract::validate::looks_like_pdf;
 use crate::forensics::benford::Tally;
+use crate::forensics::list::NumberList;
 use crate::reading::numbers::RULES;
 use crate::reading::roles::Roles;
 
@@ -180,7 +181,7 @@ impl<S: ByteSource> Analysis<S> {
             },
             tally: Tally::default(),
             amounts: Vec::new(),
-            listed: Vec::new(),
+            listed: NumberList::default(),
             max_listed: usize::MAX,
             roles: Roles::default(),
             formats: crate::reading::formats::DocumentFormat::default(),

@@ -98,10 +98,10 @@ pub fn csv_row(n: &Listed) -> String {
 }
 
 /// Numbers as stored and served: one JSON object a line.
-pub fn to_ndjson(rows: &[Listed]) -> String {
-    let mut out = String::with_capacity(rows.len() * 160);
+pub fn to_ndjson(rows: impl IntoIterator<Item = impl std::borrow::Borrow<Listed>>) -> String {
+    let mut out = String::new();
     for row in rows {
-        if let Ok(line) = serde_json::to_string(row) {
+        if let Ok(line) = serde_json::to_string(row.borrow()) {
             out.push_str(&line);
             out.push('\n');
         }

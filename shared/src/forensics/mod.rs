@@ -5,4 +5,5 @@
 pub mod amounts;
 pub mod benford;
 pub mod evidence;
+pub mod list;
 pub mod magnitude;

@@ -152,7 +152,7 @@ pub fn analysed_with_numbers(
         // The list stays with the partial, which the merge reads for the
         // suspects.
         let partial = analysis.partial(&|| 0.0).await?;
-        let numbers = partial.listed.clone();
+        let numbers = partial.listed.rows().collect();
         let mut merger = shared::analysis::Merger::default();
         merger.add(partial);
         Ok((merger.finish(&|| 0.0)?, numbers))
