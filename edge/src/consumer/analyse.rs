@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use shared::analysis::Merger;
 use shared::delivery::oplog::{LogLine, What};
-use shared::forensics::evidence;
 use shared::jobs::pacing::MIN_WRITE_GAP_MS;
 use shared::jobs::watchdog::Claimed;
 use worker::{Delay, Env, console_log, console_warn};

@@ -170,6 +170,12 @@ impl LineBox {
         let x0 = f64::from(self.spans.get(from)?.0);
         let x1 = f64::from(self.spans.get(to - 1)?.1);
         let (y0, y1) = (self.baseline - 0.2 * self.em, self.baseline + 0.8 * self.em);
+        let round = |v: f64| (v * 100.0).round() / 100.0;
+        if self.dir == 0 {
+            // Upright, as most lines are: no turn.
+            let (lo, hi) = (x0.min(x1), x0.max(x1));
+            return Some([round(lo), round(y0.min(y1)), round(hi), round(y0.max(y1))]);
+        }
         let (sin, cos) = f64::from(self.dir).to_radians().sin_cos();
         let turn = |x: f64, y: f64| (x * cos - y * sin, x * sin + y * cos);
         let corners = [turn(x0, y0), turn(x1, y0), turn(x0, y1), turn(x1, y1)];
@@ -178,7 +184,6 @@ impl LineBox {
             lo = (lo.0.min(x), lo.1.min(y));
             hi = (hi.0.max(x), hi.1.max(y));
         }
-        let round = |v: f64| (v * 100.0).round() / 100.0;
         Some([round(lo.0), round(lo.1), round(hi.0), round(hi.1)])
     }
 }

@@ -141,13 +141,20 @@ impl Merger {
             let why = sum
                 .problems
                 .iter()
-                .find(|(_, p)| p.code.skips_the_page())
+                .find(|(page, p)| *page > 0 && p.code.skips_the_page())
                 .map_or_else(String::new, |(page, p)| {
                     format!(" (page {page}: {})", p.detail)
                 });
-            return Err(AnalysisError::Damaged(format!(
-                "no page could be read{why}"
-            )));
+            let cut_short = sum
+                .problems
+                .iter()
+                .any(|(page, p)| *page == 0 && p.code == WarningCode::TruncatedFile);
+            let what = if cut_short {
+                "the file ends early (cut short?), and no page is whole in it"
+            } else {
+                "no page could be read"
+            };
+            return Err(AnalysisError::Damaged(format!("{what}{why}")));
         }
         if sum.text.chars == 0 {
             return Err(AnalysisError::NoText);
@@ -184,21 +191,29 @@ impl Merger {
 }
 
 /// The report's warnings: one per kind of trouble, naming its pages, with
-/// the first page's details as the example.
+/// the first page's details as the example. A problem of page 0 is the
+/// document's (a file cut short): it names no page.
 pub fn warnings_of(problems: &[(u32, PageProblem)]) -> Vec<Warning> {
-    let mut by_code: std::collections::BTreeMap<WarningCode, (Vec<u32>, &str)> =
+    let mut by_code: std::collections::BTreeMap<WarningCode, (Vec<u32>, &str, bool)> =
         std::collections::BTreeMap::new();
     for (page, problem) in problems {
         let entry = by_code
             .entry(problem.code)
-            .or_insert_with(|| (Vec::new(), problem.detail.as_str()));
+            .or_insert_with(|| (Vec::new(), "", false));
+        if *page == 0 {
+            entry.2 = true;
+            continue;
+        }
+        if entry.1.is_empty() {
+            entry.1 = problem.detail.as_str();
+        }
         if entry.0.last() != Some(page) {
             entry.0.push(*page);
         }
     }
     by_code
         .into_iter()
-        .map(|(code, (pages, example))| {
+        .map(|(code, (pages, example, whole_document))| {
             let one = pages.len() == 1;
             let (was, has, uses) = if one {
                 ("was", "has", "uses")
@@ -216,15 +231,29 @@ pub fn warnings_of(problems: &[(u32, PageProblem)]) -> Vec<Warning> {
                 WarningCode::UnmappedGlyphs => {
                     format!("{has} characters no font maps to text; numbers among them are missed")
                 }
+                WarningCode::TruncatedFile => {
+                    format!("{was} skipped: the file ends before their data")
+                }
             };
             let first = pages.first().copied().unwrap_or_default();
+            let pages_part = format!(
+                "{} page{} {what} (page {first}: {example})",
+                pages.len(),
+                if one { "" } else { "s" }
+            );
+            let message = match (whole_document, pages.is_empty()) {
+                (true, true) => "The file ends early (cut short?): its objects were found by \
+                                 scanning it, and every page found was read"
+                    .to_owned(),
+                (true, false) => format!(
+                    "The file ends early (cut short?): its objects were found by scanning it; \
+                     {pages_part}"
+                ),
+                _ => pages_part,
+            };
             Warning {
                 code,
-                message: format!(
-                    "{} page{} {what} (page {first}: {example})",
-                    pages.len(),
-                    if one { "" } else { "s" }
-                ),
+                message,
                 pages,
             }
         })

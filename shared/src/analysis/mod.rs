@@ -11,7 +11,7 @@
 //! Loading: [`loader`] reads the cross-reference data and only the objects
 //! text extraction reaches from the catalog (not the structure tree,
 //! annotations, image data, font programs…); a file it cannot read that way
-//! (encrypted, a broken cross-reference table) is loaded by lopdf in full,
+//! (encrypted, cross-reference offsets that miss their objects) is loaded by lopdf in full,
 //! dropping the same unread data as objects are read ([`LoadOptions::filter`]).
 //!
 //! Memory: each page's decoded content is dropped after the page; every
@@ -149,6 +149,17 @@ impl AnalysisError {
 /// let go before the next page (the catalog and the page tree stay).
 const PAGE_OBJECTS_BUDGET: u64 = 8 << 20;
 
+/// What reading a page's objects came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Loaded {
+    /// Its objects are in `doc`.
+    Ready,
+    /// The file is read whole from now on, from the first page.
+    Restarted,
+    /// Its objects are not all in the file (one rebuilt by scanning).
+    Missing(String),
+}
+
 /// How the document is read.
 enum Reader<S> {
     /// By range reads: each page's objects when it comes.
@@ -236,13 +247,29 @@ impl<S: ByteSource> Analysis<S> {
             return Ok(false);
         };
         let t0 = now_ms();
-        if !self.load_page(page_id, now_ms).await? {
+        let loaded = self.load_page(page_id, now_ms).await?;
+        self.timings.parse += now_ms() - t0;
+        if loaded == Loaded::Restarted {
             // Read whole from now on, from the first page.
             return Ok(true);
         }
-        self.timings.parse += now_ms() - t0;
         self.next += 1;
         let page_no = self.next as u32;
+        if let Loaded::Missing(why) = loaded {
+            self.problems.push((
+                page_no,
+                PageProblem {
+                    code: WarningCode::TruncatedFile,
+                    detail: format!("its objects are not all in the file ({why})"),
+                },
+            ));
+            self.per_page.push(PageStats {
+                page: page_no,
+                skipped: true,
+                ..PageStats::default()
+            });
+            return Ok(true);
+        }
         let t0 = now_ms();
         let layout = self.layout_of(page_id)?;
         let text = &layout.text;
@@ -396,11 +423,17 @@ impl<S: ByteSource> Analysis<S> {
         };
         // A page tree read again whole starts over: ask once more.
         let mut page_id = self.pages[index];
-        if !self.load_page(page_id, now_ms).await? {
+        let mut loaded = self.load_page(page_id, now_ms).await?;
+        if loaded == Loaded::Restarted {
             page_id = *self.pages.get(index).ok_or_else(|| {
                 AnalysisError::Damaged(format!("the document has no page {page}"))
             })?;
-            self.load_page(page_id, now_ms).await?;
+            loaded = self.load_page(page_id, now_ms).await?;
+        }
+        if let Loaded::Missing(why) = loaded {
+            return Err(AnalysisError::Damaged(format!(
+                "page {page} is not whole in the file ({why})"
+            )));
         }
         let layout = self.layout_of(page_id)?;
         let lines = layout
@@ -571,22 +604,33 @@ mod tests {
         let report = analyse(&bytes, &few, &clock, &mut |_, _| {}).expect("read by ranges");
         assert_eq!(report.reading.path, ReadPath::Ranges);
         assert!(report.reading.reads >= 1);
-        // …one that only a whole read can repair is.
+        // …one that only a whole read can open is: here, trailers that name
+        // no catalog.
         let mut broken = bytes.clone();
-        let at = broken
-            .windows(9)
-            .rposition(|w| w == b"startxref")
-            .expect("startxref");
-        broken.truncate(at);
-        broken.extend_from_slice(b"startxref\n999999999\n%%EOF\n");
+        let mut at = 0;
+        while let Some(i) = broken[at..].windows(5).position(|w| w == b"/Root") {
+            broken[at + i + 4] = b'o';
+            at += i + 5;
+        }
         let err = analyse(&broken, &small, &clock, &mut |_, _| {}).unwrap_err();
         assert_eq!(err.code(), ErrorCode::Damaged);
         assert!(err.to_string().contains("1000 bytes"), "{err}");
         assert!(err.to_string().contains("reading it whole"), "{err}");
-        let repaired =
-            analyse(&broken, &Limits::default(), &clock, &mut |_, _| {}).expect("lopdf repairs it");
-        assert_eq!(repaired.reading.path, ReadPath::Whole);
-        assert_eq!(repaired.pages, 16);
+        // Cross-reference data that cannot be read is rebuilt by scanning
+        // the objects, by range reads (a whole file: no warning).
+        let mut wrong = bytes.clone();
+        let at = wrong
+            .windows(9)
+            .rposition(|w| w == b"startxref")
+            .expect("startxref");
+        wrong.truncate(at);
+        wrong.extend_from_slice(b"startxref\n999999999\n%%EOF\n");
+        let rebuilt = analyse(&wrong, &Limits::default(), &clock, &mut |_, _| {}).expect("rebuilt");
+        assert_eq!(rebuilt.reading.path, ReadPath::Ranges);
+        assert_eq!(rebuilt.pages, 16);
+        assert!(rebuilt.warnings.is_empty(), "{:?}", rebuilt.warnings);
+        let whole = analyse(&bytes, &Limits::default(), &clock, &mut |_, _| {}).expect("whole");
+        assert_eq!(rebuilt.numbers.found, whole.numbers.found);
         let few_pages = Limits {
             max_bytes: u64::MAX,
             max_pages: 5,

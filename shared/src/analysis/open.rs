@@ -17,7 +17,9 @@ use crate::forensics::list::NumberList;
 use crate::reading::numbers::RULES;
 use crate::reading::roles::Roles;
 
-use super::{Analysis, AnalysisError, Limits, PAGE_OBJECTS_BUDGET, Reader, loader};
+use super::extract::PageProblem;
+use super::{Analysis, AnalysisError, Limits, Loaded, PAGE_OBJECTS_BUDGET, Reader, loader};
+use crate::contract::api::WarningCode;
 
 impl<S: ByteSource> Analysis<S> {
     /// Opens the document and checks it can be analysed at all: by range
@@ -70,7 +72,8 @@ impl<S: ByteSource> Analysis<S> {
         };
         let base = doc.objects.keys().copied().collect();
         let pages = ranged.pages.clone();
-        Analysis::begin(
+        let cut_short = ranged.recovered.is_some_and(|r| !r.whole);
+        let mut analysis = Analysis::begin(
             doc,
             Reader::Ranged {
                 ranged: Box::new(ranged),
@@ -82,7 +85,20 @@ impl<S: ByteSource> Analysis<S> {
             false,
             limits,
             now_ms() - t0,
-        )
+        )?;
+        if cut_short {
+            // Said of the document (page 0), besides the pages it costs.
+            analysis.problems.push((
+                0,
+                PageProblem {
+                    code: WarningCode::TruncatedFile,
+                    detail: "the file ends before its cross-reference data; its objects were \
+                             found by scanning it"
+                        .to_owned(),
+                },
+            ));
+        }
+        Ok(analysis)
     }
 
     /// Reads the file whole and loads it with lopdf (repairs, decryption):
@@ -117,8 +133,14 @@ impl<S: ByteSource> Analysis<S> {
             max_decompressed_size: Some(limits.max_stream_bytes),
             ..LoadOptions::default()
         };
-        let doc = Document::load_mem_with_options(&data, options)
-            .map_err(|e| classify_load_error(e, limits))?;
+        let doc = Document::load_mem_with_options(&data, options).map_err(|e| {
+            if why == loader::LoadError::NoWholePage {
+                // lopdf cannot either: say what the scan found.
+                AnalysisError::Damaged(why.to_string())
+            } else {
+                classify_load_error(e, limits)
+            }
+        })?;
         drop(data);
         let encrypted = doc.trailer.get(b"Encrypt").is_ok() || doc.was_encrypted();
         let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
@@ -215,19 +237,20 @@ impl<S: ByteSource> Analysis<S> {
 
     /// Reads the objects of page `page_id` (range reads only). A page whose
     /// objects cannot be read that way sends the whole analysis to the
-    /// whole-file path, from its first page (`Ok(false)`).
+    /// whole-file path, from its first page ([`Loaded::Restarted`]) — but in
+    /// a file rebuilt by scanning, where it is left out ([`Loaded::Missing`]).
     pub(super) async fn load_page(
         &mut self,
         page_id: ObjectId,
         now_ms: &dyn Fn() -> f64,
-    ) -> Result<bool, AnalysisError> {
+    ) -> Result<Loaded, AnalysisError> {
         let Reader::Ranged {
             ranged,
             base,
             loaded,
         } = &mut self.reader
         else {
-            return Ok(true);
+            return Ok(Loaded::Ready);
         };
         if *loaded > PAGE_OBJECTS_BUDGET {
             self.doc.objects.retain(|id, _| base.contains(id));
@@ -236,9 +259,12 @@ impl<S: ByteSource> Analysis<S> {
         match ranged.load_page(&mut self.doc, page_id).await {
             Ok(added) => {
                 *loaded += added;
-                Ok(true)
+                Ok(Loaded::Ready)
             }
             Err(loader::LoadError::Read(e)) => Err(AnalysisError::Read(e)),
+            // A file rebuilt by scanning: a page whose objects are not all
+            // there is left out (there is no better copy to read).
+            Err(why) if ranged.recovered.is_some() => Ok(Loaded::Missing(why.to_string())),
             Err(why) => {
                 // A page tree not as its counts said: open again, reading every
                 // kid; anything else: read the file whole. Either way, from the
@@ -251,7 +277,7 @@ impl<S: ByteSource> Analysis<S> {
                     },
                 );
                 let Reader::Ranged { ranged, .. } = reader else {
-                    return Ok(true);
+                    return Ok(Loaded::Ready);
                 };
                 let limits = self.limits;
                 let t0 = now_ms();
@@ -269,7 +295,7 @@ impl<S: ByteSource> Analysis<S> {
                 self.cap_listing(max_listed);
                 self.range = (range.0.min(self.pages.len()), range.1.min(self.pages.len()));
                 self.next = self.range.0;
-                Ok(false)
+                Ok(Loaded::Restarted)
             }
         }
     }

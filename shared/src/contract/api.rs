@@ -92,6 +92,10 @@ pub enum WarningCode {
     /// Characters whose font gives no way to map them to text: the page is
     /// read without them (numbers among them are missed).
     UnmappedGlyphs,
+    /// The file ends early (a download cut short): its objects were found
+    /// by scanning it, and pages whose objects are not all there are
+    /// skipped (named in the warning's `pages`).
+    TruncatedFile,
 }
 
 impl WarningCode {
@@ -101,6 +105,7 @@ impl WarningCode {
             WarningCode::UnsupportedFilter => "unsupported_filter",
             WarningCode::TruncatedContent => "truncated_content",
             WarningCode::UnmappedGlyphs => "unmapped_glyphs",
+            WarningCode::TruncatedFile => "truncated_file",
         }
     }
 
@@ -108,7 +113,9 @@ impl WarningCode {
     pub fn skips_the_page(self) -> bool {
         matches!(
             self,
-            WarningCode::UnreadableContent | WarningCode::UnsupportedFilter
+            WarningCode::UnreadableContent
+                | WarningCode::UnsupportedFilter
+                | WarningCode::TruncatedFile
         )
     }
 }

@@ -11,16 +11,19 @@
 //! lopdf [`Document`] holding those objects, so the extractor works on it
 //! unchanged.
 //!
-//! It reads what a well-formed file states and gives up on anything else — a
-//! cross-reference offset that does not lead to its object, a broken trailer,
-//! an encrypted file, nesting deeper than lopdf accepts, no pages — with a
-//! [`LoadError`]; the caller then loads the file with lopdf, whose repairs
-//! (rebuilding the cross-reference table by scanning, decryption) this module
-//! does not repeat. A reference to an object that does not exist, or is free,
-//! is a null, as in lopdf.
+//! It reads what a well-formed file states. A file with no cross-reference
+//! data to read (no `startxref`: most often a file cut short) has it rebuilt
+//! by scanning the objects ([`recover`]), by range reads too. Anything else —
+//! a cross-reference offset that does not lead to its object, a broken
+//! trailer, an encrypted file, nesting deeper than lopdf accepts, no pages —
+//! gives up with a [`LoadError`]; the caller then loads the file with lopdf,
+//! whose repairs and decryption this module does not repeat. A reference to
+//! an object that does not exist, or is free, is a null, as in lopdf — but
+//! in a rebuilt file, where it was cut off ([`LoadError::Missing`]).
 
 mod pages;
 mod parse;
+mod recover;
 mod xref;
 
 use pages::*;
@@ -104,6 +107,13 @@ pub enum LoadError {
     /// A kid the quick page-tree walk took for a page is not one.
     #[error("the page tree is not as its counts say")]
     PageTree,
+    /// In a file whose cross-reference data was rebuilt by scanning: an
+    /// object it refers to is not in the file (cut off).
+    #[error("object {0} is not in the file")]
+    Missing(u32),
+    /// A file cut short, rebuilt by scanning, that holds no page.
+    #[error("the file ends early (cut short?), before any of its pages")]
+    NoWholePage,
 }
 
 /// Where an object is, from the cross-reference data.
@@ -159,6 +169,8 @@ struct Source<S> {
     containers: HashMap<u32, Container>,
     /// Object streams being decoded (one's `/Length` may be in another).
     decoding: usize,
+    /// The cross-reference data was rebuilt by scanning ([`recover`]).
+    recovered: bool,
 }
 
 /// A document opened by range reads: its cross-reference data, its pages in
@@ -168,6 +180,16 @@ pub struct Ranged<S> {
     pub pages: Vec<ObjectId>,
     /// Whether the page tree was walked reading every kid.
     careful: bool,
+    /// What the scan found, when the cross-reference data was rebuilt.
+    pub recovered: Option<Recovered>,
+}
+
+/// A file whose cross-reference data was rebuilt by scanning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    /// The file ends with `%%EOF`: whole, its cross-reference data wrong
+    /// (otherwise cut short).
+    pub whole: bool,
 }
 
 /// Opens a PDF by range reads: the cross-reference data, the catalog and
@@ -229,9 +251,28 @@ async fn open_cached<S: ByteSource>(
         max_stream_bytes,
         containers: HashMap::new(),
         decoding: 0,
+        recovered: false,
     };
+    let mut recovered = None;
     let indexed = match source.open().await {
-        Ok(()) => index(&mut source, version, careful, wanted).await,
+        Ok(()) => index(&mut source, version, careful, wanted, &[]).await,
+        // No cross-reference data to read (a file cut short): rebuilt by
+        // scanning the objects.
+        Err(LoadError::NoStartXref | LoadError::Xref(_)) => match source.rebuild().await {
+            Ok(scanned) => {
+                source.recovered = true;
+                recovered = Some(Recovered {
+                    whole: scanned.whole,
+                });
+                match index(&mut source, version, true, None, &scanned.pages).await {
+                    Err(LoadError::NoPages | LoadError::NoCatalog) if !scanned.whole => {
+                        Err(LoadError::NoWholePage)
+                    }
+                    indexed => indexed,
+                }
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match indexed {
@@ -239,7 +280,8 @@ async fn open_cached<S: ByteSource>(
             Ranged {
                 source,
                 pages,
-                careful,
+                careful: careful || recovered.is_some(),
+                recovered,
             },
             doc,
         )),
@@ -247,17 +289,20 @@ async fn open_cached<S: ByteSource>(
     }
 }
 
-/// The trailer's checks, the catalog and information closure, and the pages.
+/// The trailer's checks, the catalog and information closure, and the
+/// pages: the page tree's, else (in a rebuilt file) `scanned`, the objects
+/// typed `/Page`.
 async fn index<S: ByteSource>(
     source: &mut Source<S>,
     version: String,
     careful: bool,
     wanted: Option<(usize, usize)>,
+    scanned: &[u32],
 ) -> Result<(Vec<ObjectId>, Document), LoadError> {
     if source.trailer.has(b"Encrypt") {
         return Err(LoadError::Encrypted);
     }
-    if !matches!(source.trailer.get(b"Root"), Ok(Object::Reference(_))) {
+    if !source.recovered && !matches!(source.trailer.get(b"Root"), Ok(Object::Reference(_))) {
         return Err(LoadError::NoCatalog);
     }
     let mut roots: Vec<u32> = Vec::new();
@@ -269,8 +314,26 @@ async fn index<S: ByteSource>(
     let mut doc = Document::new();
     doc.version = version;
     doc.trailer = source.trailer.clone();
-    closure(source, &mut doc, roots, true).await?;
-    let pages = page_tree(source, &mut doc, careful, wanted).await?;
+    if source.recovered {
+        // What is cut off is left out: the pages say what they miss.
+        for number in roots {
+            let _ = closure(source, &mut doc, vec![number], true).await;
+        }
+    } else {
+        closure(source, &mut doc, roots, true).await?;
+    }
+    let mut pages = page_tree(source, &mut doc, careful, wanted)
+        .await
+        .or_else(|e| {
+            if source.recovered {
+                Ok(Vec::new())
+            } else {
+                Err(e)
+            }
+        })?;
+    if pages.is_empty() {
+        pages = scanned.iter().map(|&n| (n, 0)).collect();
+    }
     if pages.is_empty() {
         return Err(LoadError::NoPages);
     }
@@ -287,6 +350,16 @@ impl<S: ByteSource> Ranged<S> {
         page: ObjectId,
     ) -> Result<u64, LoadError> {
         let added = closure(&mut self.source, doc, vec![page.0], true).await?;
+        if self.recovered.is_some()
+            && let Some(Object::Dictionary(d)) = doc.objects.get(&page)
+            && let Ok(parent) = d.get(b"Parent").and_then(Object::as_reference)
+            && !doc.objects.contains_key(&parent)
+            && let Some(Object::Dictionary(d)) = doc.objects.get_mut(&page)
+        {
+            // Its page-tree node was cut off: what it inherited is lost, the
+            // page itself is not (lopdf's lookups stop at a missing parent).
+            d.remove(b"Parent");
+        }
         if !self.careful
             && let Some(Object::Dictionary(d)) = doc.objects.get(&page)
             && let Ok(kind) = d.get_type()
@@ -678,11 +751,13 @@ mod tests {
         // Encrypted.
         let encrypted = pdf(&[(1, CATALOG)], "/Encrypt << /Filter /Standard >>");
         assert_eq!(load(&encrypted, 1 << 20).unwrap_err(), LoadError::Encrypted);
-        // No startxref, no header, no pages.
+        // No startxref (the end cut off): rebuilt by scanning (`recover`).
+        let cut = load(&good[..good.len() - 40], 1 << 20).expect("rebuilt");
         assert_eq!(
-            load(&good[..good.len() - 40], 1 << 20).unwrap_err(),
-            LoadError::NoStartXref
+            page_text(&cut),
+            page_text(&load(&good, 1 << 20).expect("good"))
         );
+        // No header, no pages.
         assert_eq!(load(b"hello", 1 << 20).unwrap_err(), LoadError::NoHeader);
         let no_pages = pdf(
             &[
@@ -700,7 +775,11 @@ mod tests {
         let mut tail = good.clone();
         let n = tail.len();
         tail[n - 12..n - 6].copy_from_slice(b"999999");
-        assert!(load(&tail, 1 << 20).is_err());
+        // A startxref past the end: rebuilt by scanning too.
+        assert_eq!(
+            page_text(&load(&tail, 1 << 20).expect("rebuilt")),
+            page_text(&load(&good, 1 << 20).expect("good"))
+        );
         // Nesting deeper than lopdf accepts.
         let deep = format!(
             "<< /Type /Catalog /Pages 2 0 R /X {}1{} >>",
@@ -730,6 +809,11 @@ mod tests {
         let xref_at = find(&file, b"xref\n", 0).expect("xref");
         let trailer = find(&file, b"trailer\n<<", 0).expect("trailer") + 10;
         file.splice(trailer..trailer, format!(" /Prev {xref_at} ").bytes());
-        assert!(matches!(load(&file, 1 << 20), Err(LoadError::Xref(_))));
+        // The looping cross-reference data is given up, and rebuilt by
+        // scanning the objects.
+        assert_eq!(
+            page_text(&load(&file, 1 << 20).expect("rebuilt")),
+            page_text(&load(&simple("x 1"), 1 << 20).expect("good"))
+        );
     }
 }

@@ -64,7 +64,12 @@ pub(crate) async fn page_tree<S: ByteSource>(
         };
         let loaded = match doc.objects.get(&kid_id) {
             Some(o) => Some((kid_id, o.clone())),
-            None => source.object(kid_id.0, Read::ValueOnly).await?,
+            // A kid cut off (a file rebuilt by scanning) counts as a page,
+            // which is then named as not read.
+            None => match source.object(kid_id.0, Read::ValueOnly).await {
+                Err(LoadError::Missing(_) | LoadError::Object(_)) if source.recovered => None,
+                loaded => loaded?,
+            },
         };
         let kind = match &loaded {
             Some((_, Object::Dictionary(d))) => d.get_type().ok().map(<[u8]>::to_vec),
@@ -157,12 +162,25 @@ pub(crate) async fn closure<S: ByteSource>(
     skip_kids: bool,
 ) -> Result<u64, LoadError> {
     let mut seen = HashSet::new();
+    // Page-tree nodes a page inherits from: in a file rebuilt by scanning,
+    // one cut off costs the page what it inherits, not the page.
+    let mut parents = HashSet::new();
     let mut added = 0;
     while let Some(number) = todo.pop() {
         if !seen.insert(number) || has(doc, number) {
             continue;
         }
-        if let Some((id, object)) = source.object(number, Read::Everything).await? {
+        let found = match source.object(number, Read::Everything).await {
+            Err(LoadError::Missing(n)) if parents.contains(&n) => continue,
+            found => found?,
+        };
+        if let Some((id, object)) = found {
+            if source.recovered
+                && let Ok(Object::Reference(parent)) =
+                    object.as_dict().and_then(|d| d.get(b"Parent"))
+            {
+                parents.insert(parent.0);
+            }
             references(&object, &mut todo, 0, skip_kids);
             if let Object::Stream(stream) = &object {
                 added += stream.content.len() as u64;

@@ -192,6 +192,7 @@ impl<S: ByteSource> Source<S> {
         read: Read,
     ) -> Result<Option<(ObjectId, Object)>, LoadError> {
         match self.xref.get(&number).copied() {
+            None if self.recovered => Err(LoadError::Missing(number)),
             None | Some(Entry::Free) => Ok(None),
             Some(Entry::Normal(offset)) => self.parse_at(offset, Some(number), read).await,
             Some(Entry::Compressed { container, index }) => {
