@@ -9,7 +9,8 @@
 //! a 48 MiB image-heavy PDF is analysed by range reads, reading under 5 % of
 //! it, with the native report; 40 MB of noise behind a header ends
 //! `damaged` without being read whole; a cross-reference offset past the end
-//! is repaired by the whole-file path.
+//! is rebuilt by scanning the objects, by range reads; a file cut short is
+//! read as far as it goes, with a `truncated_file` warning.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -318,7 +319,7 @@ fn random_bytes_behind_a_header_end_damaged_without_being_read_whole() {
 }
 
 #[test]
-fn an_xref_offset_past_the_end_is_repaired_by_reading_the_file_whole() {
+fn an_xref_offset_past_the_end_is_rebuilt_by_scanning() {
     let good = std::fs::read(
         docket_tests::expect::corpus_dir().join("pdfplumber-senate-expenditures.pdf"),
     )
@@ -335,7 +336,7 @@ fn an_xref_offset_past_the_end_is_repaired_by_reading_the_file_whole() {
     let result = (ended.state() == JobState::Completed).then(|| client.result(&job.id));
     check(&ended, result.as_ref(), &outcome_of(&bytes)).unwrap_or_else(|e| panic!("{e}"));
     let result = result.expect("completed");
-    assert_eq!(result["reading"]["path"], "whole");
+    assert_eq!(result["reading"]["path"], "ranges");
     // The same numbers as the intact file.
     match outcome_of(&good) {
         docket_tests::expect::Outcome::Completed { numbers_found, .. } => {
@@ -343,4 +344,42 @@ fn an_xref_offset_past_the_end_is_repaired_by_reading_the_file_whole() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_file_cut_short_is_read_as_far_as_it_goes() {
+    let good =
+        std::fs::read(docket_tests::expect::corpus_dir().join("pdfplumber-ca-warn-report.pdf"))
+            .expect("a corpus file");
+    // A download that stopped at a quarter: no table, no trailer, the last
+    // pages' objects gone.
+    let bytes = good[..good.len() / 4].to_vec();
+    let client = Client::owner();
+    let job = client.submit(&bytes, "cut-short.pdf");
+    let ended = client.wait_terminal(&job.id, Duration::from_secs(120));
+    let result = (ended.state() == JobState::Completed).then(|| client.result(&job.id));
+    check(&ended, result.as_ref(), &outcome_of(&bytes)).unwrap_or_else(|e| panic!("{e}"));
+    let result = result.expect("completed");
+    assert_eq!(result["reading"]["path"], "ranges");
+    let warnings = result["warnings"].as_array().expect("warnings");
+    let cut = warnings
+        .iter()
+        .find(|w| w["code"] == "truncated_file")
+        .unwrap_or_else(|| panic!("no truncated_file in {warnings:?}"));
+    assert!(
+        cut["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ends early")),
+        "{cut}"
+    );
+    let skipped = cut["pages"].as_array().expect("pages").len();
+    assert!(skipped > 0 && skipped < 16, "{cut}");
+    // The job carries the warning too.
+    assert!(
+        ended
+            .warnings
+            .iter()
+            .any(|w| w.code.as_str() == "truncated_file"),
+        "{ended:?}"
+    );
 }
