@@ -63,7 +63,8 @@ pub fn follow(
             secrets.extend(api.minted_secret.clone());
             hook.wait(ids, &secrets, timeout, &mut seen, &|m| ui.note(m))
         }
-        _ => wait::poll(api, ids, timeout, &mut seen),
+        (Mode::Poll, ..) => wait::poll(api, ids, timeout, false, &mut seen),
+        _ => wait::poll(api, ids, timeout, true, &mut seen),
     }
 }
 

@@ -239,7 +239,7 @@ fn run(cli: Cli) -> CliResult<i32> {
             };
             if mode == Mode::Webhook {
                 return Err(CliError::Usage(
-                    "a job's webhook is set when it is submitted: use --wait poll, ws or sse here"
+                    "a job's webhook is set when it is submitted: use --wait poll, long-poll, ws or sse here"
                         .into(),
                 ));
             }

@@ -1,6 +1,13 @@
 //! What the CLI prints. Results go to stdout (text, or JSON with `--json`);
-//! progress goes to stderr: bars on a terminal, plain lines otherwise (one per
-//! change), so scripts can read stdout undisturbed.
+//! progress goes to stderr: bars on a terminal, plain lines otherwise, so
+//! scripts can read stdout undisturbed.
+//!
+//! The plain lines tell each job's story once and in order ([`Ui::job`]): a
+//! copy of a job no newer than the one shown (`Job::is_newer_than`, the
+//! project's one ordering rule), or in an earlier state, is never printed;
+//! a line is printed when the state changes (a queue place too, when it
+//! moves), not for progress within a state; and the final state is left to
+//! the summary that follows it.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -13,11 +20,19 @@ use shared::forensics::benford::DigitTest;
 
 use crate::client::Progress;
 
+/// What is shown of one job.
+struct Shown {
+    bar: Option<ProgressBar>,
+    newest: Option<Job>,
+    step: String,
+}
+
 /// Progress on stderr.
 pub struct Ui {
     bars: Option<MultiProgress>,
-    /// One bar (terminal) or the last line printed (plain) per job.
-    jobs: Mutex<HashMap<String, (Option<ProgressBar>, String)>>,
+    /// Per job: its bar (terminal), the newest copy seen and the story's
+    /// last step printed.
+    jobs: Mutex<HashMap<String, Shown>>,
     quiet: bool,
 }
 
@@ -56,17 +71,17 @@ impl Ui {
         }
     }
 
-    /// Shows a job's latest state (called on every update a waiter sees).
+    /// Shows a job's latest state (called on every update a waiter sees,
+    /// in whatever order the updates come; see the module's rules).
     pub fn job(&self, job: &Job) {
         if self.quiet {
             return;
         }
-        let line = state_words(job);
         let Ok(mut jobs) = self.jobs.lock() else {
             return;
         };
-        let entry = jobs.entry(job.id.clone()).or_insert_with(|| {
-            let bar = self.bars.as_ref().map(|bars| {
+        let shown = jobs.entry(job.id.clone()).or_insert_with(|| Shown {
+            bar: self.bars.as_ref().map(|bars| {
                 let bar = bars.add(ProgressBar::new(1));
                 bar.set_style(
                     ProgressStyle::with_template("{msg:24!} [{bar:30}] {pos}/{len} pages {prefix}")
@@ -75,10 +90,17 @@ impl Ui {
                 );
                 bar.set_message(job.filename.clone());
                 bar
-            });
-            (bar, String::new())
+            }),
+            newest: None,
+            step: String::new(),
         });
-        match &entry.0 {
+        if let Some(newest) = &shown.newest
+            && (newest.is_newer_than(job) || rank(job.state()) < rank(newest.state()))
+        {
+            return; // an older copy (a replay, a slow poll): already told
+        }
+        shown.newest = Some(job.clone());
+        match &shown.bar {
             Some(bar) => {
                 if let Some(p) = job.progress {
                     bar.set_length(u64::from(p.pages_total.max(1)));
@@ -89,12 +111,14 @@ impl Ui {
                     bar.finish_and_clear();
                 }
             }
-            None if entry.1 != line => {
-                eprintln!("{}  {}  {line}", job.id, job.filename);
+            None => {
+                let step = story_step(job);
+                if step != shown.step && !job.state().is_terminal() {
+                    eprintln!("{}  {}  {}", job.id, job.filename, state_words(job));
+                }
+                shown.step = step;
             }
-            None => {}
         }
-        entry.1 = line;
     }
 
     /// A message that does not disturb the bars.
@@ -131,6 +155,29 @@ pub fn state_words(job: &Job) -> String {
             format!("processing (attempt {})", job.attempt)
         }
         (state, _, _) => state.as_str().to_owned(),
+    }
+}
+
+/// A state's place in the state machine's order.
+fn rank(state: JobState) -> u8 {
+    match state {
+        JobState::Uploaded => 0,
+        JobState::Processing => 1,
+        _ => 2,
+    }
+}
+
+/// What makes a new line in a job's story: its state, and while it waits
+/// its place in line (not the estimate), while it runs its attempt (not
+/// its progress).
+fn story_step(job: &Job) -> String {
+    match job.state() {
+        JobState::Uploaded => match job.queue {
+            Some(q) => format!("queued #{}", q.position),
+            None => "uploaded".to_owned(),
+        },
+        JobState::Processing => format!("processing {}", job.attempt),
+        state => state.as_str().to_owned(),
     }
 }
 

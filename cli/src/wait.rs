@@ -32,7 +32,11 @@ use crate::error::{CliError, CliResult};
 /// How the CLI waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
+    /// `GET /jobs/{id}` about once a second (with `If-None-Match`).
     Poll,
+    /// `GET /jobs/{id}?wait=20`: the server holds the request until the job
+    /// changes.
+    LongPoll,
     Ws,
     /// Server-Sent Events (`crate::sse`).
     Sse,
@@ -131,11 +135,13 @@ pub(crate) fn left(deadline: Instant, timeout: Duration) -> CliResult<Duration> 
     }
 }
 
-/// Long-polls each job in turn until all are terminal.
+/// Polls (or long-polls, when `hold`) each job in turn until all are
+/// terminal.
 pub fn poll(
     api: &Api,
     ids: &[String],
     timeout: Duration,
+    hold: bool,
     seen: &mut dyn FnMut(&Job),
 ) -> CliResult<Vec<Job>> {
     let deadline = Instant::now() + timeout;
@@ -145,7 +151,13 @@ pub fn poll(
         let mut running: Vec<String> = pending.running.iter().cloned().collect();
         running.sort();
         for id in running {
-            let wait = left(deadline, timeout)?.as_secs().clamp(1, 20) as u32;
+            // Held by the server up to 20 s (long polling), or answered at
+            // once (polling).
+            let wait = if hold {
+                left(deadline, timeout)?.as_secs().clamp(1, 20) as u32
+            } else {
+                0
+            };
             let asked = Instant::now();
             let (answer, retry_after) = api.poll(&id, etags.get(&id).map(String::as_str), wait)?;
             let changed = match answer {

@@ -1,6 +1,8 @@
 //! The `docket` CLI against the server: each `--wait` mode brings a PDF to
-//! `completed` and prints the same result; the webhook listener refuses forged
-//! and stale deliveries; every failure has its exit code. (`cargo xtask test`
+//! `completed` and prints the same result, and tells a job's story once and
+//! in order (caught while waiting behind a backlog, or already processing);
+//! the webhook listener refuses forged and stale deliveries; every failure
+//! has its exit code. (`cargo xtask test`
 //! builds the CLI and sets `DOCKET_CLI`.)
 
 use std::io::{BufRead, BufReader};
@@ -456,4 +458,138 @@ fn submit_resumes_an_interrupted_upload_of_the_same_file() {
     // Done: the saved place is gone.
     let left = std::fs::read_to_string(&saved).unwrap_or_default();
     assert!(!left.contains(&location), "{left}");
+}
+
+/// Every mode `--wait` takes.
+const MODES: [&str; 5] = ["poll", "long-poll", "ws", "sse", "webhook"];
+
+/// A state's place in the state machine's order, from a printed line's
+/// words (`queued (#2 in line…)`, `processing…`, `completed…`).
+fn rank_of(words: &str) -> u8 {
+    if words.starts_with("queued") || words.starts_with("uploaded") {
+        0
+    } else if words.starts_with("processing") {
+        1
+    } else {
+        2
+    }
+}
+
+/// The queue place of a `queued (#N in line…)` line.
+fn place_of(words: &str) -> Option<u32> {
+    let rest = words.strip_prefix("queued (#")?;
+    rest.split(' ').next()?.parse().ok()
+}
+
+/// What the CLI printed of job `id`: its lines on stderr, then its summary
+/// line on stdout; checked to be a strictly increasing walk of the state
+/// machine (a queue place may repeat only when it moves forward), no line
+/// twice, the final state once, last.
+fn check_story(mode: &str, id: &str, out: &Output) -> Vec<String> {
+    let stderr = text(&out.stderr);
+    let stdout = text(&out.stdout);
+    let mut story: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix(id))
+        .map(|l| l.trim_start().to_owned())
+        .collect();
+    let summary = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(id))
+        .unwrap_or_else(|| panic!("{mode}: no summary for {id} in {stdout}"));
+    story.push(summary.trim_start().to_owned());
+    let words: Vec<&str> = story
+        .iter()
+        .map(|l| l.split_once("  ").map_or(l.as_str(), |(_, w)| w))
+        .collect();
+    for pair in words.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let forward = rank_of(b) > rank_of(a)
+            || matches!((place_of(a), place_of(b)), (Some(p), Some(q)) if q < p);
+        assert!(forward, "{mode}: {a:?} then {b:?} in {story:#?}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    for line in &story {
+        assert!(seen.insert(line), "{mode}: {line:?} twice in {story:#?}");
+    }
+    let last = words.last().copied().unwrap_or_default();
+    assert!(last.starts_with("completed"), "{mode}: {story:#?}");
+    assert_eq!(
+        words.iter().filter(|w| rank_of(w) == 2).count(),
+        1,
+        "{mode}: the final state more than once: {story:#?}"
+    );
+    story
+}
+
+/// Submits `pages` pages of amounts without waiting: the job's id.
+fn submit_text(home: &Home, pages: u32, seed: u64) -> String {
+    let path = home.dir.join(format!("pages-{pages}-{seed}.pdf"));
+    docket_tests::big::write_text_only(&path, pages, seed).expect("generated PDF");
+    let out = home.run(&["--json", "submit", &path.display().to_string()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    jobs[0]["id"].as_str().expect("an id").to_owned()
+}
+
+#[test]
+fn every_wait_mode_tells_a_waiting_jobs_story_once_and_in_order() {
+    let home = Home::new("story-waiting");
+    let file = home.file(SMALL, "small.pdf");
+    for (i, mode) in MODES.into_iter().enumerate() {
+        // A backlog in front of it.
+        for k in 0..2 {
+            submit_text(&home, 400, 10 * i as u64 + k);
+        }
+        let out = home.run(&["submit", "--wait", mode, "--timeout", "180", &file]);
+        assert_eq!(code(&out), 0, "{mode}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let id = stdout.split("  ").next().expect("a job line").to_owned();
+        let story = check_story(mode, &id, &out);
+        eprintln!("{mode}: {story:#?}");
+    }
+}
+
+#[test]
+fn every_wait_mode_tells_a_running_jobs_story_once_and_in_order() {
+    let home = Home::new("story-running");
+    for (i, mode) in MODES.into_iter().enumerate() {
+        // Caught while processing (a webhook is chosen when submitting:
+        // that mode submits a job that starts at once).
+        if mode == "webhook" {
+            let path = home.dir.join("hooked.pdf");
+            docket_tests::big::write_text_only(&path, 1_200, 999).expect("generated PDF");
+            let out = home.run(&[
+                "submit",
+                "--wait",
+                mode,
+                "--timeout",
+                "180",
+                &path.display().to_string(),
+            ]);
+            assert_eq!(code(&out), 0, "{mode}: {}", text(&out.stderr));
+            let stdout = text(&out.stdout);
+            let hooked = stdout.split("  ").next().expect("a job line").to_owned();
+            check_story(mode, &hooked, &out);
+            continue;
+        }
+        let id = submit_text(&home, 1_200, 100 + i as u64);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = home.run(&["--json", "status", &id]);
+            let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            if jobs[0]["state"] != "uploaded" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{mode}: never started"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = home.run(&["status", &id, "--wait", mode, "--timeout", "180"]);
+        assert_eq!(code(&out), 0, "{mode}: {}", text(&out.stderr));
+        let story = check_story(mode, &id, &out);
+        eprintln!("{mode}: {story:#?}");
+    }
 }
