@@ -99,6 +99,15 @@ impl Ui {
         {
             return; // an older copy (a replay, a slow poll): already told
         }
+        // A waiting job's copy without its place (an event) says nothing
+        // new about a place already shown.
+        let placeless = job.state() == JobState::Uploaded && job.queue.is_none();
+        let step = match &shown.newest {
+            Some(newest) if placeless && newest.state() == JobState::Uploaded => {
+                shown.step.clone()
+            }
+            _ => story_step(job),
+        };
         shown.newest = Some(job.clone());
         match &shown.bar {
             Some(bar) => {
@@ -112,7 +121,6 @@ impl Ui {
                 }
             }
             None => {
-                let step = story_step(job);
                 if step != shown.step && !job.state().is_terminal() {
                     eprintln!("{}  {}  {}", job.id, job.filename, state_words(job));
                 }
