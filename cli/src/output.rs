@@ -103,9 +103,7 @@ impl Ui {
         // new about a place already shown.
         let placeless = job.state() == JobState::Uploaded && job.queue.is_none();
         let step = match &shown.newest {
-            Some(newest) if placeless && newest.state() == JobState::Uploaded => {
-                shown.step.clone()
-            }
+            Some(newest) if placeless && newest.state() == JobState::Uploaded => shown.step.clone(),
             _ => story_step(job),
         };
         shown.newest = Some(job.clone());
