@@ -539,7 +539,7 @@ fn every_wait_mode_tells_a_waiting_jobs_story_once_and_in_order() {
     for (i, mode) in MODES.into_iter().enumerate() {
         // A backlog in front of it.
         for k in 0..2 {
-            submit_text(&home, 400, 10 * i as u64 + k);
+            submit_text(&home, 150, 10 * i as u64 + k);
         }
         let out = home.run(&["submit", "--wait", mode, "--timeout", "180", &file]);
         assert_eq!(code(&out), 0, "{mode}: {}", text(&out.stderr));
@@ -558,7 +558,7 @@ fn every_wait_mode_tells_a_running_jobs_story_once_and_in_order() {
         // that mode submits a job that starts at once).
         if mode == "webhook" {
             let path = home.dir.join("hooked.pdf");
-            docket_tests::big::write_text_only(&path, 1_200, 999).expect("generated PDF");
+            docket_tests::big::write_text_only(&path, 450, 999).expect("generated PDF");
             let out = home.run(&[
                 "submit",
                 "--wait",
@@ -573,7 +573,7 @@ fn every_wait_mode_tells_a_running_jobs_story_once_and_in_order() {
             check_story(mode, &hooked, &out);
             continue;
         }
-        let id = submit_text(&home, 1_200, 100 + i as u64);
+        let id = submit_text(&home, 450, 100 + i as u64);
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             let out = home.run(&["--json", "status", &id]);
