@@ -10,7 +10,7 @@
 //!
 //! Input is [`Row`] (a line's text and each character's span along its
 //! baseline), so this module knows nothing of PDF; `analysis` builds the
-//! rows from its layout. Only upright lines (`dir == 0`) form tables.
+//! rows from its layout. A table's rows share one baseline direction.
 //!
 //! Not yet wired into the analysis (issue #28 builds on it: every listed
 //! number's `table` and `column`, `GET /jobs/{id}/tables`, `columns=`).
@@ -28,7 +28,8 @@ pub const MAX_WRAPPED_LINES: usize = 2;
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     pub text: &'a str,
-    /// Baseline direction in whole degrees: only `0` forms tables.
+    /// Baseline direction in whole degrees: the rows of a table share it
+    /// (a page turned sideways has its tables in its own frame).
     pub dir: i16,
     pub baseline: f64,
     /// The line's largest font size.
@@ -99,16 +100,17 @@ impl PageTables {
                 .filter(|&&i| cells[i].iter().any(|c| c.numeric))
                 .count();
             let mut columns = columns_of(body.iter().flat_map(|&i| cells[i].iter()));
-            if columns.iter().filter(|c| c.numeric).count() == 0 || numeric_rows < 2 {
-                continue;
-            }
-            if columns.len() < 2 {
+            // Numbers only in the leftmost column are a numbered list's
+            // labels (`1.`, `5.1`), not a table's figures.
+            let figures = columns.iter().skip(1).any(|c| c.numeric)
+                || columns.iter().filter(|c| c.numeric).count() >= 2;
+            if !figures || numeric_rows < 2 || columns.len() < 2 {
                 continue;
             }
             let first = body[0];
             let header = first
                 .checked_sub(1)
-                .filter(|&h| rows[h].dir == 0 && near(&rows[h], &rows[first]))
+                .filter(|&h| rows[h].dir == rows[first].dir && near(&rows[h], &rows[first]))
                 .filter(|&h| !cells[h].iter().any(|c| c.numeric) && !cells[h].is_empty());
             if let Some(h) = header {
                 name_columns(&mut columns, &cells[h]);
@@ -158,9 +160,6 @@ fn near(upper: &Row<'_>, lower: &Row<'_>) -> bool {
 /// A row's cells: its words, joined while the gap is under [`CELL_GAP_EM`].
 pub fn cells_of(row: &Row<'_>) -> Vec<Cell> {
     let mut cells: Vec<Cell> = Vec::new();
-    if row.dir != 0 {
-        return cells;
-    }
     let chars: Vec<char> = row.text.chars().collect();
     let gap = CELL_GAP_EM * row.em.max(1.0);
     let mut i = 0;
@@ -226,7 +225,7 @@ fn bodies(rows: &[Row<'_>], cells: &[Vec<Cell>]) -> Vec<Vec<usize>> {
     let mut wrapped: Vec<usize> = Vec::new();
     for i in 0..rows.len() {
         let last = wrapped.last().or(current.last()).copied();
-        let close = last.is_some_and(|l| rows[i].dir == 0 && near(&rows[l], &rows[i]));
+        let close = last.is_some_and(|l| rows[i].dir == rows[l].dir && near(&rows[l], &rows[i]));
         if is_body(i) {
             if close {
                 current.append(&mut wrapped);
@@ -562,6 +561,38 @@ mod tests {
             line(672.0, &[(50.0, "See table 4 on page 12 for the details.")]),
         ];
         assert!(find(&lines).tables.is_empty());
+    }
+
+    #[test]
+    fn a_numbered_list_is_no_table_and_a_turned_page_has_tables() {
+        let lines = vec![
+            line(700.0, &[(50.0, "1."), (80.0, "Call to order")]),
+            line(686.0, &[(50.0, "2."), (80.0, "Public comment on items")]),
+            line(672.0, &[(50.0, "5.1"), (80.0, "Board governance")]),
+        ];
+        assert!(find(&lines).tables.is_empty());
+        // The same rows on a page turned sideways: one table in its frame.
+        let turned = vec![
+            line(-100.0, &[(50.0, "Name"), right(400.0, "Paid")]),
+            line(-114.0, &[(50.0, "Acme"), right(400.0, "500.00")]),
+            line(-128.0, &[(50.0, "Globex"), right(400.0, "75.10")]),
+        ];
+        let rows: Vec<Row<'_>> = turned
+            .iter()
+            .map(|l| Row {
+                text: &l.text,
+                dir: 90,
+                baseline: l.baseline,
+                em: 10.0,
+                spans: &l.spans,
+            })
+            .collect();
+        let tables = PageTables::find(&rows);
+        assert_eq!(tables.tables.len(), 1);
+        assert_eq!(
+            column(&tables, &turned, 2, "75.10").as_deref(),
+            Some("Paid")
+        );
     }
 
     #[test]
