@@ -35,6 +35,7 @@ pub mod runs;
 pub mod source;
 pub mod texfonts;
 pub mod tokens;
+mod view;
 
 use std::collections::HashSet;
 
@@ -339,53 +340,6 @@ impl<S: ByteSource> Analysis<S> {
         for row in &mut self.numbers.roles {
             row.selected = roles.contains(row.role);
         }
-    }
-
-    /// The text lines of page `page` (1-based) with their boxes and the
-    /// page's media box, for drawing it (`GET /jobs/{id}/pages/{n}`).
-    pub async fn view_page(
-        &mut self,
-        page: u32,
-        now_ms: &dyn Fn() -> f64,
-    ) -> Result<crate::forensics::evidence::PageView, AnalysisError> {
-        let index = page.checked_sub(1).map(|i| i as usize);
-        let Some(index) = index.filter(|i| *i < self.pages.len()) else {
-            return Err(AnalysisError::Damaged(format!(
-                "the document has no page {page}"
-            )));
-        };
-        // A page tree read again whole starts over: ask once more.
-        let mut page_id = self.pages[index];
-        let mut loaded = self.load_page(page_id, now_ms).await?;
-        if loaded == Loaded::Restarted {
-            page_id = *self.pages.get(index).ok_or_else(|| {
-                AnalysisError::Damaged(format!("the document has no page {page}"))
-            })?;
-            loaded = self.load_page(page_id, now_ms).await?;
-        }
-        if let Loaded::Missing(why) = loaded {
-            return Err(AnalysisError::Damaged(format!(
-                "page {page} is not whole in the file ({why})"
-            )));
-        }
-        let layout = self.layout_of(page_id)?;
-        let lines = layout
-            .text
-            .lines()
-            .zip(&layout.lines)
-            .filter_map(|(text, place)| {
-                Some(crate::forensics::evidence::ViewLine {
-                    text: text.to_owned(),
-                    bbox: place.bbox(0, place.spans.len())?,
-                    size: (place.em * 100.0).round() / 100.0,
-                })
-            })
-            .collect();
-        Ok(crate::forensics::evidence::PageView {
-            page,
-            media_box: media_box(&self.doc, page_id),
-            lines,
-        })
     }
 
     /// What the pages analysed gave, once every one of them is done: the

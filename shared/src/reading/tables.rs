@@ -107,11 +107,10 @@ impl PageTables {
             if !figures || numeric_rows < 2 || columns.len() < 2 {
                 continue;
             }
-            let first = body[0];
-            let header = first
-                .checked_sub(1)
-                .filter(|&h| rows[h].dir == rows[first].dir && near(&rows[h], &rows[first]))
-                .filter(|&h| !cells[h].iter().any(|c| c.numeric) && !cells[h].is_empty());
+            let (header, wrapped) = header_of(rows, &cells, body[0]);
+            // One-cell lines between the header and the first row are that
+            // row's wrapped description.
+            let body: Vec<usize> = wrapped.into_iter().chain(body).collect();
             if let Some(h) = header {
                 name_columns(&mut columns, &cells[h]);
             }
@@ -150,6 +149,37 @@ impl PageTables {
             .and_then(|(_, column)| *column);
         Some((placed.table, column))
     }
+}
+
+/// The header of a table whose first numeric row is `first`: going up
+/// past at most [`MAX_WRAPPED_LINES`] one-cell lines, the first close line
+/// of two cells or more without a number — or else the line right above,
+/// if it has no number. With it, the one-cell lines passed over.
+fn header_of(rows: &[Row<'_>], cells: &[Vec<Cell>], first: usize) -> (Option<usize>, Vec<usize>) {
+    let usable = |h: usize, below: usize| {
+        rows[h].dir == rows[below].dir
+            && near(&rows[h], &rows[below])
+            && !cells[h].is_empty()
+            && !cells[h].iter().any(|c| c.numeric)
+    };
+    let mut below = first;
+    let mut passed = Vec::new();
+    while let Some(h) = below.checked_sub(1) {
+        if !usable(h, below) {
+            break;
+        }
+        if cells[h].len() >= 2 {
+            passed.reverse();
+            return (Some(h), passed);
+        }
+        if passed.len() == MAX_WRAPPED_LINES {
+            break;
+        }
+        passed.push(h);
+        below = h;
+    }
+    let above = first.checked_sub(1).filter(|&h| usable(h, first));
+    (above, Vec::new())
 }
 
 /// Whether two rows are close enough to be neighbours in a table.
