@@ -237,6 +237,47 @@ fn two_tables(g: &mut Gen) -> Page {
     p
 }
 
+/// A ledger with tight columns (a credit in one column ends a few points
+/// before the next column's longest figure starts): Ref | Vendor | Net |
+/// VAT | Gross, headers
+/// centred over their columns, credits in parentheses, VAT empty on some
+/// rows, amounts left-aligned in the Gross column.
+fn ledger(g: &mut Gen) -> Page {
+    let mut p = Page::default();
+    p.text(50.0, 760.0, "Purchase ledger, second quarter", true);
+    let y0 = 735.0;
+    let centred = |p: &mut Page, centre: f64, text: &str| {
+        p.text(centre - width(text, 9.0, true) / 2.0, y0, text, true);
+    };
+    centred(&mut p, 70.0, "Ref");
+    centred(&mut p, 160.0, "Vendor");
+    centred(&mut p, 300.0, "Net");
+    centred(&mut p, 372.0, "VAT");
+    p.text(410.0, y0, "Gross", true);
+    let mut y = y0 - 13.0;
+    for _ in 0..(10 + g.below(25)) {
+        let reference = format!("L-{}", 100 + g.below(900));
+        p.text(50.0, y, &reference, false);
+        p.text(110.0, y, g.word(), false);
+        let credit = g.below(5) == 0;
+        let money = |g: &mut Gen| {
+            let m = g.money();
+            if credit { format!("({m})") } else { m }
+        };
+        let net = money(g);
+        p.amount(330.0, y, &net, "Net");
+        if g.below(3) > 0 {
+            let vat = money(g);
+            p.amount(395.0, y, &vat, "VAT");
+        }
+        let gross = money(g);
+        p.text(410.0, y, &gross, false);
+        p.truth.push((gross, "Gross".to_owned()));
+        y -= 11.0;
+    }
+    p
+}
+
 /// The PDF of `pages` with a regular (`/F1`) and a bold (`/F2`) face.
 fn pdf(pages: &[Page]) -> Vec<u8> {
     let widths = |bold: bool| {
@@ -300,12 +341,13 @@ fn token_at(line: &str, text: &str) -> Option<usize> {
 fn amounts_are_placed_in_their_columns() {
     let mut g = Gen(0x5eed_7ab1e);
     let mut pages = Vec::new();
-    for i in 0..40 {
-        pages.push(match i % 5 {
+    for i in 0..48 {
+        pages.push(match i % 6 {
             0 => invoice(&mut g, ""),
             1 => invoice(&mut g, "$"),
             2 => statement(&mut g),
             3 => two_tables(&mut g),
+            4 => ledger(&mut g),
             _ => invoice(&mut g, "€ "),
         });
     }

@@ -210,8 +210,14 @@ pub fn cells_of(row: &Row<'_>) -> Vec<Cell> {
             f64::from(first.0.max(last.1)),
         );
         let word: String = chars[from..i].iter().collect();
+        // Two numbers side by side are two values however close, unless
+        // the second is a group of three digits of the first (`1 234,56`).
+        let apart = |cell: &Cell| {
+            let last = cell.text.rsplit(' ').next().unwrap_or_default();
+            is_numeric(last) && is_numeric(&word) && !space_grouped(last, &word)
+        };
         match cells.last_mut() {
-            Some(cell) if x0 - cell.x1 < gap => {
+            Some(cell) if x0 - cell.x1 < gap && !apart(cell) => {
                 cell.text.push(' ');
                 cell.text.push_str(&word);
                 cell.to = i;
@@ -243,6 +249,15 @@ fn is_numeric(text: &str) -> bool {
         .filter(|c| !c.is_ascii_digit() && !c.is_alphabetic() && !c.is_whitespace())
         .all(|c| ".,'’()-+−%/$€£¥:".contains(c));
     digits > 0 && letters <= 3 && others
+}
+
+/// Whether `right` continues `left` as a group of three digits of one
+/// number written with spaces between its groups (`1 234 567,89`).
+fn space_grouped(left: &str, right: &str) -> bool {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let group = right.split(['.', ',']).next().unwrap_or_default();
+    let left_group = left.rsplit(' ').next().unwrap_or_default();
+    all_digits(left_group) && left_group.len() <= 3 && group.len() == 3 && all_digits(group)
 }
 
 /// The bodies of the tables: runs of rows with a numeric cell and at least
@@ -662,6 +677,25 @@ mod tests {
         assert_eq!(cells[0].text, "Unit price");
         assert!(!cells[0].numeric && cells[1].numeric);
         assert!(is_numeric("$ 1,234.56") && is_numeric("(12.5%)") && is_numeric("EUR 9,90"));
+        // Numbers side by side are apart; a number grouped by spaces is one.
+        let l = line(
+            700.0,
+            &[
+                (50.0, "12.50"),
+                (80.0, "3.10"),
+                (200.0, "1"),
+                (210.0, "234,56"),
+            ],
+        );
+        let row = Row {
+            text: &l.text,
+            dir: 0,
+            baseline: 700.0,
+            em: 10.0,
+            spans: &l.spans,
+        };
+        let texts: Vec<String> = cells_of(&row).into_iter().map(|c| c.text).collect();
+        assert_eq!(texts, ["12.50", "3.10", "1 234,56"]);
         assert!(!is_numeric("Widget 2") && !is_numeric("Total"));
     }
 }
