@@ -21,6 +21,10 @@ pub const CELL_GAP_EM: f64 = 0.8;
 /// Largest distance between the baselines of two rows of one table, in ems.
 pub const MAX_ROW_GAP_EM: f64 = 3.0;
 
+/// Largest distance between the baselines of a two-line header's lines,
+/// in ems.
+pub const HEADER_LINE_GAP_EM: f64 = 1.5;
+
 /// Most one-cell lines (a wrapped description) between two rows of a table.
 pub const MAX_WRAPPED_LINES: usize = 2;
 
@@ -112,6 +116,19 @@ impl PageTables {
             // row's wrapped description.
             let body: Vec<usize> = wrapped.into_iter().chain(body).collect();
             if let Some(h) = header {
+                // A header of two lines (`No. of` over `employees`): the line
+                // right above, as close as lines of one paragraph, with two
+                // cells or more and no number, names the columns first.
+                let upper = h.checked_sub(1).filter(|&u| {
+                    rows[u].dir == rows[h].dir
+                        && (rows[u].baseline - rows[h].baseline).abs()
+                            <= HEADER_LINE_GAP_EM * rows[u].em.max(rows[h].em)
+                        && cells[u].len() >= 2
+                        && !cells[u].iter().any(|c| c.numeric)
+                });
+                if let Some(u) = upper {
+                    name_columns(&mut columns, &cells[u]);
+                }
                 name_columns(&mut columns, &cells[h]);
             }
             for (n, column) in columns.iter_mut().enumerate() {
@@ -474,6 +491,7 @@ mod tests {
     fn an_invoice_with_right_aligned_amounts_and_a_wrapped_description() {
         let lines = vec![
             line(700.0, &[(50.0, "Invoice 2024-117")]),
+            line(682.0, &[right(420.0, "Net"), right(520.0, "Total")]),
             line(
                 670.0,
                 &[
@@ -516,19 +534,22 @@ mod tests {
         let tables = find(&lines);
         assert_eq!(tables.tables.len(), 1, "{tables:?}");
         let table = &tables.tables[0];
-        assert_eq!(table.header, Some(1));
-        assert_eq!(table.rows, vec![2, 3, 4, 5]);
+        assert_eq!(table.header, Some(2));
+        assert_eq!(table.rows, vec![3, 4, 5, 6]);
         let headers: Vec<&str> = table.columns.iter().map(|c| c.header.as_str()).collect();
-        assert_eq!(headers, ["Description", "Qty", "Unit price", "Amount"]);
         assert_eq!(
-            column(&tables, &lines, 2, "54.00").as_deref(),
-            Some("Amount")
+            headers,
+            ["Description", "Qty", "Net Unit price", "Total Amount"]
         );
         assert_eq!(
-            column(&tables, &lines, 4, "1,250.00").as_deref(),
-            Some("Unit price")
+            column(&tables, &lines, 3, "54.00").as_deref(),
+            Some("Total Amount")
         );
-        assert_eq!(column(&tables, &lines, 5, "140").as_deref(), Some("Qty"));
+        assert_eq!(
+            column(&tables, &lines, 5, "1,250.00").as_deref(),
+            Some("Net Unit price")
+        );
+        assert_eq!(column(&tables, &lines, 6, "140").as_deref(), Some("Qty"));
         // Outside the table: no place.
         assert_eq!(tables.place(0, 8, 16), None);
     }
