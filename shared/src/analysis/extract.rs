@@ -213,6 +213,7 @@ impl Extractor {
         let mut saved: Vec<GraphicsState> = Vec::new();
         let mut tm = IDENTITY;
         let mut tlm = IDENTITY;
+        let mut by_name: Vec<(Vec<u8>, Option<Rc<Font>>)> = Vec::new();
         while let Some((operator, args)) = lexer.next_op() {
             let num = |i: usize| args.get(i).and_then(Operand::number);
             match operator {
@@ -233,7 +234,18 @@ impl Extractor {
                 }
                 b"Tf" => {
                     if let (Some(Operand::Name(name)), Some(size)) = (args.first(), num(1)) {
-                        gs.font = self.font(doc, resources, name);
+                        // The resources are fixed for this stream: each name
+                        // is looked up once (TeX pages switch fonts thousands
+                        // of times).
+                        let known = by_name.iter().find(|(n, _)| n[..] == name[..]);
+                        gs.font = match known {
+                            Some((_, font)) => font.clone(),
+                            None => {
+                                let font = self.font(doc, resources, name);
+                                by_name.push((name.to_vec(), font.clone()));
+                                font
+                            }
+                        };
                         gs.font_size = size;
                     }
                 }
