@@ -465,17 +465,19 @@ mod tests {
         (right - 5.0 * text.chars().count() as f64, text)
     }
 
+    /// `line` as the finder reads it, its baseline in direction `dir`.
+    fn row_of(line: &Line, dir: i16) -> Row<'_> {
+        Row {
+            text: &line.text,
+            dir,
+            baseline: line.baseline,
+            em: 10.0,
+            spans: &line.spans,
+        }
+    }
+
     fn find(lines: &[Line]) -> PageTables {
-        let rows: Vec<Row<'_>> = lines
-            .iter()
-            .map(|l| Row {
-                text: &l.text,
-                dir: 0,
-                baseline: l.baseline,
-                em: 10.0,
-                spans: &l.spans,
-            })
-            .collect();
+        let rows: Vec<Row<'_>> = lines.iter().map(|l| row_of(l, 0)).collect();
         PageTables::find(&rows)
     }
 
@@ -643,16 +645,7 @@ mod tests {
             line(-114.0, &[(50.0, "Acme"), right(400.0, "500.00")]),
             line(-128.0, &[(50.0, "Globex"), right(400.0, "75.10")]),
         ];
-        let rows: Vec<Row<'_>> = turned
-            .iter()
-            .map(|l| Row {
-                text: &l.text,
-                dir: 90,
-                baseline: l.baseline,
-                em: 10.0,
-                spans: &l.spans,
-            })
-            .collect();
+        let rows: Vec<Row<'_>> = turned.iter().map(|l| row_of(l, 90)).collect();
         let tables = PageTables::find(&rows);
         assert_eq!(tables.tables.len(), 1);
         assert_eq!(
@@ -686,13 +679,7 @@ mod tests {
     #[test]
     fn cells_split_at_wide_gaps_only() {
         let l = line(700.0, &[(50.0, "Unit"), (75.0, "price"), (300.0, "4.50")]);
-        let row = Row {
-            text: &l.text,
-            dir: 0,
-            baseline: 700.0,
-            em: 10.0,
-            spans: &l.spans,
-        };
+        let row = row_of(&l, 0);
         let cells = cells_of(&row);
         assert_eq!(cells.len(), 2);
         assert_eq!(cells[0].text, "Unit price");
@@ -708,13 +695,7 @@ mod tests {
                 (210.0, "234,56"),
             ],
         );
-        let row = Row {
-            text: &l.text,
-            dir: 0,
-            baseline: 700.0,
-            em: 10.0,
-            spans: &l.spans,
-        };
+        let row = row_of(&l, 0);
         let texts: Vec<String> = cells_of(&row).into_iter().map(|c| c.text).collect();
         assert_eq!(texts, ["12.50", "3.10", "1 234,56"]);
         assert!(!is_numeric("Widget 2") && !is_numeric("Total"));
