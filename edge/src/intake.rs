@@ -7,6 +7,7 @@ use shared::contract::auth::OwnerRecord;
 use shared::contract::idempotency::{self, Decision};
 use shared::delivery::ratelimit;
 use shared::jobs::state::NewJob;
+use shared::reading::columns::Columns;
 use shared::reading::roles::Roles;
 use worker::Env;
 
@@ -26,6 +27,8 @@ pub struct Submission {
     pub idempotency_key: Option<String>,
     /// `?roles=`: the roles of numbers that enter the Benford tests.
     pub roles: Option<Roles>,
+    /// `?columns=`: the table columns whose numbers alone enter the tests.
+    pub columns: Option<Columns>,
 }
 
 /// The upload rate and the quotas, before anything is stored: `length`
@@ -95,6 +98,7 @@ pub async fn register(
         callback_url,
         idempotency_key,
         roles,
+        columns,
     } = submission;
 
     if let Some(key) = &idempotency_key {
@@ -137,7 +141,9 @@ pub async fn register(
         sha256,
         callback_url,
     };
-    let mut job = Job::uploaded(new, &now_rfc3339()).with_roles(roles);
+    let mut job = Job::uploaded(new, &now_rfc3339())
+        .with_roles(roles)
+        .with_columns(columns);
     // The key is recorded before the job exists: a request sent again after
     // this one died half-way finds either no job (and makes one under the
     // key) or this one — never a second job for one upload.

@@ -215,6 +215,7 @@ async fn finish(
                 callback_url: upload.callback_url.clone(),
                 idempotency_key: upload.idempotency_key.clone(),
                 roles: upload.roles,
+                columns: upload.columns.clone(),
             };
             register(
                 env,

@@ -10,7 +10,9 @@
 
 mod common;
 
-use shared::analysis::{Analysis, Limits, source::ready};
+use shared::analysis::{Analysis, Limits, Listed, Merger, source::ready};
+use shared::contract::report::Report;
+use shared::reading::columns::Columns;
 
 /// Glyph widths in thousandths of an em (a proportional face; the fonts
 /// carry them as `/Widths`, so the generator and the engine agree).
@@ -337,8 +339,8 @@ fn token_at(line: &str, text: &str) -> Option<usize> {
     })
 }
 
-#[test]
-fn amounts_are_placed_in_their_columns() {
+/// The 48 pages of the test, in the five layouts, and their PDF.
+fn generated() -> (Vec<Page>, Vec<u8>) {
     let mut g = Gen(0x5eed_7ab1e);
     let mut pages = Vec::new();
     for i in 0..48 {
@@ -352,6 +354,12 @@ fn amounts_are_placed_in_their_columns() {
         });
     }
     let bytes = pdf(&pages);
+    (pages, bytes)
+}
+
+#[test]
+fn amounts_are_placed_in_their_columns() {
+    let (pages, bytes) = generated();
     let limits = Limits::default();
     let (mut right, mut total, mut wrong) = (0usize, 0usize, Vec::new());
     ready(async {
@@ -406,4 +414,121 @@ fn amounts_are_placed_in_their_columns() {
         share * 100.0,
         &wrong[..wrong.len().min(12)]
     );
+}
+
+/// The analysis of the generated pages (the columns in `columns` alone
+/// chosen for the tests, when given): its report and the list of numbers.
+fn analysed(bytes: &[u8], columns: Option<&str>) -> (Report, Vec<Listed>) {
+    ready(async {
+        let mut analysis = Analysis::open(bytes, &Limits::default(), &|| 0.0)
+            .await
+            .expect("opens");
+        analysis.select_columns(columns.map(|c| Columns::parse(c).expect("columns")));
+        let partial = analysis.partial(&|| 0.0).await.expect("analysed");
+        let rows: Vec<Listed> = partial.listed.rows().collect();
+        let mut merger = Merger::default();
+        merger.add(partial);
+        (merger.finish(&|| 0.0).expect("a report"), rows)
+    })
+    .expect("reads from memory finish at once")
+}
+
+#[test]
+fn every_listed_number_carries_its_table_and_column() {
+    let (pages, bytes) = generated();
+    let (report, rows) = analysed(&bytes, None);
+    // Each drawn amount is listed with its page and its column's header.
+    let (mut right, mut total) = (0, 0);
+    for (n, page) in pages.iter().enumerate() {
+        let on_page: Vec<&Listed> = rows.iter().filter(|r| r.page == n as u32 + 1).collect();
+        let mut from = 0;
+        for (text, header) in &page.truth {
+            total += 1;
+            // The list holds numbers as written, without sign or currency,
+            // and a date as its parts.
+            let bare = text
+                .trim_start_matches(['$', '€', '£', ' ', '('])
+                .trim_end_matches(')')
+                .split('-')
+                .next()
+                .unwrap_or_default();
+            if let Some(at) = (from..on_page.len()).find(|&i| on_page[i].text == bare) {
+                from = at + 1;
+                right += usize::from(on_page[at].column.as_deref() == Some(header.as_str()));
+                assert!(
+                    on_page[at].table.is_some_and(|t| t >= 1),
+                    "{text}: no table"
+                );
+            }
+        }
+    }
+    assert!(
+        right as f64 >= 0.98 * total as f64,
+        "{right} of {total} listed in their column"
+    );
+    // The report counts the tables and their columns.
+    let tables = &report.tables;
+    assert!(tables.found >= 48, "{} tables", tables.found);
+    assert_eq!(tables.found as usize, tables.tables.len());
+    assert!(tables.chosen.is_none());
+    let headers: Vec<&str> = tables.columns.iter().map(|c| c.header.as_str()).collect();
+    for header in [
+        "Amount",
+        "Qty",
+        "Unit price",
+        "Debit",
+        "Balance",
+        "Paid",
+        "Gross",
+    ] {
+        assert!(headers.contains(&header), "{header} not in {headers:?}");
+    }
+    let in_columns: u64 = tables.columns.iter().map(|c| c.numbers).sum();
+    assert_eq!(in_columns, tables.numbers);
+    assert_eq!(
+        rows.iter().filter(|r| r.column.is_some()).count() as u64,
+        tables.numbers
+    );
+    for table in &tables.tables {
+        let [x0, y0, x1, y1] = table.bbox.expect("a table has a box");
+        assert!(x0 < x1 && y0 < y1 && table.rows >= 2);
+    }
+}
+
+#[test]
+fn chosen_columns_alone_enter_the_tests() {
+    let (_, bytes) = generated();
+    let (all, _) = analysed(&bytes, None);
+    let (report, rows) = analysed(&bytes, Some(" amount,BALANCE "));
+    let chosen = |c: Option<&str>| {
+        c.is_some_and(|c| c.eq_ignore_ascii_case("amount") || c.eq_ignore_ascii_case("balance"))
+    };
+    let used: Vec<&Listed> = rows.iter().filter(|r| r.used).collect();
+    assert!(used.len() > 200, "{} used", used.len());
+    assert!(used.iter().all(|r| chosen(r.column.as_deref())));
+    // Those numbers of the chosen columns that were used without a choice
+    // are used with it: the choice takes nothing else away.
+    let (_, all_rows) = analysed(&bytes, None);
+    let used_before = all_rows
+        .iter()
+        .filter(|r| r.used && chosen(r.column.as_deref()))
+        .count();
+    assert_eq!(used.len(), used_before);
+    assert_eq!(report.numbers.used, used.len() as u64);
+    assert!(report.numbers.used < all.numbers.used);
+    assert_eq!(report.benford.first_digit.n, report.numbers.used);
+    let tables = &report.tables;
+    assert_eq!(
+        tables.chosen.as_ref().map(|c| c.names().to_vec()),
+        Some(vec!["amount".to_owned(), "BALANCE".to_owned()])
+    );
+    let used_in = |h: &str| {
+        tables
+            .columns
+            .iter()
+            .find(|c| c.header == h)
+            .map_or(0, |c| c.used)
+    };
+    assert_eq!(used_in("Amount") + used_in("Balance"), report.numbers.used);
+    assert_eq!(used_in("Qty"), 0);
 }

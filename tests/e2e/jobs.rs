@@ -936,6 +936,113 @@ fn the_upload_chooses_which_roles_of_numbers_enter_the_tests() {
 }
 
 #[test]
+fn tables_are_listed_and_chosen_columns_alone_are_tested() {
+    let client = Client::owner();
+    let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
+    for bad in ["columns=", "columns=,%20,"] {
+        let answer = client.call(
+            "POST",
+            &format!("/api/v1/jobs?filename=nics.pdf&{bad}"),
+            Some(&bytes),
+            &[("content-type", "application/pdf")],
+            400,
+        );
+        assert_eq!(answer.error_code(), "bad_request", "{bad}");
+    }
+    let answer = client.call(
+        "POST",
+        "/api/v1/jobs?filename=nics.pdf&columns=handgun,%20TOTALS",
+        Some(&bytes),
+        &[("content-type", "application/pdf")],
+        202,
+    );
+    let job = answer.json();
+    assert_eq!(job["columns"], serde_json::json!(["handgun", "TOTALS"]));
+    let id = job["id"].as_str().unwrap().to_owned();
+    let done = client.wait_terminal(&id, WAIT);
+    assert_eq!(done.state(), JobState::Completed, "{done:?}");
+    let chosen = client.result(&id);
+    let default = client.submit(&bytes, "nics-all.pdf");
+    client.wait_terminal(&default.id, WAIT);
+    let all = client.result(&default.id);
+
+    // The tables: as the report holds them, and by page.
+    let tables = client
+        .call("GET", &format!("/api/v1/jobs/{id}/tables"), None, &[], 200)
+        .json();
+    assert_eq!(tables, chosen["tables"]);
+    assert_eq!(tables["chosen"], serde_json::json!(["handgun", "TOTALS"]));
+    assert!(tables["found"].as_u64().unwrap() >= 1, "{tables}");
+    let columns = tables["columns"].as_array().unwrap();
+    let column = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c["header"] == name)
+            .unwrap_or_else(|| panic!("no {name} column in {tables}"))
+    };
+    let (handgun, totals) = (column("Handgun"), column("Totals"));
+    assert!(handgun["numbers"].as_u64().unwrap() > 50, "{handgun}");
+    let used = chosen["numbers"]["used"].as_u64().unwrap();
+    assert_eq!(
+        handgun["used"].as_u64().unwrap() + totals["used"].as_u64().unwrap(),
+        used
+    );
+    assert_eq!(tables["used"].as_u64(), Some(used));
+    assert!(used > 50 && used < all["numbers"]["used"].as_u64().unwrap());
+    assert!(all["tables"]["chosen"].is_null());
+    let first = &tables["tables"][0];
+    assert_eq!(first["page"], 1);
+    assert_eq!(first["bbox"].as_array().map(Vec::len), Some(4));
+    let page_one = client
+        .call(
+            "GET",
+            &format!("/api/v1/jobs/{id}/tables?page=1"),
+            None,
+            &[],
+            200,
+        )
+        .json();
+    assert_eq!(page_one["tables"], tables["tables"]);
+    let page_two = client
+        .call(
+            "GET",
+            &format!("/api/v1/jobs/{id}/tables?page=2"),
+            None,
+            &[],
+            200,
+        )
+        .json();
+    assert_eq!(page_two["tables"], serde_json::json!([]));
+    let refused = client.call(
+        "GET",
+        &format!("/api/v1/jobs/{id}/tables?page=0"),
+        None,
+        &[],
+        400,
+    );
+    assert_eq!(refused.error_code(), "bad_request");
+
+    // Every number used stands in a chosen column, and says so.
+    let list = client.call("GET", &format!("/api/v1/jobs/{id}/numbers"), None, &[], 200);
+    let rows: Vec<serde_json::Value> = String::from_utf8(list.body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let in_chosen = |r: &serde_json::Value| r["column"] == "Handgun" || r["column"] == "Totals";
+    assert_eq!(
+        rows.iter().filter(|r| r["used"] == true).count() as u64,
+        used
+    );
+    assert!(rows.iter().filter(|r| r["used"] == true).all(in_chosen));
+    assert!(
+        rows.iter()
+            .filter(|r| in_chosen(r))
+            .all(|r| r["table"].as_u64() >= Some(1))
+    );
+}
+
+#[test]
 fn the_numbers_behind_a_report_are_listed_and_its_pages_drawn() {
     let client = Client::owner();
     let bytes = corpus("pdfplumber-nics-background-checks-2015-11.pdf");
@@ -994,7 +1101,7 @@ fn the_numbers_behind_a_report_are_listed_and_its_pages_drawn() {
         200,
     );
     let csv = String::from_utf8(csv.body).unwrap();
-    assert!(csv.starts_with("page,text,value,role,rule,used,x0,y0,x1,y1,line\n"));
+    assert!(csv.starts_with("page,text,value,role,rule,used,x0,y0,x1,y1,line,table,column\n"));
     assert_eq!(
         csv.lines().count(),
         1 + rows.iter().filter(|r| r["page"] == 1).count()

@@ -399,7 +399,10 @@ pub fn fuzz_api() -> Result<()> {
 /// Schemathesis against `server`'s OpenAPI document: every check, `examples`
 /// per operation, with the hooks and settings of `tests/schemathesis`. The
 /// WebSocket endpoint is left out (schemathesis speaks no WebSocket; the
-/// end-to-end tests cover it).
+/// end-to-end tests cover it). One worker: with two threads, hypothesis's
+/// reading of lambda sources trips Python 3.11's `ast` module, which is not
+/// thread-safe ("AST constructor recursion depth mismatch", CPython
+/// gh-106905), and the run fails for no fault of the API.
 pub fn fuzz_api_against(server: &crate::wrangler::Server, examples: u32) -> Result<()> {
     let st = setup::schemathesis()?;
     let token = crate::wrangler::mint_token(server.port())?;
@@ -418,7 +421,7 @@ pub fn fuzz_api_against(server: &crate::wrangler::Server, examples: u32) -> Resu
             "--checks",
             "all",
             "--workers",
-            "2",
+            "1",
             "--exclude-path",
             "/events",
         ])

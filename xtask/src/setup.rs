@@ -134,7 +134,7 @@ fn venv(name: &str, pins: &[&str], command: &str, needed_for: &str) -> Result<Pa
 pub fn schemathesis() -> Result<PathBuf> {
     venv(
         "schemathesis",
-        &["schemathesis==4.32.5"],
+        &["schemathesis==4.32.5", "hypothesis==6.170.27"],
         "st",
         "the API fuzzing",
     )

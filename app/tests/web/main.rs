@@ -71,6 +71,7 @@ pub fn minimal_report() -> shared::contract::report::Report {
         numbers: NumberStats::default(),
         benford: shared::forensics::benford::benford(["123", "19", "45"]),
         amounts: shared::forensics::amounts::AmountTests::default(),
+        tables: Default::default(),
         per_page: Vec::new(),
         warnings: Vec::new(),
         pages_skipped: Vec::new(),

@@ -52,6 +52,7 @@ pub(super) async fn open_pdf(
         Ok(mut a) => {
             // The roles the upload chose (every slice reads the job's).
             a.select_roles(tracked.job.roles.unwrap_or_default());
+            a.select_columns(tracked.job.columns.clone());
             a.cap_listing(evidence::MAX_LISTED);
             Ok(Some(a))
         }

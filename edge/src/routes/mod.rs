@@ -189,18 +189,13 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
             let format = ListFormat::parse(query_param(&req, "format")?.as_deref())
                 .map_err(|why| AppError::client(ErrorCode::BadRequest, why))?;
-            let page = match query_param(&req, "page")? {
-                None => None,
-                Some(raw) => {
-                    Some(raw.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                        AppError::client(
-                            ErrorCode::BadRequest,
-                            format!("page must be a page number (1 or more), not {raw:?}"),
-                        )
-                    })?)
-                }
-            };
+            let page = page_param(&req)?;
             with_rate(results::numbers(&env, &owner, id, format, page).await, rate)
+        }
+        (["jobs", id, "tables"], Method::Get) => {
+            let (owner, rate) = enter(&req, &env, Counted::Request).await?;
+            let page = page_param(&req)?;
+            with_rate(results::tables(&env, &owner, id, page).await, rate)
         }
         (["jobs", id, "pages", page], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
@@ -278,7 +273,7 @@ fn allowed_methods(route: &[&str]) -> Option<&'static str> {
         ["webhooks", "replay"] => "POST, OPTIONS",
         ["jobs", _] => "GET, DELETE, OPTIONS",
         ["uploads", _] => "GET, HEAD, PATCH, DELETE, OPTIONS",
-        ["jobs", _, "result"] | ["jobs", _, "numbers"] | ["jobs", _, "pages", _] | ["events"] => {
+        ["jobs", _, "result" | "numbers" | "tables"] | ["jobs", _, "pages", _] | ["events"] => {
             "GET, OPTIONS"
         }
         _ => return None,
@@ -293,6 +288,20 @@ fn health(env: &Env) -> AppResult<Response> {
         max_upload_bytes: crate::config::Config::from_env(env).max_upload_bytes,
         max_resumable_bytes: crate::config::Config::from_env(env).max_resumable_bytes,
     })?)
+}
+
+/// `?page=`, when given: a page number (1 or more).
+fn page_param(req: &Request) -> AppResult<Option<u32>> {
+    let Some(raw) = query_param(req, "page")? else {
+        return Ok(None);
+    };
+    let page = raw.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+        AppError::client(
+            ErrorCode::BadRequest,
+            format!("page must be a page number (1 or more), not {raw:?}"),
+        )
+    })?;
+    Ok(Some(page))
 }
 
 /// The first value of a query parameter.

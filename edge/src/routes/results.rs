@@ -1,12 +1,14 @@
 //! A job's results: the report (`GET /jobs/{id}/result`, JSON or the digit
-//! tables as CSV), the list of numbers (`/numbers`) and a page as the engine
-//! reads it (`/pages/{n}`); each answers 409 or 422 with the job while there
-//! is no result.
+//! tables as CSV), the tables found (`/tables`, the report's part), the
+//! list of numbers (`/numbers`) and a page as the engine reads it
+//! (`/pages/{n}`); each answers 409 or 422 with the job while there is no
+//! result.
 
 use futures_util::{StreamExt, stream};
 use shared::contract::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::contract::auth::OwnerRecord;
 use shared::contract::report::{Report, digit_table_csv};
+use shared::contract::tables::TableStats;
 use shared::forensics::evidence::ListFormat;
 use worker::{Env, Response};
 
@@ -16,15 +18,29 @@ use crate::error::{AppError, AppResult};
 use crate::routes::submit::RETRY_AFTER_SECS;
 use crate::store::Store;
 
-pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppResult<Response> {
+/// A completed job's stored report (its JSON), or the answer for a job
+/// without one.
+async fn stored_report(
+    env: &Env,
+    owner: &OwnerRecord,
+    id: &str,
+) -> AppResult<Result<String, Response>> {
     let job = load(env, owner, id).await?;
     if let Some(refusal) = no_result(&job)? {
-        return Ok(refusal);
+        return Ok(Err(refusal));
     }
     let report = Store::new(env)?
         .get_result(&owner.owner, id)
         .await?
         .ok_or_else(|| AppError::Internal(format!("result of completed job {id} is missing")))?;
+    Ok(Ok(report))
+}
+
+pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppResult<Response> {
+    let report = match stored_report(env, owner, id).await? {
+        Ok(report) => report,
+        Err(refusal) => return Ok(refusal),
+    };
     let (body, content_type) = if csv {
         let report: Report = serde_json::from_str(&report)?;
         (digit_table_csv(&report), "text/csv; charset=utf-8")
@@ -40,6 +56,32 @@ pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppR
         )?;
     }
     Ok(resp)
+}
+
+/// `GET /jobs/{id}/tables`: the tables the analysis found, with their
+/// columns and the numbers in each, and the columns by header over the
+/// document (the report's `tables`), only `page`'s tables when given.
+pub async fn tables(
+    env: &Env,
+    owner: &OwnerRecord,
+    id: &str,
+    page: Option<u32>,
+) -> AppResult<Response> {
+    /// The report's tables alone (the rest of it is not read).
+    #[derive(serde::Deserialize)]
+    struct OnlyTables {
+        #[serde(default)]
+        tables: TableStats,
+    }
+    let report = match stored_report(env, owner, id).await? {
+        Ok(report) => report,
+        Err(refusal) => return Ok(refusal),
+    };
+    let mut tables = serde_json::from_str::<OnlyTables>(&report)?.tables;
+    if let Some(page) = page {
+        tables.tables.retain(|t| t.page == page);
+    }
+    Ok(Response::from_json(&tables)?)
 }
 
 /// The answer for a job without a result (failed, cancelled, not done):

@@ -6,6 +6,7 @@ use shared::contract::api::{ErrorBody, ErrorCode, Job};
 use shared::contract::callback;
 use shared::contract::idempotency;
 use shared::contract::validate;
+use shared::reading::columns::Columns;
 use shared::reading::roles::Roles;
 use worker::{Request, Response};
 
@@ -28,19 +29,30 @@ pub(crate) fn submission(req: &Request, config: &Config) -> AppResult<Submission
         Some(raw) => Some(callback::check(&raw, &config.callback_policy)?.to_string()),
         None => None,
     };
-    let roles =
-        match query_param(req, "roles")? {
-            Some(raw) => Some(Roles::parse(&raw).map_err(|message| {
-                AppError::Client(ErrorBody::new(ErrorCode::BadRequest, message))
-            })?),
-            None => None,
-        };
+    let roles = parsed(req, "roles", Roles::parse)?;
+    let columns = parsed(req, "columns", Columns::parse)?;
     Ok(Submission {
         filename,
         callback_url,
         idempotency_key,
         roles,
+        columns,
     })
+}
+
+/// Query parameter `name` read by `parse`, when given; `400 bad_request`
+/// with `parse`'s reason when it is refused.
+fn parsed<T>(
+    req: &Request,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> AppResult<Option<T>> {
+    query_param(req, name)?
+        .map(|raw| {
+            parse(&raw)
+                .map_err(|message| AppError::Client(ErrorBody::new(ErrorCode::BadRequest, message)))
+        })
+        .transpose()
 }
 
 /// 202 with a registered job (`Idempotent-Replayed: true` for an earlier one).

@@ -66,6 +66,7 @@ async fn open(
         callback_url: submission.callback_url,
         idempotency_key: submission.idempotency_key,
         roles: submission.roles,
+        columns: submission.columns,
         length,
         offset: 0,
         multipart_id,

@@ -10,6 +10,7 @@ use crate::contract::api::{Warning, WarningCode};
 use crate::contract::report::{
     Metadata, NumberStats, PageStats, ReadPath, Reading, Report, TextStats, Timings,
 };
+use crate::contract::tables::TableStats;
 use crate::forensics::amounts::{Amount, AmountTests};
 use crate::forensics::benford::Tally;
 use crate::forensics::list::NumberList;
@@ -33,6 +34,9 @@ pub struct Partial {
     pub text: TextStats,
     pub numbers: NumberStats,
     pub tally: Tally,
+    /// The tables of its pages (absent from partials stored before them).
+    #[serde(default)]
+    pub tables: TableStats,
     /// How many amounts the slice read.
     pub amounts_count: u64,
     /// The length of its run of them ([`Partial::run`]), once made.
@@ -92,6 +96,7 @@ impl Merger {
         sum.text.words += part.text.words;
         sum.numbers.merge(&part.numbers);
         sum.tally.merge(&part.tally);
+        sum.tables.merge(part.tables);
         sum.amounts_count += part.amounts_count;
         sum.amounts.extend(part.amounts);
         sum.listed.append(part.listed);
@@ -163,6 +168,8 @@ impl Merger {
         let benford = sum.tally.finish();
         let mut numbers = sum.numbers;
         numbers.format.detected = numbers.format.summary();
+        let mut tables = sum.tables;
+        tables.finish();
         let mut timings = sum.timings_ms;
         timings.analyse += now_ms() - t0;
         let mut report = Report {
@@ -174,6 +181,7 @@ impl Merger {
             numbers,
             benford,
             amounts,
+            tables,
             per_page: sum.per_page,
             warnings: warnings_of(&sum.problems),
             pages_skipped,

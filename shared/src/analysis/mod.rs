@@ -33,6 +33,7 @@ mod merge;
 mod open;
 pub mod runs;
 pub mod source;
+mod tabulate;
 pub mod texfonts;
 pub mod tokens;
 mod view;
@@ -44,11 +45,13 @@ use source::{ByteSource, ReadStats};
 
 use crate::contract::api::WarningCode;
 use crate::contract::report::{NumberStats, PageStats, Report, TextStats, Timings};
+use crate::contract::tables::TableStats;
 use crate::forensics::amounts::Amount;
 use crate::forensics::benford::Tally;
 pub use crate::forensics::evidence::Listed;
 use crate::forensics::evidence::{MAX_LISTED_PER_PAGE, page_mad};
 use crate::forensics::list::{Entry, NumberList};
+use crate::reading::columns::Columns;
 use crate::reading::formats::{DocumentFormat, Evidence};
 use crate::reading::numbers::{is_page_number_line, scan_numbers_in};
 use crate::reading::roles::{Roles, classify};
@@ -132,6 +135,8 @@ pub struct Analysis<S> {
     max_listed: usize,
     /// The roles of numbers that enter the tests.
     roles: Roles,
+    /// The tables found, with the columns chosen for the tests (if any).
+    tables: TableStats,
     /// The number format of the document so far, and of each page.
     formats: DocumentFormat,
     per_page: Vec<PageStats>,
@@ -244,6 +249,14 @@ impl<S: ByteSource> Analysis<S> {
         };
         // Every line of the layout has text, and its place (`LineBox`).
         let lines: Vec<(&str, &LineBox)> = text.lines().zip(&layout.lines).collect();
+        let line_texts: Vec<&str> = lines.iter().map(|(t, _)| *t).collect();
+        let mut cells = tabulate::PageCells::find(
+            &line_texts,
+            &layout.lines,
+            &mut self.listed,
+            self.tables.chosen.as_ref(),
+        );
+        let chosen_only = self.tables.chosen.is_some();
         let evidence = Evidence::of(text);
         let format = self.formats.page(evidence);
         self.numbers.format.add_page(format, evidence.any());
@@ -266,22 +279,34 @@ impl<S: ByteSource> Analysis<S> {
             // The line's text is kept once for all its numbers.
             let mut line_id: Option<u32> = None;
             let mut listed_now = 0u64;
+            let cells = &mut cells;
             scan_numbers_in(line, format, &mut |number| {
                 stats.numbers_found += 1;
                 let (role, why) = classify(line, &number, page_number_line);
-                let used = roles.contains(role) && number.used();
+                // Character indices (byte offsets on an ASCII line).
+                let span = || {
+                    if ascii {
+                        (number.start, number.start + number.text.len())
+                    } else {
+                        let from = line[..number.start].chars().count();
+                        (from, from + number.text.chars().count())
+                    }
+                };
+                let spot = if cells.any() {
+                    let (from, to) = span();
+                    cells.spot(i, from, to)
+                } else {
+                    None
+                };
+                let used =
+                    roles.contains(role) && number.used() && (!chosen_only || cells.chosen(spot));
+                cells.count(spot, used);
                 if let Some(row) = table.get_mut(role as usize) {
                     row.found += 1;
                     row.used += u64::from(used);
                 }
                 if listed.len() < max_listed && listed_on_page < MAX_LISTED_PER_PAGE {
-                    // Character indices (byte offsets on an ASCII line).
-                    let (from, to) = if ascii {
-                        (number.start, number.start + number.text.len())
-                    } else {
-                        let from = line[..number.start].chars().count();
-                        (from, from + number.text.chars().count())
-                    };
+                    let (from, to) = span();
                     let line = *line_id.get_or_insert_with(|| listed.line(page_no, line));
                     listed.push(Entry {
                         line,
@@ -292,6 +317,7 @@ impl<S: ByteSource> Analysis<S> {
                         why,
                         used,
                         bbox: place.bbox(from, to),
+                        cell: cells.cell(spot),
                     });
                     listed_now += 1;
                     listed_on_page += 1;
@@ -307,6 +333,7 @@ impl<S: ByteSource> Analysis<S> {
             });
             self.numbers.listed += listed_now;
         }
+        self.tables.add_tables(cells.finish(page_no, &layout.lines));
         stats.first_digit_mad = page_mad(&first_digits);
         self.text.chars += stats.chars;
         self.text.words += stats.words;
@@ -342,6 +369,13 @@ impl<S: ByteSource> Analysis<S> {
         }
     }
 
+    /// Which table columns' numbers alone enter the tests (before the
+    /// first page; by default every number of a chosen role does, in a
+    /// table or not).
+    pub fn select_columns(&mut self, columns: Option<Columns>) {
+        self.tables.chosen = columns;
+    }
+
     /// What the pages analysed gave, once every one of them is done: the
     /// counts of one slice of a document, or of all of it.
     pub async fn partial(mut self, now_ms: &dyn Fn() -> f64) -> Result<Partial, AnalysisError> {
@@ -357,6 +391,7 @@ impl<S: ByteSource> Analysis<S> {
             text: self.text,
             numbers: self.numbers,
             tally: self.tally,
+            tables: self.tables,
             amounts_count: self.amounts.len() as u64,
             run_bytes: 0,
             amounts: self.amounts,

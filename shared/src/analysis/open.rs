@@ -206,6 +206,7 @@ impl<S: ByteSource> Analysis<S> {
             listed: NumberList::default(),
             max_listed: usize::MAX,
             roles: Roles::default(),
+            tables: Default::default(),
             formats: crate::reading::formats::DocumentFormat::default(),
             per_page: Vec::with_capacity(pages_capacity(count)),
             problems: Vec::new(),
@@ -289,9 +290,11 @@ impl<S: ByteSource> Analysis<S> {
                     why => Err((why, bytes)),
                 };
                 let (range, roles, max_listed) = (self.range, self.roles, self.max_listed);
+                let columns = self.tables.chosen.take();
                 *self = Analysis::opened(reopened, self.size, &limits, now_ms, t0).await?;
                 // What the caller chose survives the new start.
                 self.select_roles(roles);
+                self.select_columns(columns);
                 self.cap_listing(max_listed);
                 self.range = (range.0.min(self.pages.len()), range.1.min(self.pages.len()));
                 self.next = self.range.0;

@@ -5,7 +5,7 @@
 use super::source::ByteSource;
 use super::{Analysis, AnalysisError, Loaded, layout};
 use crate::forensics::evidence::{PageView, ViewLine};
-use crate::reading::tables::{PageTables, Row};
+use crate::reading::tables::PageTables;
 
 impl<S: ByteSource> Analysis<S> {
     /// Page `page` (1-based) loaded and laid out, with its object id.
@@ -72,18 +72,7 @@ impl<S: ByteSource> Analysis<S> {
         now_ms: &dyn Fn() -> f64,
     ) -> Result<(Vec<String>, PageTables), AnalysisError> {
         let (_, layout) = self.page_layout(page, now_ms).await?;
-        let rows: Vec<Row<'_>> = layout
-            .text
-            .lines()
-            .zip(&layout.lines)
-            .map(|(text, place)| Row {
-                text,
-                dir: place.dir,
-                baseline: place.baseline,
-                em: place.em,
-                spans: &place.spans,
-            })
-            .collect();
+        let rows = super::tabulate::rows_of(layout.text.lines(), &layout.lines);
         let tables = PageTables::find(&rows);
         Ok((rows.iter().map(|r| r.text.to_owned()).collect(), tables))
     }

@@ -216,6 +216,11 @@ pub struct Job {
     /// (`?roles=`); absent: the default ([`crate::reading::roles::Roles::default`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<crate::reading::roles::Roles>,
+    /// The table columns whose numbers alone enter the tests
+    /// (`?columns=`, headers matched without regard to case); absent: every
+    /// number of the chosen roles, in a table or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<crate::reading::columns::Columns>,
 }
 
 /// Machine-readable error codes, on HTTP errors and on failed jobs.

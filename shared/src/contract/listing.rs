@@ -189,6 +189,7 @@ mod tests {
             warnings: Vec::new(),
             queue: None,
             roles: None,
+            columns: None,
         }
     }
 

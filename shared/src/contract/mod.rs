@@ -1,5 +1,5 @@
 //! The HTTP contract both sides speak: the API types ([`api`]) and the analysis report
-//! ([`report`]), what every client does alike ([`client`]), what is accepted at the door
+//! ([`report`], its [`tables`]), what every client does alike ([`client`]), what is accepted at the door
 //! ([`validate`], [`auth`], [`callback`], [`idempotency`], [`cors`]), listing and polling
 //! ([`listing`], [`poll`]).
 
@@ -11,4 +11,5 @@ pub mod idempotency;
 pub mod listing;
 pub mod poll;
 pub mod report;
+pub mod tables;
 pub mod validate;

@@ -24,6 +24,10 @@ pub struct Report {
     /// the most repeated amounts (absent from reports made before them).
     #[serde(default)]
     pub amounts: AmountTests,
+    /// The tables found and the numbers in their columns (absent from
+    /// reports made before tables were found).
+    #[serde(default)]
+    pub tables: crate::contract::tables::TableStats,
     pub per_page: Vec<PageStats>,
     /// Pages that could not be read or only partly, by kind of trouble;
     /// empty when every page was read whole.
@@ -390,6 +394,7 @@ mod tests {
             numbers: NumberStats::default(),
             benford: benford(["123", "19", "45"]),
             amounts: AmountTests::default(),
+            tables: Default::default(),
             per_page: Vec::new(),
             warnings: Vec::new(),
             pages_skipped: Vec::new(),

@@ -260,6 +260,7 @@ mod tests {
             warnings: Vec::new(),
             queue: None,
             roles: None,
+            columns: None,
         }
     }
 

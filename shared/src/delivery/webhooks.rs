@@ -423,6 +423,7 @@ mod tests {
             warnings: Vec::new(),
             queue: None,
             roles: None,
+            columns: None,
         }
     }
 

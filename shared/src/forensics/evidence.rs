@@ -48,6 +48,14 @@ pub struct Listed {
     pub bbox: Option<[f64; 4]>,
     /// The text of its line (shared by the numbers of one line).
     pub line: std::rc::Rc<str>,
+    /// The table it stands in: its number among its page's tables, from 1
+    /// (`reading::tables`); `None` outside tables.
+    #[serde(default)]
+    pub table: Option<u32>,
+    /// The header of its column in that table (`column N` for a column
+    /// without one); `None` outside tables or under no column.
+    #[serde(default)]
+    pub column: Option<std::rc::Rc<str>>,
 }
 
 impl Listed {
@@ -76,7 +84,7 @@ impl Listed {
 }
 
 /// The header of the numbers list as CSV.
-pub const CSV_HEADER: &str = "page,text,value,role,rule,used,x0,y0,x1,y1,line\n";
+pub const CSV_HEADER: &str = "page,text,value,role,rule,used,x0,y0,x1,y1,line,table,column\n";
 
 /// One number as a CSV row (RFC 4180 quoting).
 pub fn csv_row(n: &Listed) -> String {
@@ -86,14 +94,16 @@ pub fn csv_row(n: &Listed) -> String {
         |[x0, y0, x1, y1]| format!("{x0},{y0},{x1},{y1}"),
     );
     format!(
-        "{},{},{},{},{},{},{bbox},{}\n",
+        "{},{},{},{},{},{},{bbox},{},{},{}\n",
         n.page,
         quote(&n.text),
         n.value.as_deref().unwrap_or_default(),
         n.role.name(),
         n.why,
         n.used,
-        quote(&n.line)
+        quote(&n.line),
+        n.table.map(|t| t.to_string()).unwrap_or_default(),
+        quote(n.column.as_deref().unwrap_or_default())
     )
 }
 
@@ -449,6 +459,8 @@ mod tests {
             used,
             bbox: Some([10.0, 20.0, 40.5, 30.0]),
             line: format!("Total {text}, \"net\"").into(),
+            table: (page == 3).then_some(2),
+            column: (page == 3).then(|| "Net, EUR".into()),
         }
     }
 
@@ -464,9 +476,10 @@ mod tests {
         let row = csv_row(&number(3, "1,234.5", "1234.5", true));
         assert_eq!(
             row,
-            "3,\"1,234.5\",1234.5,amount,thousands_groups,true,10,20,40.5,30,\"Total 1,234.5, \"\"net\"\"\"\n"
+            "3,\"1,234.5\",1234.5,amount,thousands_groups,true,10,20,40.5,30,\"Total 1,234.5, \"\"net\"\"\",2,\"Net, EUR\"\n"
         );
-        assert_eq!(CSV_HEADER.trim_end().split(',').count(), 11);
+        assert_eq!(CSV_HEADER.trim_end().split(',').count(), 13);
+        assert!(csv_row(&number(1, "7", "7", false)).ends_with("\"Total 7, \"\"net\"\"\",,\n"));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! that text in its page's format when the row is written
 //! ([`NumberList::rows`] gives the [`Listed`] rows one at a time).
 //!
+//! A number in a table points to its table and column (its page's table
+//! number and the column's header), kept once for every number under it.
+//!
 //! Memory: 32 bytes a number plus its line's text and 16 bytes once, in
 //! chunks that never move (no doubling copy of the whole list); 800,000
 //! numbers in 100,000 lines hold about 33 MB, where owned rows held 200.
@@ -35,11 +38,13 @@ pub struct Entry {
     pub why: &'static str,
     pub used: bool,
     pub bbox: Option<[f64; 4]>,
+    /// Its table and column ([`NumberList::cell`]); 0: in no table.
+    pub cell: u16,
 }
 
 /// A stored entry (32 bytes): its page is its line's, its rule an index
-/// into the list's rules, its box in `f32` (written to two decimals; NaN
-/// for none).
+/// into the list's rules, its table and column one into the list's cells,
+/// its box in `f32` (written to two decimals; NaN for none).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Stored {
     line: u32,
@@ -49,6 +54,7 @@ struct Stored {
     role: Role,
     used: bool,
     why: u8,
+    cell: u16,
     bbox: [f32; 4],
 }
 
@@ -74,6 +80,12 @@ pub struct NumberList {
     lines: Vec<Line>,
     /// The rules numbers were classified by (few, and `'static`).
     whys: Vec<&'static str>,
+    /// The tables and columns numbers stand in: a page's table number and
+    /// the column's header (`None`: in a table, under no column); a
+    /// number's `cell` is an index into it plus one.
+    cells: Vec<(u32, Option<Rc<str>>)>,
+    /// Each cell's index by its table and header ([`cell_key`]).
+    cell_index: std::collections::HashMap<String, u16>,
     count: usize,
 }
 
@@ -132,6 +144,23 @@ impl NumberList {
         (self.whys.len() - 1) as u8
     }
 
+    /// The `cell` of numbers in table `table` (of its page, from 1), under
+    /// `column`'s header (or under none); 0 (in no table) once the list
+    /// holds 65,535 of them.
+    pub fn cell(&mut self, table: u32, column: Option<&str>) -> u16 {
+        let key = cell_key(table, column);
+        if let Some(&cell) = self.cell_index.get(&key) {
+            return cell;
+        }
+        if self.cells.len() >= usize::from(u16::MAX) {
+            return 0;
+        }
+        self.cells.push((table, column.map(Rc::from)));
+        let cell = self.cells.len() as u16;
+        self.cell_index.insert(key, cell);
+        cell
+    }
+
     /// Adds a number of a line kept before.
     pub fn push(&mut self, entry: Entry) {
         let bbox = entry.bbox.map_or([f32::NAN; 4], |b| b.map(|v| v as f32));
@@ -143,6 +172,7 @@ impl NumberList {
             role: entry.role,
             used: entry.used,
             why: self.why(entry.why),
+            cell: entry.cell,
             bbox,
         };
         self.keep(stored);
@@ -163,6 +193,11 @@ impl NumberList {
         let shift = self.lines.len() as u32;
         let text_shift = self.text.len() as u32;
         let whys: Vec<u8> = other.whys.iter().map(|w| self.why(w)).collect();
+        let cells: Vec<u16> = other
+            .cells
+            .iter()
+            .map(|(t, c)| self.cell(*t, c.as_deref()))
+            .collect();
         self.text.extend(other.text);
         self.lines.extend(other.lines.iter().map(|l| Line {
             chunk: l.chunk + text_shift,
@@ -175,6 +210,10 @@ impl NumberList {
                     .get(usize::from(stored.why))
                     .copied()
                     .unwrap_or(u8::MAX);
+                stored.cell = match stored.cell.checked_sub(1) {
+                    Some(i) => cells.get(usize::from(i)).copied().unwrap_or(0),
+                    None => 0,
+                };
                 self.keep(stored);
             }
         }
@@ -209,6 +248,10 @@ impl NumberList {
             let text = line_text
                 .get(from..from + usize::from(s.len))
                 .unwrap_or_default();
+            let cell = s
+                .cell
+                .checked_sub(1)
+                .and_then(|i| self.cells.get(usize::from(i)));
             Listed {
                 page,
                 text: text.to_owned(),
@@ -223,6 +266,8 @@ impl NumberList {
                 used: s.used,
                 bbox: (!s.bbox[0].is_nan()).then(|| s.bbox.map(round)),
                 line,
+                table: cell.map(|(t, _)| *t),
+                column: cell.and_then(|(_, c)| c.clone()),
             }
         })
     }
@@ -230,6 +275,14 @@ impl NumberList {
     /// The list as stored and served: one JSON object a line.
     pub fn to_ndjson(&self) -> String {
         crate::forensics::evidence::to_ndjson(self.rows())
+    }
+}
+
+/// A cell's key in the list's index: its table, and its header or none.
+fn cell_key(table: u32, column: Option<&str>) -> String {
+    match column {
+        Some(header) => format!("{table}:{header}"),
+        None => format!("{table}"),
     }
 }
 
@@ -273,6 +326,7 @@ mod tests {
                     why,
                     used: found.used(),
                     bbox,
+                    cell: 0,
                 });
                 direct.push(Listed {
                     page: 1 + i as u32 / 2,
@@ -283,6 +337,8 @@ mod tests {
                     used: found.used(),
                     bbox,
                     line: Rc::from(*text),
+                    table: None,
+                    column: None,
                 });
             });
         }
@@ -308,27 +364,81 @@ mod tests {
     }
 
     #[test]
-    fn appended_lists_keep_their_lines() {
+    fn appended_lists_keep_their_lines_and_cells() {
         let mut a = NumberList::default();
         let mut b = NumberList::default();
-        for (list, text, page) in [(&mut a, "a 12 b", 1), (&mut b, "c 345 d", 2)] {
+        // b's cells in another order than a's: the append maps them.
+        let _ = b.cell(1, None);
+        let cells = [
+            (a.cell(1, Some("Amount")), a.cell(2, Some("Qty"))),
+            (b.cell(2, Some("Qty")), b.cell(1, Some("Amount"))),
+        ];
+        for ((list, text, page), (first, second)) in
+            [(&mut a, "a 12 b 7", 1), (&mut b, "c 345 d 8", 2)]
+                .into_iter()
+                .zip(cells)
+        {
             let line = list.line(page, text);
-            list.push(Entry {
-                line,
-                start: text.find(char::is_numeric).unwrap_or(0) as u32,
-                len: text.split(' ').nth(1).map_or(0, str::len) as u16,
-                format: Format::DotDecimal,
-                role: Role::Other,
-                why: "r",
-                used: true,
-                bbox: None,
-            });
+            for (word, cell) in [(1, first), (3, second)] {
+                let number = text.split(' ').nth(word).unwrap_or_default();
+                list.push(Entry {
+                    line,
+                    start: text.find(number).unwrap_or(0) as u32,
+                    len: number.len() as u16,
+                    format: Format::DotDecimal,
+                    role: Role::Other,
+                    why: "r",
+                    used: true,
+                    bbox: None,
+                    cell,
+                });
+            }
         }
+        let _ = a.cell(7, Some("unused"));
         a.append(b);
         let rows: Vec<Listed> = a.rows().collect();
-        assert_eq!(a.len(), 2);
-        assert_eq!((rows[1].text.as_str(), &*rows[1].line), ("345", "c 345 d"));
-        assert_eq!(rows[1].page, 2);
-        assert!(a.to_ndjson().lines().count() == 2);
+        assert_eq!(a.len(), 4);
+        assert_eq!(
+            (rows[2].text.as_str(), &*rows[2].line),
+            ("345", "c 345 d 8")
+        );
+        assert_eq!(rows[2].page, 2);
+        let places: Vec<(Option<u32>, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.table, r.column.as_deref()))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (Some(1), Some("Amount")),
+                (Some(2), Some("Qty")),
+                (Some(2), Some("Qty")),
+                (Some(1), Some("Amount")),
+            ]
+        );
+        assert!(a.to_ndjson().lines().count() == 4);
+        let back: Vec<Listed> = crate::forensics::evidence::rows_of(&a.to_ndjson())
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn a_number_in_no_table_has_no_cell() {
+        let mut list = NumberList::default();
+        let line = list.line(1, "x 5");
+        list.push(Entry {
+            line,
+            start: 2,
+            len: 1,
+            format: Format::DotDecimal,
+            role: Role::Other,
+            why: "r",
+            used: false,
+            bbox: None,
+            cell: 0,
+        });
+        let row = list.rows().next();
+        assert_eq!(row.map(|r| (r.table, r.column)), Some((None, None)));
     }
 }

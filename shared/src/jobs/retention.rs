@@ -107,6 +107,7 @@ mod tests {
             warnings: Vec::new(),
             queue: None,
             roles: None,
+            columns: None,
         }
     }
 

@@ -87,6 +87,7 @@ impl Job {
             warnings: Vec::new(),
             queue: None,
             roles: None,
+            columns: None,
         }
     }
 
@@ -94,6 +95,13 @@ impl Job {
     /// default). Part of the first version only.
     pub fn with_roles(mut self, roles: Option<crate::reading::roles::Roles>) -> Job {
         self.roles = roles;
+        self
+    }
+
+    /// The new job's table columns for the tests (`?columns=`; `None`:
+    /// every number of its roles). Part of the first version only.
+    pub fn with_columns(mut self, columns: Option<crate::reading::columns::Columns>) -> Job {
+        self.columns = columns;
         self
     }
 

@@ -48,6 +48,9 @@ pub struct Upload {
     /// `?roles=`, when given (absent from uploads made before it).
     #[serde(default)]
     pub roles: Option<crate::reading::roles::Roles>,
+    /// `?columns=`, when given (absent from uploads made before it).
+    #[serde(default)]
+    pub columns: Option<crate::reading::columns::Columns>,
     /// The whole file's length, declared when the upload was created.
     pub length: u64,
     /// Bytes kept so far: always a multiple of [`PART_SIZE`] until the end.
@@ -316,6 +319,7 @@ mod tests {
             filename: "a.pdf".into(),
             callback_url: None,
             roles: None,
+            columns: None,
             idempotency_key: None,
             length,
             offset: 0,

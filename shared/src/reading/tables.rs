@@ -1,8 +1,8 @@
 //! Tables found in a page's positioned text, as tabula's stream mode and
 //! pdfplumber's text strategy find them (no ruling lines needed): rows are
 //! the layout's lines (one baseline each), cells are a row's runs of words
-//! with gaps under [`CELL_GAP_EM`], a table is a run of rows with a numeric
-//! cell and at least two cells (lines of one cell between them are the
+//! with gaps under [`CELL_GAP_EM`] ([`crate::reading::cells`]), a table is
+//! a run of rows with a numeric cell and at least two cells (lines of one cell between them are the
 //! wrapped parts of a description), its columns are the numeric cells that
 //! overlap from row to row (then the text cells that overlap no numeric
 //! column), and each column's header is the text above it on the row before
@@ -11,12 +11,12 @@
 //! Input is [`Row`] (a line's text and each character's span along its
 //! baseline), so this module knows nothing of PDF; `analysis` builds the
 //! rows from its layout. A table's rows share one baseline direction.
-//!
-//! Not yet wired into the analysis (issue #28 builds on it: every listed
-//! number's `table` and `column`, `GET /jobs/{id}/tables`, `columns=`).
+//! The analysis places every number it lists ([`PageTables::place`]):
+//! its `table` and `column`, and whether `?columns=` lets it in.
 
-/// Gap between two words, in ems, from which they are separate cells.
-pub const CELL_GAP_EM: f64 = 0.8;
+#[cfg(test)]
+use super::cells::is_numeric;
+pub use super::cells::{CELL_GAP_EM, Cell, Row, cells_of};
 
 /// Largest distance between the baselines of two rows of one table, in ems.
 pub const MAX_ROW_GAP_EM: f64 = 3.0;
@@ -27,31 +27,6 @@ pub const HEADER_LINE_GAP_EM: f64 = 1.5;
 
 /// Most one-cell lines (a wrapped description) between two rows of a table.
 pub const MAX_WRAPPED_LINES: usize = 2;
-
-/// One line of a page as the table finder reads it.
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    pub text: &'a str,
-    /// Baseline direction in whole degrees: the rows of a table share it
-    /// (a page turned sideways has its tables in its own frame).
-    pub dir: i16,
-    pub baseline: f64,
-    /// The line's largest font size.
-    pub em: f64,
-    /// Each character's span along the baseline (spaces span their gap).
-    pub spans: &'a [(f32, f32)],
-}
-
-/// A run of words of one row: its characters `from..to` and its extent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
-    pub from: usize,
-    pub to: usize,
-    pub x0: f64,
-    pub x1: f64,
-    pub text: String,
-    pub numeric: bool,
-}
 
 /// One column of a table, left to right.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +67,22 @@ struct Placed {
 impl PageTables {
     /// Finds the tables among `rows` (a page's lines, top to bottom).
     pub fn find(rows: &[Row<'_>]) -> PageTables {
-        let cells: Vec<Vec<Cell>> = rows.iter().map(cells_of).collect();
+        // Only rows with a digit can be a table's rows, and only lines up
+        // to four above one can be its header (two lines past two wrapped
+        // ones) or wrapped lines in it: the other lines' cells are never
+        // looked at, and are not made.
+        let digits: Vec<bool> = rows
+            .iter()
+            .map(|r| r.text.bytes().any(|b| b.is_ascii_digit()))
+            .collect();
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let needed = digits[i..digits.len().min(i + 5)].iter().any(|&d| d);
+                if needed { cells_of(row) } else { Vec::new() }
+            })
+            .collect();
         let mut out = PageTables {
             tables: Vec::new(),
             placed: vec![None; rows.len()],
@@ -202,79 +192,6 @@ fn header_of(rows: &[Row<'_>], cells: &[Vec<Cell>], first: usize) -> (Option<usi
 /// Whether two rows are close enough to be neighbours in a table.
 fn near(upper: &Row<'_>, lower: &Row<'_>) -> bool {
     (upper.baseline - lower.baseline).abs() <= MAX_ROW_GAP_EM * upper.em.max(lower.em)
-}
-
-/// A row's cells: its words, joined while the gap is under [`CELL_GAP_EM`].
-pub fn cells_of(row: &Row<'_>) -> Vec<Cell> {
-    let mut cells: Vec<Cell> = Vec::new();
-    let chars: Vec<char> = row.text.chars().collect();
-    let gap = CELL_GAP_EM * row.em.max(1.0);
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_whitespace() {
-            i += 1;
-            continue;
-        }
-        let from = i;
-        while i < chars.len() && !chars[i].is_whitespace() {
-            i += 1;
-        }
-        let (Some(first), Some(last)) = (row.spans.get(from), row.spans.get(i - 1)) else {
-            break;
-        };
-        let (x0, x1) = (
-            f64::from(first.0.min(last.1)),
-            f64::from(first.0.max(last.1)),
-        );
-        let word: String = chars[from..i].iter().collect();
-        // Two numbers side by side are two values however close, unless
-        // the second is a group of three digits of the first (`1 234,56`).
-        let apart = |cell: &Cell| {
-            let last = cell.text.rsplit(' ').next().unwrap_or_default();
-            is_numeric(last) && is_numeric(&word) && !space_grouped(last, &word)
-        };
-        match cells.last_mut() {
-            Some(cell) if x0 - cell.x1 < gap && !apart(cell) => {
-                cell.text.push(' ');
-                cell.text.push_str(&word);
-                cell.to = i;
-                cell.x1 = cell.x1.max(x1);
-            }
-            _ => cells.push(Cell {
-                from,
-                to: i,
-                x0,
-                x1,
-                text: word,
-                numeric: false,
-            }),
-        }
-    }
-    for cell in &mut cells {
-        cell.numeric = is_numeric(&cell.text);
-    }
-    cells
-}
-
-/// Whether a cell's text is a number (an amount, a count, a date), with at
-/// most a currency code or a short unit beside it.
-fn is_numeric(text: &str) -> bool {
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    let others = text
-        .chars()
-        .filter(|c| !c.is_ascii_digit() && !c.is_alphabetic() && !c.is_whitespace())
-        .all(|c| ".,'’()-+−%/$€£¥:".contains(c));
-    digits > 0 && letters <= 3 && others
-}
-
-/// Whether `right` continues `left` as a group of three digits of one
-/// number written with spaces between its groups (`1 234 567,89`).
-fn space_grouped(left: &str, right: &str) -> bool {
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let group = right.split(['.', ',']).next().unwrap_or_default();
-    let left_group = left.rsplit(' ').next().unwrap_or_default();
-    all_digits(left_group) && left_group.len() <= 3 && group.len() == 3 && all_digits(group)
 }
 
 /// The bodies of the tables: runs of rows with a numeric cell and at least
