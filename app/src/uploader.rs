@@ -8,6 +8,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::delivery::client::UploadQuery;
+use shared::reading::columns::Columns;
 use shared::reading::roles::{Role, Roles};
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
@@ -87,6 +88,8 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
     // The roles of numbers that enter the tests: the server's default
     // until the user changes them.
     let roles = RwSignal::new(Roles::default());
+    // The table columns whose numbers alone enter the tests (blank: all).
+    let columns = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
 
@@ -115,9 +118,21 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
             r.status = UploadStatus::Sending;
             r.progress = 0.0;
         });
+        let chosen = columns.get_untracked();
+        let columns = match chosen.trim() {
+            "" => None,
+            list => match Columns::parse(list) {
+                Ok(columns) => Some(columns),
+                Err(why) => {
+                    set_row(key, &|r| r.status = UploadStatus::Failed(why.clone(), true));
+                    return;
+                }
+            },
+        };
         let query = UploadQuery {
             callback_url: Some(callback_url.get_untracked()),
             roles: Some(roles.get_untracked()),
+            columns,
         };
         let finish = move |outcome: Outcome| match outcome {
             Outcome::Accepted(job) => {
@@ -253,6 +268,16 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
                     />
                 </label>
                 <RolePicker roles=roles />
+                <label>
+                    "Table columns (only numbers under these headers enter the tests; blank: all)"
+                    <input
+                        type="text"
+                        name="columns"
+                        placeholder="Amount, Total"
+                        prop:value=move || columns.get()
+                        on:input=move |ev| columns.set(event_target_value(&ev))
+                    />
+                </label>
             </details>
             <UploadList rows=rows on_retry=Callback::new(start) />
         </section>

@@ -13,6 +13,7 @@ use docket_cli::output::{self, Ui};
 use docket_cli::wait::Mode;
 use shared::contract::api::{Job, JobState};
 use shared::delivery::client::UploadQuery;
+use shared::reading::columns::Columns;
 use shared::reading::roles::Roles;
 
 #[derive(Parser)]
@@ -65,6 +66,11 @@ enum Command {
         /// reference, identifier, other; default amount,count,other).
         #[arg(long, value_parser = parse_roles)]
         roles: Option<Roles>,
+        /// Only numbers under these table column headers enter the tests,
+        /// comma-separated, matched without regard to case (`GET
+        /// /jobs/{id}/tables` lists a document's headers).
+        #[arg(long, value_parser = parse_columns)]
+        columns: Option<Columns>,
         /// Files bigger than this (bytes) go up resumably: in parts, resumed
         /// after a lost connection, and by the next `docket submit` of the
         /// same file after an interrupted run.
@@ -172,6 +178,7 @@ fn run(cli: Cli) -> CliResult<i32> {
             callback_url,
             idempotency_key,
             roles,
+            columns,
             resumable_above,
             limit_rate,
             wait,
@@ -207,6 +214,7 @@ fn run(cli: Cli) -> CliResult<i32> {
                 let query = UploadQuery {
                     callback_url: callback.clone(),
                     roles,
+                    columns: columns.clone(),
                 };
                 let job = docket_cli::resume::upload(
                     &api,
@@ -301,6 +309,11 @@ fn run(cli: Cli) -> CliResult<i32> {
             Ok(exit::COMPLETED)
         }
     }
+}
+
+/// `--columns`: checked before anything is sent.
+fn parse_columns(raw: &str) -> Result<Columns, String> {
+    Columns::parse(raw)
 }
 
 /// `--roles`: checked before anything is sent.

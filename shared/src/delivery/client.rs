@@ -16,6 +16,9 @@ pub struct UploadQuery {
     /// The roles of numbers that enter the tests (`None` or the default:
     /// the server's default).
     pub roles: Option<crate::reading::roles::Roles>,
+    /// The table columns whose numbers alone enter the tests (`None`: every
+    /// number of the roles).
+    pub columns: Option<crate::reading::columns::Columns>,
 }
 
 /// The API's paths, with their queries encoded.
@@ -39,7 +42,7 @@ pub mod path {
     }
 
     /// `POST /jobs`: an upload named `filename`, with what `query` asks
-    /// (webhooks, the roles of numbers for the tests).
+    /// (webhooks, the roles of numbers and the table columns for the tests).
     pub fn upload(filename: &str, query: &super::UploadQuery) -> String {
         let mut pairs = vec![("filename", filename.to_owned())];
         if let Some(url) = query
@@ -51,6 +54,9 @@ pub mod path {
         }
         if let Some(roles) = query.roles.filter(|r| !r.is_default()) {
             pairs.push(("roles", roles.to_query()));
+        }
+        if let Some(columns) = &query.columns {
+            pairs.push(("columns", columns.names().join(",")));
         }
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         format!("{API_PREFIX}/jobs?{}", encode(&pairs))
@@ -303,7 +309,8 @@ mod tests {
                 "q3 report&.pdf",
                 &UploadQuery {
                     callback_url: Some("https://x.test/h?a=1".into()),
-                    roles: None
+                    roles: None,
+                    columns: None
                 }
             ),
             "/api/v1/jobs?filename=q3+report%26.pdf&callback_url=https%3A%2F%2Fx.test%2Fh%3Fa%3D1"
@@ -313,7 +320,8 @@ mod tests {
                 "a.pdf",
                 &UploadQuery {
                     callback_url: Some(" ".into()),
-                    roles: Some(crate::reading::roles::Roles::default())
+                    roles: Some(crate::reading::roles::Roles::default()),
+                    columns: None
                 }
             ),
             "/api/v1/jobs?filename=a.pdf"
@@ -327,10 +335,11 @@ mod tests {
                 "a.pdf",
                 &UploadQuery {
                     callback_url: None,
-                    roles: Some(amounts)
+                    roles: Some(amounts),
+                    columns: crate::reading::columns::Columns::parse("Amount, net  total").ok()
                 }
             ),
-            "/api/v1/jobs?filename=a.pdf&roles=amount%2Cyear"
+            "/api/v1/jobs?filename=a.pdf&roles=amount%2Cyear&columns=Amount%2Cnet+total"
         );
         assert_eq!(
             path::jobs(20, Some(JobState::Error), Some("abc=")),

@@ -2,8 +2,10 @@
 //! ([`queue`]), KV write pacing ([`pacing`]), the watchdog of unfinished jobs
 //! ([`watchdog`]), retention ([`retention`]), the queue line's places and ETA ([`line`]),
 //! resumable uploads ([`upload`]), the Durable Objects' schema versions ([`migrations`]),
-//! and behind `test-hooks` the failure injection of the tests ([`hooks`]).
+//! the collection state machine ([`collection`]: a job of jobs, not yet served), and behind
+//! `test-hooks` the failure injection of the tests ([`hooks`]).
 
+pub mod collection;
 #[cfg(feature = "test-hooks")]
 pub mod hooks;
 pub mod line;
