@@ -14,24 +14,22 @@ pub const MAX_COLUMN_NAME: usize = 200;
 /// A header as it is matched: lower case, spaces trimmed and runs of them
 /// made one.
 pub fn key(header: &str) -> String {
-    header
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    tidy(header).collect()
 }
 
 /// Whether two headers are one by [`key`] (without making the keys).
 pub fn same(a: &str, b: &str) -> bool {
-    fn tidy(s: &str) -> impl Iterator<Item = char> + '_ {
-        s.split_whitespace().enumerate().flat_map(|(i, w)| {
-            (i > 0)
-                .then_some(' ')
-                .into_iter()
-                .chain(w.chars().flat_map(char::to_lowercase))
-        })
-    }
     a == b || tidy(a).eq(tidy(b))
+}
+
+/// The characters of a header's [`key`], one at a time.
+fn tidy(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.split_whitespace().enumerate().flat_map(|(i, w)| {
+        (i > 0)
+            .then_some(' ')
+            .into_iter()
+            .chain(w.chars().flat_map(char::to_lowercase))
+    })
 }
 
 /// The columns chosen, as the request named them (kept for the job and the
@@ -99,11 +97,6 @@ impl Columns {
     pub fn matches(&self, header: &str) -> bool {
         let k = key(header);
         self.keys.contains(&k)
-    }
-
-    /// Whether a column whose header has key `k` ([`key`]) is chosen.
-    pub fn matches_key(&self, k: &str) -> bool {
-        self.keys.iter().any(|c| c == k)
     }
 }
 
