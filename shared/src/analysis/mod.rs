@@ -31,6 +31,7 @@ pub mod lexer;
 pub mod loader;
 mod merge;
 mod open;
+pub mod population;
 pub mod runs;
 pub mod source;
 mod tabulate;

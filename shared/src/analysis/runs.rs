@@ -24,6 +24,8 @@ struct Cursor<S> {
     /// The next amount's place in `chunk`.
     at: usize,
     reader: RunReader,
+    /// Bytes read at a time.
+    chunk_bytes: u64,
 }
 
 impl<S: ByteSource> Cursor<S> {
@@ -52,7 +54,7 @@ impl<S: ByteSource> Cursor<S> {
                     Err(ReadError("a run of amounts ends inside an amount".into()))
                 };
             }
-            let want = left.min(CHUNK_BYTES);
+            let want = left.min(self.chunk_bytes);
             let more = self.source.read(self.offset, want).await?;
             if (more.len() as u64) < want {
                 return Err(ReadError(format!(
@@ -78,13 +80,31 @@ pub const BREATHE_EVERY: u64 = 4096;
 pub async fn merge<S, F, Fut>(
     runs: Vec<S>,
     ordered: &mut Ordered,
-    mut breathe: F,
+    breathe: F,
 ) -> Result<(), ReadError>
 where
     S: ByteSource,
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    merge_each(runs, |amount, _| ordered.push(amount), breathe).await
+}
+
+/// Hands every amount of `runs` (each sorted) to `each` with the index of
+/// its run, in ascending order (equal amounts by run index), reading
+/// [`chunk_bytes`] of each run at a time.
+pub async fn merge_each<S, E, F, Fut>(
+    runs: Vec<S>,
+    mut each: E,
+    mut breathe: F,
+) -> Result<(), ReadError>
+where
+    S: ByteSource,
+    E: FnMut(Amount, usize),
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let chunk = chunk_bytes(runs.len());
     let mut cursors: Vec<Cursor<S>> = runs
         .into_iter()
         .map(|source| Cursor {
@@ -93,6 +113,7 @@ where
             chunk: Vec::new(),
             at: 0,
             reader: RunReader::default(),
+            chunk_bytes: chunk,
         })
         .collect();
     let mut heap = BinaryHeap::new();
@@ -103,7 +124,7 @@ where
     }
     let mut merged = 0u64;
     while let Some(Reverse((amount, i))) = heap.pop() {
-        ordered.push(amount);
+        each(amount, i);
         merged += 1;
         if merged.is_multiple_of(BREATHE_EVERY) {
             breathe().await;
@@ -114,6 +135,16 @@ where
     }
     Ok(())
 }
+
+/// Bytes of a run read at a time when `runs` are merged: [`CHUNK_BYTES`],
+/// less when there are many, so the chunks held together stay within
+/// [`MERGE_BUDGET_BYTES`] (4 KiB at the least).
+pub fn chunk_bytes(runs: usize) -> u64 {
+    (MERGE_BUDGET_BYTES / runs.max(1) as u64).clamp(4 * 1024, CHUNK_BYTES)
+}
+
+/// The most bytes of runs a merge holds at once (a chunk of each).
+pub const MERGE_BUDGET_BYTES: u64 = 16 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

@@ -221,6 +221,10 @@ pub struct Job {
     /// number of the chosen roles, in a table or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<crate::reading::columns::Columns>,
+    /// The collection it joined (`?collection=`): its roles and columns are
+    /// the collection's, and its numbers go into the collection's population.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
 }
 
 /// Machine-readable error codes, on HTTP errors and on failed jobs.

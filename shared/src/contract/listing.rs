@@ -190,6 +190,7 @@ mod tests {
             queue: None,
             roles: None,
             columns: None,
+            collection: None,
         }
     }
 

@@ -261,6 +261,7 @@ mod tests {
             queue: None,
             roles: None,
             columns: None,
+            collection: None,
         }
     }
 

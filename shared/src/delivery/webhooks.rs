@@ -424,6 +424,7 @@ mod tests {
             queue: None,
             roles: None,
             columns: None,
+            collection: None,
         }
     }
 

@@ -108,6 +108,7 @@ mod tests {
             queue: None,
             roles: None,
             columns: None,
+            collection: None,
         }
     }
 

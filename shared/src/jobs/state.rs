@@ -88,6 +88,7 @@ impl Job {
             queue: None,
             roles: None,
             columns: None,
+            collection: None,
         }
     }
 
@@ -102,6 +103,13 @@ impl Job {
     /// every number of its roles). Part of the first version only.
     pub fn with_columns(mut self, columns: Option<crate::reading::columns::Columns>) -> Job {
         self.columns = columns;
+        self
+    }
+
+    /// The collection the new job joins (`?collection=`). Part of the first
+    /// version only.
+    pub fn with_collection(mut self, collection: Option<String>) -> Job {
+        self.collection = collection;
         self
     }
 

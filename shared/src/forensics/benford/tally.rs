@@ -54,6 +54,11 @@ impl Tally {
         }
     }
 
+    /// The first-digit counts (digits 1–9).
+    pub fn first_digits(&self) -> &[u64] {
+        &self.first
+    }
+
     /// Adds another tally's counts (of other numbers) to this one.
     pub fn merge(&mut self, other: &Tally) {
         for (mine, theirs) in [
