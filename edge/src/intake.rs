@@ -1,11 +1,13 @@
 //! New jobs (a service under the upload routes): the upload rate and the
-//! quotas before anything is stored ([`admit`]), and the job of a PDF
+//! quotas before anything is stored ([`admit`]), the collection a job joins
+//! ([`joining`]), and the job of a PDF
 //! stored whole in R2, sent in one request or resumably ([`register`]).
 
-use shared::contract::api::{Job, JobState};
+use shared::contract::api::{ErrorCode, Job, JobState};
 use shared::contract::auth::OwnerRecord;
 use shared::contract::idempotency::{self, Decision};
 use shared::delivery::ratelimit;
+use shared::jobs::collection::JoinError;
 use shared::jobs::state::NewJob;
 use shared::reading::columns::Columns;
 use shared::reading::roles::Roles;
@@ -15,7 +17,7 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{mark_deleted, release};
 use crate::jobs;
-use crate::objects::protocol::{Admit, SendAttempt, call};
+use crate::objects::protocol::{Admit, CollectionGet, SendAttempt, call};
 use crate::store::Store;
 use crate::util::now_rfc3339;
 
@@ -29,6 +31,9 @@ pub struct Submission {
     pub roles: Option<Roles>,
     /// `?columns=`: the table columns whose numbers alone enter the tests.
     pub columns: Option<Columns>,
+    /// `?collection=`: the collection the job joins (checked open, its
+    /// roles and columns taken, by [`joining`]).
+    pub collection: Option<String>,
 }
 
 /// The upload rate and the quotas, before anything is stored: `length`
@@ -73,6 +78,46 @@ pub async fn admit(
     Ok(rate)
 }
 
+/// The upload's collection, when it names one: it must be open (404, 409),
+/// and the job is analysed with the collection's roles and columns (an
+/// upload that names others is refused, 400).
+pub(crate) async fn joining(
+    env: &Env,
+    owner: &OwnerRecord,
+    mut submission: Submission,
+) -> AppResult<Submission> {
+    let Some(id) = submission.collection.clone() else {
+        return Ok(submission);
+    };
+    let asked = CollectionGet { id: id.clone() };
+    let collection = call(env, &owner.owner, asked)
+        .await?
+        .ok_or_else(|| AppError::client(ErrorCode::NotFound, format!("no collection {id}")))?;
+    collection.may_join().map_err(|e| match e {
+        JoinError::NotOpen { .. } => AppError::client(ErrorCode::Conflict, e.to_string()),
+        JoinError::Full { .. } => AppError::client(ErrorCode::PayloadTooLarge, e.to_string()),
+    })?;
+    let differs = |given: bool, same: bool| given && !same;
+    if differs(
+        submission.roles.is_some(),
+        submission.roles == collection.roles,
+    ) || differs(
+        submission.columns.is_some(),
+        submission.columns == collection.columns,
+    ) {
+        return Err(AppError::client(
+            ErrorCode::BadRequest,
+            format!(
+                "the documents of collection {id} are analysed with the collection's roles and \
+                 columns; leave roles= and columns= out of the upload"
+            ),
+        ));
+    }
+    submission.roles = collection.roles;
+    submission.columns = collection.columns;
+    Ok(submission)
+}
+
 /// A job made from a stored PDF, or the earlier job an idempotency key named.
 pub struct Registered {
     pub job: Job,
@@ -99,6 +144,7 @@ pub async fn register(
         idempotency_key,
         roles,
         columns,
+        collection,
     } = submission;
 
     if let Some(key) = &idempotency_key {
@@ -143,7 +189,8 @@ pub async fn register(
     };
     let mut job = Job::uploaded(new, &now_rfc3339())
         .with_roles(roles)
-        .with_columns(columns);
+        .with_columns(columns)
+        .with_collection(collection);
     // The key is recorded before the job exists: a request sent again after
     // this one died half-way finds either no job (and makes one under the
     // key) or this one — never a second job for one upload.

@@ -201,7 +201,31 @@ impl Store {
 
     /// The parts of a job's list of numbers, in page order.
     pub async fn number_parts(&self, owner: &str, id: &str) -> AppResult<Vec<String>> {
-        let prefix = keys::number_lists(owner, id);
+        self.keys_under(keys::number_lists(owner, id)).await
+    }
+
+    /// The first pages of a job's partial results, in page order.
+    pub async fn partial_parts(&self, owner: &str, id: &str) -> AppResult<Vec<u32>> {
+        let keys = self.keys_under(keys::partials(owner, id)).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| keys::partial_first_page(k))
+            .collect())
+    }
+
+    /// A text object (a collection's population report, `keys::population`).
+    pub async fn put_text(&self, key: String, text: String) -> AppResult<()> {
+        self.files.put(key, text).execute().await?;
+        Ok(())
+    }
+
+    pub async fn delete_key(&self, key: String) -> AppResult<()> {
+        self.files.delete(key).await?;
+        Ok(())
+    }
+
+    /// Every key starting with `prefix`, sorted.
+    async fn keys_under(&self, prefix: String) -> AppResult<Vec<String>> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -280,18 +304,7 @@ impl Store {
         id: &str,
         first: u32,
     ) -> AppResult<Option<String>> {
-        let Some(object) = self
-            .files
-            .get(keys::partial(owner, id, first))
-            .execute()
-            .await?
-        else {
-            return Ok(None);
-        };
-        match object.body() {
-            Some(body) => Ok(Some(body.text().await?)),
-            None => Ok(None),
-        }
+        self.text_of(keys::partial(owner, id, first)).await
     }
 
     /// Every partial result of a job (after the merge, or when it is deleted).
@@ -315,13 +328,7 @@ impl Store {
     }
 
     pub async fn get_result(&self, owner: &str, id: &str) -> AppResult<Option<String>> {
-        let Some(object) = self.files.get(keys::result(owner, id)).execute().await? else {
-            return Ok(None);
-        };
-        match object.body() {
-            Some(body) => Ok(Some(body.text().await?)),
-            None => Ok(None),
-        }
+        self.text_of(keys::result(owner, id)).await
     }
 }
 

@@ -216,6 +216,7 @@ async fn finish(
                 idempotency_key: upload.idempotency_key.clone(),
                 roles: upload.roles,
                 columns: upload.columns.clone(),
+                collection: upload.collection.clone(),
             };
             register(
                 env,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use shared::analysis::Merger;
+use shared::analysis::{Merger, Partial};
 use shared::delivery::oplog::{LogLine, What};
 use shared::jobs::pacing::MIN_WRITE_GAP_MS;
 use shared::jobs::watchdog::Claimed;
@@ -130,12 +130,38 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
         .store
         .put_numbers(owner, job_id, 1, partial.listed.to_ndjson())
         .await?;
+    // A collection's document keeps its counts and amounts for the
+    // population, as a fanned-out job's slice does.
+    if tracked.job.collection.is_some() {
+        keep_partial(tracked.store, owner, job_id, &partial).await?;
+    }
     let mut merger = Merger::default();
     merger.add(partial);
     match merger.finish(&now_ms) {
         Ok(report) => complete(&mut tracked, report).await,
         Err(e) => analysis_failed(&mut tracked, e).await,
     }
+}
+
+/// Stores a one-pass analysis's partial result and its sorted run of
+/// amounts, as page 1's part (`Store::put_partial`, `Store::put_run`).
+async fn keep_partial(
+    store: &Store,
+    owner: &str,
+    job_id: &str,
+    partial: &Partial,
+) -> AppResult<()> {
+    let mut amounts = partial.amounts.clone();
+    let run = shared::forensics::amounts::run_bytes(&mut amounts);
+    drop(amounts);
+    let mut kept = serde_json::to_value(partial)?;
+    kept["run_bytes"] = serde_json::json!(run.len());
+    if !run.is_empty() {
+        store.put_run(owner, job_id, 1, run).await?;
+    }
+    store
+        .put_partial(owner, job_id, 1, serde_json::to_string(&kept)?)
+        .await
 }
 
 /// Test hook: the first attempt of an `inject-late-first` job arrives late.

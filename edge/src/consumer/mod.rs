@@ -19,6 +19,7 @@
 
 mod analyse;
 mod pages;
+mod population;
 mod retry;
 mod slices;
 
@@ -55,6 +56,14 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             continue;
         };
         let job_id = work.job_id().to_owned();
+        if let AnalysisMessage::AnalyseCollectionV1 {
+            owner,
+            collection_id,
+        } = &work
+        {
+            collection(&env, &queue, owner, collection_id, &message).await;
+            continue;
+        }
         let outcome = match &work {
             AnalysisMessage::AnalyseV1 { owner, attempt, .. }
             | AnalysisMessage::AnalysePagesV1 { owner, attempt, .. }
@@ -83,6 +92,7 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                 };
                 run_slice(&env, owner, &job_id, slice).await
             }
+            AnalysisMessage::AnalyseCollectionV1 { .. } => Ok(()),
         };
         match outcome {
             Ok(()) => message.ack(),
@@ -119,7 +129,10 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                     continue;
                 }
                 let (AnalysisMessage::AnalyseV1 { owner, attempt, .. }
-                | AnalysisMessage::AnalysePagesV1 { owner, attempt, .. }) = &work;
+                | AnalysisMessage::AnalysePagesV1 { owner, attempt, .. }) = &work
+                else {
+                    continue;
+                };
                 let attempt = *attempt;
                 console_warn!("job {job_id}, attempt {attempt}: {e}");
                 match retry_or_give_up(&env, owner, &job_id, attempt).await {
@@ -130,6 +143,38 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A collection's population: analysed, or retried by the queue when it
+/// failed; from the dead-letter queue, the collection ends in `error`.
+async fn collection(
+    env: &Env,
+    queue: &str,
+    owner: &str,
+    id: &str,
+    message: &worker::Message<serde_json::Value>,
+) {
+    if queue == ANALYSIS_DLQ_NAME {
+        let error = shared::contract::api::ErrorBody::new(
+            shared::contract::api::ErrorCode::Internal,
+            "the population could not be analysed (every retry failed)",
+        );
+        match population::end(env, owner, id, Some(error)).await {
+            Ok(()) => message.ack(),
+            Err(e) => {
+                console_warn!("collection {id}: its failure could not be recorded: {e}");
+                message.retry();
+            }
+        }
+        return;
+    }
+    match population::run(env, owner, id).await {
+        Ok(()) => message.ack(),
+        Err(e) => {
+            console_warn!("collection {id}: its population failed ({e}); the queue retries it");
+            message.retry();
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use futures_util::future::{Either, Ready, ready};
 use shared::analysis::{Analysis, AnalysisError};
 use shared::contract::api::{ErrorBody, ErrorCode};
 use shared::delivery::oplog::{LogLine, Resources, What};
@@ -235,4 +236,19 @@ pub(super) async fn finish_with_error(tracked: &mut Writer<'_>, error: ErrorBody
         tracked.save(true).await?;
     }
     Ok(())
+}
+
+/// What a long merge awaits between batches (`shared::analysis::runs`): the
+/// event loop handed back once `YIELD_EVERY_MS` have passed since it last
+/// was, nothing otherwise.
+pub(super) fn breather() -> impl FnMut() -> Either<Delay, Ready<()>> {
+    let mut last_yield = now_ms();
+    move || {
+        if now_ms() - last_yield >= YIELD_EVERY_MS {
+            last_yield = now_ms();
+            Either::Left(Delay::from(Duration::ZERO))
+        } else {
+            Either::Right(ready(()))
+        }
+    }
 }

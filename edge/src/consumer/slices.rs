@@ -22,9 +22,7 @@ use crate::objects::protocol::{Claim, PlanSlices, SliceDone, SliceStart, SlicesO
 use crate::store::Store;
 use crate::util::{log, now_ms};
 
-use super::pages::{
-    YIELD_EVERY_MS, analysis_failed, complete, log_analysed, open_pdf, read_through,
-};
+use super::pages::{analysis_failed, complete, log_analysed, open_pdf, read_through};
 
 /// The slice of a fanned-out job one message carries.
 pub(super) struct Slice {
@@ -206,18 +204,7 @@ pub(super) async fn merge(tracked: &mut Writer<'_>) -> AppResult<()> {
     }
     // Millions of amounts: the event loop is handed back every few ms.
     let mut ordered = Ordered::default();
-    let mut last_yield = now_ms();
-    let breathe = move || {
-        let due = now_ms() - last_yield >= YIELD_EVERY_MS;
-        if due {
-            last_yield = now_ms();
-        }
-        async move {
-            if due {
-                Delay::from(Duration::ZERO).await;
-            }
-        }
-    };
+    let breathe = super::pages::breather();
     runs::merge(runs, &mut ordered, breathe)
         .await
         .map_err(|e| AppError::Internal(e.0))?;
@@ -228,7 +215,9 @@ pub(super) async fn merge(tracked: &mut Writer<'_>) -> AppResult<()> {
         }
         Err(e) => analysis_failed(tracked, e).await,
     };
+    // A collection's document keeps them for the population.
     if outcome.is_ok()
+        && tracked.job.collection.is_none()
         && let Err(e) = store.delete_partials(owner, &job_id).await
     {
         console_warn!("job {job_id}: its partial results could not be removed: {e}");

@@ -13,10 +13,29 @@ impl JobHub {
         let db = self.db();
         match call {
             HubCall::Publish(p) => {
-                let published = self.publish(&db, p);
+                let owner = p.owner.clone();
+                let published = match self.publish(&db, p) {
+                    Ok((published, due)) => {
+                        self.send_due(&db, &owner, due).await;
+                        Ok(published)
+                    }
+                    Err(e) => Err(e),
+                };
                 reply::<Publish>(self.then_alarm(&db, published).await)
             }
-            HubCall::MarkDeleted(f) => reply::<MarkDeleted>(self.mark_deleted(&db, f)),
+            HubCall::MarkDeleted(f) => {
+                let owner = f.owner.clone();
+                let marked = match self.mark_deleted(&db, f) {
+                    Ok(due) => {
+                        for id in due {
+                            self.send_due(&db, &owner, Some(id)).await;
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                };
+                reply::<MarkDeleted>(self.then_alarm(&db, marked).await)
+            }
             HubCall::SendAttempt(d) => {
                 let sent = watchdog::send_attempt(&db, &self.env, d).await;
                 reply::<SendAttempt>(self.then_alarm(&db, sent).await)
@@ -108,6 +127,50 @@ impl JobHub {
             }
             HubCall::SliceDone(d) => reply::<protocol::SliceDone>(slices::done(&db, &d)),
             HubCall::SlicesOf(o) => reply::<protocol::SlicesOf>(slices::of(&db, &o.job_id)),
+            HubCall::CollectionCreate(c) => reply::<protocol::CollectionCreate>(
+                collections::create(&db, &c.owner, &c.collection).map(|()| c.collection),
+            ),
+            HubCall::CollectionGet(g) => {
+                reply::<protocol::CollectionGet>(collections::get(&db, &g.id))
+            }
+            HubCall::CollectionList(l) => {
+                let after = l
+                    .cursor
+                    .as_deref()
+                    .map(shared::contract::listing::Cursor::decode)
+                    .transpose()
+                    .map_err(AppError::from);
+                reply::<protocol::CollectionList>(
+                    after.and_then(|after| collections::list(&db, after, l.limit)),
+                )
+            }
+            HubCall::CollectionAct(a) => {
+                let acted = match collections::act(&db, &a) {
+                    Ok((acted, due)) => {
+                        let due = if a.act == protocol::Act::Delete {
+                            None
+                        } else {
+                            self.collection_changed(&db, &a.owner, acted.collection.clone(), due)
+                        };
+                        self.send_due(&db, &a.owner, due).await;
+                        Ok(acted)
+                    }
+                    Err(e) => Err(e),
+                };
+                reply::<protocol::CollectionAct>(self.then_alarm(&db, acted).await)
+            }
+            HubCall::CollectionDocuments(d) => {
+                reply::<protocol::CollectionDocuments>(members::documents(&db, &d))
+            }
+            HubCall::CollectionMembers(m) => {
+                reply::<protocol::CollectionMembers>(members::members(&db, &m.id))
+            }
+            HubCall::PopulationDone(p) => {
+                let done = members::population_done(&db, &p).inspect(|c| {
+                    let _ = self.collection_changed(&db, &p.owner, c.clone(), Due::Nothing);
+                });
+                reply::<protocol::PopulationDone>(done)
+            }
             HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
         }
     }

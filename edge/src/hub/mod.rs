@@ -13,6 +13,7 @@
 //! | [`tickets`] | single-use WebSocket tickets |
 //! | [`uploads`] | resumable uploads in progress, and their expiry |
 //! | [`watchdog`] | unfinished jobs: every attempt sent, claimed, and sent again when stalled |
+//! | [`collections`] + [`members`] | the owner's collections, their documents' states, their populations' runs |
 //! | [`db`] | typed SQLite helpers and the schema migrations run on wake-up |
 //!
 //! This file wakes the object (migrations, the ping auto-response), decodes
@@ -23,9 +24,11 @@
 
 mod calls;
 pub mod client;
+mod collections;
 mod index;
 mod limits;
 mod longpoll;
+mod members;
 mod outbox;
 mod sender;
 mod slices;
@@ -36,8 +39,10 @@ mod uploads;
 mod watchdog;
 
 use shared::contract::api::{ErrorBody, ErrorCode};
+use shared::contract::collection::Collection;
 use shared::delivery::events::{PING, PONG, ServerMessage};
 use shared::delivery::webhook_ops::Settings;
+use shared::jobs::collection::Due;
 use shared::jobs::migrations;
 use worker::{
     DurableObject, Env, Request, Response, Result, ScheduledTime, State, WebSocket,
@@ -86,16 +91,19 @@ impl JobHub {
     }
 
     /// A new version of a job: indexed, its upload's reservation released,
-    /// its long-polls woken, its event emitted — when it is the newest.
-    fn publish(&self, db: &Db, publish: Publish) -> AppResult<Published> {
+    /// its long-polls woken, its event emitted — when it is the newest —
+    /// and its collection's counts moved (the collection whose population
+    /// became due, if one did).
+    fn publish(&self, db: &Db, publish: Publish) -> AppResult<(Published, Option<String>)> {
         let Publish { owner, job } = publish;
         let indexed = index::put(db, &job)?;
         if indexed != Published::Fresh {
-            return Ok(indexed);
+            return Ok((indexed, None));
         }
         limits::release(db, &job.id)?;
         let cancelling = watchdog::on_version(db, &owner, &job)?;
         self.waiters.wake(&job);
+        let counted = collections::on_version(db, &job)?;
         let id = job.id.clone();
         stream::emit(&self.state, &self.streams, db, &owner, &id, |seq| {
             ServerMessage::JobUpdated {
@@ -103,27 +111,63 @@ impl JobHub {
                 job: Box::new(job),
             }
         });
-        Ok(if cancelling {
+        let due = counted.and_then(|(c, due)| self.collection_changed(db, &owner, c, due));
+        let published = if cancelling {
             Published::Cancel
         } else {
             Published::Fresh
-        })
+        };
+        Ok((published, due))
+    }
+
+    /// A collection's new version goes to the owner's listeners; its id
+    /// when its population is due.
+    fn collection_changed(
+        &self,
+        db: &Db,
+        owner: &str,
+        collection: Collection,
+        due: Due,
+    ) -> Option<String> {
+        let id = collection.id.clone();
+        stream::emit(&self.state, &self.streams, db, owner, &id, |seq| {
+            ServerMessage::CollectionUpdated {
+                seq,
+                collection: Box::new(collection),
+            }
+        });
+        (due == Due::Population).then_some(id)
+    }
+
+    /// Sends a population that became due (logged when it cannot be: the
+    /// alarm sends it again).
+    async fn send_due(&self, db: &Db, owner: &str, due: Option<String>) {
+        if let Some(id) = due
+            && let Err(e) = members::send_population(db, &self.env, owner, &id).await
+        {
+            console_error!("collection {id}: sending its population failed: {e}");
+        }
     }
 
     /// A deleted job leaves every table; the owner's sockets hear of it.
-    fn mark_deleted(&self, db: &Db, deleted: MarkDeleted) -> AppResult<()> {
+    fn mark_deleted(&self, db: &Db, deleted: MarkDeleted) -> AppResult<Vec<String>> {
         let MarkDeleted { owner, job_id } = deleted;
         let known = index::forget(db, &job_id)?;
         outbox::forget(db, &job_id)?;
         limits::forget(db, &job_id)?;
         watchdog::forget(db, &job_id)?;
+        let left = collections::on_deleted(db, &job_id)?;
         if known {
             let id = job_id.clone();
             stream::emit(&self.state, &self.streams, db, &owner, &id, |seq| {
                 ServerMessage::JobDeleted { seq, job_id }
             });
         }
-        Ok(())
+        let mut due = Vec::new();
+        for (c, d) in left {
+            due.extend(self.collection_changed(db, &owner, c, d));
+        }
+        Ok(due)
     }
 
     /// Whether anyone listens: a socket or an event stream.
@@ -176,6 +220,7 @@ impl JobHub {
         let due = [
             outbox::next_due(db)?,
             watchdog::next_stall(db)?,
+            members::next_stall(db)?,
             uploads::next_expiry(db)?,
             places,
         ]
@@ -214,6 +259,18 @@ impl JobHub {
                     console_error!("upload {}: no storage to discard it from: {e}", upload.id)
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Populations whose analysis did not end in time are sent again.
+    async fn resend_populations(&self, db: &Db) -> AppResult<()> {
+        for id in members::stalled(db, now_ms())? {
+            let Some(owner) = collections::owner_of(db, &id)? else {
+                continue;
+            };
+            console_warn!("collection {id}: its population's analysis stalled; sent again");
+            members::send_population(db, &self.env, &owner, &id).await?;
         }
         Ok(())
     }
@@ -294,6 +351,9 @@ impl DurableObject for JobHub {
         let config = Config::from_env(&self.env);
         if let Err(e) = watchdog::recover(&db, &self.env, config.max_attempts).await {
             console_error!("JobHub: sending stalled jobs again failed: {e}");
+        }
+        if let Err(e) = self.resend_populations(&db).await {
+            console_error!("JobHub: sending stalled populations again failed: {e}");
         }
         if let Err(e) = outbox::deliver_due(&db, &config).await {
             console_error!("JobHub: delivering webhooks failed: {e}");

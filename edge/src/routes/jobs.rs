@@ -43,6 +43,7 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
         config.max_upload_bytes,
     )?;
     let submission = submission(&req, &config)?;
+    let submission = crate::intake::joining(env, owner, submission).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let rate = admit(env, owner, &config, &id, length).await?;
     let stored = store_upload(req, env, owner, id.clone(), length, submission).await;

@@ -1,6 +1,9 @@
 //! The HTTP API under `/api/v1/`: one dispatch over (method, path) and a named
 //! handler per route. Every error leaves as `{"error":{"code","message"}}`.
 
+mod collection_results;
+mod collections;
+mod cors_headers;
 mod events;
 pub(crate) mod jobs;
 mod results;
@@ -29,50 +32,15 @@ pub async fn handle(req: Request, env: Env) -> Response {
         .get("origin")
         .ok()
         .flatten()
-        .filter(|o| cors::allowed(o, &cors_origins(&env)));
+        .filter(|o| cors::allowed(o, &cors_headers::origins(&env)));
     let response = if req.method() == Method::Options {
-        preflight(origin.is_some())
+        cors_headers::preflight(origin.is_some())
     } else {
         dispatch(req, env)
             .await
             .unwrap_or_else(AppError::into_response)
     };
-    with_cors(response, origin.as_deref())
-}
-
-fn cors_origins(env: &Env) -> String {
-    env.var("CORS_ORIGINS")
-        .map(|v| v.to_string())
-        .unwrap_or_default()
-}
-
-/// `OPTIONS`: 204, with the CORS allowances when the origin is listed.
-fn preflight(allowed: bool) -> Response {
-    let mut resp = Response::empty()
-        .map(|r| r.with_status(204))
-        .unwrap_or_else(|_| AppError::Internal("empty response".into()).into_response());
-    if allowed {
-        let headers = resp.headers_mut();
-        let _ = headers.set("access-control-allow-methods", cors::ALLOW_METHODS);
-        let _ = headers.set("access-control-allow-headers", cors::ALLOW_HEADERS);
-        let _ = headers.set("access-control-max-age", &cors::MAX_AGE_SECS.to_string());
-    }
-    resp
-}
-
-fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
-    // A WebSocket upgrade comes back from the hub with immutable headers, and
-    // CORS does not apply to it.
-    if resp.status_code() == 101 {
-        return resp;
-    }
-    let headers = resp.headers_mut();
-    let _ = headers.append("vary", "Origin");
-    if let Some(origin) = origin {
-        let _ = headers.set("access-control-allow-origin", origin);
-        let _ = headers.set("access-control-expose-headers", cors::EXPOSE_HEADERS);
-    }
-    resp
+    cors_headers::with_cors(response, origin.as_deref())
 }
 
 async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
@@ -173,16 +141,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
         }
         (["jobs", id, "result"], Method::Get) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;
-            let csv = match query_param(&req, "format")?.as_deref() {
-                None | Some("json") => false,
-                Some("csv") => true,
-                Some(other) => {
-                    return Err(AppError::client(
-                        ErrorCode::BadRequest,
-                        format!("format must be json or csv, not {other:?}"),
-                    ));
-                }
-            };
+            let csv = csv_param(&req)?;
             with_rate(results::result(&env, &owner, id, csv).await, rate)
         }
         (["jobs", id, "numbers"], Method::Get) => {
@@ -233,6 +192,19 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             with_rate(uploads::delete(&env, &owner, id).await, rate)
         }
         (["events"], Method::Get) => events::connect(req, &env).await,
+        (["collections", rest @ ..], m) => {
+            let rest = rest.to_vec();
+            match collections::route(&rest, m, req, &env).await? {
+                Some(resp) => Ok(resp),
+                None if allowed_methods(&segments).is_some() => {
+                    not_allowed(&segments, raw_method.as_str(), &path)
+                }
+                None => Err(AppError::client(
+                    ErrorCode::NotFound,
+                    format!("no such resource: {path}"),
+                )),
+            }
+        }
         (["events", "ticket"], Method::Post) => {
             let (owner, rate) = enter(&req, &env, Counted::Ticket).await?;
             with_rate(events::ticket(&env, &owner).await, rate)
@@ -276,6 +248,7 @@ fn allowed_methods(route: &[&str]) -> Option<&'static str> {
         ["jobs", _, "result" | "numbers" | "tables"] | ["jobs", _, "pages", _] | ["events"] => {
             "GET, OPTIONS"
         }
+        ["collections", rest @ ..] => return collections::allowed(rest),
         _ => return None,
     })
 }
@@ -288,6 +261,18 @@ fn health(env: &Env) -> AppResult<Response> {
         max_upload_bytes: crate::config::Config::from_env(env).max_upload_bytes,
         max_resumable_bytes: crate::config::Config::from_env(env).max_resumable_bytes,
     })?)
+}
+
+/// `?format=`: `json` (or none) → false, `csv` → true; 400 otherwise.
+pub(crate) fn csv_param(req: &Request) -> AppResult<bool> {
+    match query_param(req, "format")?.as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(AppError::client(
+            ErrorCode::BadRequest,
+            format!("format must be json or csv, not {other:?}"),
+        )),
+    }
 }
 
 /// `?page=`, when given: a page number (1 or more).

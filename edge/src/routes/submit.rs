@@ -31,12 +31,20 @@ pub(crate) fn submission(req: &Request, config: &Config) -> AppResult<Submission
     };
     let roles = parsed(req, "roles", Roles::parse)?;
     let columns = parsed(req, "columns", Columns::parse)?;
+    let collection = parsed(req, "collection", |raw| {
+        if validate::is_job_id(raw) {
+            Ok(raw.to_owned())
+        } else {
+            Err(format!("collection must be a collection's id, not {raw:?}"))
+        }
+    })?;
     Ok(Submission {
         filename,
         callback_url,
         idempotency_key,
         roles,
         columns,
+        collection,
     })
 }
 

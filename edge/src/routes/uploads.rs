@@ -38,6 +38,7 @@ pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<R
     )
     .map_err(client)?;
     let submission = submission(&req, &config)?;
+    let submission = crate::intake::joining(env, owner, submission).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let rate = admit(env, owner, &config, &id, length).await?;
     let created = open(req, env, owner, &config, &id, length, submission).await;
@@ -67,6 +68,7 @@ async fn open(
         idempotency_key: submission.idempotency_key,
         roles: submission.roles,
         columns: submission.columns,
+        collection: submission.collection,
         length,
         offset: 0,
         multipart_id,

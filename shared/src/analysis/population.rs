@@ -228,24 +228,26 @@ mod tests {
 
     #[test]
     fn documents_are_ranked_by_their_chance_not_their_mad() {
-        // Benford-like counts for 1,000 numbers, and a small document
-        // far off: the large one's small deviation is the less likely.
+        // 1,300 numbers with 300 too many 1s, and 12 numbers further off
+        // by their MAD: the large one's deviation is the less likely.
         let benford = [301u64, 176, 125, 97, 79, 67, 58, 51, 46];
         let skewed: Vec<u64> = benford
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == 0 { c + 60 } else { *c })
+            .map(|(i, c)| if i == 0 { c + 300 } else { *c })
             .collect();
-        let big = deviation("big", "big.pdf", 1_060, &skewed);
-        let small = deviation("small", "small.pdf", 12, &[0, 0, 0, 0, 6, 6, 0, 0, 0]);
+        let big = deviation("big", "big.pdf", 1_300, &skewed);
+        let small = deviation("small", "small.pdf", 12, &[3, 0, 3, 0, 3, 0, 3, 0, 0]);
         let none = deviation("none", "none.pdf", 0, &[0; 9]);
         assert!(small.mad > big.mad);
         assert_eq!(none.p_value, 1.0);
-        let mut population = Population::default();
-        population.documents = vec![none, small, big];
+        let population = Population {
+            documents: vec![none, small, big],
+            ..Population::default()
+        };
         let report = population.finish("c", 1, AmountTests::default(), Vec::new());
         let order: Vec<&str> = report.documents.iter().map(|d| d.job_id.as_str()).collect();
-        assert_eq!(order[2], "none");
+        assert_eq!(order, ["big", "small", "none"], "{:?}", report.documents);
         assert_eq!(report.documents_left_out, 1);
         assert_eq!(report.documents_analysed, 3);
     }

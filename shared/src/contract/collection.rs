@@ -213,3 +213,27 @@ pub struct CollectionDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
 }
+
+/// `GET /collections`: the owner's collections, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionPage {
+    pub collections: Vec<Collection>,
+    /// Pass as `?cursor=` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /collections/{id}/documents`: its documents in the order they
+/// joined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentPage {
+    pub documents: Vec<CollectionDocument>,
+    /// Pass as `?cursor=` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Most collections or documents one page lists (`?limit=`, 1 to this).
+pub const MAX_PAGE: u32 = 500;
+/// A page's size when `?limit=` is absent.
+pub const DEFAULT_PAGE: u32 = 100;

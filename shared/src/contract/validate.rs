@@ -113,6 +113,8 @@ pub fn human_bytes(n: u64) -> String {
 /// job's slices come in, `partial/{owner}/{job}/{first page}.json` with the
 /// slice's sorted run of amounts beside it (`….amounts`); the list of
 /// numbers, `numbers/{owner}/{job}/{first page}.ndjson`, a part per slice.
+/// A job in a collection keeps its partial results (one part when read in
+/// one pass) for the population, `population/{owner}/{collection}.json`.
 pub mod keys {
     pub fn job(owner: &str, job: &str) -> String {
         format!("job/{owner}/{job}")
@@ -142,6 +144,15 @@ pub mod keys {
     /// slice), NDJSON; the parts sort in page order.
     pub fn numbers(owner: &str, job: &str, first_page: u32) -> String {
         format!("{}{first_page:08}.ndjson", number_lists(owner, job))
+    }
+    /// A collection's population report.
+    pub fn population(owner: &str, collection: &str) -> String {
+        format!("population/{owner}/{collection}.json")
+    }
+    /// The first page of the part a key of [`partials`] names (`None` for
+    /// a run or another key).
+    pub fn partial_first_page(key: &str) -> Option<u32> {
+        key.rsplit('/').next()?.strip_suffix(".json")?.parse().ok()
     }
 }
 

@@ -47,6 +47,12 @@ pub enum ServerMessage {
     JobUpdated { seq: u64, job: Box<Job> },
     #[serde(rename = "job.deleted")]
     JobDeleted { seq: u64, job_id: String },
+    /// A new version of a collection (`crate::contract::collection`).
+    #[serde(rename = "collection.updated")]
+    CollectionUpdated {
+        seq: u64,
+        collection: Box<crate::contract::collection::Collection>,
+    },
     #[serde(rename = "resync")]
     Resync { seq: u64 },
     /// A waiting job's place in the analysis queue changed. Not numbered,
@@ -69,6 +75,7 @@ impl ServerMessage {
         match self {
             ServerMessage::JobUpdated { seq, .. }
             | ServerMessage::JobDeleted { seq, .. }
+            | ServerMessage::CollectionUpdated { seq, .. }
             | ServerMessage::Resync { seq } => Some(*seq),
             _ => None,
         }

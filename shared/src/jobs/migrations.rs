@@ -113,6 +113,20 @@ pub const HUB: &[Migration] = &[
              PRIMARY KEY (job_id, first))",
         ],
     },
+    Migration {
+        version: 7,
+        name: "collections and their documents",
+        up: &[
+            "CREATE TABLE IF NOT EXISTS collections (id TEXT PRIMARY KEY, owner TEXT NOT NULL, \
+             created_at TEXT NOT NULL, collection TEXT NOT NULL, population_sent_ms REAL)",
+            "CREATE INDEX IF NOT EXISTS collections_newest ON collections (created_at DESC, id DESC)",
+            "CREATE TABLE IF NOT EXISTS members (collection_id TEXT NOT NULL, \
+             job_id TEXT NOT NULL, joined INTEGER NOT NULL, state TEXT NOT NULL, \
+             filename TEXT NOT NULL, error TEXT, PRIMARY KEY (collection_id, job_id))",
+            "CREATE INDEX IF NOT EXISTS members_job ON members (job_id)",
+            "CREATE INDEX IF NOT EXISTS members_joined ON members (collection_id, joined)",
+        ],
+    },
 ];
 
 /// The `Limiter`'s schema history.

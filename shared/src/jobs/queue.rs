@@ -25,6 +25,13 @@ pub enum AnalysisMessage {
         first: u32,
         last: u32,
     },
+    /// Analyse the population of a collection whose documents have all
+    /// ended (`crate::jobs::collection`), from their partial results.
+    #[serde(rename = "analyse_collection.v1")]
+    AnalyseCollectionV1 {
+        owner: String,
+        collection_id: String,
+    },
 }
 
 impl AnalysisMessage {
@@ -32,6 +39,7 @@ impl AnalysisMessage {
         match self {
             AnalysisMessage::AnalyseV1 { job_id, .. }
             | AnalysisMessage::AnalysePagesV1 { job_id, .. } => job_id,
+            AnalysisMessage::AnalyseCollectionV1 { collection_id, .. } => collection_id,
         }
     }
 }

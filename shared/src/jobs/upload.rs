@@ -51,6 +51,9 @@ pub struct Upload {
     /// `?columns=`, when given (absent from uploads made before it).
     #[serde(default)]
     pub columns: Option<crate::reading::columns::Columns>,
+    /// `?collection=`, when given (absent from uploads made before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
     /// The whole file's length, declared when the upload was created.
     pub length: u64,
     /// Bytes kept so far: always a multiple of [`PART_SIZE`] until the end.
@@ -320,6 +323,7 @@ mod tests {
             callback_url: None,
             roles: None,
             columns: None,
+            collection: None,
             idempotency_key: None,
             length,
             offset: 0,

@@ -1,10 +1,11 @@
 //! The `JobHub`'s calls (one hub per owner): the job index and long-polls,
 //! the event stream's tickets and sockets, webhook secrets, settings and
 //! outbox, request rates and quotas, attempts and cancels, resumable
-//! uploads and a long document's slices.
+//! uploads, a long document's slices and collections.
 
 use serde::{Deserialize, Serialize};
 use shared::contract::api::Job;
+use shared::contract::collection::{Collection, CollectionPage, DocumentPage};
 use shared::contract::listing::{JobList, Query};
 use shared::delivery::ratelimit::{Decision, Quotas, Rule};
 use shared::delivery::webhook_ops::{Replayed, Settings};
@@ -15,6 +16,10 @@ use shared::jobs::upload::Upload;
 use shared::jobs::watchdog::Claimed;
 use worker::{Env, Headers, Response};
 
+use super::hub_collections::{
+    Acted, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList,
+    CollectionMembers, Members, PopulationDone,
+};
 use super::hub_work::{
     PlanSlices, SliceDone, SliceProgress, SliceStart, SlicesOf, UploadCompleting, UploadDone,
     UploadDrop, UploadGet, UploadKept,
@@ -71,6 +76,13 @@ pub enum HubCall {
     SliceProgress(SliceProgress),
     SliceDone(SliceDone),
     SlicesOf(SlicesOf),
+    CollectionCreate(CollectionCreate),
+    CollectionGet(CollectionGet),
+    CollectionList(CollectionList),
+    CollectionAct(CollectionAct),
+    CollectionDocuments(CollectionDocuments),
+    CollectionMembers(CollectionMembers),
+    PopulationDone(PopulationDone),
     Debug(GetDebug),
 }
 
@@ -106,6 +118,13 @@ calls!(HubProtocol, HubCall {
     SliceProgress(SliceProgress) -> u32;
     SliceDone(SliceDone) -> FanIn;
     SlicesOf(SlicesOf) -> Vec<(u32, u32)>;
+    CollectionCreate(CollectionCreate) -> Collection;
+    CollectionGet(CollectionGet) -> Option<Collection>;
+    CollectionList(CollectionList) -> CollectionPage;
+    CollectionAct(CollectionAct) -> Acted;
+    CollectionDocuments(CollectionDocuments) -> DocumentPage;
+    CollectionMembers(CollectionMembers) -> Members;
+    PopulationDone(PopulationDone) -> Collection;
     Debug(GetDebug) -> HubDebug;
 });
 

@@ -9,6 +9,7 @@
 //! [`hub`] (`JobHub`), [`line`] (`Line`), [`limiter`] (`Limiter`).
 
 pub mod hub;
+pub mod hub_collections;
 pub mod hub_work;
 pub mod limiter;
 pub mod line;
@@ -23,6 +24,7 @@ use worker::{Headers, Method, Request, RequestInit, Response, Stub};
 use crate::error::{AppError, AppResult};
 
 pub use hub::*;
+pub use hub_collections::*;
 pub use hub_work::*;
 pub use limiter::*;
 pub use line::*;
