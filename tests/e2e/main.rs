@@ -4,6 +4,7 @@
 //! `DOCKET_CORPUS` and `DOCKET_MAX_UPLOAD_BYTES`.
 
 mod cli;
+mod collections;
 mod events;
 mod jobs;
 mod openapi;

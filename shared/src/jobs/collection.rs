@@ -149,6 +149,13 @@ impl Collection {
 
     /// Closed by its owner: no more documents; `open → processing`.
     pub fn close(&mut self, now: &str) -> Result<Due, TransitionError> {
+        if self.state != CollectionState::Open {
+            // Closing twice is not a move `processing → processing`.
+            return Err(TransitionError {
+                from: self.state,
+                to: CollectionState::Processing,
+            });
+        }
         self.state = transition(self.state, CollectionState::Processing)?;
         self.closed_at = Some(now.to_owned());
         self.changed(now);
@@ -317,6 +324,10 @@ mod tests {
         c.joined(Uploaded, NOW).unwrap();
         let _ = c.document_moved(Uploaded, Completed, NOW);
         assert_eq!(c.close(NOW), Ok(Due::Population));
+        // Closed once: a second close is refused, and changes nothing.
+        let version = c.version();
+        assert!(c.close(NOW).is_err());
+        assert_eq!(c.version(), version);
         c.population_done(NOW).unwrap();
         assert_eq!(c.state(), CollectionState::Completed);
     }
