@@ -133,6 +133,7 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
             callback_url: Some(callback_url.get_untracked()),
             roles: Some(roles.get_untracked()),
             columns,
+            collection: None,
         };
         let finish = move |outcome: Outcome| match outcome {
             Outcome::Accepted(job) => {

@@ -5,7 +5,9 @@
 //! exit codes ([`error`]). `main.rs`
 //! parses the arguments and runs the commands.
 
+pub mod args;
 pub mod client;
+pub mod collections;
 pub mod config;
 pub mod error;
 pub mod follow;

@@ -1,10 +1,10 @@
 //! `docket`: submit PDFs to a Docket server and wait for their analysis by
 //! polling, over a WebSocket or through a webhook. See `docket --help`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use docket_cli::args::{SubmitArgs, Waiting};
 use docket_cli::client::Api;
 use docket_cli::error::{CliError, CliResult, exit};
 use docket_cli::follow::{Listening, finish, follow, parse_report, print_jobs};
@@ -13,8 +13,6 @@ use docket_cli::output::{self, Ui};
 use docket_cli::wait::Mode;
 use shared::contract::api::{Job, JobState};
 use shared::delivery::client::UploadQuery;
-use shared::reading::columns::Columns;
-use shared::reading::roles::Roles;
 
 #[derive(Parser)]
 #[command(
@@ -52,38 +50,10 @@ enum Command {
     /// Mint an owner token for this server and save it (prints it, for the SPA or scripts).
     Token,
     /// Upload PDFs; with --wait, follow them to the end and print what was found.
-    Submit {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// POST each state change here (signed webhooks).
-        #[arg(long)]
-        callback_url: Option<String>,
-        /// Makes a retried submit return the same job (one file only).
-        #[arg(long)]
-        idempotency_key: Option<String>,
-        /// Which roles of numbers enter the Benford tests, comma-separated
-        /// (amount, count, percentage, year, date, page_number, section,
-        /// reference, identifier, other; default amount,count,other).
-        #[arg(long, value_parser = parse_roles)]
-        roles: Option<Roles>,
-        /// Only numbers under these table column headers enter the tests,
-        /// comma-separated, matched without regard to case (`GET
-        /// /jobs/{id}/tables` lists a document's headers).
-        #[arg(long, value_parser = parse_columns)]
-        columns: Option<Columns>,
-        /// Files bigger than this (bytes) go up resumably: in parts, resumed
-        /// after a lost connection, and by the next `docket submit` of the
-        /// same file after an interrupted run.
-        #[arg(long, default_value_t = docket_cli::resume::RESUMABLE_ABOVE)]
-        resumable_above: u64,
-        /// Send at most this many bytes per second.
-        #[arg(long)]
-        limit_rate: Option<u64>,
-        #[arg(long, value_enum)]
-        wait: Option<Mode>,
-        #[command(flatten)]
-        waiting: Waiting,
-    },
+    Submit(SubmitArgs),
+    /// Collections: many documents tested as one population.
+    #[command(subcommand)]
+    Collection(docket_cli::collections::CollectionCommand),
     /// One job's state; with --wait, follow it to the end.
     Status {
         id: String,
@@ -115,20 +85,6 @@ enum Command {
     },
     /// Delete a job, its PDF and its report.
     Delete { id: String },
-}
-
-#[derive(clap::Args)]
-struct Waiting {
-    /// Give up waiting after this many seconds (exit code 3).
-    #[arg(long, default_value_t = 600)]
-    timeout: u64,
-    /// --wait webhook: where to listen.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: String,
-    /// --wait webhook: the URL the server should call, when not the listener's
-    /// own (a tunnel to it).
-    #[arg(long)]
-    public_url: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -173,70 +129,15 @@ fn run(cli: Cli) -> CliResult<i32> {
             ));
             Ok(exit::COMPLETED)
         }
-        Command::Submit {
-            files,
-            callback_url,
-            idempotency_key,
-            roles,
-            columns,
-            resumable_above,
-            limit_rate,
-            wait,
-            waiting,
-        } => {
-            if idempotency_key.is_some() && files.len() > 1 {
-                return Err(CliError::Usage(
-                    "--idempotency-key names one submit: give one file".into(),
-                ));
-            }
-            if wait == Some(Mode::Webhook) && callback_url.is_some() {
-                return Err(CliError::Usage(
-                    "--wait webhook listens itself: use --public-url, not --callback-url".into(),
-                ));
-            }
-            let api = Api::owner(&cli.server, cli.token)?;
-            // Listen before uploading, so no event is missed.
-            let mut listening = Listening::open(&api, wait)?;
-            let hook = match wait {
-                Some(Mode::Webhook) => {
-                    let hook = Hook::start(&waiting.listen, waiting.public_url.as_deref())?;
-                    ui.note(&format!("docket: listening for webhooks at {}", hook.url()));
-                    Some(hook)
+        Command::Submit(args) => submit(&cli.server, cli.token, &ui, cli.json, args, None),
+        Command::Collection(command) => {
+            let api = Api::owner(&cli.server, cli.token.clone())?;
+            match command {
+                docket_cli::collections::CollectionCommand::Add { id, args } => {
+                    submit(&cli.server, cli.token, &ui, cli.json, args, Some(id))
                 }
-                _ => None,
-            };
-            let callback = hook.as_ref().map(|h| h.url().to_owned()).or(callback_url);
-            listening.hook = hook;
-            let mut jobs = Vec::new();
-            for file in &files {
-                let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-                let name = file.display().to_string();
-                let query = UploadQuery {
-                    callback_url: callback.clone(),
-                    roles,
-                    columns: columns.clone(),
-                };
-                let job = docket_cli::resume::upload(
-                    &api,
-                    file,
-                    &query,
-                    idempotency_key.as_deref(),
-                    docket_cli::resume::Options {
-                        above: resumable_above,
-                        limit_rate,
-                    },
-                    ui.upload(&name, size),
-                )?;
-                ui.job(&job);
-                jobs.push(job);
+                other => docket_cli::collections::run(&api, &ui, cli.json, other),
             }
-            let Some(mode) = wait else {
-                print_jobs(&jobs, cli.json);
-                return Ok(exit::COMPLETED);
-            };
-            let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-            let finals = follow(&api, &ui, mode, listening, &ids, waiting.timeout)?;
-            finish(&api, &finals, cli.json)
         }
         Command::Status { id, wait, waiting } => {
             let api = Api::owner(&cli.server, cli.token)?;
@@ -311,12 +212,80 @@ fn run(cli: Cli) -> CliResult<i32> {
     }
 }
 
-/// `--columns`: checked before anything is sent.
-fn parse_columns(raw: &str) -> Result<Columns, String> {
-    Columns::parse(raw)
-}
+/// Uploads the files (into a collection, when given) and, with `--wait`,
+/// follows them to the end.
+fn submit(
+    server: &str,
+    token: Option<String>,
+    ui: &Ui,
+    json: bool,
+    args: SubmitArgs,
+    collection: Option<String>,
+) -> CliResult<i32> {
+    let SubmitArgs {
+        files,
+        callback_url,
+        idempotency_key,
+        roles,
+        columns,
+        resumable_above,
+        limit_rate,
+        wait,
+        waiting,
+    } = args;
 
-/// `--roles`: checked before anything is sent.
-fn parse_roles(raw: &str) -> Result<Roles, String> {
-    Roles::parse(raw)
+    if idempotency_key.is_some() && files.len() > 1 {
+        return Err(CliError::Usage(
+            "--idempotency-key names one submit: give one file".into(),
+        ));
+    }
+    if wait == Some(Mode::Webhook) && callback_url.is_some() {
+        return Err(CliError::Usage(
+            "--wait webhook listens itself: use --public-url, not --callback-url".into(),
+        ));
+    }
+    let api = Api::owner(server, token)?;
+    // Listen before uploading, so no event is missed.
+    let mut listening = Listening::open(&api, wait)?;
+    let hook = match wait {
+        Some(Mode::Webhook) => {
+            let hook = Hook::start(&waiting.listen, waiting.public_url.as_deref())?;
+            ui.note(&format!("docket: listening for webhooks at {}", hook.url()));
+            Some(hook)
+        }
+        _ => None,
+    };
+    let callback = hook.as_ref().map(|h| h.url().to_owned()).or(callback_url);
+    listening.hook = hook;
+    let mut jobs = Vec::new();
+    for file in &files {
+        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let name = file.display().to_string();
+        let query = UploadQuery {
+            callback_url: callback.clone(),
+            roles,
+            columns: columns.clone(),
+            collection: collection.clone(),
+        };
+        let job = docket_cli::resume::upload(
+            &api,
+            file,
+            &query,
+            idempotency_key.as_deref(),
+            docket_cli::resume::Options {
+                above: resumable_above,
+                limit_rate,
+            },
+            ui.upload(&name, size),
+        )?;
+        ui.job(&job);
+        jobs.push(job);
+    }
+    let Some(mode) = wait else {
+        print_jobs(&jobs, json);
+        return Ok(exit::COMPLETED);
+    };
+    let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    let finals = follow(&api, ui, mode, listening, &ids, waiting.timeout)?;
+    finish(&api, &finals, json)
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shared::contract::api::{Job, JobState};
+use shared::contract::collection::Collection;
 use shared::contract::report::Report;
 use shared::forensics::benford::DigitTest;
 
@@ -127,6 +128,49 @@ impl Ui {
         }
     }
 
+    /// Shows a collection's latest version: a bar of its documents ended on
+    /// a terminal, else a line when its state or its documents ended change.
+    pub fn collection(&self, c: &Collection) {
+        if self.quiet {
+            return;
+        }
+        let Ok(mut shown) = self.jobs.lock() else {
+            return;
+        };
+        let entry = shown.entry(c.id.clone()).or_insert_with(|| Shown {
+            bar: self.bars.as_ref().map(|bars| {
+                let bar = bars.add(ProgressBar::new(1));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:24!} [{bar:30}] {pos}/{len} documents {prefix}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.set_message(c.name.clone());
+                bar
+            }),
+            newest: None,
+            step: String::new(),
+        });
+        let step = format!("{} {}", c.state(), c.progress.documents_done);
+        match &entry.bar {
+            Some(bar) => {
+                bar.set_length(u64::from(c.progress.documents_total.max(1)));
+                bar.set_position(u64::from(c.progress.documents_done));
+                bar.set_prefix(c.state().as_str().to_owned());
+                if c.state().is_terminal() {
+                    bar.finish_and_clear();
+                }
+            }
+            None if step != entry.step => {
+                eprintln!("{}  {}  {}", c.id, c.name, state_words_of_collection(c));
+            }
+            None => {}
+        }
+        entry.step = step;
+    }
+
     /// A message that does not disturb the bars.
     pub fn note(&self, text: &str) {
         match &self.bars {
@@ -162,6 +206,27 @@ pub fn state_words(job: &Job) -> String {
         }
         (state, _, _) => state.as_str().to_owned(),
     }
+}
+
+/// `processing: 2 of 3 documents ended (1 waiting, 0 running, 2 completed, 0 failed, 0 cancelled)`.
+pub fn state_words_of_collection(c: &Collection) -> String {
+    let n = c.counts;
+    let mut words = format!(
+        "{}: {} of {} documents ended ({} waiting, {} running, {} completed, {} failed, {} \
+         cancelled)",
+        c.state(),
+        n.ended(),
+        n.documents,
+        n.waiting,
+        n.processing,
+        n.completed,
+        n.error,
+        n.cancelled
+    );
+    if let Some(e) = &c.error {
+        words.push_str(&format!(" — {}", e.message));
+    }
+    words
 }
 
 /// A state's place in the state machine's order.
@@ -219,7 +284,7 @@ pub fn summary(job: &Job, report: Option<&Report>) -> String {
     out
 }
 
-fn verdict(test: &DigitTest) -> String {
+pub fn verdict(test: &DigitTest) -> String {
     use shared::forensics::benford::{chance_words, class_name, needs_words, p_words, thousands};
     format!(
         "{} ({} numbers{}; {}; χ² {:.2}, {})",

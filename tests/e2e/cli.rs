@@ -593,3 +593,93 @@ fn every_wait_mode_tells_a_running_jobs_story_once_and_in_order() {
         eprintln!("{mode}: {story:#?}");
     }
 }
+
+#[test]
+fn a_collection_from_the_cli_new_add_close_and_its_result() {
+    let home = Home::new("collection");
+    let out = home.run(&[
+        "--json",
+        "collection",
+        "new",
+        "filings",
+        "--roles",
+        "amount,count",
+    ]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(created["state"], "open");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    let files = [
+        home.file("pdfplumber-nics-background-checks-2015-11.pdf", "nics.pdf"),
+        home.file("pdfplumber-senate-expenditures.pdf", "senate.pdf"),
+    ];
+    let out = home.run(&[
+        "collection",
+        "add",
+        &id,
+        &files[0],
+        &files[1],
+        "--wait",
+        "poll",
+        "--timeout",
+        "180",
+    ]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).matches("completed").count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+    // Roles are the collection's: an add that names others is refused.
+    let refused = home.run(&["collection", "add", &id, &files[0], "--roles", "amount"]);
+    assert_eq!(code(&refused), 4, "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("collection's roles"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let out = home.run(&["collection", "close", &id]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let out = home.run(&["collection", "status", &id, "--wait", "--timeout", "120"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("completed: 2 of 2 documents ended"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 documents (0 left out)"), "{stdout}");
+    assert!(stdout.contains("documents that deviate most"), "{stdout}");
+    // The story on stderr moves forward only.
+    let stderr = text(&out.stderr);
+    let states: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split("  ").nth(2))
+        .filter_map(|w| w.split(':').next())
+        .collect();
+    assert!(
+        states
+            .windows(2)
+            .all(|w| w[0] == w[1] || w[0] == "processing"),
+        "{stderr}"
+    );
+
+    let out = home.run(&["collection", "result", &id, "--csv"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert!(csv.starts_with("rank,job_id,filename,used"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let out = home.run(&["collection", "documents", &id]);
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = home.run(&["collection", "delete", &id]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let gone = home.run(&["collection", "status", &id]);
+    assert_eq!(code(&gone), 4, "{}", text(&gone.stderr));
+}

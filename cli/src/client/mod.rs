@@ -2,6 +2,7 @@
 //! [`CliError`] with the server's own message, 429 answered by waiting the
 //! server's `Retry-After` and trying again, and uploads that report progress.
 
+mod collections;
 mod uploads;
 
 pub use uploads::Appended;

@@ -19,6 +19,8 @@ pub struct UploadQuery {
     /// The table columns whose numbers alone enter the tests (`None`: every
     /// number of the roles).
     pub columns: Option<crate::reading::columns::Columns>,
+    /// The collection the document joins.
+    pub collection: Option<String>,
 }
 
 /// The API's paths, with their queries encoded.
@@ -58,6 +60,9 @@ pub mod path {
         if let Some(columns) = &query.columns {
             pairs.push(("columns", columns.names().join(",")));
         }
+        if let Some(collection) = &query.collection {
+            pairs.push(("collection", collection.clone()));
+        }
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         format!("{API_PREFIX}/jobs?{}", encode(&pairs))
     }
@@ -88,6 +93,44 @@ pub mod path {
     /// `GET /jobs/{id}?wait=N`: the long-poll.
     pub fn job_wait(id: &str, wait_secs: u32) -> String {
         format!("{}?wait={wait_secs}", job(id))
+    }
+
+    /// `GET /collections`, `POST /collections`.
+    pub fn collections() -> String {
+        format!("{API_PREFIX}/collections")
+    }
+
+    /// `GET /collections/{id}`, `DELETE /collections/{id}`.
+    pub fn collection(id: &str) -> String {
+        format!("{}/{}", collections(), encode_segment(id))
+    }
+
+    /// `GET /collections/{id}?wait=N`.
+    pub fn collection_wait(id: &str, wait_secs: u32) -> String {
+        format!("{}?wait={wait_secs}", collection(id))
+    }
+
+    /// `POST /collections/{id}/close` or `/cancel`.
+    pub fn collection_act(id: &str, act: &str) -> String {
+        format!("{}/{act}", collection(id))
+    }
+
+    /// `GET /collections/{id}/documents[?cursor=]`.
+    pub fn collection_documents(id: &str, cursor: Option<&str>) -> String {
+        match cursor {
+            Some(c) => format!("{}/documents?{}", collection(id), encode(&[("cursor", c)])),
+            None => format!("{}/documents", collection(id)),
+        }
+    }
+
+    /// `GET /collections/{id}/result`, or its documents ranked as CSV.
+    pub fn collection_result(id: &str, csv: bool) -> String {
+        let base = format!("{}/result", collection(id));
+        if csv {
+            format!("{base}?format=csv")
+        } else {
+            base
+        }
     }
 
     /// `GET /jobs/{id}/result`, or its digit table as CSV.
@@ -310,7 +353,8 @@ mod tests {
                 &UploadQuery {
                     callback_url: Some("https://x.test/h?a=1".into()),
                     roles: None,
-                    columns: None
+                    columns: None,
+                    collection: None,
                 }
             ),
             "/api/v1/jobs?filename=q3+report%26.pdf&callback_url=https%3A%2F%2Fx.test%2Fh%3Fa%3D1"
@@ -321,7 +365,8 @@ mod tests {
                 &UploadQuery {
                     callback_url: Some(" ".into()),
                     roles: Some(crate::reading::roles::Roles::default()),
-                    columns: None
+                    columns: None,
+                    collection: None,
                 }
             ),
             "/api/v1/jobs?filename=a.pdf"
@@ -336,16 +381,33 @@ mod tests {
                 &UploadQuery {
                     callback_url: None,
                     roles: Some(amounts),
-                    columns: crate::reading::columns::Columns::parse("Amount, net  total").ok()
+                    columns: crate::reading::columns::Columns::parse("Amount, net  total").ok(),
+                    collection: Some("c-1".into()),
                 }
             ),
-            "/api/v1/jobs?filename=a.pdf&roles=amount%2Cyear&columns=Amount%2Cnet+total"
+            "/api/v1/jobs?filename=a.pdf&roles=amount%2Cyear&columns=Amount%2Cnet+total&collection=c-1"
         );
         assert_eq!(
             path::jobs(20, Some(JobState::Error), Some("abc=")),
             "/api/v1/jobs?limit=20&state=error&cursor=abc%3D"
         );
         assert_eq!(path::job_wait("j1", 25), "/api/v1/jobs/j1?wait=25");
+        assert_eq!(
+            path::collection_wait("c1", 20),
+            "/api/v1/collections/c1?wait=20"
+        );
+        assert_eq!(
+            path::collection_act("c1", "close"),
+            "/api/v1/collections/c1/close"
+        );
+        assert_eq!(
+            path::collection_documents("c1", Some("2")),
+            "/api/v1/collections/c1/documents?cursor=2"
+        );
+        assert_eq!(
+            path::collection_result("c1", true),
+            "/api/v1/collections/c1/result?format=csv"
+        );
         assert_eq!(
             path::numbers("j1", true),
             "/api/v1/jobs/j1/numbers?format=csv"
