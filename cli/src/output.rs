@@ -82,16 +82,7 @@ impl Ui {
             return;
         };
         let shown = jobs.entry(job.id.clone()).or_insert_with(|| Shown {
-            bar: self.bars.as_ref().map(|bars| {
-                let bar = bars.add(ProgressBar::new(1));
-                bar.set_style(
-                    ProgressStyle::with_template("{msg:24!} [{bar:30}] {pos}/{len} pages {prefix}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                );
-                bar.set_message(job.filename.clone());
-                bar
-            }),
+            bar: self.bar("pages", &job.filename),
             newest: None,
             step: String::new(),
         });
@@ -138,18 +129,7 @@ impl Ui {
             return;
         };
         let entry = shown.entry(c.id.clone()).or_insert_with(|| Shown {
-            bar: self.bars.as_ref().map(|bars| {
-                let bar = bars.add(ProgressBar::new(1));
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{msg:24!} [{bar:30}] {pos}/{len} documents {prefix}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                bar.set_message(c.name.clone());
-                bar
-            }),
+            bar: self.bar("documents", &c.name),
             newest: None,
             step: String::new(),
         });
@@ -169,6 +149,21 @@ impl Ui {
             None => {}
         }
         entry.step = step;
+    }
+
+    /// A bar of `pos/len {unit}` named `name` (on a terminal only).
+    fn bar(&self, unit: &str, name: &str) -> Option<ProgressBar> {
+        self.bars.as_ref().map(|bars| {
+            let bar = bars.add(ProgressBar::new(1));
+            let template = format!("{{msg:24!}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{prefix}}");
+            bar.set_style(
+                ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_message(name.to_owned());
+            bar
+        })
     }
 
     /// A message that does not disturb the bars.

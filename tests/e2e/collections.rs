@@ -148,6 +148,15 @@ fn a_collections_population_is_its_documents_numbers_tested_as_one() {
     assert_eq!(listed, jobs.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(rest["next_cursor"].is_null(), "{rest}");
 
+    // While documents wait or run, the collection says when they should be done.
+    let now = client
+        .call("GET", &format!("/api/v1/collections/{id}"), None, &[], 200)
+        .json();
+    let unfinished =
+        now["counts"]["waiting"].as_u64().unwrap() + now["counts"]["processing"].as_u64().unwrap();
+    if unfinished > 0 && now["counts"]["waiting"].as_u64().unwrap() > 0 {
+        assert!(now["eta_seconds"].is_u64(), "{now}");
+    }
     // No result while open; closed, nothing more joins.
     let early = client.call(
         "GET",
@@ -246,6 +255,29 @@ fn a_collections_population_is_its_documents_numbers_tested_as_one() {
             assert!(!place["at"].as_array().unwrap().is_empty(), "{shared}");
         }
     }
+    // Suspects name their documents.
+    let suspects = &population["suspects"];
+    assert!(
+        suspects["pages"].as_array().unwrap().is_empty(),
+        "{suspects}"
+    );
+    for kind in ["buckets", "duplicates"] {
+        for entry in suspects[kind].as_array().unwrap() {
+            for place in entry["places"].as_array().unwrap() {
+                assert!(
+                    jobs.iter().any(|j| place["job_id"] == j.as_str()),
+                    "{place}"
+                );
+                assert!(place["filename"].is_string(), "{place}");
+            }
+        }
+    }
+    let repeated = suspects["duplicates"].as_array().unwrap();
+    assert!(!repeated.is_empty(), "{suspects}");
+    assert!(
+        !repeated[0]["places"].as_array().unwrap().is_empty(),
+        "{suspects}"
+    );
     let csv = client.call(
         "GET",
         &format!("/api/v1/collections/{id}/result?format=csv"),

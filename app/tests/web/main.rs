@@ -88,5 +88,7 @@ pub fn place(page: u32, text: &str, bbox: Option<[f64; 4]>) -> shared::forensics
         role: shared::reading::roles::Role::Amount,
         bbox,
         line: format!("Claim paid {text}"),
+        job_id: None,
+        filename: None,
     }
 }

@@ -3,8 +3,8 @@
 //! (`shared::analysis::population::Population`); their sorted runs of
 //! amounts merged in one k-way merge that knows each amount's document
 //! (`Across`), for the amounts' tests and the amounts found in several
-//! documents, whose places are then read from those documents' lists of
-//! numbers. The report goes to R2 and the hub ends the collection. Never
+//! documents; then one pass over every document's list of numbers places
+//! them and finds the suspects, each naming its document. The report goes to R2 and the hub ends the collection. Never
 //! reads a PDF.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,8 +14,9 @@ use shared::analysis::population::{Across, Population, Shared};
 use shared::analysis::{Partial, runs};
 use shared::contract::api::{ErrorBody, ErrorCode};
 use shared::contract::collection::CollectionState;
+use shared::contract::population::PopulationReport;
 use shared::contract::population::{SHARED_PLACES_LISTED, SharedAmount, SharedPlace};
-use shared::forensics::evidence::{Place, rows_of};
+use shared::forensics::evidence::{Place, Suspects, rows_of};
 use worker::{Delay, Env, console_log};
 
 use crate::error::{AppError, AppResult};
@@ -85,8 +86,10 @@ pub(super) async fn run(env: &Env, owner: &str, id: &str) -> AppResult<()> {
         .await
         .map_err(|e| AppError::Internal(e.0))?;
     let (amounts, shared) = across.finish();
-    let shared = places_of(&store, owner, &analysed, shared).await?;
-    let report = population.finish(id, left_out, amounts, shared);
+    let mut report = population.finish(id, left_out, amounts, Vec::new());
+    let (shared, suspects) = evidence_of(&store, owner, &analysed, shared, &report).await?;
+    report.shared_amounts = shared;
+    report.suspects = suspects;
     let key = shared::contract::validate::keys::population(owner, id);
     store.put_text(key, serde_json::to_string(&report)?).await?;
     console_log!(
@@ -113,14 +116,17 @@ pub(super) async fn end(
     call(env, owner, done).await.map(drop)
 }
 
-/// The shared amounts with their places: each document named is read once
-/// (its list of numbers), and the first places of each of its amounts kept.
-async fn places_of(
+/// The population's evidence, from one pass over every document's list of
+/// numbers (a part at a time): its suspects, whose places name their
+/// documents, and the places of the shared amounts in the documents each
+/// names.
+async fn evidence_of(
     store: &Store,
     owner: &str,
     documents: &[(String, String)],
     shared: Vec<Shared>,
-) -> AppResult<Vec<SharedAmount>> {
+    report: &PopulationReport,
+) -> AppResult<(Vec<SharedAmount>, Suspects)> {
     // Per document: the amounts wanted there, as the lists write values.
     let mut wanted: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
     for s in &shared {
@@ -128,21 +134,22 @@ async fn places_of(
             wanted.entry(d).or_default().insert(s.amount.to_text());
         }
     }
+    let mut finder = report.finder();
     let mut found: BTreeMap<(u32, String), Vec<Place>> = BTreeMap::new();
-    for (&d, amounts) in &wanted {
-        let Some((job_id, _)) = documents.get(d as usize) else {
-            continue;
-        };
+    for (d, (job_id, filename)) in documents.iter().enumerate() {
+        let d = d as u32;
+        let amounts = wanted.get(&d);
         for key in store.number_parts(owner, job_id).await? {
             let Some(text) = store.text_of(key).await? else {
                 continue;
             };
             for row in rows_of(&text) {
                 let row = row?;
+                finder.push_of(&row, Some((job_id, filename)));
                 let Some(value) = row
                     .value
                     .as_deref()
-                    .filter(|v| row.used && amounts.contains(*v))
+                    .filter(|v| row.used && amounts.is_some_and(|a| a.contains(*v)))
                 else {
                     continue;
                 };
@@ -154,7 +161,9 @@ async fn places_of(
             Delay::from(Duration::ZERO).await;
         }
     }
-    Ok(shared
+    let mut suspects = finder.finish(std::iter::empty());
+    suspects.bounds = shared::contract::population::bounds();
+    let shared = shared
         .into_iter()
         .map(|s| {
             let amount = s.amount.to_text();
@@ -177,5 +186,6 @@ async fn places_of(
                 places,
             }
         })
-        .collect())
+        .collect();
+    Ok((shared, suspects))
 }

@@ -30,12 +30,13 @@ pub fn documents(db: &Db, q: &CollectionDocuments) -> AppResult<DocumentPage> {
     let rows: Vec<MemberRow> = db.rows(
         "SELECT job_id, joined, state, filename, error FROM members \
          WHERE collection_id = ? AND joined > ? AND (? IS NULL OR state = ?) \
-         ORDER BY joined LIMIT ?",
+         ORDER BY CASE WHEN ? THEN -joined ELSE joined END LIMIT ?",
         vec![
             q.id.clone().into(),
             (q.after as i64).into(),
             state.clone(),
             state,
+            i64::from(q.newest_first).into(),
             i64::from(limit + 1).into(),
         ],
     )?;

@@ -14,7 +14,8 @@ use worker::{Delay, Env, Method, Request, Response};
 use super::collection_results as results;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
-    Act, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList, call,
+    Act, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList,
+    GetJob, call,
 };
 use crate::routes::{Counted, enter, query_param, with_rate};
 use crate::store::Store;
@@ -169,7 +170,51 @@ async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResu
         resp.headers_mut().set("etag", &tag)?;
         return Ok(resp);
     }
+    // The estimate is not part of the version (nor of the ETag).
+    let eta = eta(env, owner, &collection).await;
+    collection.set_eta(eta);
     shown(&collection)
+}
+
+/// When an unfinished collection's documents should all be done: the
+/// queue's estimate for its last waiting document (the last in line), else
+/// the longest estimate of its running ones.
+async fn eta(env: &Env, owner: &OwnerRecord, c: &Collection) -> Option<u32> {
+    if c.state().is_terminal() || c.counts.waiting + c.counts.processing == 0 {
+        return None;
+    }
+    let asked = |state: JobState, limit: u32| CollectionDocuments {
+        id: c.id.clone(),
+        after: 0,
+        state: Some(state),
+        limit,
+        newest_first: true,
+    };
+    if c.counts.waiting > 0 {
+        let last = call(env, &owner.owner, asked(JobState::Uploaded, 1))
+            .await
+            .ok()?;
+        let ids: Vec<String> = last.documents.into_iter().map(|d| d.job_id).collect();
+        return crate::line::positions(env, ids)
+            .await
+            .into_iter()
+            .flatten()
+            .map(|q| q.eta_seconds)
+            .max();
+    }
+    let running = call(env, &owner.owner, asked(JobState::Processing, 10))
+        .await
+        .ok()?;
+    let mut longest = None;
+    for d in running.documents {
+        let job = call(env, &owner.owner, GetJob { job_id: d.job_id })
+            .await
+            .ok()
+            .flatten();
+        let eta = job.and_then(|j| j.progress).and_then(|p| p.eta_seconds);
+        longest = longest.max(eta);
+    }
+    longest
 }
 
 /// `POST /collections/{id}/close` and `/cancel`: 202 with the collection; a
@@ -236,6 +281,7 @@ async fn documents(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> A
         after,
         state,
         limit: limit(req)?,
+        newest_first: false,
     };
     Ok(Response::from_json(&call(env, &owner.owner, asked).await?)?)
 }

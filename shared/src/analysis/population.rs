@@ -94,6 +94,7 @@ impl Population {
             tables,
             documents,
             shared_amounts,
+            suspects: Default::default(),
             bounds: bounds(),
         }
     }

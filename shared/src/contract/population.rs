@@ -11,6 +11,7 @@ use crate::contract::report::{NumberStats, TextStats};
 use crate::contract::tables::TableStats;
 use crate::forensics::amounts::AmountTests;
 use crate::forensics::benford::Benford;
+use crate::forensics::evidence::{Finder, Suspects};
 
 /// Amounts found in several documents that a report lists.
 pub const SHARED_LISTED: usize = 10;
@@ -39,6 +40,11 @@ pub struct PopulationReport {
     /// Amounts found in two or more documents: most documents first, then
     /// most often, then smallest; at most [`SHARED_LISTED`].
     pub shared_amounts: Vec<SharedAmount>,
+    /// Where to look, as a job's report has them (no pages): the numbers in
+    /// the flagged first-two-digit buckets and the places of the most
+    /// repeated amounts, each place naming its document.
+    #[serde(default)]
+    pub suspects: Suspects,
     /// What the lists hold, in words.
     pub bounds: String,
 }
@@ -82,13 +88,22 @@ pub struct SharedPlace {
     pub at: Vec<crate::forensics::evidence::Place>,
 }
 
+impl PopulationReport {
+    /// What its suspects look for (fed every document's numbers, documents
+    /// in turn, with [`Finder::push_of`]).
+    pub fn finder(&self) -> Finder {
+        Finder::new(&self.benford.first_two_digits, &self.amounts)
+    }
+}
+
 /// The bounds, as a report states them.
 pub fn bounds() -> String {
     format!(
         "Every document analysed, the least likely by chance first (smallest p-value of its \
          first-digit MAD for its numbers used); at most {SHARED_LISTED} amounts found in more \
          than one document (most documents first), {SHARED_DOCUMENTS_LISTED} documents each \
-         and {SHARED_PLACES_LISTED} places per document. Every number with its document is \
-         GET /api/v1/collections/{{id}}/numbers."
+         and {SHARED_PLACES_LISTED} places per document; suspects as a job's report bounds them \
+         (the first places in document order, then page order), without pages. Every number \
+         with its document is GET /api/v1/collections/{{id}}/numbers."
     )
 }

@@ -79,6 +79,8 @@ impl Listed {
             role: self.role,
             bbox: self.bbox,
             line: self.line.to_string(),
+            job_id: None,
+            filename: None,
         }
     }
 }
@@ -266,6 +268,12 @@ pub struct Place {
     pub role: Role,
     pub bbox: Option<[f64; 4]>,
     pub line: String,
+    /// In a collection's population report: the document's job id and file
+    /// name (absent in a job's report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
 }
 
 /// A first-two-digit bucket with more numbers than Benford's law expects.
@@ -382,20 +390,34 @@ impl Finder {
 
     /// The next number, in page order.
     pub fn push(&mut self, n: &Listed) {
+        self.push_of(n, None);
+    }
+
+    /// The next number of a collection's `document` (job id, file name),
+    /// documents in turn, each in page order: its places name the document.
+    pub fn push_of(&mut self, n: &Listed, document: Option<(&str, &str)>) {
         if !n.used {
             return;
         }
+        let place = || {
+            let mut place = n.place();
+            if let Some((job_id, filename)) = document {
+                place.job_id = Some(job_id.to_owned());
+                place.filename = Some(filename.to_owned());
+            }
+            place
+        };
         if let Some(digits) = n.first_two()
             && let Some(bucket) = self.buckets.iter_mut().find(|b| b.digits == digits)
             && bucket.places.len() < PLACES_LISTED
         {
-            bucket.places.push(n.place());
+            bucket.places.push(place());
         }
         if let Some(value) = &n.value
             && let Some(dup) = self.duplicates.iter_mut().find(|d| &d.amount == value)
             && dup.places.len() < PLACES_LISTED
         {
-            dup.places.push(n.place());
+            dup.places.push(place());
         }
     }
 

@@ -60,6 +60,10 @@ pub struct CollectionDocuments {
     pub after: u64,
     pub state: Option<JobState>,
     pub limit: u32,
+    /// The last to join first (for the estimate: the last waiting document
+    /// is the last in line).
+    #[serde(default)]
+    pub newest_first: bool,
 }
 
 /// The documents whose results make a collection's population.
