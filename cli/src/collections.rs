@@ -30,6 +30,9 @@ pub enum CollectionCommand {
         /// Which roles of numbers enter the tests (default amount,count,other).
         #[arg(long, value_parser = parse_roles)]
         roles: Option<Roles>,
+        /// POST each state the collection reaches here (signed webhooks).
+        #[arg(long)]
+        callback_url: Option<String>,
     },
     /// Upload PDFs into the collection (as `submit` does).
     Add {
@@ -70,11 +73,13 @@ pub fn run(api: &Api, ui: &Ui, json: bool, command: CollectionCommand) -> CliRes
             name,
             columns,
             roles,
+            callback_url,
         } => {
             let new = NewCollection {
                 name,
                 roles,
                 columns,
+                callback_url,
             };
             show(&api.create_collection(&new)?, json);
         }

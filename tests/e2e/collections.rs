@@ -463,3 +463,105 @@ fn cancelled_and_empty_collections_end_without_a_result() {
     );
     client.call("PUT", &format!("/api/v1/collections/{id}"), None, &[], 405);
 }
+
+#[test]
+fn each_state_of_a_collection_is_an_event_and_a_signed_webhook() {
+    use crate::receiver::Receiver;
+    let client = Client::owner();
+    let secret = client.webhook_secret.clone().expect("a secret");
+    let token = client.token.clone().expect("a token");
+    let (status, stream, _) =
+        docket_tests::sse::open(&crate::support::base_url(), Some(&token), None, None);
+    assert_eq!(status, 200);
+    let mut stream = stream.expect("a stream");
+    let receiver = Receiver::ok();
+    let body = serde_json::json!({"name": "hooked", "callback_url": receiver.url("/c")});
+    let c = create(&client, &body.to_string());
+    let id = c["id"].as_str().unwrap().to_owned();
+    assert_eq!(c["callback_url"], receiver.url("/c").as_str());
+    join(&client, &id, "pdfplumber-senate-expenditures.pdf", "", 202);
+    client.call(
+        "POST",
+        &format!("/api/v1/collections/{id}/close"),
+        None,
+        &[],
+        202,
+    );
+    wait_ended(&client, &id);
+
+    // On the event stream: every version, in order, the last completed.
+    let events = stream.until(WAIT, |e| {
+        let d: Value = serde_json::from_str(&e.data).unwrap_or_default();
+        d["collection"]["id"] == id.as_str() && d["collection"]["state"] == "completed"
+    });
+    let versions: Vec<u64> = events
+        .iter()
+        .filter(|e| e.event.as_deref() == Some("collection.updated"))
+        .map(|e| serde_json::from_str::<Value>(&e.data).unwrap())
+        .filter(|d| d["collection"]["id"] == id.as_str())
+        .map(|d| d["collection"]["version"].as_u64().unwrap())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+
+    // As webhooks: each state once, signed.
+    let hits = receiver.wait_for(WAIT, |h| {
+        h.iter()
+            .any(|hit| hit.json()["collection"]["state"] == "completed")
+    });
+    let states: Vec<String> = hits
+        .iter()
+        .map(|hit| {
+            crate::webhooks::verify(&secret, hit).unwrap_or_else(|e| panic!("{e}: {hit:?}"));
+            let body = hit.json();
+            assert_eq!(body["type"], "collection.updated");
+            assert_eq!(body["collection"]["id"], id.as_str());
+            body["collection"]["state"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(states, ["open", "processing", "completed"], "{states:?}");
+    let ids: std::collections::HashSet<&str> = hits.iter().map(|h| h.id()).collect();
+    assert_eq!(ids.len(), 3);
+
+    // The settings choose the collection states announced.
+    let saved = client
+        .call(
+            "PUT",
+            "/api/v1/webhooks/settings",
+            Some(br#"{"events":["completed"],"collection_events":["completed","error"]}"#),
+            &[],
+            200,
+        )
+        .json();
+    assert_eq!(
+        saved["collection_events"],
+        serde_json::json!(["completed", "error"])
+    );
+    let quiet = Receiver::ok();
+    let body = serde_json::json!({"name": "quiet", "callback_url": quiet.url("/q")});
+    let id = create(&client, &body.to_string())["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client.call(
+        "POST",
+        &format!("/api/v1/collections/{id}/close"),
+        None,
+        &[],
+        202,
+    );
+    let ended = wait_ended(&client, &id);
+    assert_eq!(ended["state"], "error");
+    let hits = quiet.wait_for(WAIT, |h| !h.is_empty());
+    std::thread::sleep(Duration::from_secs(2));
+    let states: Vec<String> = quiet
+        .hits()
+        .iter()
+        .map(|h| {
+            h.json()["collection"]["state"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(states, ["error"], "{states:?} after {hits:?}");
+}

@@ -35,7 +35,7 @@ fn submit_with_callback(client: &Client, filename: &str, callback: &str) -> Job 
 }
 
 /// Checks a delivery with the independent implementation.
-fn verify(secret: &str, hit: &Hit) -> Result<(), standardwebhooks::WebhookError> {
+pub(crate) fn verify(secret: &str, hit: &Hit) -> Result<(), standardwebhooks::WebhookError> {
     let mut headers = http::HeaderMap::new();
     for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
         let value = hit.header(name).unwrap_or_else(|| panic!("no {name}"));

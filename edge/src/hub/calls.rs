@@ -127,9 +127,14 @@ impl JobHub {
             }
             HubCall::SliceDone(d) => reply::<protocol::SliceDone>(slices::done(&db, &d)),
             HubCall::SlicesOf(o) => reply::<protocol::SlicesOf>(slices::of(&db, &o.job_id)),
-            HubCall::CollectionCreate(c) => reply::<protocol::CollectionCreate>(
-                collections::create(&db, &c.owner, &c.collection).map(|()| c.collection),
-            ),
+            HubCall::CollectionCreate(c) => {
+                let created = collections::create(&db, &c.owner, &c.collection).map(|()| {
+                    let _ =
+                        self.collection_changed(&db, &c.owner, c.collection.clone(), Due::Nothing);
+                    c.collection
+                });
+                reply::<protocol::CollectionCreate>(self.then_alarm(&db, created).await)
+            }
             HubCall::CollectionGet(g) => {
                 reply::<protocol::CollectionGet>(collections::get(&db, &g.id))
             }
@@ -169,7 +174,7 @@ impl JobHub {
                 let done = members::population_done(&db, &p).inspect(|c| {
                     let _ = self.collection_changed(&db, &p.owner, c.clone(), Due::Nothing);
                 });
-                reply::<protocol::PopulationDone>(done)
+                reply::<protocol::PopulationDone>(self.then_alarm(&db, done).await)
             }
             HubCall::Debug(_) => reply::<GetDebug>(self.debug(&db)),
         }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use shared::contract::api::{ErrorCode, Job, JobState};
 use shared::contract::collection::{Collection, CollectionPage, MAX_PAGE};
 use shared::contract::listing::Cursor;
+use shared::delivery::webhooks;
 use shared::jobs::collection::Due;
 use worker::{SqlStorageValue, console_warn};
 
@@ -71,6 +72,40 @@ pub(super) fn save(db: &Db, c: &Collection) -> AppResult<()> {
         "UPDATE collections SET collection = ? WHERE id = ?",
         vec![serde_json::to_string(c)?.into(), c.id.clone().into()],
     )
+}
+
+/// A collection's callback hears of each state it reaches once (the states
+/// the owner's webhook settings choose): the event goes to the outbox.
+pub fn announce(db: &Db, c: &Collection) -> AppResult<()> {
+    let Some(url) = &c.callback_url else {
+        return Ok(());
+    };
+    #[derive(Deserialize)]
+    struct Row {
+        announced: Option<String>,
+    }
+    let rows: Vec<Row> = db.rows(
+        "SELECT announced FROM collections WHERE id = ?",
+        vec![c.id.clone().into()],
+    )?;
+    let state = c.state();
+    if rows.first().and_then(|r| r.announced.as_deref()) == Some(state.as_str()) {
+        return Ok(());
+    }
+    db.exec(
+        "UPDATE collections SET announced = ? WHERE id = ?",
+        vec![state.as_str().into(), c.id.clone().into()],
+    )?;
+    if !super::outbox::settings(db)?.wants_collection(state) {
+        return Ok(());
+    }
+    let event = crate::objects::protocol::Outgoing {
+        job_id: c.id.clone(),
+        event_id: webhooks::collection_event_id(&c.id, state),
+        url: url.clone(),
+        body: webhooks::collection_payload(c),
+    };
+    super::outbox::add(db, event)
 }
 
 /// The owner of a collection.
@@ -252,6 +287,7 @@ pub fn act(db: &Db, act: &CollectionAct) -> AppResult<(Acted, Due)> {
                 "DELETE FROM collections WHERE id = ?",
                 vec![act.id.clone().into()],
             )?;
+            super::outbox::forget(db, &act.id)?;
             return Ok((
                 Acted {
                     collection: c,

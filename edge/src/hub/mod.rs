@@ -130,6 +130,9 @@ impl JobHub {
         due: Due,
     ) -> Option<String> {
         let id = collection.id.clone();
+        if let Err(e) = collections::announce(db, &collection) {
+            console_error!("collection {id}: its webhook could not be queued: {e}");
+        }
         stream::emit(&self.state, &self.streams, db, owner, &id, |seq| {
             ServerMessage::CollectionUpdated {
                 seq,

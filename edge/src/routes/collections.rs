@@ -89,11 +89,15 @@ async fn load(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Collection>
 async fn create(req: &mut Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
     let text = req.text().await?;
     let bad = |message: String| AppError::client(ErrorCode::BadRequest, message);
-    let new: NewCollection = serde_json::from_str(&text).map_err(|e| {
+    let mut new: NewCollection = serde_json::from_str(&text).map_err(|e| {
         bad(format!(
-            "the body must be {{\"name\", \"roles\"?, \"columns\"?}}: {e}"
+            "the body must be {{\"name\", \"roles\"?, \"columns\"?, \"callback_url\"?}}: {e}"
         ))
     })?;
+    if let Some(raw) = new.callback_url.take() {
+        let policy = crate::config::Config::from_env(env).callback_policy;
+        new.callback_url = Some(shared::contract::callback::check(&raw, &policy)?.to_string());
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let collection = Collection::create(&id, new, &now_rfc3339()).map_err(bad)?;
     let asked = CollectionCreate {

@@ -167,6 +167,10 @@ pub struct Collection {
     /// The table columns chosen; absent: every number of the roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Columns>,
+    /// Where each state it reaches is announced (signed webhooks, the
+    /// states the owner's webhook settings choose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     pub counts: DocumentCounts,
     pub progress: CollectionProgress,
     /// While processing: when the documents and the population should be
@@ -202,6 +206,9 @@ pub struct NewCollection {
     pub roles: Option<Roles>,
     #[serde(default)]
     pub columns: Option<Columns>,
+    /// Checked as a job's `callback_url` is.
+    #[serde(default)]
+    pub callback_url: Option<String>,
 }
 
 /// One document of a collection (`GET /collections/{id}/documents`).

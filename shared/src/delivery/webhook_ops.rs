@@ -8,18 +8,29 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contract::api::{ErrorBody, ErrorCode, JobState};
+use crate::contract::collection::CollectionState;
 
-/// Which job states an owner's webhooks announce; every state by default.
+/// Which job states, and which collection states, an owner's webhooks
+/// announce; every state by default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub events: Vec<JobState>,
+    /// Announced to a collection's `callback_url` (absent from settings
+    /// saved before collections: every state).
+    #[serde(default = "every_collection_state")]
+    pub collection_events: Vec<CollectionState>,
+}
+
+fn every_collection_state() -> Vec<CollectionState> {
+    CollectionState::ALL.to_vec()
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             events: JobState::ALL.to_vec(),
+            collection_events: every_collection_state(),
         }
     }
 }
@@ -33,8 +44,10 @@ impl Settings {
             ErrorBody::new(
                 ErrorCode::BadRequest,
                 format!(
-                    "the body must be {{\"events\": [states]}} with states among {} ({e})",
-                    names.join(", ")
+                    "the body must be {{\"events\": [states], \"collection_events\"?: [collection \
+                     states]}} with states among {} and collection states among {} ({e})",
+                    names.join(", "),
+                    CollectionState::ALL.map(CollectionState::as_str).join(", ")
                 ),
             )
         })?;
@@ -42,12 +55,21 @@ impl Settings {
             .into_iter()
             .filter(|s| settings.events.contains(s))
             .collect();
+        settings.collection_events = CollectionState::ALL
+            .into_iter()
+            .filter(|s| settings.collection_events.contains(s))
+            .collect();
         Ok(settings)
     }
 
     /// Whether a change to `state` is announced.
     pub fn wants(&self, state: JobState) -> bool {
         self.events.contains(&state)
+    }
+
+    /// Whether a collection's change to `state` is announced.
+    pub fn wants_collection(&self, state: CollectionState) -> bool {
+        self.collection_events.contains(&state)
     }
 }
 
@@ -113,6 +135,15 @@ mod tests {
         assert!(!s.wants(JobState::Uploaded));
         assert_eq!(Settings::parse(r#"{"events":[]}"#).unwrap().events, vec![]);
         assert!(Settings::default().wants(JobState::Cancelled));
+        // Settings saved before collections announce every collection state.
+        assert!(s.wants_collection(CollectionState::Partial));
+        let c = Settings::parse(r#"{"events":[],"collection_events":["completed","open","open"]}"#)
+            .unwrap();
+        assert_eq!(
+            c.collection_events,
+            vec![CollectionState::Open, CollectionState::Completed]
+        );
+        assert!(!c.wants_collection(CollectionState::Processing));
     }
 
     #[test]

@@ -142,6 +142,24 @@ pub fn is_event(last: Option<(JobState, u32)>, job: &Job) -> bool {
     job.callback.is_some() && last != Some((job.state, job.attempt))
 }
 
+/// The id of a collection's event: one per state it reaches.
+pub fn collection_event_id(
+    collection_id: &str,
+    state: crate::contract::collection::CollectionState,
+) -> String {
+    let digest = Sha256::digest(format!("collection/{collection_id}/{}", state.as_str()));
+    format!("msg_{}", &hex::encode(digest)[..32])
+}
+
+/// The body of a collection's delivery: `{"type": "collection.updated",
+/// "collection": {…}}`.
+pub fn collection_payload(collection: &crate::contract::collection::Collection) -> String {
+    serde_json::json!({ "type": COLLECTION_EVENT_TYPE, "collection": collection }).to_string()
+}
+
+/// The type of a collection's event, on every channel.
+pub const COLLECTION_EVENT_TYPE: &str = "collection.updated";
+
 /// The body of a delivery.
 pub fn payload(job: &Job) -> String {
     let mut job = job.clone();

@@ -92,6 +92,7 @@ impl Collection {
             state: CollectionState::Open,
             roles: new.roles,
             columns: new.columns,
+            callback_url: new.callback_url,
             counts: DocumentCounts::default(),
             progress: progress_of(&DocumentCounts::default()),
             eta_seconds: None,
@@ -256,6 +257,7 @@ mod tests {
                 name: name.into(),
                 roles: None,
                 columns: None,
+                callback_url: None,
             },
             "2026-12-06T10:00:00.000Z",
         )
@@ -274,6 +276,7 @@ mod tests {
                     name: name.into(),
                     roles: None,
                     columns: None,
+                    callback_url: None,
                 },
                 NOW,
             )

@@ -118,7 +118,8 @@ pub const HUB: &[Migration] = &[
         name: "collections and their documents",
         up: &[
             "CREATE TABLE IF NOT EXISTS collections (id TEXT PRIMARY KEY, owner TEXT NOT NULL, \
-             created_at TEXT NOT NULL, collection TEXT NOT NULL, population_sent_ms REAL)",
+             created_at TEXT NOT NULL, collection TEXT NOT NULL, population_sent_ms REAL, \
+             announced TEXT)",
             "CREATE INDEX IF NOT EXISTS collections_newest ON collections (created_at DESC, id DESC)",
             "CREATE TABLE IF NOT EXISTS members (collection_id TEXT NOT NULL, \
              job_id TEXT NOT NULL, joined INTEGER NOT NULL, state TEXT NOT NULL, \
