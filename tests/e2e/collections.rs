@@ -45,6 +45,19 @@ fn join(client: &Client, id: &str, name: &str, extra: &str, expected: u16) -> Va
         .json()
 }
 
+/// `POST /collections/{id}/{what}` (close, cancel), answered `status`.
+fn act(client: &Client, id: &str, what: &str, status: u16) -> Value {
+    client
+        .call(
+            "POST",
+            &format!("/api/v1/collections/{id}/{what}"),
+            None,
+            &[],
+            status,
+        )
+        .json()
+}
+
 /// Long-polls the collection until it has ended.
 fn wait_ended(client: &Client, id: &str) -> Value {
     let start = Instant::now();
@@ -166,26 +179,12 @@ fn a_collections_population_is_its_documents_numbers_tested_as_one() {
         409,
     );
     assert_eq!(early.error_code(), "not_ready");
-    let closed = client
-        .call(
-            "POST",
-            &format!("/api/v1/collections/{id}/close"),
-            None,
-            &[],
-            202,
-        )
-        .json();
+    let closed = act(&client, &id, "close", 202);
     assert_ne!(closed["state"], "open", "{closed}");
     assert!(closed["closed_at"].is_string(), "{closed}");
     let late = join(&client, &id, names[0], "", 409);
     assert_eq!(late["error"]["code"], "conflict");
-    client.call(
-        "POST",
-        &format!("/api/v1/collections/{id}/close"),
-        None,
-        &[],
-        409,
-    );
+    act(&client, &id, "close", 409);
 
     let ended = wait_ended(&client, &id);
     assert_eq!(ended["state"], "completed", "{ended}");
@@ -385,15 +384,7 @@ fn cancelled_and_empty_collections_end_without_a_result() {
     );
     assert_eq!(job["roles"], serde_json::json!(["amount"]));
     let job_id = job["id"].as_str().unwrap().to_owned();
-    let cancelled = client
-        .call(
-            "POST",
-            &format!("/api/v1/collections/{id}/cancel"),
-            None,
-            &[],
-            202,
-        )
-        .json();
+    let cancelled = act(&client, &id, "cancel", 202);
     assert_eq!(cancelled["state"], "cancelled");
     let done = client.wait_terminal(&job_id, WAIT);
     assert!(
@@ -408,31 +399,13 @@ fn cancelled_and_empty_collections_end_without_a_result() {
         409,
     );
     assert_eq!(no_result.error_code(), "conflict");
-    client.call(
-        "POST",
-        &format!("/api/v1/collections/{id}/close"),
-        None,
-        &[],
-        409,
-    );
-    client.call(
-        "POST",
-        &format!("/api/v1/collections/{id}/cancel"),
-        None,
-        &[],
-        409,
-    );
+    act(&client, &id, "close", 409);
+    act(&client, &id, "cancel", 409);
 
     // Closed with no document: nothing to analyse, an error that says so.
     let empty = create(&client, "{\"name\": \"empty\"}");
     let id = empty["id"].as_str().unwrap().to_owned();
-    client.call(
-        "POST",
-        &format!("/api/v1/collections/{id}/close"),
-        None,
-        &[],
-        202,
-    );
+    act(&client, &id, "close", 202);
     let ended = wait_ended(&client, &id);
     assert_eq!(ended["state"], "error", "{ended}");
     assert!(ended["error"]["message"].is_string(), "{ended}");
@@ -480,13 +453,7 @@ fn each_state_of_a_collection_is_an_event_and_a_signed_webhook() {
     let id = c["id"].as_str().unwrap().to_owned();
     assert_eq!(c["callback_url"], receiver.url("/c").as_str());
     join(&client, &id, "pdfplumber-senate-expenditures.pdf", "", 202);
-    client.call(
-        "POST",
-        &format!("/api/v1/collections/{id}/close"),
-        None,
-        &[],
-        202,
-    );
+    act(&client, &id, "close", 202);
     wait_ended(&client, &id);
 
     // On the event stream: every version, in order, the last completed.
@@ -542,13 +509,7 @@ fn each_state_of_a_collection_is_an_event_and_a_signed_webhook() {
         .as_str()
         .unwrap()
         .to_owned();
-    client.call(
-        "POST",
-        &format!("/api/v1/collections/{id}/close"),
-        None,
-        &[],
-        202,
-    );
+    act(&client, &id, "close", 202);
     let ended = wait_ended(&client, &id);
     assert_eq!(ended["state"], "error");
     let hits = quiet.wait_for(WAIT, |h| !h.is_empty());
