@@ -134,6 +134,11 @@ impl Api {
         }
     }
 
+    /// The owner's token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// A GET answered 200, as JSON.
     pub fn json(&self, path: &str) -> Result<Value, String> {
         let answer = self.send("GET", path, None, &[])?;

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod big;
 pub mod expect;
+pub mod invoices;
 pub mod proxy;
 pub mod server;
 pub mod sse;

@@ -1,4 +1,4 @@
-//! Benchmarks (`cargo xtask bench [analysis|calibration|ws|fairness|load|delivery|chaos|big|fuzz-api]`;
+//! Benchmarks (`cargo xtask bench [analysis|calibration|ws|fairness|load|collection|delivery|chaos|big|fuzz-api]`;
 //! and fuzzing (`cargo xtask fuzz`, the analysis engine; `bench fuzz-api`, the
 //! HTTP API with schemathesis).
 
@@ -316,6 +316,31 @@ fn bench_server(name: &str, vars: &[(&str, &str)]) -> Result<crate::wrangler::Se
         &work.join(format!("wrangler-bench-{name}.log")),
         vars,
     )
+}
+
+/// The collection benchmark against `server`: `docs` generated invoices in
+/// one collection through the CLI at `cli`, the server's log at `log`.
+pub fn collection_command(
+    server: &crate::wrangler::Server,
+    docs: u32,
+    cli: &std::path::Path,
+    log: &std::path::Path,
+) -> Command {
+    let mut cmd = tests_bench("collection", &server.url());
+    cmd.env("DOCKET_COLLECTION_DOCS", docs.to_string())
+        .env("DOCKET_CLI", cli)
+        .env("DOCKET_SERVER_LOG", log);
+    cmd
+}
+
+/// `cargo xtask bench collection`: 1,000 generated invoices in one
+/// collection through the CLI on a fresh server (`tests/benches/collection.rs`).
+pub fn collection() -> Result<()> {
+    let cli = crate::build::cli()?;
+    let server = bench_server("collection", &OPEN_VARS)?;
+    let log = util::root().join("target/xtask/wrangler-bench-collection.log");
+    util::step("collection: 1,000 invoices through the CLI (tests/benches/collection.rs)");
+    util::run(&mut collection_command(&server, 1000, &cli, &log))
 }
 
 /// `cargo xtask bench load`: 1,000 small PDFs from 32 clients on a fresh

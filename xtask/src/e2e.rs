@@ -62,6 +62,7 @@ fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<C
         let mut binaries = vec![("faults", "8")];
         if filter.is_none() {
             binaries.push((LOAD, ""));
+            binaries.push((COLLECTION, ""));
             binaries.push((FUZZ_API, ""));
         }
         counts.add(run_against(
@@ -108,10 +109,14 @@ fn run_against(
     let mut counts = Counts::default();
     let mut outcome = Ok(());
     for (binary, threads) in binaries {
-        if *binary == LOAD || *binary == FUZZ_API {
+        if *binary == LOAD || *binary == FUZZ_API || *binary == COLLECTION {
             step(&format!("{binary} (short) against {}", server.url()));
             let run = if *binary == LOAD {
                 plain(&mut crate::bench::load_command(&server, 100, 8))
+            } else if *binary == COLLECTION {
+                plain(&mut crate::bench::collection_command(
+                    &server, 60, cli, &log,
+                ))
             } else {
                 crate::bench::fuzz_api_against(&server, FUZZ_API_SHORT).map(|()| Counts {
                     passed: 1,
@@ -178,6 +183,11 @@ const BROWSER: &str = "browser";
 /// The pseudo test binary that is the load benchmark, short (100 jobs from
 /// 8 clients; it fails on any lost, stuck or wrong job).
 const LOAD: &str = "load";
+
+/// The pseudo test binary that is the collection benchmark, short (60
+/// invoices; it fails unless the collection completes and the fabricating
+/// vendor's documents rank first).
+const COLLECTION: &str = "collection";
 
 /// The pseudo test binary that is schemathesis against the OpenAPI document.
 const FUZZ_API: &str = "schemathesis";

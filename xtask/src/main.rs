@@ -45,6 +45,7 @@ fn run() -> Result<()> {
         ["bench", "ws"] => bench::ws(),
         ["bench", "fairness"] => bench::fairness(),
         ["bench", "load"] => bench::load(),
+        ["bench", "collection"] => bench::collection(),
         ["bench", "delivery"] => bench::delivery(),
         // The fault tests on a fresh server (the same tests `cargo xtask
         // test` runs; they are already full length).
@@ -79,6 +80,7 @@ fn bench_all() -> Result<()> {
     bench::ws()?;
     bench::fairness()?;
     bench::load()?;
+    bench::collection()?;
     bench::delivery()?;
     e2e::e2e_only(Some("faults"))?;
     bench::chaos(bench::CHAOS_LONG)?;
@@ -103,6 +105,8 @@ usage: cargo xtask <command>
   bench ws           delay from a job change to its WebSocket client (200 jobs)
   bench fairness     one owner's job while another floods, with and without the quota
   bench load         1,000 small PDFs from 32 clients; fails on a lost, stuck or wrong job
+  bench collection   1,000 generated invoices in one collection through the CLI: throughput,
+                     close → result, API latency, merge memory, the fabricating vendor's rank
   bench delivery     polling, long-poll, WebSocket and webhook on one workload (a table)
   bench faults       the fault tests (crash, failing analyses, receiver outage, dropped sockets, bad input)
   bench chaos        200 uploads from 8 clients, the server SIGKILLed 5 times; recovery times

@@ -93,10 +93,12 @@ pub(super) async fn run(env: &Env, owner: &str, id: &str) -> AppResult<()> {
     let key = shared::contract::validate::keys::population(owner, id);
     store.put_text(key, serde_json::to_string(&report)?).await?;
     console_log!(
-        "collection {id}: population of {} documents ({} numbers used) analysed in {:.0} ms",
+        "collection {id}: population of {} documents ({} numbers used) analysed in {:.0} ms, \
+         wasm memory {} bytes",
         report.documents_analysed,
         report.numbers.used,
-        now_ms() - started
+        now_ms() - started,
+        crate::util::wasm_memory_bytes()
     );
     end(env, owner, id, None).await
 }
