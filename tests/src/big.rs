@@ -104,14 +104,14 @@ fn table_page(amounts: &mut Amounts, rows: usize, image: bool) -> Vec<u8> {
 
 /// Writes PDFs object by object with their offsets, and the cross-reference
 /// table at the end, so a file of a gigabyte is never held whole.
-struct Writer<W: Write> {
+pub(crate) struct Writer<W: Write> {
     out: W,
     at: u64,
     offsets: Vec<(u32, u64)>,
 }
 
 impl<W: Write> Writer<W> {
-    fn new(mut out: W) -> std::io::Result<Self> {
+    pub(crate) fn new(mut out: W) -> std::io::Result<Self> {
         let head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
         out.write_all(head)?;
         Ok(Writer {
@@ -121,7 +121,7 @@ impl<W: Write> Writer<W> {
         })
     }
 
-    fn object(&mut self, number: u32, body: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn object(&mut self, number: u32, body: &[u8]) -> std::io::Result<()> {
         self.offsets.push((number, self.at));
         let head = format!("{number} 0 obj\n");
         self.out.write_all(head.as_bytes())?;
@@ -131,14 +131,14 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn stream(&mut self, number: u32, dict: &str, data: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn stream(&mut self, number: u32, dict: &str, data: &[u8]) -> std::io::Result<()> {
         let mut body = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
         body.extend_from_slice(data);
         body.extend_from_slice(b"\nendstream");
         self.object(number, &body)
     }
 
-    fn finish(mut self) -> std::io::Result<u64> {
+    pub(crate) fn finish(mut self) -> std::io::Result<u64> {
         self.offsets.sort();
         let size = self.offsets.last().map_or(1, |(n, _)| n + 1);
         let xref = self.at;

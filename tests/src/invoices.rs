@@ -120,41 +120,28 @@ pub fn invoice_pdf(seed: u64, vendor: &str, rows: usize, fabricated: bool) -> Ve
     pdf(&ops)
 }
 
-/// A one-page PDF of `content` with Helvetica as `/F1`.
+/// A one-page PDF of `content` with Helvetica as `/F1` (written by
+/// [`crate::big`]'s writer).
 fn pdf(content: &str) -> Vec<u8> {
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] \
-         /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
-            .to_owned(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_owned(),
-        format!(
-            "<< /Length {} >>\nstream\n{content}endstream",
-            content.len()
-        ),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
+    let mut out = Vec::new();
+    let written = (|| {
+        let mut w = crate::big::Writer::new(&mut out)?;
+        w.object(1, b"<< /Type /Catalog /Pages 2 0 R >>")?;
+        w.object(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")?;
+        w.object(
+            3,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] \
+              /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        )?;
+        w.object(
+            4,
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        )?;
+        w.stream(5, "", content.as_bytes())?;
+        w.finish()
+    })();
+    // Writing into memory cannot fail.
+    debug_assert!(written.is_ok());
     out
 }
 
