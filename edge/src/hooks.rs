@@ -7,7 +7,7 @@
 #[cfg(feature = "test-hooks")]
 pub use shared::jobs::hooks::{
     injected_crash, injected_failure, injected_late_first, injected_slice_failure,
-    injected_slow_page, injected_slow_save, injected_stall,
+    injected_slow_page, injected_slow_population, injected_slow_save, injected_stall,
 };
 
 #[cfg(not(feature = "test-hooks"))]
@@ -37,5 +37,8 @@ mod off {
     }
     pub fn injected_stall(_: &str, _: u32) -> bool {
         false
+    }
+    pub fn injected_slow_population(_: &str) -> Option<u32> {
+        None
     }
 }

@@ -25,6 +25,7 @@ mod support;
 
 mod bad_input;
 mod cancel;
+mod collections;
 mod crash;
 mod deletes;
 mod fanout;

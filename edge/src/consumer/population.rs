@@ -19,7 +19,9 @@ use shared::contract::population::{SHARED_PLACES_LISTED, SharedAmount, SharedPla
 use shared::forensics::evidence::{Place, Suspects, rows_of};
 use worker::{Delay, Env, console_log};
 
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::hooks::injected_slow_population;
 use crate::objects::protocol::{CollectionMembers, PopulationDone, call};
 use crate::store::Store;
 use crate::util::now_ms;
@@ -41,6 +43,12 @@ pub(super) async fn run(env: &Env, owner: &str, id: &str) -> AppResult<()> {
             members.collection.state()
         );
         return Ok(());
+    }
+    if Config::from_env(env).test_hooks
+        && let Some(ms) = injected_slow_population(&members.collection.name)
+    {
+        console_log!("collection {id}: population held {ms} ms (test hook)");
+        Delay::from(Duration::from_millis(u64::from(ms))).await;
     }
     let store = Store::new(env)?;
     let started = now_ms();

@@ -17,8 +17,11 @@ use crate::objects::db::Db;
 use crate::objects::protocol::{CollectionDocuments, Members, PopulationDone};
 use crate::util::{now_ms, now_rfc3339};
 
-/// How long a population's analysis may take before it is sent again.
-pub const POPULATION_STALL_MS: f64 = 10.0 * 60.0 * 1000.0;
+/// How long a population's analysis may take before it is sent again (a
+/// crash loses the local queue's message; a second run of a population
+/// still running only writes the same report again, and its end is told
+/// once).
+pub const POPULATION_STALL_MS: f64 = 2.0 * 60.0 * 1000.0;
 
 /// A page of a collection's documents, in the order they joined.
 pub fn documents(db: &Db, q: &CollectionDocuments) -> AppResult<DocumentPage> {

@@ -93,6 +93,13 @@ pub fn injected_stall(filename: &str, attempt: u32) -> bool {
         .is_some_and(|n| attempt <= n)
 }
 
+/// Test-only slow population (test hooks only): a collection whose name
+/// starts `inject-slow-population` has its population's analysis held 15 s
+/// before it starts, so that a test can kill the server during it.
+pub fn injected_slow_population(name: &str) -> Option<u32> {
+    name.starts_with("inject-slow-population").then_some(15_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
