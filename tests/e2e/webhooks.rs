@@ -173,21 +173,19 @@ fn a_receiver_failing_three_times_gets_the_fourth_attempt_under_the_same_id() {
     let deliveries = done.callback.expect("callback").deliveries;
     for d in &deliveries {
         if d.attempt < 4 {
-            assert_eq!(
-                (d.outcome, d.status),
-                (DeliveryOutcome::Retrying, Some(500)),
-                "{d:?}"
-            );
+            assert_eq!(d.outcome, DeliveryOutcome::Retrying, "{d:?}");
             assert!(
                 d.next_retry_at
                     .as_deref()
                     .is_some_and(|t| t > d.at.as_str()),
                 "{d:?}"
             );
-            assert!(
-                d.error.as_deref().is_some_and(|e| e.contains("500")),
-                "{d:?}"
-            );
+            // The receiver's 500 — or, on a machine so busy that its answer
+            // came after the sender's 15 s, no answer: a failed attempt too.
+            let error = d.error.as_deref().unwrap_or_default();
+            let answered_500 = d.status == Some(500) && error.contains("500");
+            let timed_out = d.status.is_none() && error.contains("no answer within");
+            assert!(answered_500 || timed_out, "{d:?}");
         } else {
             assert_eq!(
                 (d.outcome, d.status),
