@@ -121,7 +121,7 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
     let reading = analysis.reading();
     let partial = analysis.partial(&now_ms).await;
     log_analysed(job_id, owner, attempt, started, &reading, None);
-    let partial = match partial {
+    let mut partial = match partial {
         Ok(p) => p,
         Err(e) => return analysis_failed(&mut tracked, e).await,
     };
@@ -133,7 +133,7 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
     // A collection's document keeps its counts and amounts for the
     // population, as a fanned-out job's slice does.
     if tracked.job.collection.is_some() {
-        keep_partial(tracked.store, owner, job_id, &partial).await?;
+        keep_partial(tracked.store, owner, job_id, &mut partial).await?;
     }
     let mut merger = Merger::default();
     merger.add(partial);
@@ -149,18 +149,18 @@ async fn keep_partial(
     store: &Store,
     owner: &str,
     job_id: &str,
-    partial: &Partial,
+    partial: &mut Partial,
 ) -> AppResult<()> {
+    // A copy of the amounts: the document's own report still reads them.
     let mut amounts = partial.amounts.clone();
     let run = shared::forensics::amounts::run_bytes(&mut amounts);
     drop(amounts);
-    let mut kept = serde_json::to_value(partial)?;
-    kept["run_bytes"] = serde_json::json!(run.len());
+    partial.run_bytes = run.len() as u64;
     if !run.is_empty() {
         store.put_run(owner, job_id, 1, run).await?;
     }
     store
-        .put_partial(owner, job_id, 1, serde_json::to_string(&kept)?)
+        .put_partial(owner, job_id, 1, serde_json::to_string(partial)?)
         .await
 }
 
