@@ -8,6 +8,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::contract::api::{Health, Job};
 use shared::contract::auth::TokenResponse;
+use shared::contract::collection::{Collection, CollectionPage, DocumentPage, NewCollection};
 use shared::contract::listing::JobList;
 pub use shared::delivery::client::ApiError;
 use shared::delivery::client::{path, retry_after};
@@ -169,4 +170,51 @@ pub async fn ticket(token: &str) -> Result<TicketResponse, ApiError> {
 
 pub async fn webhook_secret(token: &str) -> Result<SecretResponse, ApiError> {
     json(send(authed(Request::get(&path::webhook_secret()), token)).await?).await
+}
+
+/// `POST /collections`: a new, open collection.
+pub async fn create_collection(token: &str, asked: &NewCollection) -> Result<Collection, ApiError> {
+    let request = authed(Request::post(&path::collections()), token)
+        .json(asked)
+        .map_err(ApiError::network)?;
+    json(request.send().await.map_err(ApiError::network)?).await
+}
+
+/// One page of the owner's collections, newest first.
+pub async fn collections(token: &str, cursor: Option<&str>) -> Result<CollectionPage, ApiError> {
+    let page = path::collections_page(cursor);
+    json(send(authed(Request::get(&page), token)).await?).await
+}
+
+pub async fn collection(token: &str, id: &str) -> Result<Collection, ApiError> {
+    json(send(authed(Request::get(&path::collection(id)), token)).await?).await
+}
+
+/// `POST /collections/{id}/close` or `/cancel`: the collection as it is now.
+pub async fn collection_act(token: &str, id: &str, act: &str) -> Result<Collection, ApiError> {
+    let request = authed(Request::post(&path::collection_act(id, act)), token);
+    json(send(request).await?).await
+}
+
+/// Deletes a collection, its documents and its result.
+pub async fn delete_collection(token: &str, id: &str) -> Result<(), ApiError> {
+    text(send(authed(Request::delete(&path::collection(id)), token)).await?)
+        .await
+        .map(|_| ())
+}
+
+/// One page of a collection's documents, in the order they joined.
+pub async fn collection_documents(
+    token: &str,
+    id: &str,
+    cursor: Option<&str>,
+) -> Result<DocumentPage, ApiError> {
+    let page = path::collection_documents(id, cursor);
+    json(send(authed(Request::get(&page), token)).await?).await
+}
+
+/// The population report (JSON text) or its documents ranked (CSV).
+pub async fn collection_result(token: &str, id: &str, csv: bool) -> Result<String, ApiError> {
+    let asked = path::collection_result(id, csv);
+    text(send(authed(Request::get(&asked), token)).await?).await
 }

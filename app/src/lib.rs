@@ -3,9 +3,12 @@
 //!
 //! [`api`] talks to the server, [`upload`] sends files with progress,
 //! [`live`] keeps the job list current (WebSocket, or polling when it is
-//! down), [`report`] draws a result, [`evidence`] its suspects and pages.
+//! down), [`report`] draws a result, [`evidence`] its suspects and pages;
+//! [`collections`] keeps the owner's collections, whose opened one
+//! `collection_view` shows with its documents and its population.
 
 pub mod api;
+pub mod collections;
 pub mod evidence;
 pub mod live;
 pub mod report;
@@ -14,8 +17,14 @@ pub mod upload;
 
 mod badges;
 mod chart;
+mod collection_upload;
+mod collection_view;
+mod columns;
+mod drop;
 mod job_list;
+mod population;
 mod result;
+mod roles;
 mod settings;
 mod uploader;
 
@@ -23,11 +32,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 pub use badges::{HealthBadge, HealthState, JobProgress, StateBadge, fetch_health, seconds};
+use collection_view::CollectionView;
 use job_list::JobList;
-use result::{ResultPanel, page_job};
+use result::{ResultPanel, page_collection, page_job};
+pub use roles::RolePicker;
 use settings::Settings;
-pub use uploader::{RolePicker, UploadList, UploadRow, UploadStatus, Uploader};
+pub use uploader::{UploadList, UploadRow, UploadStatus, Uploader};
 
+use crate::collections::{Collections, CollectionsPanel};
 use crate::live::Jobs;
 
 /// The whole app.
@@ -47,11 +59,18 @@ pub fn App() -> impl IntoView {
     session::provide_token(token);
     let problem = RwSignal::new(None::<String>);
     let jobs = Jobs::default();
-    // The job shown has its own address (`/jobs/{id}`): opened from it,
-    // pushed to it when another is chosen, followed back and forward.
+    let collections = Collections::default();
+    provide_context(collections);
+    // The job or collection shown has its own address (`/jobs/{id}`,
+    // `/collections/{id}`): opened from it, pushed to it when another is
+    // chosen, followed back and forward.
     let selected = RwSignal::new(page_job());
+    collections.shown.set(page_collection());
     Effect::new(move |_| {
-        let want = shared::delivery::client::page::address(selected.get().as_deref());
+        let want = shared::delivery::client::page::address_of(
+            selected.get().as_deref(),
+            collections.shown.get().as_deref(),
+        );
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -61,7 +80,15 @@ pub fn App() -> impl IntoView {
             let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want));
         }
     });
-    let popped = window_event_listener(leptos::ev::popstate, move |_| selected.set(page_job()));
+    let popped = window_event_listener(leptos::ev::popstate, move |_| {
+        selected.set(page_job());
+        // A job opened from a collection keeps the collection open.
+        if let Some(c) = page_collection() {
+            collections.shown.set(Some(c));
+        } else if selected.get_untracked().is_none() {
+            collections.shown.set(None);
+        }
+    });
     on_cleanup(move || popped.remove());
 
     // First visit: mint a token; then follow the jobs.
@@ -69,7 +96,7 @@ pub fn App() -> impl IntoView {
         match api::ensure_token().await {
             Ok(t) => {
                 token.set(Some(t.clone()));
-                live::start(t, jobs);
+                live::start(t, jobs, collections);
             }
             Err(e) => problem.set(Some(format!("could not get a token: {}", e.message))),
         }
@@ -78,7 +105,7 @@ pub fn App() -> impl IntoView {
     view! {
         <header>
             <h1>"Docket"</h1>
-            <p class="tagline">"Asynchronous PDF analysis: upload a PDF, get a Benford's-law screen of its numbers."</p>
+            <p class="tagline">"Asynchronous PDF analysis: upload PDFs, get a Benford's-law screen of their numbers — one document, or many as one population."</p>
             <HealthBadge state=health_state />
         </header>
         <main>
@@ -87,6 +114,8 @@ pub fn App() -> impl IntoView {
             </Show>
             <Uploader max_bytes=max_bytes max_resumable=max_resumable jobs=jobs />
             <JobList jobs=jobs selected=selected />
+            <CollectionsPanel selected_job=selected />
+            <CollectionView selected_job=selected max_bytes=max_bytes max_resumable=max_resumable />
             <ResultPanel selected=selected />
             <Settings />
         </main>

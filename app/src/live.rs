@@ -21,6 +21,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent, WebSocket};
 
 use crate::api;
+use crate::collections::Collections;
 
 /// How the list is kept up to date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +70,12 @@ impl Default for Jobs {
 }
 
 impl Jobs {
+    /// Shows a version of a job; a collection's documents are shown in
+    /// their collection instead (`crate::collections`).
     pub fn upsert(&self, job: Job) {
-        self.list.update(|list| upsert(list, job));
+        if job.collection.is_none() {
+            self.list.update(|list| upsert(list, job));
+        }
     }
 
     pub fn remove(&self, id: &str) {
@@ -98,10 +103,11 @@ pub fn upsert(list: &mut Vec<Job>, job: Job) {
 }
 
 /// Loads the first page, then keeps the list current.
-pub fn start(token: String, jobs: Jobs) {
+pub fn start(token: String, jobs: Jobs, collections: Collections) {
     let state = Rc::new(Live {
         token,
         jobs,
+        collections,
         last_seq: RefCell::new(None),
         backoff: RefCell::new(Backoff::default()),
         etags: RefCell::new(HashMap::new()),
@@ -127,6 +133,7 @@ pub fn start(token: String, jobs: Jobs) {
                 spawn_local(async move {
                     p.poll_running().await;
                     p.refresh_places().await;
+                    p.collections.poll(&p.token).await;
                 });
             }
         },
@@ -137,6 +144,7 @@ pub fn start(token: String, jobs: Jobs) {
 struct Live {
     token: String,
     jobs: Jobs,
+    collections: Collections,
     last_seq: RefCell<Option<u64>>,
     backoff: RefCell<Backoff>,
     etags: RefCell<HashMap<String, String>>,
@@ -152,15 +160,14 @@ impl Live {
             Ok(page) => {
                 self.jobs.error.set(None);
                 self.jobs.next_cursor.set(page.next_cursor);
-                self.jobs.list.update(|list| {
-                    for job in page.jobs {
-                        upsert(list, job);
-                    }
-                });
+                for job in page.jobs {
+                    self.jobs.upsert(job);
+                }
             }
             Err(e) => self.jobs.error.set(Some(e.message)),
         }
         self.jobs.loaded.set(true);
+        self.collections.reload(&self.token).await;
     }
 
     fn connect(state: Rc<Live>) {
@@ -218,7 +225,7 @@ impl Live {
 
     /// The WebSocket is gone or never opened: the same events as Server-Sent
     /// Events, from where the socket stopped. Named events (`job.updated`,
-    /// `job.deleted`, `resync`) each get a listener; on any error the stream
+    /// `job.deleted`, `job.queue`, `collection.updated`, `resync`) each get a listener; on any error the stream
     /// is closed (its ticket is used up, so the browser's own reconnect
     /// would be refused) and the app polls until the next try.
     fn connect_stream(state: Rc<Live>) {
@@ -260,7 +267,13 @@ impl Live {
             };
             stream.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             stream.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            for kind in ["job.updated", "job.deleted", "job.queue", "resync"] {
+            for kind in [
+                "job.updated",
+                "job.deleted",
+                "job.queue",
+                "collection.updated",
+                "resync",
+            ] {
                 let _ = stream
                     .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
             }
@@ -289,8 +302,17 @@ impl Live {
             *self.last_seq.borrow_mut() = Some(seq);
         }
         match message {
-            ServerMessage::JobUpdated { job, .. } => self.jobs.upsert(*job),
-            ServerMessage::JobDeleted { job_id, .. } => self.jobs.remove(&job_id),
+            ServerMessage::JobUpdated { job, .. } => {
+                self.collections.member_changed(&job);
+                self.jobs.upsert(*job);
+            }
+            ServerMessage::JobDeleted { job_id, .. } => {
+                self.collections.member_removed(&job_id);
+                self.jobs.remove(&job_id);
+            }
+            ServerMessage::CollectionUpdated { collection, .. } => {
+                self.collections.upsert(*collection)
+            }
             ServerMessage::Queue { job_id, queue } => self.jobs.list.update(|list| {
                 if let Some(job) = list.iter_mut().find(|j| {
                     j.id == job_id && j.state() == shared::contract::api::JobState::Uploaded
@@ -300,16 +322,23 @@ impl Live {
             }),
             ServerMessage::Resync { .. } => {
                 let jobs = self.jobs;
+                let collections = self.collections;
                 let token = self.token.clone();
                 spawn_local(async move {
                     if let Ok(page) = api::jobs(&token, None).await {
                         jobs.list.set(Vec::new());
                         jobs.next_cursor.set(page.next_cursor);
-                        jobs.list.update(|list| {
-                            for job in page.jobs {
-                                upsert(list, job);
-                            }
-                        });
+                        for job in page.jobs {
+                            jobs.upsert(job);
+                        }
+                    }
+                    if let Ok(page) = api::collections(&token, None).await {
+                        for c in page.collections {
+                            collections.upsert(c);
+                        }
+                    }
+                    if let Some(id) = collections.shown.get_untracked() {
+                        collections.load_members(&token, &id).await;
                     }
                 });
             }

@@ -58,6 +58,12 @@ pub fn page_job() -> Option<String> {
     shared::delivery::client::page::job_of(&pathname).map(str::to_owned)
 }
 
+/// The collection the page's address shows, if any.
+pub fn page_collection() -> Option<String> {
+    let pathname = web_sys::window()?.location().pathname().ok()?;
+    shared::delivery::client::page::collection_of(&pathname).map(str::to_owned)
+}
+
 /// The selected job's report.
 #[component]
 pub fn ResultPanel(selected: RwSignal<Option<String>>) -> impl IntoView {
@@ -119,6 +125,7 @@ pub fn ResultPanel(selected: RwSignal<Option<String>>) -> impl IntoView {
                             <Magnitudes tests=r.amounts.clone() />
                             <evidence::SuspectList suspects=r.suspects.clone() open=open_bucket show=shown />
                             <PageViewPanel id=view_id shown=shown />
+                            <crate::columns::TableColumns tables=r.tables.clone() />
                             <Pages report=r.clone() />
                             <p class="downloads">
                                 <button type="button" on:click=move |_| download(&json_name, &raw, "application/json")>"Download JSON"</button>

@@ -9,11 +9,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::delivery::client::UploadQuery;
 use shared::reading::columns::Columns;
-use shared::reading::roles::{Role, Roles};
-use wasm_bindgen::JsCast;
-use web_sys::{File, HtmlInputElement};
+use shared::reading::roles::Roles;
+use web_sys::File;
 
+use crate::drop::{ColumnsField, DropArea};
 use crate::live::Jobs;
+use crate::roles::RolePicker;
 use crate::upload;
 use crate::upload::Outcome;
 
@@ -90,8 +91,6 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
     let roles = RwSignal::new(Roles::default());
     // The table columns whose numbers alone enter the tests (blank: all).
     let columns = RwSignal::new(String::new());
-    let dragging = RwSignal::new(false);
-    let input = NodeRef::<leptos::html::Input>::new();
 
     let set_row = move |key: u32, f: &dyn Fn(&mut UploadRow)| {
         rows.update(|rows| {
@@ -222,41 +221,11 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
             }
         }
     };
-    let from_list = move |list: Option<web_sys::FileList>| {
-        let Some(list) = list else { return };
-        add((0..list.length()).filter_map(|i| list.get(i)).collect());
-    };
 
     view! {
         <section class="upload" aria-labelledby="upload-title">
             <h2 id="upload-title">"Analyse PDFs"</h2>
-            <label
-                class="drop"
-                class:dragging=move || dragging.get()
-                on:dragover=move |ev: web_sys::DragEvent| {
-                    ev.prevent_default();
-                    dragging.set(true);
-                }
-                on:dragleave=move |_| dragging.set(false)
-                on:drop=move |ev: web_sys::DragEvent| {
-                    ev.prevent_default();
-                    dragging.set(false);
-                    from_list(ev.data_transfer().and_then(|d| d.files()));
-                }
-            >
-                <span>"Drop PDFs here, or choose files"</span>
-                <input
-                    type="file"
-                    accept="application/pdf,.pdf"
-                    multiple
-                    node_ref=input
-                    on:change=move |ev| {
-                        let target: HtmlInputElement = ev.target().and_then(|t| t.dyn_into().ok()).expect("an input");
-                        from_list(target.files());
-                        target.set_value("");
-                    }
-                />
-            </label>
+            <DropArea text="Drop PDFs here, or choose files" on_files=Callback::new(add) />
             <details class="advanced">
                 <summary>"Advanced"</summary>
                 <label>
@@ -269,61 +238,9 @@ pub fn Uploader(max_bytes: Signal<u64>, max_resumable: Signal<u64>, jobs: Jobs) 
                     />
                 </label>
                 <RolePicker roles=roles />
-                <label>
-                    "Table columns (only numbers under these headers enter the tests; blank: all)"
-                    <input
-                        type="text"
-                        name="columns"
-                        placeholder="Amount, Total"
-                        prop:value=move || columns.get()
-                        on:input=move |ev| columns.set(event_target_value(&ev))
-                    />
-                </label>
+                <ColumnsField name="columns" value=columns />
             </details>
             <UploadList rows=rows on_retry=Callback::new(start) />
         </section>
-    }
-}
-
-/// Which roles of numbers enter the Benford tests: a checkbox per role,
-/// with its rule as the title; at least one stays checked.
-#[component]
-pub fn RolePicker(roles: RwSignal<Roles>) -> impl IntoView {
-    let boxes = Role::ALL
-        .into_iter()
-        .map(|role| {
-            let toggle = move |ev: leptos::ev::Event| {
-                let on = event_target_checked(&ev);
-                roles.update(|current| {
-                    let mut list: Vec<Role> = Vec::from(*current);
-                    list.retain(|r| *r != role);
-                    if on {
-                        list.push(role);
-                    }
-                    // Never none: the last box cannot be unchecked.
-                    if !list.is_empty() {
-                        *current = Roles::of(&list);
-                    }
-                });
-            };
-            view! {
-                <label class="role" title=role.rule()>
-                    <input
-                        type="checkbox"
-                        name="roles"
-                        value=role.name()
-                        prop:checked=move || roles.get().contains(role)
-                        on:change=toggle
-                    />
-                    {role.name().replace('_', " ")}
-                </label>
-            }
-        })
-        .collect_view();
-    view! {
-        <fieldset class="roles">
-            <legend>"Numbers that enter the Benford tests"</legend>
-            {boxes}
-        </fieldset>
     }
 }

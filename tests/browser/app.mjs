@@ -9,10 +9,10 @@
 // first failed check.
 
 import { chromium } from 'playwright-core';
-import axe from 'axe-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildPdf, check, checks, violations } from './helpers.mjs';
 
 const base = process.env.DOCKET_URL;
 const corpus = process.env.DOCKET_CORPUS;
@@ -20,27 +20,6 @@ const shots = process.env.DOCKET_SCREENSHOTS;
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 assert.ok(base && corpus && shots, 'DOCKET_URL, DOCKET_CORPUS and DOCKET_SCREENSHOTS are set by cargo xtask test');
 fs.mkdirSync(shots, { recursive: true });
-
-/** A PDF from object bodies (strings or Buffers; 1 is the catalog). */
-function buildPdf(objects, trailer = '') {
-  const parts = [];
-  const offsets = [];
-  let length = 0;
-  const add = (chunk) => { const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'latin1'); parts.push(b); length += b.length; };
-  add('%PDF-1.7\n');
-  objects.forEach((o, i) => {
-    offsets.push(length);
-    add(`${i + 1} 0 obj\n`);
-    add(o);
-    add('\nendobj\n');
-  });
-  const xref = length;
-  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) tail += `${String(off).padStart(10, '0')} 00000 n \n`;
-  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailer}>>\nstartxref\n${xref}\n%%EOF\n`;
-  add(tail);
-  return Buffer.concat(parts);
-}
 
 /** A one-page PDF of numbers; `more` objects follow from 6 on. */
 function numbersPdf(more, trailer) {
@@ -76,27 +55,12 @@ function spikedPdf() {
   ]);
 }
 
-/** axe-core's violations on the page as it is now (WCAG 2 A and AA). */
-async function violations(p) {
-  await p.addScriptTag({ content: axe.source });
-  return p.evaluate(async () => {
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
-  });
-}
-
 /** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
 function paddedPdf(size) {
   const noise = Buffer.alloc(size);
   for (let i = 0; i < size; i += 4) noise.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
   const stream = Buffer.concat([Buffer.from(`<< /Length ${size} >>\nstream\n`, 'latin1'), noise, Buffer.from('\nendstream', 'latin1')]);
   return numbersPdf([stream]);
-}
-
-const checks = [];
-function check(name) {
-  checks.push(name);
-  console.log(`ok - ${name}`);
 }
 
 const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });

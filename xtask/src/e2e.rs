@@ -195,8 +195,12 @@ const FUZZ_API: &str = "schemathesis";
 /// Examples per API operation in the short schemathesis run.
 const FUZZ_API_SHORT: u32 = 25;
 
-/// `tests/browser/app.mjs` (playwright-core driving Debian's Chromium): the
-/// SPA as a new user meets it; screenshots in `target/xtask/screenshots`.
+/// The browser scripts (playwright-core driving Debian's Chromium), in
+/// turn: `app.mjs`, the SPA as a new user meets it, and `collections.mjs`,
+/// a collection from the drop to its population (1,000 rows); screenshots
+/// in `target/xtask/screenshots`.
+const BROWSER_SCRIPTS: [&str; 2] = ["tests/browser/app.mjs", "tests/browser/collections.mjs"];
+
 fn browser_end_to_end(
     url: &str,
     corpus: &std::path::Path,
@@ -204,33 +208,37 @@ fn browser_end_to_end(
 ) -> Result<Counts> {
     let shots = work.join("screenshots");
     let _ = std::fs::remove_dir_all(&shots);
-    let output = Command::new("node")
-        .current_dir(root())
-        .arg("tests/browser/app.mjs")
-        .env("DOCKET_URL", url)
-        .env("DOCKET_CORPUS", corpus)
-        .env("DOCKET_SCREENSHOTS", &shots)
-        .env("CHROMIUM", setup::CHROMIUM)
-        .output()
-        .context("could not start node for the browser tests")?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    print!("{text}");
-    let Some(summary) = text
-        .lines()
-        .find_map(|l| l.strip_prefix("browser end-to-end: "))
-    else {
-        bail!("the browser tests ended without a summary");
-    };
-    let counts = Counts {
-        passed: number_before(summary, " passed"),
-        failed: number_before(summary, " failed"),
-    };
-    if !output.status.success() && counts.failed == 0 {
-        bail!("the browser tests failed");
+    let mut counts = Counts::default();
+    for script in BROWSER_SCRIPTS {
+        let output = Command::new("node")
+            .current_dir(root())
+            .arg(script)
+            .env("DOCKET_URL", url)
+            .env("DOCKET_CORPUS", corpus)
+            .env("DOCKET_SCREENSHOTS", &shots)
+            .env("CHROMIUM", setup::CHROMIUM)
+            .output()
+            .with_context(|| format!("could not start node for {script}"))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        print!("{text}");
+        let Some(summary) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("browser end-to-end: "))
+        else {
+            bail!("{script} ended without a summary");
+        };
+        let these = Counts {
+            passed: number_before(summary, " passed"),
+            failed: number_before(summary, " failed"),
+        };
+        if !output.status.success() && these.failed == 0 {
+            bail!("{script} failed");
+        }
+        counts.add(these);
     }
     Ok(counts)
 }

@@ -3,6 +3,7 @@
 
 mod badges;
 mod charts;
+mod collections;
 mod report;
 mod uploads;
 

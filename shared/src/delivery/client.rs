@@ -115,11 +115,20 @@ pub mod path {
         format!("{}/{act}", collection(id))
     }
 
-    /// `GET /collections/{id}/documents[?cursor=]`.
+    /// `GET /collections/{id}/documents?limit=MAX[&cursor=]`: the largest
+    /// pages, so that a collection of 10,000 documents is 20 requests.
     pub fn collection_documents(id: &str, cursor: Option<&str>) -> String {
+        let limit = crate::contract::collection::MAX_PAGE.to_string();
+        let mut pairs = vec![("limit", limit.as_str())];
+        pairs.extend(cursor.map(|c| ("cursor", c)));
+        format!("{}/documents?{}", collection(id), encode(&pairs))
+    }
+
+    /// `GET /collections[?cursor=]`: the owner's collections, newest first.
+    pub fn collections_page(cursor: Option<&str>) -> String {
         match cursor {
-            Some(c) => format!("{}/documents?{}", collection(id), encode(&[("cursor", c)])),
-            None => format!("{}/documents", collection(id)),
+            Some(c) => format!("{}?{}", collections(), encode(&[("cursor", c)])),
+            None => collections(),
         }
     }
 
@@ -312,18 +321,39 @@ impl Backoff {
 }
 
 /// The browser app's own addresses: `/` for the list, `/jobs/{id}` for a
-/// job's result, so a reload, the back button and a shared link open it.
+/// job's result, `/collections/{id}` for a collection, so a reload, the
+/// back button and a shared link open it.
 pub mod page {
+
+    use crate::contract::validate::is_job_id;
+
     /// The job a page address shows (`/jobs/{id}`, a trailing slash
     /// allowed), if any.
     pub fn job_of(pathname: &str) -> Option<&str> {
         let id = pathname.strip_prefix("/jobs/")?.trim_end_matches('/');
-        crate::contract::validate::is_job_id(id).then_some(id)
+        is_job_id(id).then_some(id)
+    }
+
+    /// The collection a page address shows (`/collections/{id}`), if any.
+    pub fn collection_of(pathname: &str) -> Option<&str> {
+        let id = pathname
+            .strip_prefix("/collections/")?
+            .trim_end_matches('/');
+        is_job_id(id).then_some(id)
     }
 
     /// The address of a page showing `job` (or the list).
     pub fn address(job: Option<&str>) -> String {
         job.map_or_else(|| "/".to_owned(), |id| format!("/jobs/{id}"))
+    }
+
+    /// The address of a page showing `job`, else `collection`, else the
+    /// list: a job opened from a collection is the page's subject.
+    pub fn address_of(job: Option<&str>, collection: Option<&str>) -> String {
+        match (job, collection) {
+            (None, Some(c)) => format!("/collections/{c}"),
+            (job, _) => address(job),
+        }
     }
 }
 
@@ -342,6 +372,18 @@ mod tests {
         assert_eq!(page::job_of("/jobs/"), None);
         assert_eq!(page::job_of("/jobs/not-an-id"), None);
         assert_eq!(page::job_of(&format!("/api/v1/jobs/{id}")), None);
+        assert_eq!(
+            page::address_of(None, Some(id)),
+            format!("/collections/{id}")
+        );
+        assert_eq!(page::address_of(Some(id), Some(id)), format!("/jobs/{id}"));
+        assert_eq!(page::address_of(None, None), "/");
+        assert_eq!(
+            page::collection_of(&format!("/collections/{id}/")),
+            Some(id)
+        );
+        assert_eq!(page::collection_of(&format!("/jobs/{id}")), None);
+        assert_eq!(page::collection_of("/collections/x"), None);
     }
 
     #[test]
@@ -402,7 +444,7 @@ mod tests {
         );
         assert_eq!(
             path::collection_documents("c1", Some("2")),
-            "/api/v1/collections/c1/documents?cursor=2"
+            "/api/v1/collections/c1/documents?limit=500&cursor=2"
         );
         assert_eq!(
             path::collection_result("c1", true),
