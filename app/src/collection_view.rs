@@ -230,7 +230,7 @@ fn DocumentTable(selected_job: RwSignal<Option<String>>) -> impl IntoView {
                                 <tr data-job=move || doc.with(|d| d.job_id.clone())>
                                     <td>{i + 1}</td>
                                     <td class="document-name">{move || doc.with(|d| d.filename.clone())}</td>
-                                    <td class=move || format!("state state-{}", doc.with(|d| d.state.as_str()))>{state_text}</td>
+                                    <td><span class=move || format!("state state-{}", doc.with(|d| d.state.as_str()))>{state_text}</span></td>
                                     <td>
                                         <Show when=move || doc.with(|d| d.state == JobState::Completed)>
                                             <button type="button" on:click=open>"View result"</button>

@@ -115,7 +115,7 @@ try {
   const docs = page.locator('table.documents tbody tr');
   await page.waitForFunction(() => document.querySelectorAll('table.documents tbody tr').length === 12, null, { timeout: 60000 });
   await page.waitForFunction(
-    () => [...document.querySelectorAll('table.documents tbody tr td.state-completed')].length === 12,
+    () => [...document.querySelectorAll('table.documents tbody tr .state-completed')].length === 12,
     null,
     { timeout: 120000 },
   );
@@ -178,7 +178,7 @@ try {
   const dropped = Date.now();
   await page.locator('input[name=collection-files]').setInputFiles(files[0]);
   const joinedRow = page.locator('table.documents tbody tr', { hasText: files[0].name });
-  await joinedRow.locator('td.state-completed').waitFor({ timeout: 60000 });
+  await joinedRow.locator('.state-completed').waitFor({ timeout: 60000 });
   const live = Date.now() - dropped;
   assert.equal(await docs.count(), rowsWanted);
   assert.equal(await joinedRow.locator('td').first().textContent(), String(rowsWanted));

@@ -9,7 +9,7 @@ use shared::contract::api::ErrorCode;
 use shared::contract::auth::OwnerRecord;
 use shared::delivery::events::{self, TICKET_BYTES, TICKET_TTL_SECS, TicketResponse};
 use shared::delivery::sse;
-use worker::{Env, Request, Response};
+use worker::{Env, Headers, Request, Response};
 
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{self, Connect, GrantTicket, call};
@@ -65,8 +65,17 @@ pub async fn connect(req: Request, env: &Env) -> AppResult<Response> {
     } else {
         protocol::connect(env, req.headers(), connect).await?
     };
-    if matches!(answer.status_code(), 101 | 200) {
+    if answer.status_code() == 101 {
         return Ok(answer);
+    }
+    if answer.status_code() == 200 {
+        // The hub's stream: its headers came back immutable, and the CORS
+        // headers are added to every answer; the same stream under a copy.
+        let headers = Headers::new();
+        for (name, value) in answer.headers().entries() {
+            headers.set(&name, &value)?;
+        }
+        return Ok(answer.with_headers(headers));
     }
     // A refusal from the hub: answered afresh, so its headers can be added to.
     let status = answer.status_code();
