@@ -526,3 +526,39 @@ fn each_state_of_a_collection_is_an_event_and_a_signed_webhook() {
         .collect();
     assert_eq!(states, ["error"], "{states:?} after {hits:?}");
 }
+
+#[test]
+fn a_long_poll_on_a_collection_is_answered_by_its_next_version() {
+    let client = Client::owner();
+    let collection = create(&client, "{\"name\": \"long-poll\"}");
+    let id = collection["id"].as_str().expect("an id").to_owned();
+    let path = format!("/api/v1/collections/{id}?wait=2");
+    // Nothing changes: held for the wait, then the same version (304 with
+    // its ETag).
+    let first = client.call("GET", &format!("/api/v1/collections/{id}"), None, &[], 200);
+    let tag = first.header("etag").expect("an ETag").to_owned();
+    let start = Instant::now();
+    let unchanged = client.call("GET", &path, None, &[("if-none-match", tag.as_str())], 304);
+    assert!(
+        start.elapsed() >= Duration::from_millis(1800),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(unchanged.header("etag"), Some(tag.as_str()));
+    // A change while the request waits answers it at once.
+    let waiting = {
+        let client = client.clone();
+        let path = format!("/api/v1/collections/{id}?wait=25");
+        let tag = tag.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let answer = client.call("GET", &path, None, &[("if-none-match", tag.as_str())], 200);
+            (start.elapsed(), answer.json())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    act(&client, &id, "close", 202);
+    let (took, changed) = waiting.join().expect("the waiting request");
+    assert_ne!(changed["state"], "open", "{changed}");
+    assert!(took < Duration::from_secs(10), "answered after {took:?}");
+}

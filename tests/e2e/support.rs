@@ -71,6 +71,7 @@ impl Answer {
 }
 
 /// An API client, optionally with an owner token.
+#[derive(Clone)]
 pub struct Client {
     base: String,
     agent: ureq::Agent,

@@ -138,6 +138,10 @@ impl JobHub {
             HubCall::CollectionGet(g) => {
                 reply::<protocol::CollectionGet>(collections::get(&db, &g.id))
             }
+            HubCall::CollectionWait(w) => {
+                let waited = self.collection_waiters.wait(&db, w).await;
+                reply::<protocol::CollectionWait>(waited)
+            }
             HubCall::CollectionList(l) => {
                 let after = l
                     .cursor

@@ -38,7 +38,7 @@ mod tickets;
 mod uploads;
 mod watchdog;
 
-use shared::contract::api::{ErrorBody, ErrorCode};
+use shared::contract::api::{ErrorBody, ErrorCode, Job};
 use shared::contract::collection::Collection;
 use shared::delivery::events::{PING, PONG, ServerMessage};
 use shared::delivery::webhook_ops::Settings;
@@ -78,7 +78,8 @@ pub struct JobHub {
     env: Env,
     /// Random per construction: a new value after the object was evicted.
     instance: String,
-    waiters: Waiters,
+    waiters: Waiters<Job>,
+    collection_waiters: Waiters<Collection>,
     /// Open Server-Sent Event streams (in memory: they keep the object awake).
     streams: Rc<Streams>,
     /// The queue places last pushed to the owner's listeners, by job.
@@ -102,7 +103,7 @@ impl JobHub {
         }
         limits::release(db, &job.id)?;
         let cancelling = watchdog::on_version(db, &owner, &job)?;
-        self.waiters.wake(&job);
+        self.waiters.wake(&job.id, &job);
         let counted = collections::on_version(db, &job)?;
         let id = job.id.clone();
         stream::emit(&self.state, &self.streams, db, &owner, &id, |seq| {
@@ -130,6 +131,7 @@ impl JobHub {
         due: Due,
     ) -> Option<String> {
         let id = collection.id.clone();
+        self.collection_waiters.wake(&id, &collection);
         if let Err(e) = collections::announce(db, &collection) {
             console_error!("collection {id}: its webhook could not be queued: {e}");
         }
@@ -312,6 +314,7 @@ impl DurableObject for JobHub {
             env,
             instance,
             waiters: Waiters::default(),
+            collection_waiters: Waiters::default(),
             streams: Rc::default(),
             places: RefCell::default(),
         }

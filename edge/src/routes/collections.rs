@@ -9,13 +9,13 @@ use shared::contract::api::{ErrorCode, JobState};
 use shared::contract::auth::OwnerRecord;
 use shared::contract::collection::{Collection, DEFAULT_PAGE, MAX_PAGE, NewCollection};
 use shared::contract::poll;
-use worker::{Delay, Env, Method, Request, Response};
+use worker::{Env, Method, Request, Response};
 
 use super::collection_results as results;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
     Act, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList,
-    GetJob, call,
+    CollectionWait, GetJob, call,
 };
 use crate::routes::{Counted, enter, query_param, with_rate};
 use crate::store::Store;
@@ -162,10 +162,14 @@ async fn get(req: &Request, env: &Env, owner: &OwnerRecord, id: &str) -> AppResu
         && !collection.state().is_terminal()
         && (if_none_match.is_none() || poll::none_match(if_none_match.as_deref(), &first))
     {
-        let until = crate::util::now_ms() + f64::from(wait) * 1000.0;
-        while crate::util::now_ms() < until && etag(&collection) == first {
-            Delay::from(std::time::Duration::from_millis(500)).await;
-            collection = load(env, owner, id).await?;
+        // Parked in the owner's hub until the collection's next version.
+        let asked = CollectionWait {
+            id: id.to_owned(),
+            seen: collection.version(),
+            timeout_ms: u64::from(wait) * 1000,
+        };
+        if let Some(newer) = call(env, &owner.owner, asked).await? {
+            collection = newer;
         }
     }
     let tag = etag(&collection);

@@ -18,7 +18,7 @@ use worker::{Env, Headers, Response};
 
 use super::hub_collections::{
     Acted, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList,
-    CollectionMembers, Members, PopulationDone,
+    CollectionMembers, CollectionWait, Members, PopulationDone,
 };
 use super::hub_work::{
     PlanSlices, SliceDone, SliceProgress, SliceStart, SlicesOf, UploadCompleting, UploadDone,
@@ -78,6 +78,7 @@ pub enum HubCall {
     SlicesOf(SlicesOf),
     CollectionCreate(CollectionCreate),
     CollectionGet(CollectionGet),
+    CollectionWait(CollectionWait),
     CollectionList(CollectionList),
     CollectionAct(CollectionAct),
     CollectionDocuments(CollectionDocuments),
@@ -120,6 +121,7 @@ calls!(HubProtocol, HubCall {
     SlicesOf(SlicesOf) -> Vec<(u32, u32)>;
     CollectionCreate(CollectionCreate) -> Collection;
     CollectionGet(CollectionGet) -> Option<Collection>;
+    CollectionWait(CollectionWait) -> Option<Collection>;
     CollectionList(CollectionList) -> CollectionPage;
     CollectionAct(CollectionAct) -> Acted;
     CollectionDocuments(CollectionDocuments) -> DocumentPage;

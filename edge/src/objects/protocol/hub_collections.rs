@@ -19,6 +19,16 @@ pub struct CollectionGet {
     pub id: String,
 }
 
+/// The long-poll of a collection: answered with its next version (or the
+/// present one, when it is not the one seen), `None` at the timeout.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CollectionWait {
+    pub id: String,
+    /// The version the caller has.
+    pub seen: u64,
+    pub timeout_ms: u64,
+}
+
 /// A page of the owner's collections, newest first.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CollectionList {
