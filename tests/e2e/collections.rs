@@ -562,3 +562,32 @@ fn a_long_poll_on_a_collection_is_answered_by_its_next_version() {
     assert_ne!(changed["state"], "open", "{changed}");
     assert!(took < Duration::from_secs(10), "answered after {took:?}");
 }
+
+#[test]
+fn a_running_document_gives_its_collection_an_estimate() {
+    let client = Client::owner();
+    let collection = create(&client, "{\"name\": \"estimate\"}");
+    let id = collection["id"].as_str().expect("an id").to_owned();
+    // 117 pages held 200 ms each by a test hook: it runs for a while.
+    client.call(
+        "POST",
+        &format!("/api/v1/jobs?filename=inject-slow-pages.pdf&collection={id}"),
+        Some(&corpus("samplefiles-GeoTopo-komprimiert.pdf")),
+        &[("content-type", "application/pdf")],
+        202,
+    );
+    let start = Instant::now();
+    let running = loop {
+        let now = client
+            .call("GET", &format!("/api/v1/collections/{id}"), None, &[], 200)
+            .json();
+        if now["counts"]["processing"] == 1 && now["eta_seconds"].is_u64() {
+            break now;
+        }
+        assert!(start.elapsed() < WAIT, "no estimate while running: {now}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(running["eta_seconds"].as_u64().unwrap() <= 120, "{running}");
+    act(&client, &id, "cancel", 202);
+    assert_eq!(wait_ended(&client, &id)["state"], "cancelled");
+}

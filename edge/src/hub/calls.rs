@@ -142,6 +142,9 @@ impl JobHub {
                 let waited = self.collection_waiters.wait(&db, w).await;
                 reply::<protocol::CollectionWait>(waited)
             }
+            HubCall::CollectionRunningEta(r) => {
+                reply::<protocol::CollectionRunningEta>(members::running_eta(&db, &r.id))
+            }
             HubCall::CollectionList(l) => {
                 let after = l
                     .cursor

@@ -1,5 +1,5 @@
 //! A collection's documents as the hub keeps them (`members`): their pages
-//! ([`documents`]), the completed ones that make the population
+//! ([`documents`]), the running ones' estimate ([`running_eta`]), the completed ones that make the population
 //! ([`members`]), and the population's run — sent to the analysis queue
 //! ([`send_population`]), ended ([`population_done`]), sent again when it
 //! stalled ([`stalled`]).
@@ -22,6 +22,30 @@ use crate::util::{now_ms, now_rfc3339};
 /// still running only writes the same report again, and its end is told
 /// once).
 pub const POPULATION_STALL_MS: f64 = 2.0 * 60.0 * 1000.0;
+
+/// Running documents whose estimates [`running_eta`] reads.
+const RUNNING_READ: i64 = 10;
+
+/// The longest estimate among a collection's running documents (the first
+/// [`RUNNING_READ`] of them), read from the index: one call to the hub
+/// where a call per document was.
+pub fn running_eta(db: &Db, id: &str) -> AppResult<Option<u32>> {
+    let rows: Vec<MemberRow> = db.rows(
+        "SELECT job_id, joined, state, filename, error FROM members \
+         WHERE collection_id = ? AND state = ? ORDER BY joined LIMIT ?",
+        vec![
+            id.to_owned().into(),
+            JobState::Processing.as_str().into(),
+            RUNNING_READ.into(),
+        ],
+    )?;
+    let mut longest = None;
+    for row in rows {
+        let job = super::index::get(db, &row.job_id)?;
+        longest = longest.max(job.and_then(|j| j.progress).and_then(|p| p.eta_seconds));
+    }
+    Ok(longest)
+}
 
 /// A page of a collection's documents, in the order they joined.
 pub fn documents(db: &Db, q: &CollectionDocuments) -> AppResult<DocumentPage> {

@@ -15,7 +15,7 @@ use super::collection_results as results;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
     Act, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList,
-    CollectionWait, GetJob, call,
+    CollectionRunningEta, CollectionWait, call,
 };
 use crate::routes::{Counted, enter, query_param, with_rate};
 use crate::store::Store;
@@ -191,17 +191,15 @@ async fn eta(env: &Env, owner: &OwnerRecord, c: &Collection) -> Option<u32> {
     if c.state().is_terminal() || c.counts.waiting + c.counts.processing == 0 {
         return None;
     }
-    let asked = |state: JobState, limit: u32| CollectionDocuments {
-        id: c.id.clone(),
-        after: 0,
-        state: Some(state),
-        limit,
-        newest_first: true,
-    };
     if c.counts.waiting > 0 {
-        let last = call(env, &owner.owner, asked(JobState::Uploaded, 1))
-            .await
-            .ok()?;
+        let asked = CollectionDocuments {
+            id: c.id.clone(),
+            after: 0,
+            state: Some(JobState::Uploaded),
+            limit: 1,
+            newest_first: true,
+        };
+        let last = call(env, &owner.owner, asked).await.ok()?;
         let ids: Vec<String> = last.documents.into_iter().map(|d| d.job_id).collect();
         return crate::line::positions(env, ids)
             .await
@@ -210,19 +208,8 @@ async fn eta(env: &Env, owner: &OwnerRecord, c: &Collection) -> Option<u32> {
             .map(|q| q.eta_seconds)
             .max();
     }
-    let running = call(env, &owner.owner, asked(JobState::Processing, 10))
-        .await
-        .ok()?;
-    let mut longest = None;
-    for d in running.documents {
-        let job = call(env, &owner.owner, GetJob { job_id: d.job_id })
-            .await
-            .ok()
-            .flatten();
-        let eta = job.and_then(|j| j.progress).and_then(|p| p.eta_seconds);
-        longest = longest.max(eta);
-    }
-    longest
+    let asked = CollectionRunningEta { id: c.id.clone() };
+    call(env, &owner.owner, asked).await.ok().flatten()
 }
 
 /// `POST /collections/{id}/close` and `/cancel`: 202 with the collection; a

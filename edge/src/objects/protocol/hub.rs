@@ -18,7 +18,7 @@ use worker::{Env, Headers, Response};
 
 use super::hub_collections::{
     Acted, CollectionAct, CollectionCreate, CollectionDocuments, CollectionGet, CollectionList,
-    CollectionMembers, CollectionWait, Members, PopulationDone,
+    CollectionMembers, CollectionRunningEta, CollectionWait, Members, PopulationDone,
 };
 use super::hub_work::{
     PlanSlices, SliceDone, SliceProgress, SliceStart, SlicesOf, UploadCompleting, UploadDone,
@@ -79,6 +79,7 @@ pub enum HubCall {
     CollectionCreate(CollectionCreate),
     CollectionGet(CollectionGet),
     CollectionWait(CollectionWait),
+    CollectionRunningEta(CollectionRunningEta),
     CollectionList(CollectionList),
     CollectionAct(CollectionAct),
     CollectionDocuments(CollectionDocuments),
@@ -122,6 +123,7 @@ calls!(HubProtocol, HubCall {
     CollectionCreate(CollectionCreate) -> Collection;
     CollectionGet(CollectionGet) -> Option<Collection>;
     CollectionWait(CollectionWait) -> Option<Collection>;
+    CollectionRunningEta(CollectionRunningEta) -> Option<u32>;
     CollectionList(CollectionList) -> CollectionPage;
     CollectionAct(CollectionAct) -> Acted;
     CollectionDocuments(CollectionDocuments) -> DocumentPage;

@@ -29,6 +29,12 @@ pub struct CollectionWait {
     pub timeout_ms: u64,
 }
 
+/// The longest estimate among a collection's running documents.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CollectionRunningEta {
+    pub id: String,
+}
+
 /// A page of the owner's collections, newest first.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CollectionList {
