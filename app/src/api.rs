@@ -94,6 +94,28 @@ pub async fn jobs(token: &str, cursor: Option<&str>) -> Result<JobList, ApiError
     json(send(authed(Request::get(&page), token)).await?).await
 }
 
+/// Pages the list shows at most per request for more.
+const PAGES_PER_LOOK: u32 = 10;
+
+/// The owner's jobs that belong to no collection (a collection shows its
+/// own), newest first: pages are read until 20 such jobs are found, the
+/// list ends, or [`PAGES_PER_LOOK`] pages were read (a collection's
+/// documents can fill many pages).
+pub async fn own_jobs(token: &str, cursor: Option<&str>) -> Result<JobList, ApiError> {
+    let mut page = jobs(token, cursor).await?;
+    page.jobs.retain(|j| j.collection.is_none());
+    for _ in 1..PAGES_PER_LOOK {
+        let Some(next) = page.next_cursor.clone().filter(|_| page.jobs.len() < 20) else {
+            break;
+        };
+        let more = jobs(token, Some(&next)).await?;
+        page.jobs
+            .extend(more.jobs.into_iter().filter(|j| j.collection.is_none()));
+        page.next_cursor = more.next_cursor;
+    }
+    Ok(page)
+}
+
 /// The owner's waiting jobs, with their places in the queue.
 pub async fn waiting(token: &str) -> Result<JobList, ApiError> {
     let page = path::jobs(100, Some(shared::contract::api::JobState::Uploaded), None);

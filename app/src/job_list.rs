@@ -19,7 +19,7 @@ pub fn JobList(jobs: Jobs, selected: RwSignal<Option<String>>) -> impl IntoView 
         };
         let cursor = jobs.next_cursor.get_untracked();
         spawn_local(async move {
-            if let Ok(page) = api::jobs(&t, cursor.as_deref()).await {
+            if let Ok(page) = api::own_jobs(&t, cursor.as_deref()).await {
                 jobs.next_cursor.set(page.next_cursor);
                 for job in page.jobs {
                     jobs.upsert(job);

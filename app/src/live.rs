@@ -156,7 +156,7 @@ struct Live {
 
 impl Live {
     async fn reload(&self) {
-        match api::jobs(&self.token, None).await {
+        match api::own_jobs(&self.token, None).await {
             Ok(page) => {
                 self.jobs.error.set(None);
                 self.jobs.next_cursor.set(page.next_cursor);
@@ -325,7 +325,7 @@ impl Live {
                 let collections = self.collections;
                 let token = self.token.clone();
                 spawn_local(async move {
-                    if let Ok(page) = api::jobs(&token, None).await {
+                    if let Ok(page) = api::own_jobs(&token, None).await {
                         jobs.list.set(Vec::new());
                         jobs.next_cursor.set(page.next_cursor);
                         for job in page.jobs {

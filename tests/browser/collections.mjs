@@ -156,7 +156,10 @@ try {
   await page.reload();
   await page.locator('section.population svg.benford-chart').waitFor({ timeout: 30000 });
   assert.equal(await docs.count(), 12);
-  check('a ranked document opens its result; the collection has its own address (back, reload)');
+  // The documents are the collection's: the job list shows the sample alone.
+  await page.locator('li.job', { hasText: 'sample-invoice.pdf' }).waitFor();
+  assert.equal(await page.locator('li.job').count(), 1);
+  check('a ranked document opens its result; the collection has its own address (back, reload); its documents stay out of the job list');
 
   // A table of 1,000 rows stays quick: an open collection whose listing
   // says 999 documents wait (the listing answered by the test: a thousand
