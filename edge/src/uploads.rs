@@ -1,22 +1,27 @@
 //! Resumable uploads on the platform (the rules are `shared::jobs::upload`'s): an
-//! append's bytes are cut into whole parts, each stored as a part of the R2
-//! multipart upload and then recorded in the owner's hub with the hash
-//! state after it — so a connection that drops loses at most the part in
-//! flight. The last append stores the tail as the last part, completes the
+//! append's bytes — after the tail the upload kept — are cut into whole
+//! parts, each stored as a part of the R2 multipart upload and then
+//! recorded in the owner's hub with the hash state after it, so a
+//! connection that drops loses at most the part in flight; what is left
+//! past the last whole part is stored as the new tail (an object named by
+//! its end offset) and recorded too, so the offset always moves on by what
+//! arrived. The last append stores the tail as the last part, completes the
 //! multipart upload and makes the job (`intake::register`, as a
 //! single-request upload does). An upload that expires or is abandoned has
-//! its bytes thrown away here ([`discard`]).
+//! its bytes and tail thrown away (`Store::discard_upload`).
 
 use futures_util::StreamExt;
 use shared::contract::api::ErrorCode;
 use shared::contract::auth::OwnerRecord;
-use shared::contract::validate::{PDF_HEADER_WINDOW, looks_like_pdf};
+use shared::contract::validate::{PDF_HEADER_WINDOW, keys, looks_like_pdf};
 use shared::jobs::upload::{self, HashState, PART_SIZE, Phase, Tail, Upload};
 use worker::{ByteStream, Env, console_error, console_warn};
 
 use crate::error::{AppError, AppResult};
 use crate::intake::{Registered, Submission, register};
-use crate::objects::protocol::{UploadCompleting, UploadDone, UploadDrop, UploadKept, call};
+use crate::objects::protocol::{
+    UploadCompleting, UploadDone, UploadDrop, UploadKept, UploadTailKept, call,
+};
 use crate::store::Store;
 
 /// What an append came to.
@@ -46,19 +51,36 @@ pub async fn append(
         AppError::Internal(format!("upload {}: unreadable hash state", upload.id))
     })?;
     let mut upload = upload;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut sniffed = upload.offset > 0;
+    let started_at = upload.offset;
+    // The tail kept by the appends before (already in the hash state).
+    let old_tail = (upload.tail_len() > 0)
+        .then(|| keys::upload_tail(&upload.owner, &upload.id, upload.offset));
+    let mut buf: Vec<u8> = match &old_tail {
+        Some(key) => store.bytes_of(key.clone()).await?.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if buf.len() as u64 != upload.tail_len() {
+        return Err(AppError::Internal(format!(
+            "upload {}: its kept tail has {} bytes, not {}",
+            upload.id,
+            buf.len(),
+            upload.tail_len()
+        )));
+    }
+    let mut hashed = buf.len();
+    let mut sniffed = upload.parts_end() > 0 || buf.len() >= PDF_HEADER_WINDOW;
     if let Some(mut body) = body {
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(e) => {
-                    // The connection broke off: the parts kept stay kept.
+                    // The connection broke off: the parts kept stay kept,
+                    // and what arrived after them becomes the tail.
                     console_warn!("upload {}: the append broke off: {e}", upload.id);
                     break;
                 }
             };
-            let end = upload.offset + (buf.len() + chunk.len()) as u64;
+            let end = upload.parts_end() + (buf.len() + chunk.len()) as u64;
             if end > upload.length {
                 return Err(AppError::Client(
                     upload::UploadError::WrongLength {
@@ -77,13 +99,14 @@ pub async fn append(
             while buf.len() as u64 >= PART_SIZE {
                 let rest = buf.split_off(PART_SIZE as usize);
                 let part = std::mem::replace(&mut buf, rest);
-                hash.update(&part);
+                hash.update(&part[hashed.min(part.len())..]);
+                hashed = hashed.saturating_sub(part.len());
                 let etag = store
                     .upload_part(
                         &upload.owner,
                         &upload.id,
                         &upload.multipart_id,
-                        Upload::part_number(upload.offset),
+                        Upload::part_number(upload.parts_end()),
                         part,
                     )
                     .await?;
@@ -101,43 +124,68 @@ pub async fn append(
             }
         }
     }
-    let end = upload.offset + buf.len() as u64;
-    match upload::settle(&upload, complete, end).map_err(|e| AppError::Client(e.to_body()))? {
-        Tail::Dropped => Ok(Appended::Kept(upload)),
-        Tail::LastPart => {
-            if !sniffed {
-                refuse_unless_pdf(env, &store, owner, &upload, &buf).await?;
-            }
-            let etag = if buf.is_empty() {
-                None
-            } else {
-                hash.update(&buf);
-                Some(
-                    store
-                        .upload_part(
-                            &upload.owner,
-                            &upload.id,
-                            &upload.multipart_id,
-                            Upload::part_number(upload.offset),
-                            buf,
-                        )
-                        .await?,
-                )
-            };
-            let upload = call(
-                env,
-                &owner.owner,
-                UploadCompleting {
+    let end = upload.parts_end() + buf.len() as u64;
+    let appended =
+        match upload::settle(&upload, complete, end).map_err(|e| AppError::Client(e.to_body()))? {
+            Tail::Kept if end <= upload.offset => Appended::Kept(upload),
+            Tail::Kept => {
+                hash.update(&buf[hashed.min(buf.len())..]);
+                let key = keys::upload_tail(&upload.owner, &upload.id, end);
+                store.put_bytes(key, buf).await?;
+                let kept = UploadTailKept {
                     id: upload.id.clone(),
                     from: upload.offset,
-                    etag,
-                    sha256: hash.finish(),
-                },
-            )
-            .await?;
-            finish(env, &store, owner, upload).await.map(Appended::Job)
-        }
+                    end,
+                    hash: hash.to_hex(),
+                };
+                Appended::Kept(call(env, &owner.owner, kept).await?)
+            }
+            Tail::LastPart => {
+                if !sniffed {
+                    refuse_unless_pdf(env, &store, owner, &upload, &buf).await?;
+                }
+                let etag = if buf.is_empty() {
+                    None
+                } else {
+                    hash.update(&buf[hashed.min(buf.len())..]);
+                    Some(
+                        store
+                            .upload_part(
+                                &upload.owner,
+                                &upload.id,
+                                &upload.multipart_id,
+                                Upload::part_number(upload.parts_end()),
+                                buf,
+                            )
+                            .await?,
+                    )
+                };
+                let upload = call(
+                    env,
+                    &owner.owner,
+                    UploadCompleting {
+                        id: upload.id.clone(),
+                        from: upload.offset,
+                        etag,
+                        sha256: hash.finish(),
+                    },
+                )
+                .await?;
+                Appended::Job(finish(env, &store, owner, upload).await?)
+            }
+        };
+    // The tail the appends before kept is in a part or a newer tail now
+    // (unless nothing arrived).
+    let moved = match &appended {
+        Appended::Kept(u) => u.offset != started_at,
+        Appended::Job(_) => true,
+    };
+    if let Some(key) = old_tail.filter(|_| moved)
+        && let Err(e) = store.delete_key(key).await
+    {
+        console_warn!("upload: an old tail could not be deleted: {e}");
     }
+    Ok(appended)
 }
 
 /// A file that does not start as a PDF is refused (415) and its upload

@@ -113,6 +113,9 @@ impl JobHub {
             }
             HubCall::UploadGet(g) => reply::<protocol::UploadGet>(uploads::get(&db, &g.id)),
             HubCall::UploadKept(k) => reply::<protocol::UploadKept>(uploads::kept(&db, k)),
+            HubCall::UploadTailKept(t) => {
+                reply::<protocol::UploadTailKept>(uploads::tail_kept(&db, t))
+            }
             HubCall::UploadCompleting(c) => {
                 reply::<protocol::UploadCompleting>(uploads::completing(&db, c))
             }

@@ -9,7 +9,7 @@ use shared::jobs::upload::{Phase, Upload, UploadError};
 
 use crate::error::{AppError, AppResult};
 use crate::objects::db::Db;
-use crate::objects::protocol::{UploadCompleting, UploadDone, UploadKept};
+use crate::objects::protocol::{UploadCompleting, UploadDone, UploadKept, UploadTailKept};
 
 #[derive(Deserialize)]
 struct Row {
@@ -68,6 +68,18 @@ pub fn kept(db: &Db, kept: UploadKept) -> AppResult<Upload> {
         .check_append(Some(kept.from))
         .map_err(|e| AppError::Client(e.to_body()))?;
     upload.kept_part(kept.etag, kept.hash);
+    save(db, &upload)?;
+    Ok(upload)
+}
+
+/// The bytes past the last whole part were stored up to `end`: the upload
+/// moves there — unless another append moved it first.
+pub fn tail_kept(db: &Db, kept: UploadTailKept) -> AppResult<Upload> {
+    let mut upload = existing(db, &kept.id)?;
+    upload
+        .check_append(Some(kept.from))
+        .map_err(|e| AppError::Client(e.to_body()))?;
+    upload.kept_tail(kept.end, kept.hash);
     save(db, &upload)?;
     Ok(upload)
 }

@@ -114,7 +114,8 @@ pub fn human_bytes(n: u64) -> String {
 /// slice's sorted run of amounts beside it (`….amounts`); the list of
 /// numbers, `numbers/{owner}/{job}/{first page}.ndjson`, a part per slice.
 /// A job in a collection keeps its partial results (one part when read in
-/// one pass) for the population, `population/{owner}/{collection}.json`.
+/// one pass) for the population, `population/{owner}/{collection}.json`; a
+/// resumable upload's bytes past its last whole part, `tail/{owner}/{id}/…`.
 pub mod keys {
     pub fn job(owner: &str, job: &str) -> String {
         format!("job/{owner}/{job}")
@@ -144,6 +145,15 @@ pub mod keys {
     /// slice), NDJSON; the parts sort in page order.
     pub fn numbers(owner: &str, job: &str, first_page: u32) -> String {
         format!("{}{first_page:08}.ndjson", number_lists(owner, job))
+    }
+    /// Every tail kept of resumable upload `id` starts with this.
+    pub fn upload_tails(owner: &str, id: &str) -> String {
+        format!("tail/{owner}/{id}/")
+    }
+    /// The bytes of upload `id` past its last whole part, up to offset
+    /// `end` (named by its end: an append that lost a race writes another).
+    pub fn upload_tail(owner: &str, id: &str, end: u64) -> String {
+        format!("{}{end:012}", upload_tails(owner, id))
     }
     /// A collection's population report.
     pub fn population(owner: &str, collection: &str) -> String {

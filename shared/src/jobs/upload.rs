@@ -8,12 +8,13 @@
 //! job, and `DELETE` abandons it.
 //!
 //! The bytes go into an R2 multipart upload whose parts (all but the last)
-//! must be of one size, while a client may cut its appends anywhere: the
-//! server keeps whole [`PART_SIZE`] parts only and reports the offset of the
-//! last part kept — the draft lets a server keep less than it was sent, and
-//! the client resumes from the offset it is told. `Upload-Limit` announces
-//! `min-append-size` = one part, so an append that does not end the upload
-//! always moves it on. The SHA-256 of the whole file is carried between
+//! must be of one size, while a client may cut its appends anywhere: every
+//! whole [`PART_SIZE`] part is stored as a part, and the bytes past the last
+//! whole part (the tail) are kept beside the parts until the next append
+//! makes a part of them or the last one ends the file — so every append
+//! moves the offset on by what arrived, whatever its size (tus clients
+//! reading a stream send what they have, then the rest). The SHA-256 of
+//! the whole file up to the offset is carried between
 //! requests as sha2 0.11's serialised state ([`HashState`]).
 
 use serde::{Deserialize, Serialize};
@@ -95,8 +96,8 @@ pub struct UploadInfo {
     pub complete: bool,
     /// RFC 3339, UTC.
     pub expires_at: String,
-    /// Appends that do not end the upload should be at least this long (the
-    /// server keeps whole parts of this size only).
+    /// The size of the parts the bytes are stored in (appends of any size
+    /// are kept; whole parts of it cost the server least).
     pub part_size: u64,
     /// The job, once the upload is complete.
     pub job_id: Option<String>,
@@ -192,9 +193,9 @@ pub fn goes_resumably(size: u64, max_single: u64, max_resumable: u64) -> bool {
 }
 
 /// The `Upload-Limit` header: the largest upload, the smallest append that
-/// does not end one, and how long an upload lives.
+/// and how long an upload lives (any append size is kept).
 pub fn limit_header(max_size: u64, expires_in_secs: u64) -> String {
-    format!("max-size={max_size}, min-append-size={PART_SIZE}, expires={expires_in_secs}")
+    format!("max-size={max_size}, expires={expires_in_secs}")
 }
 
 impl Upload {
@@ -225,10 +226,28 @@ impl Upload {
         self.length - self.offset.min(self.length)
     }
 
-    /// A whole part was stored: the offset moves past it.
+    /// Where the whole parts stored end.
+    pub fn parts_end(&self) -> u64 {
+        (self.etags.len() as u64 * PART_SIZE).min(self.length)
+    }
+
+    /// Bytes kept past the last whole part (stored beside the parts).
+    pub fn tail_len(&self) -> u64 {
+        self.offset.saturating_sub(self.parts_end())
+    }
+
+    /// A whole part was stored (made of the kept tail and new bytes): the
+    /// offset moves to its end, and no tail is kept any more.
     pub fn kept_part(&mut self, etag: String, hash: String) {
         self.etags.push(etag);
-        self.offset = (self.offset + PART_SIZE).min(self.length);
+        self.offset = self.parts_end();
+        self.hash = hash;
+    }
+
+    /// The bytes past the last whole part, up to `end`, were stored: the
+    /// offset moves to `end`.
+    pub fn kept_tail(&mut self, end: u64, hash: String) {
+        self.offset = end.clamp(self.parts_end(), self.length);
         self.hash = hash;
     }
 
@@ -258,9 +277,9 @@ impl Upload {
 pub enum Tail {
     /// The upload is complete: the tail is the last part.
     LastPart,
-    /// Not the end: the tail is dropped (the client sends it again from the
-    /// offset it is told).
-    Dropped,
+    /// Not the end: the tail is kept beside the parts, and the offset
+    /// moves to its end.
+    Kept,
 }
 
 /// How an append that ended (its body finished, or broke off) is settled:
@@ -268,7 +287,7 @@ pub enum Tail {
 /// reached (kept parts plus the tail).
 pub fn settle(upload: &Upload, complete: bool, end: u64) -> Result<Tail, UploadError> {
     if !complete {
-        return Ok(Tail::Dropped);
+        return Ok(Tail::Kept);
     }
     if end != upload.length {
         return Err(UploadError::WrongLength {
@@ -408,9 +427,9 @@ mod tests {
     }
 
     #[test]
-    fn an_append_keeps_whole_parts_unless_it_ends_the_upload() {
+    fn an_append_keeps_its_tail_unless_it_ends_the_upload() {
         let u = upload(PART_SIZE + 10);
-        assert_eq!(settle(&u, false, PART_SIZE + 3), Ok(Tail::Dropped));
+        assert_eq!(settle(&u, false, PART_SIZE + 3), Ok(Tail::Kept));
         assert_eq!(settle(&u, true, PART_SIZE + 10), Ok(Tail::LastPart));
         let short = settle(&u, true, PART_SIZE + 3).unwrap_err();
         assert_eq!(short.to_body().code, ErrorCode::BadRequest);
@@ -426,10 +445,31 @@ mod tests {
     }
 
     #[test]
-    fn the_limit_header_names_the_part_size() {
+    fn a_tail_moves_the_offset_and_a_part_made_of_it_moves_it_to_the_parts_end() {
+        let mut u = upload(3 * PART_SIZE + 5);
+        u.kept_tail(1000, "h1".into());
+        assert_eq!((u.offset, u.parts_end(), u.tail_len()), (1000, 0, 1000));
+        u.kept_tail(5000, "h2".into());
         assert_eq!(
-            limit_header(1024, 60),
-            format!("max-size=1024, min-append-size={PART_SIZE}, expires=60")
+            (u.offset, u.tail_len(), u.hash.as_str()),
+            (5000, 5000, "h2")
         );
+        // The tail and new bytes made the first part: no tail left.
+        u.kept_part("e1".into(), "h3".into());
+        assert_eq!(
+            (u.offset, u.parts_end(), u.tail_len()),
+            (PART_SIZE, PART_SIZE, 0)
+        );
+        assert_eq!(Upload::part_number(u.parts_end()), 2);
+        // Never past the length, never behind the parts.
+        u.kept_tail(9 * PART_SIZE, "h4".into());
+        assert_eq!(u.offset, u.length);
+        u.kept_tail(0, "h5".into());
+        assert_eq!(u.offset, PART_SIZE);
+    }
+
+    #[test]
+    fn the_limit_header_names_the_largest_size_and_the_expiry() {
+        assert_eq!(limit_header(1024, 60), "max-size=1024, expires=60");
     }
 }

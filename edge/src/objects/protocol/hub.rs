@@ -22,7 +22,7 @@ use super::hub_collections::{
 };
 use super::hub_work::{
     PlanSlices, SliceDone, SliceProgress, SliceStart, SlicesOf, UploadCompleting, UploadDone,
-    UploadDrop, UploadGet, UploadKept,
+    UploadDrop, UploadGet, UploadKept, UploadTailKept,
 };
 use super::{Call, Object, Protocol, calls, forward, send};
 use crate::config::JOB_HUB;
@@ -68,6 +68,7 @@ pub enum HubCall {
     UploadOpen(Upload),
     UploadGet(UploadGet),
     UploadKept(UploadKept),
+    UploadTailKept(UploadTailKept),
     UploadCompleting(UploadCompleting),
     UploadDone(UploadDone),
     UploadDrop(UploadDrop),
@@ -112,6 +113,7 @@ calls!(HubProtocol, HubCall {
     UploadOpen(Upload) -> ();
     UploadGet(UploadGet) -> Option<Upload>;
     UploadKept(UploadKept) -> Upload;
+    UploadTailKept(UploadTailKept) -> Upload;
     UploadCompleting(UploadCompleting) -> Upload;
     UploadDone(UploadDone) -> ();
     UploadDrop(UploadDrop) -> Option<Upload>;

@@ -20,6 +20,17 @@ pub struct UploadKept {
     pub hash: String,
 }
 
+/// The bytes of the upload past its last whole part, from offset `from`
+/// (the kept offset) up to `end`, are stored beside the parts.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadTailKept {
+    pub id: String,
+    pub from: u64,
+    pub end: u64,
+    /// The SHA-256 state after them.
+    pub hash: String,
+}
+
 /// Every byte of the upload arrived: its last part (from `from`; `None`
 /// when the parts kept already end it) and the file's SHA-256.
 #[derive(Debug, Serialize, Deserialize)]

@@ -7,9 +7,10 @@ use shared::contract::auth::{OwnerRecord, token_key};
 use shared::contract::idempotency::{self, Record};
 use shared::contract::validate::keys;
 use shared::jobs::retention::JobMeta;
-use shared::jobs::upload::{Phase, Upload};
 use worker::kv::{KvStore, ListResponse};
-use worker::{Bucket, Env, FixedLengthStream, Range, UploadedPart, console_warn};
+use worker::{Bucket, Env, FixedLengthStream, Range};
+
+mod uploads;
 
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
@@ -97,63 +98,6 @@ impl Store {
             .map(|object| object.size()))
     }
 
-    /// Starts the multipart upload of a PDF sent in parts; its id.
-    pub async fn create_multipart(&self, owner: &str, id: &str) -> AppResult<String> {
-        let upload = self
-            .files
-            .create_multipart_upload(keys::pdf(owner, id))
-            .execute()
-            .await?;
-        Ok(upload.upload_id().await)
-    }
-
-    /// Stores part `number` (1-based) of a multipart upload; its etag.
-    pub async fn upload_part(
-        &self,
-        owner: &str,
-        id: &str,
-        multipart_id: &str,
-        number: u16,
-        bytes: Vec<u8>,
-    ) -> AppResult<String> {
-        let upload = self
-            .files
-            .resume_multipart_upload(keys::pdf(owner, id), multipart_id)?;
-        Ok(upload.upload_part(number, bytes).await?.etag())
-    }
-
-    /// Joins the parts (numbered 1, 2, … in the order of `etags`) into the PDF.
-    pub async fn complete_multipart(
-        &self,
-        owner: &str,
-        id: &str,
-        multipart_id: &str,
-        etags: &[String],
-    ) -> AppResult<()> {
-        let upload = self
-            .files
-            .resume_multipart_upload(keys::pdf(owner, id), multipart_id)?;
-        let parts = etags.iter().enumerate().map(|(i, etag)| {
-            UploadedPart::new(u16::try_from(i + 1).unwrap_or(u16::MAX), etag.clone())
-        });
-        upload.complete(parts).await?;
-        Ok(())
-    }
-
-    /// Throws away a multipart upload's parts.
-    pub async fn abort_multipart(
-        &self,
-        owner: &str,
-        id: &str,
-        multipart_id: &str,
-    ) -> AppResult<()> {
-        let upload = self
-            .files
-            .resume_multipart_upload(keys::pdf(owner, id), multipart_id)?;
-        upload.abort().await?;
-        Ok(())
-    }
-
     /// The stored PDF as a source of range reads, for the analysis.
     pub fn pdf_ranges(&self, owner: &str, id: &str, size: u64) -> PdfRanges {
         PdfRanges {
@@ -216,6 +160,14 @@ impl Store {
     /// A text object (a collection's population report, `keys::population`).
     pub async fn put_text(&self, key: String, text: String) -> AppResult<()> {
         self.files.put(key, text).execute().await?;
+        Ok(())
+    }
+
+    /// Deletes every object whose key starts with `prefix`.
+    pub async fn delete_under(&self, prefix: String) -> AppResult<()> {
+        for key in self.keys_under(prefix).await? {
+            self.files.delete(key).await?;
+        }
         Ok(())
     }
 
@@ -362,29 +314,5 @@ impl ByteSource for PdfRanges {
             .body()
             .ok_or_else(|| ReadError(format!("{} has no body", self.key)))?;
         body.bytes().await.map_err(failed)
-    }
-}
-
-impl Store {
-    /// Throws an upload's bytes away: the parts of one still receiving; the
-    /// object of one completed without a job. (Errors are logged: an upload
-    /// R2 no longer knows has nothing to throw away.)
-    pub async fn discard_upload(&self, upload: &Upload, job_exists: bool) {
-        let thrown = match &upload.phase {
-            Phase::Receiving => {
-                self.abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
-                    .await
-            }
-            Phase::Completing { .. } if !job_exists => {
-                let _ = self
-                    .abort_multipart(&upload.owner, &upload.id, &upload.multipart_id)
-                    .await;
-                self.delete_pdf(&upload.owner, &upload.id).await
-            }
-            _ => Ok(()),
-        };
-        if let Err(e) = thrown {
-            console_warn!("upload {}: discarding its bytes failed: {e}", upload.id);
-        }
     }
 }
