@@ -33,13 +33,15 @@ pub enum Appended {
 }
 
 /// Appends a body to an upload that the caller checked starts at its kept
-/// offset; `complete`: the client says this append ends the upload.
+/// offset; `complete`: what the client says of whether this append ends the
+/// upload (`None` from tus) — it does when it says so or its bytes reach
+/// the length.
 pub async fn append(
     env: &Env,
     owner: &OwnerRecord,
     upload: Upload,
     body: Option<ByteStream>,
-    complete: bool,
+    complete: Option<bool>,
 ) -> AppResult<Appended> {
     let store = Store::new(env)?;
     if matches!(upload.phase, Phase::Completing { .. }) {
@@ -125,6 +127,10 @@ pub async fn append(
         }
     }
     let end = upload.parts_end() + buf.len() as u64;
+    // An append that brings every byte completes the upload, whether or not
+    // it said so: a client reading a stream learns that it has sent the
+    // last byte only afterwards (and no more bytes could ever follow).
+    let complete = complete == Some(true) || end == upload.length;
     let appended =
         match upload::settle(&upload, complete, end).map_err(|e| AppError::Client(e.to_body()))? {
             Tail::Kept if end <= upload.offset => Appended::Kept(upload),

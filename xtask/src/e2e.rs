@@ -195,11 +195,16 @@ const FUZZ_API: &str = "schemathesis";
 /// Examples per API operation in the short schemathesis run.
 const FUZZ_API_SHORT: u32 = 25;
 
-/// The browser scripts (playwright-core driving Debian's Chromium), in
-/// turn: `app.mjs`, the SPA as a new user meets it, and `collections.mjs`,
-/// a collection from the drop to its population (1,000 rows); screenshots
-/// in `target/xtask/screenshots`.
-const BROWSER_SCRIPTS: [&str; 2] = ["tests/browser/app.mjs", "tests/browser/collections.mjs"];
+/// The Node scripts, in turn: `app.mjs`, the SPA as a new user meets it,
+/// and `collections.mjs`, a collection from the drop to its population
+/// (1,000 rows), both in Chromium (playwright-core driving Debian's
+/// Chromium; screenshots in `target/xtask/screenshots`); `tus.mjs`,
+/// tus-js-client's resumable uploads in both its protocols.
+const BROWSER_SCRIPTS: [&str; 3] = [
+    "tests/browser/app.mjs",
+    "tests/browser/collections.mjs",
+    "tests/browser/tus.mjs",
+];
 
 fn browser_end_to_end(
     url: &str,

@@ -22,6 +22,8 @@ use shared::jobs::upload;
 use worker::{Env, FixedLengthStream, Request, Response, console_error};
 
 use crate::config::Config;
+use shared::jobs::tus;
+
 use crate::error::{AppError, AppResult};
 use crate::hub::client::{release, wait_for_change};
 use crate::intake::{Submission, admit, register};
@@ -31,10 +33,15 @@ use crate::routes::{query_param, with_rate};
 use crate::store::Store;
 
 pub async fn create(req: Request, env: &Env, owner: &OwnerRecord) -> AppResult<Response> {
-    // `Upload-Complete: ?0`: the first request of a resumable upload.
+    // `Upload-Complete: ?0` (the IETF draft) or `Tus-Resumable` (tus 1.0):
+    // the first request of a resumable upload.
     let complete = upload::parse_complete(req.headers().get("upload-complete")?.as_deref())
         .map_err(|e| AppError::Client(e.to_body()))?;
-    if complete == Some(false) {
+    let tus = tus::speaks(req.headers().get("tus-resumable")?.as_deref());
+    if tus == tus::Speaks::Unsupported {
+        return super::uploads::unsupported_tus();
+    }
+    if complete == Some(false) || tus == tus::Speaks::Tus {
         return super::uploads::create(req, env, owner).await;
     }
     let config = Config::from_env(env);

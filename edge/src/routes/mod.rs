@@ -34,7 +34,10 @@ pub async fn handle(req: Request, env: Env) -> Response {
         .flatten()
         .filter(|o| cors::allowed(o, &cors_headers::origins(&env)));
     let response = if req.method() == Method::Options {
-        cors_headers::preflight(origin.is_some())
+        let mut resp = cors_headers::preflight(origin.is_some());
+        // What a tus client discovers with `OPTIONS`.
+        let _ = uploads::discovery(&mut resp, &crate::config::Config::from_env(&env));
+        resp
     } else {
         dispatch(req, env)
             .await

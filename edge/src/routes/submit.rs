@@ -20,7 +20,15 @@ pub(crate) const RETRY_AFTER_SECS: &str = "1";
 
 /// An upload's statement besides its bytes, read from its request and checked.
 pub(crate) fn submission(req: &Request, config: &Config) -> AppResult<Submission> {
-    let filename = validate::filename(query_param(req, "filename")?.as_deref())?;
+    // A tus client names its file in `Upload-Metadata` instead.
+    let named = match query_param(req, "filename")? {
+        Some(name) => Some(name),
+        None => req
+            .headers()
+            .get("upload-metadata")?
+            .and_then(|m| shared::jobs::tus::metadata_filename(&m)),
+    };
+    let filename = validate::filename(named.as_deref())?;
     let idempotency_key = match req.headers().get("idempotency-key")? {
         Some(raw) => Some(idempotency::check_key(&raw)?.to_owned()),
         None => None,

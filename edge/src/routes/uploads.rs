@@ -1,11 +1,14 @@
 //! Resumable uploads over HTTP (`shared::jobs::upload` has the rules, `crate::uploads`
 //! the storage): `POST /jobs` with `Upload-Complete: ?0` creates one,
 //! `HEAD`/`GET /uploads/{id}` tells its offset, `PATCH` appends and `DELETE`
-//! abandons it. Every answer about an upload carries `Upload-Offset`,
-//! `Upload-Complete`, `Upload-Length` and `Upload-Limit`.
+//! abandons it; tus 1.0 clients (`shared::jobs::tus`) use the same requests
+//! with `Tus-Resumable`, their appends completing the upload when they reach
+//! its length. Every answer about an upload carries `Upload-Offset`,
+//! `Upload-Complete`, `Upload-Length`, `Upload-Limit` and `Tus-Resumable`.
 
 use shared::contract::api::ErrorCode;
 use shared::contract::auth::OwnerRecord;
+use shared::jobs::tus;
 use shared::jobs::upload::{self, HashState, Phase, Upload, UploadError};
 use worker::{Env, Request, Response};
 
@@ -79,12 +82,17 @@ async fn open(
         phase: Phase::Receiving,
     };
     call(env, &owner.owner, upload.clone()).await?;
-    let upload = match append(env, owner, upload, req.stream().ok(), false).await? {
+    let upload = match append(env, owner, upload, req.stream().ok(), Some(false)).await? {
         Appended::Kept(upload) => upload,
-        Appended::Job(_) => {
-            return Err(AppError::Internal(
-                "an upload created incomplete was completed".into(),
-            ));
+        // The whole file came with the creation: its job at once.
+        Appended::Job(registered) => {
+            let mut resp = respond(registered)?;
+            let headers = resp.headers_mut();
+            headers.set("location", &format!("/api/v1/uploads/{id}"))?;
+            headers.set("upload-complete", "?1")?;
+            headers.set("upload-offset", &length.to_string())?;
+            headers.set("tus-resumable", shared::jobs::tus::VERSION)?;
+            return Ok(resp);
         }
     };
     let mut resp =
@@ -135,9 +143,17 @@ pub async fn patch(
     id: &str,
 ) -> AppResult<Response> {
     let headers = req.headers();
-    let complete = upload::parse_complete(headers.get("upload-complete")?.as_deref())
-        .map_err(client)?
-        .ok_or_else(|| client(UploadError::Missing("Upload-Complete")))?;
+    let tus = tus::speaks(headers.get("tus-resumable")?.as_deref());
+    if tus == tus::Speaks::Unsupported {
+        return unsupported_tus();
+    }
+    // tus has no `Upload-Complete`: the append that reaches the length ends it.
+    let complete =
+        match upload::parse_complete(headers.get("upload-complete")?.as_deref()).map_err(client)? {
+            Some(complete) => Some(complete),
+            None if tus == tus::Speaks::Tus => None,
+            None => return Err(client(UploadError::Missing("Upload-Complete"))),
+        };
     let offset = upload::parse_integer("Upload-Offset", headers.get("upload-offset")?.as_deref())
         .map_err(client)?;
     let sent = headers
@@ -152,7 +168,7 @@ pub async fn patch(
     }
     if let (Some(sent), Phase::Receiving) = (sent, &found.phase) {
         let end = found.offset + sent;
-        if end > found.length || (complete && end != found.length) {
+        if end > found.length || (complete == Some(true) && end != found.length) {
             return Err(client(UploadError::WrongLength {
                 length: found.length,
                 end,
@@ -167,8 +183,12 @@ pub async fn patch(
             Ok(resp)
         }
         Ok(Appended::Job(registered)) => {
+            let length = registered.job.size_bytes.to_string();
             let mut resp = respond(registered)?;
-            resp.headers_mut().set("upload-complete", "?1")?;
+            let headers = resp.headers_mut();
+            headers.set("upload-complete", "?1")?;
+            headers.set("upload-offset", &length)?;
+            headers.set("tus-resumable", tus::VERSION)?;
             Ok(resp)
         }
         Err(e) => {
@@ -190,10 +210,34 @@ pub async fn delete(env: &Env, owner: &OwnerRecord, id: &str) -> AppResult<Respo
     {
         return Err(no_upload(id));
     }
-    Ok(Response::empty()?.with_status(204))
+    let mut resp = Response::empty()?.with_status(204);
+    resp.headers_mut().set("tus-resumable", tus::VERSION)?;
+    Ok(resp)
 }
 
-/// The draft's headers about an upload.
+/// 412: a tus version other than 1.0.0, with the one spoken.
+pub fn unsupported_tus() -> AppResult<Response> {
+    let mut resp = AppError::client(
+        ErrorCode::BadRequest,
+        format!("this server speaks tus {} only", tus::VERSION),
+    )
+    .into_response()
+    .with_status(412);
+    resp.headers_mut().set("tus-version", tus::VERSION)?;
+    Ok(resp)
+}
+
+/// The tus discovery headers of an `OPTIONS` answer.
+pub fn discovery(resp: &mut Response, config: &Config) -> AppResult<()> {
+    let headers = resp.headers_mut();
+    headers.set("tus-resumable", tus::VERSION)?;
+    headers.set("tus-version", tus::VERSION)?;
+    headers.set("tus-extension", tus::EXTENSIONS)?;
+    headers.set("tus-max-size", &config.max_resumable_bytes.to_string())?;
+    Ok(())
+}
+
+/// The draft's and tus's headers about an upload.
 fn describe(resp: &mut Response, upload: &Upload, config: &Config) -> AppResult<()> {
     let info = upload.info(String::new());
     let headers = resp.headers_mut();
@@ -206,5 +250,6 @@ fn describe(resp: &mut Response, upload: &Upload, config: &Config) -> AppResult<
         &upload::limit_header(config.max_resumable_bytes, left),
     )?;
     headers.set("cache-control", "no-store")?;
+    headers.set("tus-resumable", tus::VERSION)?;
     Ok(())
 }

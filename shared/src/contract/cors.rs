@@ -4,11 +4,11 @@
 //! from any other origin gets no CORS headers, so browsers refuse it.
 
 /// Headers a browser may send cross-origin.
-pub const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, if-none-match, upload-complete, upload-offset, upload-length";
+pub const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, if-none-match, upload-complete, upload-offset, upload-length, upload-metadata, tus-resumable";
 /// Methods a browser may use cross-origin.
 pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 /// Response headers a cross-origin script may read.
-pub const EXPOSE_HEADERS: &str = "etag, location, retry-after, idempotent-replayed, ratelimit-limit, ratelimit-remaining, ratelimit-reset, upload-offset, upload-complete, upload-length, upload-limit";
+pub const EXPOSE_HEADERS: &str = "etag, location, retry-after, idempotent-replayed, ratelimit-limit, ratelimit-remaining, ratelimit-reset, upload-offset, upload-complete, upload-length, upload-limit, tus-resumable, tus-version, tus-extension, tus-max-size";
 /// How long a browser may cache a preflight answer, seconds.
 pub const MAX_AGE_SECS: u32 = 600;
 

@@ -2,7 +2,7 @@
 //! ([`queue`]), KV write pacing ([`pacing`]), the watchdog of unfinished jobs
 //! ([`watchdog`]), retention ([`retention`]), the queue line's places and ETA ([`line`]),
 //! resumable uploads ([`upload`]), the Durable Objects' schema versions ([`migrations`]),
-//! the collection state machine ([`collection`]: a job of jobs, not yet served), and behind
+//! the collection state machine ([`collection`]: a job of jobs), and behind
 //! `test-hooks` the failure injection of the tests ([`hooks`]).
 
 pub mod collection;
@@ -14,5 +14,6 @@ pub mod pacing;
 pub mod queue;
 pub mod retention;
 pub mod state;
+pub mod tus;
 pub mod upload;
 pub mod watchdog;
