@@ -36,6 +36,7 @@ pub async fn deliver(
     query: UploadQuery,
     limits: (u64, u64),
     progress: Rc<dyn Fn(f64, f64)>,
+    waiting: Rc<dyn Fn(bool)>,
 ) -> Outcome {
     let mut tries = 0;
     loop {
@@ -80,7 +81,14 @@ pub async fn deliver(
             }
             _ => return outcome,
         };
+        let limited = matches!(outcome, Outcome::Refused(429, ..));
+        if limited {
+            waiting(true);
+        }
         upload::sleep(pause as i32 * 1000).await;
+        if limited {
+            waiting(false);
+        }
     }
 }
 
@@ -94,6 +102,8 @@ struct Batch {
     total: RwSignal<u32>,
     sent: RwSignal<u32>,
     running: RwSignal<usize>,
+    /// Uploads waiting out the server's rate limit or quota (429).
+    held: RwSignal<usize>,
     skipped: RwSignal<u32>,
     next_key: StoredValue<u32>,
 }
@@ -116,6 +126,7 @@ pub fn CollectionUploader(
         total: RwSignal::new(0),
         sent: RwSignal::new(0),
         running: RwSignal::new(0),
+        held: RwSignal::new(0),
         skipped: RwSignal::new(0),
         next_key: StoredValue::new(0),
     };
@@ -147,7 +158,12 @@ pub fn CollectionUploader(
                 let t = t.clone();
                 spawn_local(async move {
                     let kept = file.clone();
-                    let outcome = deliver(file, t, query, limits, Rc::new(|_, _| {})).await;
+                    let held = Rc::new(move |on: bool| {
+                        batch
+                            .held
+                            .update(|n| *n = if on { *n + 1 } else { n.saturating_sub(1) })
+                    });
+                    let outcome = deliver(file, t, query, limits, Rc::new(|_, _| {}), held).await;
                     match outcome {
                         Outcome::Accepted(job) => {
                             batch.sent.update(|n| *n += 1);
@@ -228,6 +244,12 @@ pub fn CollectionUploader(
         let mut text = format!("Uploaded {sent} of {total}");
         if running > 0 {
             text.push_str(&format!(" · {running} sending"));
+        }
+        let held = batch.held.get();
+        if held > 0 {
+            text.push_str(&format!(
+                " ({held} waiting for the server's upload limit, then going on by themselves)"
+            ));
         }
         if failed > 0 {
             text.push_str(&format!(" · {failed} failed"));

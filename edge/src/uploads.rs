@@ -291,5 +291,10 @@ async fn finish(
     if let Err(e) = call(env, &owner.owner, done).await {
         console_error!("upload {}: recording its job failed: {e}", upload.id);
     }
+    // A tail an append that lost a race wrote is in no part: thrown away.
+    let tails = keys::upload_tails(&upload.owner, &upload.id);
+    if let Err(e) = store.delete_under(tails).await {
+        console_warn!("upload {}: its stray tails stay: {e}", upload.id);
+    }
     Ok(registered)
 }
