@@ -15,6 +15,7 @@ use shared::reading::roles::Roles;
 
 use crate::api;
 use crate::drop::ColumnsField;
+use crate::newest::insert_newest_first;
 use crate::roles::RolePicker;
 
 /// One document of the shown collection; its row follows `doc`.
@@ -74,13 +75,7 @@ pub fn upsert(list: &mut Vec<Collection>, c: Collection) {
         }
         return;
     }
-    let at = list
-        .iter()
-        .position(|x| {
-            (x.created_at.as_str(), x.id.as_str()) < (c.created_at.as_str(), c.id.as_str())
-        })
-        .unwrap_or(list.len());
-    list.insert(at, c);
+    insert_newest_first(list, c, |x| (x.created_at.as_str(), x.id.as_str()));
 }
 
 impl Collections {

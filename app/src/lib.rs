@@ -22,6 +22,7 @@ mod collection_view;
 mod columns;
 mod drop;
 mod job_list;
+mod newest;
 mod population;
 mod result;
 mod roles;

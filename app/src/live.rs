@@ -22,6 +22,7 @@ use web_sys::{EventSource, MessageEvent, WebSocket};
 
 use crate::api;
 use crate::collections::Collections;
+use crate::newest::insert_newest_first;
 
 /// How the list is kept up to date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,13 +94,7 @@ pub fn upsert(list: &mut Vec<Job>, job: Job) {
         }
         return;
     }
-    let at = list
-        .iter()
-        .position(|j| {
-            (j.created_at.as_str(), j.id.as_str()) < (job.created_at.as_str(), job.id.as_str())
-        })
-        .unwrap_or(list.len());
-    list.insert(at, job);
+    insert_newest_first(list, job, |j| (j.created_at.as_str(), j.id.as_str()));
 }
 
 /// Loads the first page, then keeps the list current.

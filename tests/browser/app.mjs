@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildPdf, check, checks, violations } from './helpers.mjs';
+import { buildPdf, check, checks, numbersPdf, paddedPdf, violations } from './helpers.mjs';
 
 const base = process.env.DOCKET_URL;
 const corpus = process.env.DOCKET_CORPUS;
@@ -20,19 +20,6 @@ const shots = process.env.DOCKET_SCREENSHOTS;
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 assert.ok(base && corpus && shots, 'DOCKET_URL, DOCKET_CORPUS and DOCKET_SCREENSHOTS are set by cargo xtask test');
 fs.mkdirSync(shots, { recursive: true });
-
-/** A one-page PDF of numbers; `more` objects follow from 6 on. */
-function numbersPdf(more, trailer) {
-  const text = 'BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET';
-  return buildPdf([
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    ...more,
-  ], trailer);
-}
 
 /** A one-page PDF with numbers, whose /Title is markup. */
 function markupPdf(title) {
@@ -53,14 +40,6 @@ function spikedPdf() {
     `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
   ]);
-}
-
-/** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
-function paddedPdf(size) {
-  const noise = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 4) noise.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
-  const stream = Buffer.concat([Buffer.from(`<< /Length ${size} >>\nstream\n`, 'latin1'), noise, Buffer.from('\nendstream', 'latin1')]);
-  return numbersPdf([stream]);
 }
 
 const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });

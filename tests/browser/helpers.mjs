@@ -1,4 +1,5 @@
-// What the browser scripts share: PDFs written from object bodies,
+// What the browser scripts share: PDFs written from object bodies (a page
+// of numbers, one padded to a size),
 // axe-core's verdict on a page, and the list of checks passed.
 
 import axe from 'axe-core';
@@ -22,6 +23,27 @@ export function buildPdf(objects, trailer = '') {
   tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailer}>>\nstartxref\n${xref}\n%%EOF\n`;
   add(tail);
   return Buffer.concat(parts);
+}
+
+/** A one-page PDF of numbers; `more` objects follow from 6 on. */
+export function numbersPdf(more, trailer) {
+  const text = 'BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET';
+  return buildPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    ...more,
+  ], trailer);
+}
+
+/** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
+export function paddedPdf(size) {
+  const noise = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) noise.writeUInt32LE((Math.random() * 0xffffffff) >>> 0, i);
+  const stream = Buffer.concat([Buffer.from(`<< /Length ${size} >>\nstream\n`, 'latin1'), noise, Buffer.from('\nendstream', 'latin1')]);
+  return numbersPdf([stream]);
 }
 
 /** axe-core's violations on the page as it is now (WCAG 2 A and AA). */

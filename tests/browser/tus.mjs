@@ -14,28 +14,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPdf, check, checks } from './helpers.mjs';
+import { check, checks, paddedPdf } from './helpers.mjs';
 
 const base = process.env.DOCKET_URL;
 assert.ok(base, 'DOCKET_URL is set by cargo xtask test');
-
-/** A one-page PDF of numbers padded to about `size` bytes. */
-function paddedPdf(size, seed) {
-  const text = 'BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET';
-  const noise = crypto.createHash('sha256').update(String(seed)).digest();
-  const body = Buffer.alloc(size);
-  for (let i = 0; i < size; i += noise.length) noise.copy(body, i, 0, Math.min(noise.length, size - i));
-  for (let i = 0; i < size; i += 4096) body.writeUInt32LE((i * 2654435761) >>> 0, i);
-  const stream = Buffer.concat([Buffer.from(`<< /Length ${size} >>\nstream\n`, 'latin1'), body, Buffer.from('\nendstream', 'latin1')]);
-  return buildPdf([
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-    stream,
-  ]);
-}
 
 /** A proxy to the server that cuts the connection of the first PATCH once
  * `cutAfter` bytes of it have gone through. */
@@ -130,7 +112,7 @@ try {
     { name: 'tus 1.0, a buffer, 6,000,000-byte chunks, the connection dropped mid-append', size: 17_000_000, protocol: 'tus-v1', chunk: 6_000_000, stream: false, drop: 2_500_000 },
   ];
   for (const [i, c] of cases.entries()) {
-    const bytes = paddedPdf(c.size, i);
+    const bytes = paddedPdf(c.size);
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
     const file = path.join(work, `case-${i}.pdf`);
     fs.writeFileSync(file, bytes);
