@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildPdf, check, checks, numbersPdf, paddedPdf, violations } from './helpers.mjs';
+import { check, checks, numbersPdf, paddedPdf, pagePdf, violations } from './helpers.mjs';
 
 const base = process.env.DOCKET_URL;
 const corpus = process.env.DOCKET_CORPUS;
@@ -33,13 +33,7 @@ function spikedPdf() {
   for (let k = 0; k < 60; k++) lines.push(`Item cost ${(10 ** (1 + k / 60 + 0.004)).toFixed(2)}`);
   for (let k = 0; k < 60; k++) lines.push(`Claim paid 47${String(k).padStart(2, '0')}.10`);
   const text = `BT /F1 6 Tf 40 770 Td 6.2 TL\n${lines.map((l) => `(${l}) Tj T*`).join('\n')}\nET`;
-  return buildPdf([
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ]);
+  return pagePdf(text);
 }
 
 const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });

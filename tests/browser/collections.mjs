@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildPdf, check, checks, violations } from './helpers.mjs';
+import { check, checks, pagePdf, violations } from './helpers.mjs';
 
 const base = process.env.DOCKET_URL;
 const shots = process.env.DOCKET_SCREENSHOTS;
@@ -46,13 +46,7 @@ function invoicePdf(number, amounts) {
     lines.push(cell(72, y, `Service line ${i + 1}`), cell(300, y, String(1 + (i % 3))), cell(520 - text.length * 5.56, y, text));
   });
   const content = lines.join('\n');
-  return buildPdf([
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ]);
+  return pagePdf(content);
 }
 
 /** Twelve invoices of 40 amounts: honest ones spread as Benford's law

@@ -25,17 +25,22 @@ export function buildPdf(objects, trailer = '') {
   return Buffer.concat(parts);
 }
 
-/** A one-page PDF of numbers; `more` objects follow from 6 on. */
-export function numbersPdf(more, trailer) {
-  const text = 'BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET';
+/** A one-page PDF (Helvetica as /F1) whose page draws `content`; `more`
+ * objects follow from 6 on. */
+export function pagePdf(content, more = [], trailer = '') {
   return buildPdf([
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
     ...more,
   ], trailer);
+}
+
+/** A one-page PDF of numbers; `more` objects follow from 6 on. */
+export function numbersPdf(more, trailer) {
+  return pagePdf('BT /F1 12 Tf 72 720 Td (Totals 1234 2345 3456 4567 5678 1290 1931 2347 3112 4785) Tj ET', more, trailer);
 }
 
 /** A one-page PDF of numbers padded to about `size` bytes with random bytes. */
