@@ -127,10 +127,6 @@ pub async fn append(
         }
     }
     let end = upload.parts_end() + buf.len() as u64;
-    // An append that brings every byte completes the upload, whether or not
-    // it said so: a client reading a stream learns that it has sent the
-    // last byte only afterwards (and no more bytes could ever follow).
-    let complete = complete == Some(true) || end == upload.length;
     let appended =
         match upload::settle(&upload, complete, end).map_err(|e| AppError::Client(e.to_body()))? {
             Tail::Kept if end <= upload.offset => Appended::Kept(upload),

@@ -283,10 +283,13 @@ pub enum Tail {
 }
 
 /// How an append that ended (its body finished, or broke off) is settled:
-/// `complete` is the client's `Upload-Complete`, `end` the offset its bytes
-/// reached (kept parts plus the tail).
-pub fn settle(upload: &Upload, complete: bool, end: u64) -> Result<Tail, UploadError> {
-    if !complete {
+/// `complete` is the client's `Upload-Complete` (`None` from tus), `end`
+/// the offset its bytes reached (kept parts plus the tail). An append that
+/// brings every byte ends the upload whether or not it said so: a client
+/// reading a stream learns that it has sent the last byte only afterwards,
+/// and no byte could follow.
+pub fn settle(upload: &Upload, complete: Option<bool>, end: u64) -> Result<Tail, UploadError> {
+    if complete != Some(true) && end != upload.length {
         return Ok(Tail::Kept);
     }
     if end != upload.length {
@@ -429,9 +432,13 @@ mod tests {
     #[test]
     fn an_append_keeps_its_tail_unless_it_ends_the_upload() {
         let u = upload(PART_SIZE + 10);
-        assert_eq!(settle(&u, false, PART_SIZE + 3), Ok(Tail::Kept));
-        assert_eq!(settle(&u, true, PART_SIZE + 10), Ok(Tail::LastPart));
-        let short = settle(&u, true, PART_SIZE + 3).unwrap_err();
+        assert_eq!(settle(&u, Some(false), PART_SIZE + 3), Ok(Tail::Kept));
+        assert_eq!(settle(&u, None, PART_SIZE + 3), Ok(Tail::Kept));
+        assert_eq!(settle(&u, Some(true), PART_SIZE + 10), Ok(Tail::LastPart));
+        // Every byte arrived: the end, said or not.
+        assert_eq!(settle(&u, Some(false), PART_SIZE + 10), Ok(Tail::LastPart));
+        assert_eq!(settle(&u, None, PART_SIZE + 10), Ok(Tail::LastPart));
+        let short = settle(&u, Some(true), PART_SIZE + 3).unwrap_err();
         assert_eq!(short.to_body().code, ErrorCode::BadRequest);
         assert!(short.to_string().contains("kept up to 0"));
     }
