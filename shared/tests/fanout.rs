@@ -39,7 +39,7 @@ fn fanned_out(bytes: &[u8], size: u32) -> Result<Report, AnalysisError> {
     let mut runs: Vec<Vec<u8>> = Vec::new();
     for first in (1..=pages).step_by(size as usize) {
         let mut part = slice(bytes, first, (first + size - 1).min(pages))?;
-        let run = part.run();
+        let run = part.run().expect("a run from memory");
         assert_eq!(run.len() as u64, part.run_bytes);
         assert!(part.run_bytes <= part.amounts_count * 19);
         runs.push(run);

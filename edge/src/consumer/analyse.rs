@@ -152,9 +152,11 @@ async fn keep_partial(
     partial: &mut Partial,
 ) -> AppResult<()> {
     // A copy of the amounts: the document's own report still reads them.
-    let mut amounts = partial.amounts.clone();
-    let run = shared::forensics::amounts::run_bytes(&mut amounts);
-    drop(amounts);
+    let run = partial
+        .amounts
+        .clone()
+        .into_run()
+        .map_err(|e| AppError::Internal(e.0))?;
     partial.run_bytes = run.len() as u64;
     if !run.is_empty() {
         store.put_run(owner, job_id, 1, run).await?;

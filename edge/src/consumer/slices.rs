@@ -151,7 +151,7 @@ pub(super) async fn run_slice(env: &Env, owner: &str, job_id: &str, slice: Slice
     };
     // The amounts go to a sorted run of their own; the merge reads the runs
     // back in order, a chunk of each at a time.
-    let run = partial.run();
+    let run = partial.run().map_err(|e| AppError::Internal(e.0))?;
     if !run.is_empty() {
         store.put_run(owner, job_id, first, run).await?;
     }

@@ -6,12 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::extract::PageProblem;
+use super::runs::AmountRuns;
 use crate::contract::api::{Warning, WarningCode};
 use crate::contract::report::{
     Metadata, NumberStats, PageStats, ReadPath, Reading, Report, TextStats, Timings,
 };
 use crate::contract::tables::TableStats;
-use crate::forensics::amounts::{Amount, AmountTests};
+use crate::forensics::amounts::AmountTests;
 use crate::forensics::benford::Tally;
 use crate::forensics::list::NumberList;
 
@@ -45,7 +46,7 @@ pub struct Partial {
     /// The amounts themselves, in page order: kept apart from the stored
     /// partial (its run goes to storage of its own).
     #[serde(skip)]
-    pub amounts: Vec<Amount>,
+    pub amounts: AmountRuns,
     /// The numbers found, in page order: kept apart from the stored partial
     /// too (the list goes to storage of its own).
     #[serde(skip)]
@@ -58,11 +59,10 @@ pub struct Partial {
 impl Partial {
     /// The slice's amounts as a sorted run ([`runs::merge`] reads them
     /// back); they leave the partial.
-    pub fn run(&mut self) -> Vec<u8> {
-        let mut amounts = std::mem::take(&mut self.amounts);
-        let run = crate::forensics::amounts::run_bytes(&mut amounts);
+    pub fn run(&mut self) -> Result<Vec<u8>, super::source::ReadError> {
+        let run = std::mem::take(&mut self.amounts).into_run()?;
         self.run_bytes = run.len() as u64;
-        run
+        Ok(run)
     }
 }
 
@@ -98,7 +98,7 @@ impl Merger {
         sum.tally.merge(&part.tally);
         sum.tables.merge(part.tables);
         sum.amounts_count += part.amounts_count;
-        sum.amounts.extend(part.amounts);
+        sum.amounts.append(part.amounts);
         sum.listed.append(part.listed);
         sum.per_page.extend(part.per_page);
         sum.problems.extend(part.problems);
@@ -120,7 +120,8 @@ impl Merger {
             .as_mut()
             .map(|p| std::mem::take(&mut p.amounts))
             .unwrap_or_default();
-        self.finish_with(crate::forensics::amounts::tests_of(amounts), now_ms)
+        let tests = amounts.tests().map_err(|e| AnalysisError::Read(e.0))?;
+        self.finish_with(tests, now_ms)
     }
 
     /// [`Merger::finish`] with the amounts' tests made elsewhere: by merging

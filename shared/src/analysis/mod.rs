@@ -61,6 +61,7 @@ pub use error::AnalysisError;
 use extract::{Extractor, PageProblem};
 use layout::LineBox;
 pub use merge::{Merger, Partial, warnings_of};
+use runs::AmountRuns;
 
 /// Bounds that keep one analysis inside a Worker's 128 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +130,7 @@ pub struct Analysis<S> {
     numbers: NumberStats,
     tally: Tally,
     /// The amounts of the numbers used, for the tests that read them all.
-    amounts: Vec<Amount>,
+    amounts: AmountRuns,
     /// Every number found, up to [`MAX_LISTED_PER_PAGE`] a page and
     /// `max_listed` in all.
     listed: NumberList,
@@ -329,7 +330,9 @@ impl<S: ByteSource> Analysis<S> {
                         tally.add_digits(&digits);
                         first_digits[usize::from(digits.lead[0] - b'1')] += 1;
                     }
-                    amounts.extend(Amount::of(&number));
+                    if let Some(amount) = Amount::of(&number) {
+                        amounts.push(amount);
+                    }
                 }
             });
             self.numbers.listed += listed_now;
@@ -393,7 +396,7 @@ impl<S: ByteSource> Analysis<S> {
             numbers: self.numbers,
             tally: self.tally,
             tables: self.tables,
-            amounts_count: self.amounts.len() as u64,
+            amounts_count: self.amounts.len(),
             run_bytes: 0,
             amounts: self.amounts,
             listed: self.listed,

@@ -3,6 +3,7 @@
 //! else whole and repaired by lopdf up to the byte limit; and loading one
 //! page's objects when its turn comes.
 
+use super::runs::AmountRuns;
 use super::source::{ByteSource, Cached, ReadStats};
 use lopdf::{Document, LoadOptions, ObjectId};
 
@@ -202,7 +203,7 @@ impl<S: ByteSource> Analysis<S> {
                 ..NumberStats::default()
             },
             tally: Tally::default(),
-            amounts: Vec::new(),
+            amounts: AmountRuns::default(),
             listed: NumberList::default(),
             max_listed: usize::MAX,
             roles: Roles::default(),

@@ -4,12 +4,95 @@
 //! decodes it as it goes ([`RunReader`]) and hands
 //! the amounts, in ascending order, to [`Ordered`] — so the merge holds one
 //! chunk per run, never the document's amounts.
+//!
+//! A pass over pages holds its own amounts the same way ([`AmountRuns`]):
+//! sorted and encoded a run at a time, about 3 bytes an amount where each
+//! was 16 (plus a growing vector's spare half).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::source::{ByteSource, ReadError};
-use crate::forensics::amounts::{Amount, Decoded, Ordered, RunReader};
+use super::source::{ByteSource, ReadError, ready};
+use crate::forensics::amounts::{
+    Amount, AmountTests, Decoded, Ordered, RunReader, RunWriter, run_bytes,
+};
+
+/// Amounts a pass holds unsorted before it sorts them into a run (1 MiB).
+pub const RUN_AMOUNTS: usize = 65_536;
+
+/// The amounts of a pass (or of a document's slices, appended in turn),
+/// held as sorted runs: the last [`RUN_AMOUNTS`] as they came, the others
+/// delta-encoded ([`run_bytes`]). Their tests read them back merged, in
+/// ascending order, as a fanned-out document's runs are read from storage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AmountRuns {
+    pending: Vec<Amount>,
+    runs: Vec<Vec<u8>>,
+    count: u64,
+}
+
+impl AmountRuns {
+    /// Amounts held.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn push(&mut self, amount: Amount) {
+        self.pending.push(amount);
+        self.count += 1;
+        if self.pending.len() >= RUN_AMOUNTS {
+            self.seal();
+        }
+    }
+
+    /// The pending amounts become a run.
+    fn seal(&mut self) {
+        if !self.pending.is_empty() {
+            let mut run = run_bytes(&mut self.pending);
+            run.shrink_to_fit();
+            self.runs.push(run);
+            self.pending.clear();
+        }
+    }
+
+    /// Adds `other`'s amounts.
+    pub fn append(&mut self, mut other: AmountRuns) {
+        other.seal();
+        self.count += other.count;
+        self.runs.append(&mut other.runs);
+    }
+
+    /// Every amount, in ascending order, to `ordered`.
+    fn merge_into(mut self, ordered: &mut impl FnMut(Amount)) -> Result<(), ReadError> {
+        self.seal();
+        let sources: Vec<&[u8]> = self.runs.iter().map(Vec::as_slice).collect();
+        ready(merge_each(sources, |a, _| ordered(a), || async {}))
+            .unwrap_or_else(|| Err(ReadError("a merge in memory did not finish".into())))
+    }
+
+    /// The amounts' tests ([`Ordered`]).
+    pub fn tests(self) -> Result<AmountTests, ReadError> {
+        let mut ordered = Ordered::default();
+        self.merge_into(&mut |a| ordered.push(a))?;
+        Ok(ordered.finish())
+    }
+
+    /// All the amounts as one sorted run, as a fanned-out slice stores them.
+    pub fn into_run(mut self) -> Result<Vec<u8>, ReadError> {
+        self.seal();
+        if self.runs.len() <= 1 {
+            return Ok(self.runs.pop().unwrap_or_default());
+        }
+        let bytes = self.runs.iter().map(Vec::len).sum();
+        let mut writer = RunWriter::with_capacity(bytes);
+        self.merge_into(&mut |a| writer.push(a))?;
+        Ok(writer.finish())
+    }
+}
 
 /// Bytes read from a run at a time.
 pub const CHUNK_BYTES: u64 = 64 * 1024;
@@ -178,6 +261,32 @@ mod tests {
             .expect("reads from memory finish at once")
             .expect("merged");
         assert_eq!(ordered.finish(), tests_of(all));
+    }
+
+    #[test]
+    fn amounts_held_as_runs_give_what_all_the_amounts_give() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            Amount(u128::from(seed % 90_000) * 10_000_000)
+        };
+        // Past two runs' worth, in two passes appended.
+        let first: Vec<Amount> = (0..RUN_AMOUNTS + 123).map(|_| next()).collect();
+        let second: Vec<Amount> = (0..RUN_AMOUNTS / 2).map(|_| next()).collect();
+        let (mut a, mut b) = (AmountRuns::default(), AmountRuns::default());
+        first.iter().for_each(|&x| a.push(x));
+        second.iter().for_each(|&x| b.push(x));
+        a.append(b);
+        let mut all: Vec<Amount> = first.into_iter().chain(second).collect();
+        assert_eq!(a.len(), all.len() as u64);
+        assert_eq!(a.clone().tests().expect("tests"), tests_of(all.clone()));
+        assert_eq!(a.into_run().expect("run"), run_bytes(&mut all));
+        assert_eq!(
+            AmountRuns::default().into_run().expect("run"),
+            Vec::<u8>::new()
+        );
     }
 
     #[test]

@@ -76,22 +76,46 @@ fn first_two(value: u128) -> Option<u32> {
 /// two or three bytes an amount rather than sixteen.
 pub fn run_bytes(amounts: &mut [Amount]) -> Vec<u8> {
     amounts.sort_unstable();
-    let mut out = Vec::with_capacity(amounts.len() * 3);
-    let mut last = 0u128;
-    for a in amounts.iter() {
-        let mut delta = a.0 - last;
-        last = a.0;
+    let mut writer = RunWriter::with_capacity(amounts.len() * 3);
+    for &a in amounts.iter() {
+        writer.push(a);
+    }
+    writer.finish()
+}
+
+/// Writes a run ([`run_bytes`]) from amounts given in ascending order.
+#[derive(Debug, Default)]
+pub struct RunWriter {
+    out: Vec<u8>,
+    last: u128,
+}
+
+impl RunWriter {
+    pub fn with_capacity(bytes: usize) -> RunWriter {
+        RunWriter {
+            out: Vec::with_capacity(bytes),
+            last: 0,
+        }
+    }
+
+    /// The next amount, no smaller than the one before.
+    pub fn push(&mut self, amount: Amount) {
+        let mut delta = amount.0.saturating_sub(self.last);
+        self.last = amount.0.max(self.last);
         loop {
             let low = (delta & 0x7f) as u8;
             delta >>= 7;
             if delta == 0 {
-                out.push(low);
+                self.out.push(low);
                 break;
             }
-            out.push(low | 0x80);
+            self.out.push(low | 0x80);
         }
     }
-    out
+
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
 }
 
 /// Longest encoding of one amount in a run (128 bits, 7 a byte).

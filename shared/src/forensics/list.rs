@@ -69,6 +69,9 @@ struct Line {
     page: u32,
 }
 
+/// Lines a chunk of them holds (they are kept in chunks that never move).
+const LINE_CHUNK: usize = 8_192;
+
 /// Bytes a chunk of line text holds (a longer line gets a chunk of its own).
 const TEXT_CHUNK: usize = 1 << 20;
 
@@ -77,7 +80,9 @@ const TEXT_CHUNK: usize = 1 << 20;
 pub struct NumberList {
     chunks: Vec<Vec<Stored>>,
     text: Vec<String>,
-    lines: Vec<Line>,
+    /// In chunks of [`LINE_CHUNK`]: line `i` is `lines[i / LINE_CHUNK][i % LINE_CHUNK]`.
+    lines: Vec<Vec<Line>>,
+    line_count: usize,
     /// The rules numbers were classified by (few, and `'static`).
     whys: Vec<&'static str>,
     /// The tables and columns numbers stand in: a page's table number and
@@ -119,13 +124,24 @@ impl NumberList {
             }
             None => (0, 0),
         };
-        self.lines.push(Line {
+        self.keep_line(Line {
             chunk: chunk as u32,
             start: start as u32,
             end: end as u32,
             page,
-        });
-        (self.lines.len() - 1) as u32
+        })
+    }
+
+    /// Keeps a line's place; its index.
+    fn keep_line(&mut self, line: Line) -> u32 {
+        if self.lines.last().is_none_or(|c| c.len() == LINE_CHUNK) {
+            self.lines.push(Vec::with_capacity(LINE_CHUNK));
+        }
+        if let Some(chunk) = self.lines.last_mut() {
+            chunk.push(line);
+            self.line_count += 1;
+        }
+        (self.line_count - 1) as u32
     }
 
     /// The index of a rule, added when new.
@@ -190,7 +206,7 @@ impl NumberList {
 
     /// Appends `other`'s numbers (the next slice's, in page order).
     pub fn append(&mut self, other: NumberList) {
-        let shift = self.lines.len() as u32;
+        let shift = self.line_count as u32;
         let text_shift = self.text.len() as u32;
         let whys: Vec<u8> = other.whys.iter().map(|w| self.why(w)).collect();
         let cells: Vec<u16> = other
@@ -199,10 +215,12 @@ impl NumberList {
             .map(|(t, c)| self.cell(*t, c.as_deref()))
             .collect();
         self.text.extend(other.text);
-        self.lines.extend(other.lines.iter().map(|l| Line {
-            chunk: l.chunk + text_shift,
-            ..*l
-        }));
+        for l in other.lines.iter().flatten() {
+            self.keep_line(Line {
+                chunk: l.chunk + text_shift,
+                ..*l
+            });
+        }
         for chunk in other.chunks {
             for mut stored in chunk {
                 stored.line += shift;
@@ -221,8 +239,10 @@ impl NumberList {
 
     /// A line's text and page.
     fn line_of(&self, line: u32) -> (&str, u32) {
+        let line = line as usize;
         self.lines
-            .get(line as usize)
+            .get(line / LINE_CHUNK)
+            .and_then(|c| c.get(line % LINE_CHUNK))
             .and_then(|l| {
                 let text = self.text.get(l.chunk as usize)?;
                 Some((text.get(l.start as usize..l.end as usize)?, l.page))
