@@ -3,8 +3,8 @@
 //! not public, and its font encoding prefers `/Encoding` over `/ToUnicode`,
 //! which is the wrong way round for text extraction.
 
+use foldhash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// Code → text, from one ToUnicode CMap.
 #[derive(Debug, Default, Clone)]
@@ -15,6 +15,10 @@ pub struct ToUnicode {
     /// Byte lengths of codes declared in `begincodespacerange` (1 to 4).
     pub code_lengths: Vec<u8>,
 }
+
+/// A `bfrange` of fewer codes than this has each code's text made when the
+/// CMap is read (the larger ones are looked up at each glyph).
+const EXPANDED_RANGE: u32 = 256;
 
 /// Most entries read from one CMap (a crafted file cannot make us allocate more).
 const MAX_ENTRIES: usize = 200_000;
@@ -58,7 +62,17 @@ impl ToUnicode {
                         match tokens.get(i + 2) {
                             Some(Token::Hex(dst)) => {
                                 if hi >= lo {
-                                    cmap.ranges.push((lo, hi, to_u16(dst)));
+                                    let base = to_u16(dst);
+                                    if hi - lo < EXPANDED_RANGE {
+                                        // Each code's text made once here, not
+                                        // at every glyph.
+                                        for c in lo..=hi {
+                                            cmap.chars
+                                                .entry(c)
+                                                .or_insert_with(|| range_text(&base, c - lo));
+                                        }
+                                    }
+                                    cmap.ranges.push((lo, hi, base));
                                 }
                                 entries += 1;
                                 i += 3;
@@ -98,11 +112,7 @@ impl ToUnicode {
         // Ranges may overlap in broken files: look back a little.
         for (lo, hi, base) in self.ranges[..idx].iter().rev().take(4) {
             if (*lo..=*hi).contains(&code) {
-                let mut units = base.clone();
-                if let Some(last) = units.last_mut() {
-                    *last = last.wrapping_add((code - lo) as u16);
-                }
-                return Some(Cow::Owned(utf16_text(&units)));
+                return Some(Cow::Owned(range_text(base, code - lo)));
             }
         }
         None
@@ -111,6 +121,16 @@ impl ToUnicode {
     pub fn is_empty(&self) -> bool {
         self.chars.is_empty() && self.ranges.is_empty()
     }
+}
+
+/// The text of the code `offset` past a `bfrange`'s first, whose first
+/// target is `base`: its last UTF-16 unit moved on by `offset`.
+fn range_text(base: &[u16], offset: u32) -> String {
+    let mut units = base.to_vec();
+    if let Some(last) = units.last_mut() {
+        *last = last.wrapping_add(offset as u16);
+    }
+    utf16_text(&units)
 }
 
 #[derive(Debug, PartialEq)]
@@ -243,6 +263,18 @@ endcmap";
         assert_eq!(cmap.get(0x0024).as_deref(), Some("A"));
         assert_eq!(cmap.get(0x0026).as_deref(), Some("fi"));
         assert_eq!(cmap.get(0x0027), None);
+    }
+
+    #[test]
+    fn small_ranges_are_made_once_large_ones_at_each_glyph() {
+        let cmap = ToUnicode::parse(
+            b"2 beginbfrange <0010> <0019> <0030> <1000> <2000> <4E00> endbfrange \
+              1 beginbfchar <0012> <0058> endbfchar",
+        );
+        // A bfchar read after a range wins over it, as before.
+        assert_eq!(cmap.get(0x0012).as_deref(), Some("X"));
+        assert!(matches!(cmap.get(0x0015), Some(Cow::Borrowed("5"))));
+        assert!(matches!(cmap.get(0x1001), Some(Cow::Owned(s)) if s == "\u{4e01}"));
     }
 
     #[test]

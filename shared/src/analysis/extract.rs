@@ -20,7 +20,7 @@
 //! character spacing tricks) come out in reading order. A glyph drawn twice at
 //! the same place (fake bold) is kept once.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -102,7 +102,7 @@ pub struct Extractor {
 impl Extractor {
     pub fn new(max_stream_bytes: usize) -> Self {
         Extractor {
-            fonts: HashMap::new(),
+            fonts: HashMap::default(),
             max_stream_bytes,
             problems: Vec::new(),
         }
@@ -387,8 +387,17 @@ fn show(gs: &GraphicsState, tm: &mut Matrix, bytes: &[u8], sink: &mut Sink) {
     };
     let first = mul(tm, &gs.ctm);
     // Turn the baseline level: rotate device space by minus its angle.
-    let angle = first[1].atan2(first[0]);
-    let (sin, cos) = angle.sin_cos();
+    // Upright text, as most is, needs no trigonometry.
+    let angle = if first[1] == 0.0 && first[0] > 0.0 {
+        0.0
+    } else {
+        first[1].atan2(first[0])
+    };
+    let (sin, cos) = if angle == 0.0 {
+        (0.0, 1.0)
+    } else {
+        angle.sin_cos()
+    };
     let level = |(px, py): (f64, f64)| (px * cos + py * sin, py * cos - px * sin);
     // Font size in device space: the text rendering matrix's vertical scale.
     let em = (gs.font_size * (first[2] * first[2] + first[3] * first[3]).sqrt()).abs();

@@ -2,8 +2,8 @@
 //! CMap, the `/Encoding`, or a TeX math font's fixed layout) and advance
 //! (`/Widths`, a Type 3 font's `/FontMatrix`, or a CID font's `/W` and `/DW`).
 
+use foldhash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, Object};
 
@@ -233,7 +233,7 @@ pub(crate) fn cid_widths(doc: &Document, dict: &Dictionary) -> Widths {
         .and_then(|o| deref(doc, o).as_array().ok())
         .and_then(|a| a.first())
         .and_then(|o| deref(doc, o).as_dict().ok());
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     let mut default = 1000.0;
     if let Some(d) = descendant {
         if let Some(dw) = d.get(b"DW").ok().and_then(|o| number(deref(doc, o))) {

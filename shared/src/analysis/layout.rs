@@ -74,6 +74,8 @@ impl Sink {
     /// comes with it ([`Layout::lines`]).
     pub(crate) fn layout(mut self) -> Layout {
         let glyphs = &mut self.glyphs;
+        // Stable, and quick on glyphs drawn mostly in reading order (the
+        // sort finds the runs already in order).
         glyphs.sort_by(|a, b| {
             a.dir
                 .cmp(&b.dir)

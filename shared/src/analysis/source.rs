@@ -7,7 +7,7 @@
 //! The reads are `async` (R2's are); a slice answers at once, and
 //! [`ready`] runs such a future to its end without an executor.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -101,7 +101,7 @@ impl<S: ByteSource> Cached<S> {
         Cached {
             inner,
             block: block.max(1),
-            blocks: HashMap::new(),
+            blocks: HashMap::default(),
             held: 0,
             budget,
             tick: 0,

@@ -29,7 +29,9 @@ mod xref;
 use pages::*;
 use parse::*;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::HashMap;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
@@ -246,10 +248,10 @@ async fn open_cached<S: ByteSource>(
         bytes,
         base: start as u64,
         len,
-        xref: HashMap::new(),
+        xref: HashMap::default(),
         trailer: Dictionary::new(),
         max_stream_bytes,
-        containers: HashMap::new(),
+        containers: HashMap::default(),
         decoding: 0,
         recovered: false,
     };

@@ -81,7 +81,7 @@ impl<S: ByteSource> Source<S> {
         };
         self.xref.clear();
         // Each object once, at its last definition (in file order of those).
-        let mut last: HashMap<u32, usize> = HashMap::new();
+        let mut last: HashMap<u32, usize> = HashMap::default();
         for hit in &hits {
             self.xref.insert(hit.number, Entry::Normal(hit.offset));
             last.insert(hit.number, hit.offset);
