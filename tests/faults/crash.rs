@@ -209,3 +209,127 @@ fn a_server_killed_while_jobs_run_loses_nothing_once_restarted() {
     }
     assert!(wrong.is_empty(), "wrong final states: {wrong:#?}");
 }
+
+/// How many 4.6 MB manuals [`a_restart_sends_every_lost_job_again_at_once`]
+/// uploads before the kill: `DOCKET_RECOVERY_JOBS`, 15 by default
+/// (BENCHMARKS.md has 60 too).
+fn recovery_jobs() -> usize {
+    std::env::var("DOCKET_RECOVERY_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15)
+}
+
+/// A restart loses the local queue's messages. The owner's hub, woken by
+/// its alarm (nobody asks the API until every job was sent again), sends
+/// each unfinished job again at once instead of after its stall bound, as an
+/// attempt that does not count.
+#[test]
+fn a_restart_sends_every_lost_job_again_at_once() {
+    let work = work_dir();
+    let log = work.join("wrangler-recovery.log");
+    // One attempt each: a send again that counted would end the job in
+    // `error` as out of attempts.
+    let mut vars = VARS.to_vec();
+    vars.push(("MAX_ANALYSIS_ATTEMPTS", "1"));
+    let mut server = server::start(&work.join("recovery-state"), &log, &vars);
+    let mut client = Client::owner_at(&server.url());
+    let n = recovery_jobs();
+    // Manuals of 2,400 pages of amounts (4.6 MB, read in slices), each its own.
+    let file = work.join("recovery.pdf");
+    let jobs: Vec<Job> = (0..n)
+        .map(|i| {
+            docket_tests::big::write_text_only(&file, 2_400, 0x10_5e + i as u64)
+                .expect("a generated manual");
+            let bytes = std::fs::read(&file).expect("the manual");
+            client.submit(&bytes, &format!("lost-{i}.pdf"))
+        })
+        .collect();
+    server.kill9();
+    // Unfinished at the kill: no end in the log (what the API said an
+    // instant before may have changed since).
+    let before = oplog_lines(&log);
+    let unfinished: Vec<String> = jobs
+        .iter()
+        .filter(|j| {
+            !before.iter().any(|l| {
+                l["job_id"] == j.id.as_str()
+                    && l["state"]
+                        .as_str()
+                        .is_some_and(|s| ["completed", "error", "cancelled"].contains(&s))
+            })
+        })
+        .map(|j| j.id.clone())
+        .collect();
+    assert!(
+        !unfinished.is_empty(),
+        "every job finished before the kill: the test proved nothing"
+    );
+    server.restart().unwrap_or_else(|e| panic!("restart: {e}"));
+    let restarted = Instant::now();
+    // When each lost job was sent again, as the log shows it.
+    let mut resent: HashMap<String, f64> = HashMap::new();
+    while resent.len() < unfinished.len() && restarted.elapsed() < Duration::from_secs(60) {
+        for line in oplog_lines(&log) {
+            let started_anew = line["what"] == "recovered"
+                && line["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("started anew"));
+            if let (true, Some(id)) = (started_anew, line["job_id"].as_str()) {
+                resent
+                    .entry(id.to_owned())
+                    .or_insert_with(|| restarted.elapsed().as_secs_f64());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let missing: Vec<&String> = unfinished
+        .iter()
+        .filter(|id| !resent.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not sent again within 60 s of the restart: {missing:?}"
+    );
+    let last_sent = resent.values().copied().fold(0.0, f64::max);
+    // The stall bounds alone took 30 s and more (one job after another).
+    assert!(
+        last_sent < 20.0,
+        "the last lost job was sent again {last_sent:.1} s after the restart"
+    );
+    client.transport_retries = 20;
+    let finals: Vec<Job> = jobs
+        .iter()
+        .map(|j| client.wait_terminal(&j.id, BOUND))
+        .collect();
+    let ended = restarted.elapsed().as_secs_f64();
+    for job in &finals {
+        assert_eq!(
+            job.state(),
+            JobState::Completed,
+            "{} (attempt {}): {:?}",
+            job.id,
+            job.attempt,
+            job.error
+        );
+    }
+    let lines = oplog_lines(&log);
+    let analysing_ms: f64 = lines
+        .iter()
+        .filter(|l| {
+            l["what"] == "analysed"
+                && l["job_id"]
+                    .as_str()
+                    .is_some_and(|id| resent.contains_key(id))
+        })
+        .filter_map(|l| l["duration_ms"].as_f64())
+        .sum();
+    println!(
+        "{n} jobs, {} unfinished at the kill: every one sent again {:.1}–{last_sent:.1} s after \
+         the health check; all ended {ended:.1} s after it (their analyses took {:.1} s one \
+         after another)",
+        unfinished.len(),
+        resent.values().copied().fold(f64::MAX, f64::min),
+        analysing_ms / 1000.0
+    );
+}

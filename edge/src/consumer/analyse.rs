@@ -24,7 +24,13 @@ use super::pages::{
 use super::retry::dead_lettered;
 use super::slices::fan_out;
 
-pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> AppResult<()> {
+pub(super) async fn run(
+    env: &Env,
+    owner: &str,
+    job_id: &str,
+    attempt: u32,
+    free: u32,
+) -> AppResult<()> {
     let config = Config::from_env(env);
     if config.test_hooks {
         late_first(env, owner, job_id, attempt).await;
@@ -49,9 +55,11 @@ pub(super) async fn run(env: &Env, owner: &str, job_id: &str, attempt: u32) -> A
         }
     }
     // Past the last attempt (the watchdog sent a stalled job again once too
-    // often): the job ends in `error`.
-    if attempt > config.max_attempts {
-        return dead_lettered(env, owner, job_id, attempt - 1).await;
+    // often): the job ends in `error`. Attempts sent again at a hub's start
+    // do not count.
+    let spent = shared::jobs::watchdog::spent(attempt, free);
+    if spent > config.max_attempts {
+        return dead_lettered(env, owner, job_id, spent - 1).await;
     }
     let store = Store::new(env)?;
     // The newest version: an earlier attempt's last changes may have reached

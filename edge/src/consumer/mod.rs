@@ -71,8 +71,13 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
             {
                 dead_lettered(&env, owner, &job_id, *attempt).await
             }
-            AnalysisMessage::AnalyseV1 { owner, attempt, .. } => {
-                let outcome = run(&env, owner, &job_id, *attempt).await;
+            AnalysisMessage::AnalyseV1 {
+                owner,
+                attempt,
+                free,
+                ..
+            } => {
+                let outcome = run(&env, owner, &job_id, *attempt, *free).await;
                 // The run's time feeds the queue's estimates (a no-op unless
                 // the line saw it start).
                 crate::line::finished(&env, &job_id).await;
@@ -134,8 +139,12 @@ pub async fn handle_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
                     continue;
                 };
                 let attempt = *attempt;
+                let free = match &work {
+                    AnalysisMessage::AnalyseV1 { free, .. } => *free,
+                    _ => 0,
+                };
                 console_warn!("job {job_id}, attempt {attempt}: {e}");
-                match retry_or_give_up(&env, owner, &job_id, attempt).await {
+                match retry_or_give_up(&env, owner, &job_id, attempt, free).await {
                     Ok(()) => message.ack(),
                     Err(e) => {
                         console_error!("job {job_id}: could not schedule a retry: {e}");

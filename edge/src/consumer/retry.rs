@@ -12,20 +12,21 @@ use crate::jobs;
 use crate::objects::protocol::{SendAttempt, call};
 use crate::util::log;
 
-/// How often progress is published while a document is analysed.
-/// After a failed attempt: the next attempt, delayed, or the end.
+/// After a failed attempt: the next attempt, delayed, or the end (judged by
+/// the attempts that count: `free` ones were sent again at a hub's start).
 pub(super) async fn retry_or_give_up(
     env: &Env,
     owner: &str,
     job_id: &str,
     attempt: u32,
+    free: u32,
 ) -> AppResult<()> {
     let config = Config::from_env(env);
-    match after_failure(attempt, config.max_attempts, config.retry_delay_secs) {
-        AfterFailure::Retry {
-            attempt: next,
-            delay_secs,
-        } => {
+    // Attempts sent again at a hub's start do not count.
+    let spent = shared::jobs::watchdog::spent(attempt, free);
+    match after_failure(spent, config.max_attempts, config.retry_delay_secs) {
+        AfterFailure::Retry { delay_secs, .. } => {
+            let next = attempt + 1;
             log(LogLine::about(What::Retry, job_id, next)
                 .owner(owner)
                 .duration_ms(f64::from(delay_secs) * 1000.0)
@@ -39,7 +40,7 @@ pub(super) async fn retry_or_give_up(
             };
             call(env, owner, again).await
         }
-        AfterFailure::GiveUp => dead_lettered(env, owner, job_id, attempt).await,
+        AfterFailure::GiveUp => dead_lettered(env, owner, job_id, spent).await,
     }
 }
 

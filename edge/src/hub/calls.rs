@@ -2,6 +2,7 @@
 //! variant goes to the part of the hub that keeps its state.
 
 use super::*;
+use shared::jobs::queue::FanIn;
 
 /// The answer to a hub call of type `C`.
 fn reply<C: Call<HubProtocol>>(answer: AppResult<C::Answer>) -> Response {
@@ -9,6 +10,34 @@ fn reply<C: Call<HubProtocol>>(answer: AppResult<C::Answer>) -> Response {
 }
 
 impl JobHub {
+    /// At this instance's first call or alarm (the object started anew: the
+    /// server restarted, or the object moved), the jobs whose messages a
+    /// restart may have lost are sent again at once.
+    pub(super) async fn wake(&self) {
+        if self.started.replace(true) {
+            return;
+        }
+        let db = self.db();
+        match watchdog::at_boot(&db, &self.env).await {
+            Ok(0) => {}
+            Ok(n) => console_log!("JobHub: started anew; {n} unfinished jobs sent again"),
+            Err(e) => console_error!("JobHub: sending unfinished jobs again at start failed: {e}"),
+        }
+        if let Err(e) = self.schedule_alarm(&db).await {
+            console_error!("JobHub: setting the alarm at start failed: {e}");
+        }
+    }
+
+    pub(super) fn debug(&self, db: &Db) -> AppResult<HubDebug> {
+        Ok(HubDebug {
+            instance: self.instance.clone(),
+            sockets: self.state.get_websockets().len(),
+            seq: stream::latest_seq(db)?,
+            schema_version: db.schema_version()?,
+            streams: self.streams.count(),
+        })
+    }
+
     pub(super) async fn answer(&self, call: HubCall) -> Response {
         let db = self.db();
         match call {
@@ -123,12 +152,29 @@ impl JobHub {
             HubCall::UploadDrop(d) => {
                 reply::<protocol::UploadDrop>(uploads::drop_upload(&db, &d.id))
             }
-            HubCall::PlanSlices(p) => reply::<protocol::PlanSlices>(slices::plan(&db, &p)),
+            HubCall::PlanSlices(p) => {
+                let planned = slices::plan(&db, &p).and_then(|plan| {
+                    if !plan.send.is_empty() {
+                        watchdog::waiting(&db, &p.job_id)?;
+                    }
+                    Ok(plan)
+                });
+                reply::<protocol::PlanSlices>(self.then_alarm(&db, planned).await)
+            }
             HubCall::SliceStart(s) => reply::<protocol::SliceStart>(slices::start(&db, &s)),
             HubCall::SliceProgress(p) => {
-                reply::<protocol::SliceProgress>(slices::progress(&db, &p))
+                let done = watchdog::queue_moves(&db).and_then(|()| slices::progress(&db, &p));
+                reply::<protocol::SliceProgress>(done)
             }
-            HubCall::SliceDone(d) => reply::<protocol::SliceDone>(slices::done(&db, &d)),
+            HubCall::SliceDone(d) => {
+                let fan_in = slices::done(&db, &d).and_then(|answer| {
+                    if answer == FanIn::Wait {
+                        watchdog::waiting(&db, &d.job_id)?;
+                    }
+                    Ok(answer)
+                });
+                reply::<protocol::SliceDone>(self.then_alarm(&db, fan_in).await)
+            }
             HubCall::SlicesOf(o) => reply::<protocol::SlicesOf>(slices::of(&db, &o.job_id)),
             HubCall::CollectionCreate(c) => {
                 let created = collections::create(&db, &c.owner, &c.collection).map(|()| {

@@ -51,7 +51,7 @@ use worker::{
 };
 
 use crate::objects::db::Db;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -84,6 +84,8 @@ pub struct JobHub {
     streams: Rc<Streams>,
     /// The queue places last pushed to the owner's listeners, by job.
     places: RefCell<HashMap<String, QueueInfo>>,
+    /// Set by this instance's first call or alarm ([`JobHub::wake`]).
+    started: Cell<bool>,
 }
 
 impl JobHub {
@@ -225,6 +227,7 @@ impl JobHub {
         let due = [
             outbox::next_due(db)?,
             watchdog::next_stall(db)?,
+            watchdog::next_boot_check(db)?,
             members::next_stall(db)?,
             uploads::next_expiry(db)?,
             places,
@@ -279,16 +282,6 @@ impl JobHub {
         }
         Ok(())
     }
-
-    fn debug(&self, db: &Db) -> AppResult<HubDebug> {
-        Ok(HubDebug {
-            instance: self.instance.clone(),
-            sockets: self.state.get_websockets().len(),
-            seq: stream::latest_seq(db)?,
-            schema_version: db.schema_version()?,
-            streams: self.streams.count(),
-        })
-    }
 }
 
 impl DurableObject for JobHub {
@@ -317,10 +310,12 @@ impl DurableObject for JobHub {
             collection_waiters: Waiters::default(),
             streams: Rc::default(),
             places: RefCell::default(),
+            started: Cell::new(false),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        self.wake().await;
         Ok(match protocol::decode::<HubProtocol>(&mut req).await {
             Ok(call) => self.answer(call).await,
             Err(e) => e.into_response(),
@@ -350,6 +345,7 @@ impl DurableObject for JobHub {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.wake().await;
         let db = self.db();
         if let Err(e) = self.push_places(&db).await {
             console_error!("JobHub: pushing queue places failed: {e}");

@@ -4,7 +4,9 @@
 //! ([`claim`]) and by the owner cancelling the job ([`cancel`]). The hub's alarm fires at the earliest moment one of them
 //! would count as stalled; [`recover`] sends each stalled job again as its
 //! next attempt (past the last attempt, the consumer ends it in `error`).
-//! The rules — bounds, who may run — are `shared::jobs::watchdog`'s.
+//! A hub that starts anew sends its lost jobs again at once ([`at_boot`]),
+//! as free attempts. The rules — bounds, who may run, what a start sends —
+//! are `shared::jobs::watchdog`'s.
 
 use serde::Deserialize;
 use shared::contract::api::Job;
@@ -26,6 +28,7 @@ struct WatchRow {
     attempt: f64,
     phase: String,
     since_ms: f64,
+    free: f64,
 }
 
 impl WatchRow {
@@ -34,13 +37,14 @@ impl WatchRow {
             attempt: self.attempt as u32,
             phase: Phase::parse(&self.phase),
             since_ms: self.since_ms,
+            free: self.free as u32,
         }
     }
 }
 
 fn get(db: &Db, job_id: &str) -> AppResult<Option<WatchRow>> {
     let rows: Vec<WatchRow> = db.rows(
-        "SELECT job_id, owner, attempt, phase, since_ms FROM watch WHERE job_id = ?",
+        "SELECT job_id, owner, attempt, phase, since_ms, free FROM watch WHERE job_id = ?",
         vec![job_id.into()],
     )?;
     Ok(rows.into_iter().next())
@@ -48,9 +52,10 @@ fn get(db: &Db, job_id: &str) -> AppResult<Option<WatchRow>> {
 
 fn put(db: &Db, job_id: &str, owner: &str, created_at: &str, watch: Watch) -> AppResult<()> {
     db.exec(
-        "INSERT INTO watch (job_id, owner, created_at, attempt, phase, since_ms) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET \
-         attempt = excluded.attempt, phase = excluded.phase, since_ms = excluded.since_ms",
+        "INSERT INTO watch (job_id, owner, created_at, attempt, phase, since_ms, free) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET \
+         attempt = excluded.attempt, phase = excluded.phase, since_ms = excluded.since_ms, \
+         free = excluded.free",
         vec![
             job_id.into(),
             owner.into(),
@@ -58,6 +63,7 @@ fn put(db: &Db, job_id: &str, owner: &str, created_at: &str, watch: Watch) -> Ap
             i64::from(watch.attempt).into(),
             watch.phase.as_str().into(),
             watch.since_ms.into(),
+            i64::from(watch.free).into(),
         ],
     )
 }
@@ -96,9 +102,29 @@ pub fn on_version(db: &Db, owner: &str, job: &Job) -> AppResult<bool> {
             attempt,
             phase,
             since_ms,
+            free: held.map_or(0, |w| w.free),
         },
     )?;
+    if running {
+        queue_moves(db)?;
+    }
     Ok(cancelling)
+}
+
+/// One of the owner's attempts ran (it claimed, reported progress or a
+/// version): the queue moves, so the owner's jobs waiting in it are not
+/// stalled and their silence counts from now — the jobs ahead that end
+/// would otherwise shorten a waiting job's bound to less than its wait.
+pub fn queue_moves(db: &Db) -> AppResult<()> {
+    let now = now_ms();
+    db.exec(
+        "UPDATE watch SET since_ms = ? WHERE phase = ? AND since_ms < ?",
+        vec![
+            now.into(),
+            Phase::Queued.as_str().into(),
+            (now - watchdog::QUEUE_MOVES_EVERY_MS).into(),
+        ],
+    )
 }
 
 /// The owner cancels a job (`index_says_ended`: the hub's newest version of
@@ -124,6 +150,7 @@ pub fn cancel(db: &Db, request: &Cancel, index_says_ended: bool) -> AppResult<Ca
             attempt: held.map_or(0, |w| w.attempt),
             phase: Phase::Cancelling,
             since_ms: now_ms(),
+            free: held.map_or(0, |w| w.free),
         },
     )?;
     Ok(answer)
@@ -144,8 +171,15 @@ pub fn forget(db: &Db, job_id: &str) -> AppResult<()> {
 /// delay, and makes it the current one: an older attempt's message is
 /// dropped by the consumer from now on.
 pub async fn send_attempt(db: &Db, env: &Env, send: SendAttempt) -> AppResult<()> {
+    send_as(db, env, send, false).await
+}
+
+/// [`send_attempt`]; `free`: the send does not count against the job's
+/// attempts (a hub's start sends it).
+async fn send_as(db: &Db, env: &Env, send: SendAttempt, free: bool) -> AppResult<()> {
     let held = get(db, &send.job_id)?;
-    let attempt = watchdog::next_attempt(held.map(|r| r.attempt as u32), send.attempt);
+    let attempt = watchdog::next_attempt(held.as_ref().map(|r| r.attempt as u32), send.attempt);
+    let free = held.map_or(0, |r| r.free as u32) + u32::from(free);
     let created_at = send
         .created_at
         .clone()
@@ -159,6 +193,7 @@ pub async fn send_attempt(db: &Db, env: &Env, send: SendAttempt) -> AppResult<()
             attempt,
             phase: Phase::Queued,
             since_ms: now_ms() + f64::from(send.delay_secs) * 1000.0,
+            free,
         },
     )?;
     crate::line::enter(env, &send.job_id).await;
@@ -166,6 +201,7 @@ pub async fn send_attempt(db: &Db, env: &Env, send: SendAttempt) -> AppResult<()
         owner: send.owner,
         job_id: send.job_id,
         attempt,
+        free,
     };
     env.queue(ANALYSIS_QUEUE)?
         .send(
@@ -186,6 +222,7 @@ pub fn claim(db: &Db, job_id: &str, attempt: u32) -> AppResult<Claimed> {
     };
     let answer = watchdog::claim(attempt, Some(&row.watch()));
     if answer == Claimed::Run {
+        queue_moves(db)?;
         db.exec(
             "UPDATE watch SET attempt = ?, phase = ?, since_ms = ? WHERE job_id = ?",
             vec![
@@ -199,9 +236,25 @@ pub fn claim(db: &Db, job_id: &str, attempt: u32) -> AppResult<Claimed> {
     Ok(answer)
 }
 
+/// A fanned-out job whose slices wait in the queue (just planned, or one
+/// done and others still to come) waits as a queued job does, its stall
+/// bound growing with the jobs ahead, until a slice claims it again: its
+/// silence then is the queue's, not a dead consumer's.
+pub fn waiting(db: &Db, job_id: &str) -> AppResult<()> {
+    db.exec(
+        "UPDATE watch SET phase = ?, since_ms = ? WHERE job_id = ? AND phase = ?",
+        vec![
+            Phase::Queued.as_str().into(),
+            now_ms().into(),
+            job_id.into(),
+            Phase::Running.as_str().into(),
+        ],
+    )
+}
+
 fn oldest_first(db: &Db) -> AppResult<Vec<WatchRow>> {
     db.rows(
-        "SELECT job_id, owner, attempt, phase, since_ms FROM watch ORDER BY created_at, job_id",
+        "SELECT job_id, owner, attempt, phase, since_ms, free FROM watch ORDER BY created_at, job_id",
         vec![],
     )
 }
@@ -231,7 +284,7 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
         let row = &rows[i];
         let next = row.attempt as u32 + 1;
         let cancelling = Phase::parse(&row.phase) == Phase::Cancelling;
-        if next > max_attempts + 1 && !cancelling {
+        if watchdog::spent(next, row.free as u32) > max_attempts + 1 && !cancelling {
             log(
                 LogLine::about(What::Recovered, &row.job_id, row.attempt as u32)
                     .owner(&row.owner)
@@ -255,6 +308,48 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
             created_at: None,
         };
         send_attempt(db, env, again).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// While any job is watched: the next check a restarted hub wakes for
+/// ([`watchdog::BOOT_CHECK_MS`] from now).
+pub fn next_boot_check(db: &Db) -> AppResult<Option<f64>> {
+    let rows: Vec<WatchRow> = db.rows(
+        "SELECT job_id, owner, attempt, phase, since_ms, free FROM watch LIMIT 1",
+        vec![],
+    )?;
+    Ok((!rows.is_empty()).then(|| now_ms() + watchdog::BOOT_CHECK_MS))
+}
+
+/// A hub that has just started: every job whose message a restart may have
+/// lost is sent again at once, as a free attempt (`watchdog::at_boot`).
+pub async fn at_boot(db: &Db, env: &Env) -> AppResult<u32> {
+    let rows = oldest_first(db)?;
+    let now = now_ms();
+    let mut sent = 0;
+    for row in &rows {
+        let Some(delay_ms) = watchdog::at_boot(&row.watch(), now) else {
+            continue;
+        };
+        let next = row.attempt as u32 + 1;
+        log(LogLine::about(What::Recovered, &row.job_id, next)
+            .owner(&row.owner)
+            .duration_ms(now - row.since_ms)
+            .detail(format!(
+                "the hub started anew: attempt {} {}; sent again at once as attempt {next} \
+                 (not counted against the job's attempts)",
+                row.attempt, row.phase
+            )));
+        let again = SendAttempt {
+            owner: row.owner.clone(),
+            job_id: row.job_id.clone(),
+            attempt: next,
+            delay_secs: (delay_ms / 1000.0).ceil() as u32,
+            created_at: None,
+        };
+        send_as(db, env, again, true).await?;
         sent += 1;
     }
     Ok(sent)

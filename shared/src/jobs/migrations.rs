@@ -128,6 +128,11 @@ pub const HUB: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS members_joined ON members (collection_id, joined)",
         ],
     },
+    Migration {
+        version: 8,
+        name: "attempts sent again at a hub's start, not counted",
+        up: &["ALTER TABLE watch ADD COLUMN free INTEGER NOT NULL DEFAULT 0"],
+    },
 ];
 
 /// The `Limiter`'s schema history.

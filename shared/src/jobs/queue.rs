@@ -14,6 +14,10 @@ pub enum AnalysisMessage {
         owner: String,
         job_id: String,
         attempt: u32,
+        /// Of the attempts so far, those sent again at a hub's start, which
+        /// do not count against the limit (`watchdog::spent`).
+        #[serde(default)]
+        free: u32,
     },
     /// Analyse pages `first..=last` (1-based) of a job fanned out in slices
     /// ([`slices`]); the job's `attempt` it belongs to.
@@ -210,16 +214,20 @@ mod tests {
             owner: "o".into(),
             job_id: "j".into(),
             attempt: 1,
+            free: 0,
         };
         let json = serde_json::to_value(&msg).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"type":"analyse.v1","owner":"o","job_id":"j","attempt":1})
+            serde_json::json!({"type":"analyse.v1","owner":"o","job_id":"j","attempt":1,"free":0})
         );
         assert_eq!(
             serde_json::from_value::<AnalysisMessage>(json).unwrap(),
             msg
         );
+        // A message from before free attempts reads as none free.
+        let old = serde_json::json!({"type":"analyse.v1","owner":"o","job_id":"j","attempt":1});
+        assert_eq!(serde_json::from_value::<AnalysisMessage>(old).unwrap(), msg);
     }
 
     #[test]

@@ -16,6 +16,15 @@
 //!   the owner's unfinished jobs created before it): a hub cannot see the
 //!   global queue, only its owner's jobs ahead, so the bound grows with them
 //!   and leaves room for other owners' work.
+//!
+//! **At a hub's start** nothing waits for those bounds ([`at_boot`]): a hub
+//! that starts anew (the server restarted, or the object was moved) sends
+//! every queued job and every running one silent for [`BOOT_QUIET_MS`] again
+//! at once — a restart loses the local queue's messages, and where the old
+//! message survives it is only dropped as older when claimed. Such a send is
+//! *free*: it does not count against the attempts a job has ([`spent`]).
+//! While a hub watches unfinished jobs its alarm is never further away than
+//! [`BOOT_CHECK_MS`], so a restarted hub wakes by itself.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +35,18 @@ pub const RUNNING_STALL_MS: f64 = 30_000.0;
 pub const QUEUED_BASE_MS: f64 = 30_000.0;
 /// The allowance for each of the owner's unfinished jobs ahead in the queue.
 pub const QUEUED_PER_JOB_AHEAD_MS: f64 = 10_000.0;
+
+/// A running attempt silent this long when its hub starts anew is taken for
+/// dead: a consumer reports progress every 250 ms, and a hub with a job
+/// running is never idle long enough to be moved, so a new hub means a
+/// restart.
+pub const BOOT_QUIET_MS: f64 = 1_000.0;
+/// While a hub watches unfinished jobs, its alarm is at most this far away.
+pub const BOOT_CHECK_MS: f64 = 5_000.0;
+
+/// A moving queue restarts the silence of the owner's queued jobs once it
+/// is older than this (each restart rewrites their rows).
+pub const QUEUE_MOVES_EVERY_MS: f64 = 5_000.0;
 
 /// Where the current attempt is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +87,28 @@ pub struct Watch {
     pub phase: Phase,
     /// When it last moved (or when its current attempt becomes due), ms.
     pub since_ms: f64,
+    /// Attempts sent again at a hub's start ([`at_boot`]): they do not
+    /// count against the job's limit.
+    pub free: u32,
+}
+
+/// The attempts of a job that count against its limit: `attempt` less the
+/// free ones.
+pub fn spent(attempt: u32, free: u32) -> u32 {
+    attempt.saturating_sub(free)
+}
+
+/// What a hub that has just started does with a watched job: `Some(delay)`
+/// sends it again (a delayed retry keeps what is left of its delay, ms);
+/// `None` leaves it to the stall bounds (a running attempt heard from within
+/// [`BOOT_QUIET_MS`], a cancel under way, a job no attempt was sent for).
+pub fn at_boot(watch: &Watch, now_ms: f64) -> Option<f64> {
+    match watch.phase {
+        _ if watch.attempt == 0 => None,
+        Phase::Queued => Some((watch.since_ms - now_ms).max(0.0)),
+        Phase::Running if now_ms - watch.since_ms >= BOOT_QUIET_MS => Some(0.0),
+        Phase::Running | Phase::Cancelling => None,
+    }
 }
 
 /// When the job counts as stalled, with `ahead` of the owner's unfinished
@@ -144,6 +187,7 @@ mod tests {
             attempt: 1,
             phase,
             since_ms,
+            free: 0,
         }
     }
 
@@ -178,6 +222,33 @@ mod tests {
         assert_eq!(claim(9, Some(&w)), Claimed::Cancel);
         assert_eq!(stalls_at(&w, 5), RUNNING_STALL_MS);
         assert_eq!(Phase::parse(Phase::Cancelling.as_str()), Phase::Cancelling);
+    }
+
+    #[test]
+    fn a_hub_that_starts_anew_sends_the_lost_jobs_again_at_once() {
+        let now = 100_000.0;
+        // Queued: its message may be gone; a delayed retry keeps its delay.
+        assert_eq!(at_boot(&watch(Phase::Queued, now - 1.0), now), Some(0.0));
+        assert_eq!(
+            at_boot(&watch(Phase::Queued, now + 1500.0), now),
+            Some(1500.0)
+        );
+        // Running: dead once silent for the quiet bound, else left alone.
+        assert_eq!(
+            at_boot(&watch(Phase::Running, now - BOOT_QUIET_MS), now),
+            Some(0.0)
+        );
+        assert_eq!(at_boot(&watch(Phase::Running, now - 300.0), now), None);
+        assert_eq!(at_boot(&watch(Phase::Cancelling, 0.0), now), None);
+        // No attempt was ever sent: nothing to send again.
+        let never = Watch {
+            attempt: 0,
+            ..watch(Phase::Queued, 0.0)
+        };
+        assert_eq!(at_boot(&never, now), None);
+        // Sent again for free: attempt 4 after two free sends spent 2.
+        assert_eq!(spent(4, 2), 2);
+        assert_eq!(spent(1, 3), 0);
     }
 
     #[test]
