@@ -6,7 +6,9 @@ use shared::contract::callback;
 use shared::delivery::ratelimit::{Quotas, Rule};
 use shared::delivery::webhooks::Schedule;
 use shared::jobs::queue::DEFAULT_MAX_ATTEMPTS;
-use shared::jobs::retention::{DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS};
+use shared::jobs::retention::{
+    DEFAULT_ORPHAN_AFTER_SECS, DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS,
+};
 use worker::Env;
 
 /// Binding names, as in `wrangler.toml`.
@@ -59,6 +61,9 @@ pub struct Config {
     pub retention_days: u32,
     /// An unfinished job unchanged this long is unstuck by the sweep, seconds.
     pub stuck_after_secs: u32,
+    /// An upload with no job this long after it was admitted has its PDF
+    /// removed, seconds.
+    pub orphan_after_secs: u32,
 }
 
 /// The rate limits (`RATE_*` vars).
@@ -143,6 +148,7 @@ impl Config {
             },
             retention_days: count("RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             stuck_after_secs: count("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS),
+            orphan_after_secs: count("ORPHAN_AFTER_SECONDS", DEFAULT_ORPHAN_AFTER_SECS),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 #[cfg(feature = "test-hooks")]
 pub use shared::jobs::hooks::{
-    injected_crash, injected_failure, injected_late_first, injected_slice_failure,
+    injected_crash, injected_failure, injected_late_first, injected_orphan, injected_slice_failure,
     injected_slow_page, injected_slow_population, injected_slow_save, injected_stall,
 };
 
@@ -24,6 +24,9 @@ mod off {
         false
     }
     pub fn injected_crash(_: &str) -> bool {
+        false
+    }
+    pub fn injected_orphan(_: &str) -> bool {
         false
     }
     pub fn injected_slow_save(_: &str) -> Option<u32> {

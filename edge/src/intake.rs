@@ -51,6 +51,8 @@ pub async fn admit(
         &owner.owner,
         Admit {
             job_id: id.to_owned(),
+            owner: owner.owner.clone(),
+            check_after_secs: config.orphan_after_secs,
             bytes: length,
             rules: vec![
                 config.rates.uploads_per_minute,

@@ -333,3 +333,59 @@ fn a_restart_sends_every_lost_job_again_at_once() {
         analysing_ms / 1000.0
     );
 }
+
+/// An upload whose request dies after its PDF is stored and before its job
+/// is made (a test hook stops it there) leaves the PDF in R2; the owner's
+/// hub checks the upload's reservation (`ORPHAN_AFTER_SECONDS`, an hour by
+/// default, 5 s here) and removes the PDF of an upload that made no job. A
+/// job's own PDF stays.
+#[test]
+fn the_pdf_of_an_upload_that_died_before_its_job_is_removed() {
+    let work = work_dir();
+    let log = work.join("wrangler-orphan.log");
+    let mut vars = VARS.to_vec();
+    vars.push(("ORPHAN_AFTER_SECONDS", "5"));
+    let server = server::start(&work.join("orphan-state"), &log, &vars);
+    let client = Client::owner_at(&server.url());
+    let pdfs = || {
+        client
+            .call("GET", "/api/v1/_test/pdfs", None, &[], 200)
+            .json()["pdfs"]
+            .as_u64()
+            .expect("a count")
+    };
+    let bytes = docket_tests::big::padded_pdf(20_000, 0x0ff);
+    let kept = client.submit(&bytes, "kept.pdf");
+    let died = client.call(
+        "POST",
+        "/api/v1/jobs?filename=inject-orphan.pdf",
+        Some(&bytes),
+        &[("content-type", "application/pdf")],
+        500,
+    );
+    assert_eq!(died.error_code(), "internal");
+    assert_eq!(pdfs(), 2, "the orphan's PDF was stored");
+    let start = Instant::now();
+    while pdfs() > 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the orphaned PDF is still there a minute later"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!(
+        "the orphaned PDF was removed {:.1} s after its upload",
+        start.elapsed().as_secs_f64()
+    );
+    let job = client.wait_terminal(&kept.id, BOUND);
+    assert_eq!(job.state(), JobState::Completed);
+    // The job's PDF stays, and its report is there.
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(pdfs(), 1, "the job's own PDF stays");
+    client.result(&kept.id);
+    let removed = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        removed.contains("no job after its check"),
+        "the hub logs the removal"
+    );
+}

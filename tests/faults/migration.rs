@@ -80,6 +80,8 @@ fn downgrade(file: &Path) {
          ALTER TABLE outbox DROP COLUMN created_ms;
          ALTER TABLE outbox DROP COLUMN base_attempt;
          DROP TABLE uploads;
+         ALTER TABLE reservations DROP COLUMN owner;
+         ALTER TABLE reservations DROP COLUMN check_ms;
          DROP TABLE schema_version;
          UPDATE jobs SET job = json_remove(job, '$.version');",
     )

@@ -205,8 +205,8 @@ fn differ(path: &str, a: &Value, b: &Value) -> Option<String> {
             // Relative, or absolute for a figure that is a difference of
             // near-equal ones (an `excess_mad` of 1e-17 is a cancellation's
             // residue, whose last bits wasm and native round differently).
-            let close = (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1e-300)
-                || (p - q).abs() <= 1e-12;
+            let close =
+                (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1e-300) || (p - q).abs() <= 1e-12;
             (!close).then(|| format!("{path}: {p} here, {q} natively"))
         }
         _ if a == b => None,

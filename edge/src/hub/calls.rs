@@ -124,7 +124,8 @@ impl JobHub {
                 reply::<CountRequest>(crate::objects::rates::hit(&db, &h.key, &h.rules))
             }
             HubCall::Admit(a) => {
-                reply::<Admit>(index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs)))
+                let admitted = index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs));
+                reply::<Admit>(self.then_alarm(&db, admitted).await)
             }
             HubCall::Release(r) => reply::<Release>(limits::release(&db, &r.job_id)),
             HubCall::ResultSize(size) => {

@@ -230,6 +230,7 @@ impl JobHub {
             watchdog::next_boot_check(db)?,
             members::next_stall(db)?,
             uploads::next_expiry(db)?,
+            limits::next_check(db)?,
             places,
         ]
         .into_iter()
@@ -362,6 +363,9 @@ impl DurableObject for JobHub {
         }
         if let Err(e) = self.expire_uploads(&db).await {
             console_error!("JobHub: expiring uploads failed: {e}");
+        }
+        if let Err(e) = uploads::remove_orphans(&db, &self.env).await {
+            console_error!("JobHub: removing orphaned uploads failed: {e}");
         }
         if let Err(e) = self.schedule_alarm(&db).await {
             console_error!("JobHub: setting the next alarm failed: {e}");

@@ -33,13 +33,40 @@ fn save(db: &Db, upload: &Upload) -> AppResult<()> {
     )
 }
 
-/// A new upload; its reservation (made by `Admit`) lasts as long as it does.
+/// A new upload; its reservation (made by `Admit`) lasts as long as it does,
+/// and is not checked for an orphaned PDF before (its expiry discards what
+/// it stored).
 pub fn open(db: &Db, upload: &Upload) -> AppResult<()> {
     save(db, upload)?;
     db.exec(
-        "UPDATE reservations SET expires_ms = ? WHERE id = ?",
-        vec![upload.expires_ms.into(), upload.id.clone().into()],
+        "UPDATE reservations SET expires_ms = ?, check_ms = MAX(check_ms, ?) WHERE id = ?",
+        vec![
+            upload.expires_ms.into(),
+            upload.expires_ms.into(),
+            upload.id.clone().into(),
+        ],
     )
+}
+
+/// Uploads whose reservation's check is due and that made no job: their
+/// request died between storing the PDF and making the job, so the PDF
+/// goes. Each is logged.
+pub async fn remove_orphans(db: &Db, env: &worker::Env) -> AppResult<u32> {
+    let mut removed = 0;
+    for (owner, id) in super::limits::take_checks(db, crate::util::now_ms())? {
+        if super::index::get(db, &id)?.is_some() || owner.is_empty() {
+            continue;
+        }
+        let store = crate::store::Store::new(env)?;
+        store
+            .delete_key(shared::contract::validate::keys::pdf(&owner, &id))
+            .await?;
+        worker::console_log!(
+            "upload {id}: no job after its check; its stored PDF (if any) removed"
+        );
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 pub fn get(db: &Db, id: &str) -> AppResult<Option<Upload>> {

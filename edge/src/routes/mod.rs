@@ -87,6 +87,14 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
             let swept = crate::retention::try_sweep(&env, now).await?;
             Ok(Response::from_json(&swept)?)
         }
+        // Test-only: how many PDFs the caller has stored (orphans included).
+        #[cfg(feature = "test-hooks")]
+        (["_test", "pdfs"], Method::Get) if crate::config::Config::from_env(&env).test_hooks => {
+            let owner = authenticate(&req, &env).await?;
+            let store = crate::store::Store::new(&env)?;
+            let pdfs = store.pdfs_of(&owner.owner).await?;
+            Ok(Response::from_json(&serde_json::json!({ "pdfs": pdfs }))?)
+        }
         // Test-only: the caller's hub instance, to observe hibernation.
         #[cfg(feature = "test-hooks")]
         (["_test", "hub"], Method::Get) if crate::config::Config::from_env(&env).test_hooks => {

@@ -176,6 +176,13 @@ impl Store {
         Ok(())
     }
 
+    /// How many PDFs the owner has stored (the `_test/pdfs` route).
+    #[cfg(feature = "test-hooks")]
+    pub async fn pdfs_of(&self, owner: &str) -> AppResult<usize> {
+        let prefix = keys::pdf(owner, "");
+        Ok(self.keys_under(prefix).await?.len())
+    }
+
     /// Every key starting with `prefix`, sorted.
     async fn keys_under(&self, prefix: String) -> AppResult<Vec<String>> {
         let mut out = Vec::new();

@@ -38,6 +38,13 @@ pub fn injected_crash(filename: &str) -> bool {
     filename.starts_with("inject-crash-always")
 }
 
+/// Test-only orphan injection (test hooks only): the upload of a file whose
+/// name starts `inject-orphan` stops after its PDF is stored and before its
+/// job is made (as a request that dies there), and keeps its reservation.
+pub fn injected_orphan(filename: &str) -> bool {
+    filename.starts_with("inject-orphan")
+}
+
 /// Test-only slow writes (test hooks only): a job whose filename starts
 /// `inject-slow-save` waits this long between checking that its record still
 /// exists and writing it, which widens the window a `DELETE` can race into.

@@ -133,6 +133,14 @@ pub const HUB: &[Migration] = &[
         name: "attempts sent again at a hub's start, not counted",
         up: &["ALTER TABLE watch ADD COLUMN free INTEGER NOT NULL DEFAULT 0"],
     },
+    Migration {
+        version: 9,
+        name: "an upload's reservation is checked for an orphaned PDF",
+        up: &[
+            "ALTER TABLE reservations ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE reservations ADD COLUMN check_ms REAL NOT NULL DEFAULT 0",
+        ],
+    },
 ];
 
 /// The `Limiter`'s schema history.

@@ -16,6 +16,11 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 7;
 /// above the longest analysis, 30 s of CPU, plus retry delays).
 pub const DEFAULT_STUCK_AFTER_SECS: u32 = 15 * 60;
 
+/// An upload admitted whose job does not exist this long after (its request
+/// died between storing the PDF and making the job) has the PDF removed, by
+/// the owner's hub (`ORPHAN_AFTER_SECONDS`; an hour).
+pub const DEFAULT_ORPHAN_AFTER_SECS: u32 = 60 * 60;
+
 /// KV metadata of a job record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobMeta {

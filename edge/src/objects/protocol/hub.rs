@@ -279,6 +279,10 @@ pub struct ReplayWebhooks {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Admit {
     pub job_id: String,
+    /// The owner (the PDF's key names it, for the check for an orphan).
+    pub owner: String,
+    /// When to check that the upload became a job, seconds from now.
+    pub check_after_secs: u32,
     pub bytes: u64,
     pub rules: Vec<Rule>,
     pub quotas: Quotas,
