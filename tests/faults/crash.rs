@@ -361,9 +361,9 @@ fn the_pdf_of_an_upload_that_died_before_its_job_is_removed() {
         "/api/v1/jobs?filename=inject-orphan.pdf",
         Some(&bytes),
         &[("content-type", "application/pdf")],
-        500,
+        400,
     );
-    assert_eq!(died.error_code(), "internal");
+    assert_eq!(died.error_code(), "bad_request");
     assert_eq!(pdfs(), 2, "the orphan's PDF was stored");
     let start = Instant::now();
     while pdfs() > 1 {

@@ -127,7 +127,7 @@ impl JobHub {
                 let admitted = index::holdings(&db).and_then(|jobs| limits::admit(&db, a, jobs));
                 reply::<Admit>(self.then_alarm(&db, admitted).await)
             }
-            HubCall::Release(r) => reply::<Release>(limits::release(&db, &r.job_id)),
+            HubCall::Release(r) => reply::<Release>(limits::release_failed(&db, &r.job_id)),
             HubCall::ResultSize(size) => {
                 reply::<ResultSize>(index::is_deleted(&db, &size.job_id).and_then(|gone| {
                     if gone {

@@ -92,7 +92,16 @@ pub fn next_check(db: &Db) -> AppResult<Option<f64>> {
     )
 }
 
-/// The upload's reservation ends (its job exists now, or it failed).
+/// The upload's request failed: its place and bytes no longer count, but
+/// its check stays (it may have stored the PDF before it failed).
+pub fn release_failed(db: &Db, job_id: &str) -> AppResult<()> {
+    db.exec(
+        "UPDATE reservations SET expires_ms = 0 WHERE id = ?",
+        vec![job_id.into()],
+    )
+}
+
+/// The upload's reservation ends (its job exists now, or it was abandoned).
 pub fn release(db: &Db, job_id: &str) -> AppResult<()> {
     db.exec("DELETE FROM reservations WHERE id = ?", vec![job_id.into()])
 }

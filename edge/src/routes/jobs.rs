@@ -108,9 +108,10 @@ async fn store_upload(
     if Config::from_env(env).test_hooks && crate::hooks::injected_orphan(&submission.filename) {
         // As a request that dies here: the PDF stored, no job, the
         // reservation kept (the owner's hub removes the PDF at its check).
-        return Err(AppError::Internal(format!(
-            "upload {id} stopped after storing its PDF (test hook)"
-        )));
+        return Err(AppError::client(
+            ErrorCode::BadRequest,
+            format!("upload {id} stopped after storing its PDF (test hook); please retry"),
+        ));
     }
     let sha256 = hex::encode(hasher.borrow_mut().finalize_reset());
     respond(register(env, &store, owner, &id, length, sha256, submission).await?)
