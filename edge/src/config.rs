@@ -64,6 +64,8 @@ pub struct Config {
     /// An upload with no job this long after it was admitted has its PDF
     /// removed, seconds.
     pub orphan_after_secs: u32,
+    /// Jobs a starting hub sends again per invocation (`BOOT_BATCH`).
+    pub boot_batch: u32,
 }
 
 /// The rate limits (`RATE_*` vars).
@@ -149,6 +151,7 @@ impl Config {
             retention_days: count("RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             stuck_after_secs: count("STUCK_AFTER_SECONDS", DEFAULT_STUCK_AFTER_SECS),
             orphan_after_secs: count("ORPHAN_AFTER_SECONDS", DEFAULT_ORPHAN_AFTER_SECS),
+            boot_batch: count("BOOT_BATCH", shared::jobs::watchdog::BOOT_BATCH),
         }
     }
 }

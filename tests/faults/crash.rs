@@ -232,6 +232,8 @@ fn a_restart_sends_every_lost_job_again_at_once() {
     // `error` as out of attempts.
     let mut vars = VARS.to_vec();
     vars.push(("MAX_ANALYSIS_ATTEMPTS", "1"));
+    // Sent again 4 at a time, so the start goes on over several alarms.
+    vars.push(("BOOT_BATCH", "4"));
     let mut server = server::start(&work.join("recovery-state"), &log, &vars);
     let mut client = Client::owner_at(&server.url());
     let n = recovery_jobs();

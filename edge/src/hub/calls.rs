@@ -13,14 +13,32 @@ impl JobHub {
     /// At this instance's first call or alarm (the object started anew: the
     /// server restarted, or the object moved), the jobs whose messages a
     /// restart may have lost are sent again at once.
-    pub(super) async fn wake(&self) {
-        if self.started.replace(true) {
-            return;
-        }
+    /// The first call starts it; each alarm goes on with the next batch.
+    pub(super) async fn wake(&self, alarm: bool) {
+        let after = match self.boot.replace(Boot::Done) {
+            Boot::NotStarted => None,
+            Boot::From(cursor) if alarm => Some(cursor),
+            other => {
+                self.boot.replace(other);
+                return;
+            }
+        };
         let db = self.db();
-        match watchdog::at_boot(&db, &self.env).await {
-            Ok(0) => {}
-            Ok(n) => console_log!("JobHub: started anew; {n} unfinished jobs sent again"),
+        let batch = Config::from_env(&self.env).boot_batch;
+        match watchdog::at_boot(&db, &self.env, after, batch).await {
+            Ok((n, next)) => {
+                if n > 0 {
+                    console_log!("JobHub: started anew; {n} unfinished jobs sent again");
+                }
+                if let Some(cursor) = next {
+                    // More to see: the next alarm, at once, goes on.
+                    self.boot.replace(Boot::From(cursor));
+                    let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(now_ms()));
+                    if let Err(e) = self.state.storage().set_alarm(ScheduledTime::new(at)).await {
+                        console_error!("JobHub: setting the alarm for the next batch failed: {e}");
+                    }
+                }
+            }
             Err(e) => console_error!("JobHub: sending unfinished jobs again at start failed: {e}"),
         }
         if let Err(e) = self.schedule_alarm(&db).await {

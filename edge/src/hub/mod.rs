@@ -51,7 +51,7 @@ use worker::{
 };
 
 use crate::objects::db::Db;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -59,6 +59,7 @@ use shared::contract::api::QueueInfo;
 
 use self::longpoll::Waiters;
 use self::sse::Streams;
+use self::watchdog::Boot;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
@@ -84,8 +85,8 @@ pub struct JobHub {
     streams: Rc<Streams>,
     /// The queue places last pushed to the owner's listeners, by job.
     places: RefCell<HashMap<String, QueueInfo>>,
-    /// Set by this instance's first call or alarm ([`JobHub::wake`]).
-    started: Cell<bool>,
+    /// How far this instance's start has come ([`JobHub::wake`]).
+    boot: RefCell<Boot>,
 }
 
 impl JobHub {
@@ -311,12 +312,12 @@ impl DurableObject for JobHub {
             collection_waiters: Waiters::default(),
             streams: Rc::default(),
             places: RefCell::default(),
-            started: Cell::new(false),
+            boot: RefCell::new(Boot::NotStarted),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        self.wake().await;
+        self.wake(false).await;
         Ok(match protocol::decode::<HubProtocol>(&mut req).await {
             Ok(call) => self.answer(call).await,
             Err(e) => e.into_response(),
@@ -346,7 +347,7 @@ impl DurableObject for JobHub {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        self.wake().await;
+        self.wake(true).await;
         let db = self.db();
         if let Err(e) = self.push_places(&db).await {
             console_error!("JobHub: pushing queue places failed: {e}");

@@ -29,6 +29,9 @@ struct WatchRow {
     phase: String,
     since_ms: f64,
     free: f64,
+    /// Read only where the query asks for it (a start's batches).
+    #[serde(default)]
+    created_at: String,
 }
 
 impl WatchRow {
@@ -323,10 +326,45 @@ pub fn next_boot_check(db: &Db) -> AppResult<Option<f64>> {
     Ok((!rows.is_empty()).then(|| now_ms() + watchdog::BOOT_CHECK_MS))
 }
 
+/// Where a start's next batch begins: after this job (its `created_at`, id).
+pub type BootCursor = (String, String);
+
+/// A hub instance's start ([`at_boot`]): not yet, going on after a job, done.
+pub enum Boot {
+    NotStarted,
+    From(BootCursor),
+    Done,
+}
+
 /// A hub that has just started: every job whose message a restart may have
-/// lost is sent again at once, as a free attempt (`watchdog::at_boot`).
-pub async fn at_boot(db: &Db, env: &Env) -> AppResult<u32> {
-    let rows = oldest_first(db)?;
+/// lost is sent again at once, as a free attempt (`watchdog::at_boot`),
+/// `batch` watched jobs at a time (`watchdog::BOOT_BATCH` by default), oldest first, from
+/// after `after`. How many were sent, and where the next batch begins
+/// (`None`: every watched job was seen).
+pub async fn at_boot(
+    db: &Db,
+    env: &Env,
+    after: Option<BootCursor>,
+    batch: u32,
+) -> AppResult<(u32, Option<BootCursor>)> {
+    let (created_at, job_id) = after.unwrap_or_default();
+    let rows: Vec<WatchRow> = db.rows(
+        "SELECT job_id, owner, attempt, phase, since_ms, free, created_at FROM watch \
+         WHERE created_at > ? OR (created_at = ? AND job_id > ?) \
+         ORDER BY created_at, job_id LIMIT ?",
+        vec![
+            created_at.clone().into(),
+            created_at.into(),
+            job_id.into(),
+            i64::from(batch.max(1)).into(),
+        ],
+    )?;
+    let next = (rows.len() == batch.max(1) as usize)
+        .then(|| {
+            rows.last()
+                .map(|r| (r.created_at.clone(), r.job_id.clone()))
+        })
+        .flatten();
     let now = now_ms();
     let mut sent = 0;
     for row in &rows {
@@ -352,5 +390,5 @@ pub async fn at_boot(db: &Db, env: &Env) -> AppResult<u32> {
         send_as(db, env, again, true).await?;
         sent += 1;
     }
-    Ok(sent)
+    Ok((sent, next))
 }

@@ -43,6 +43,9 @@ pub const QUEUED_PER_JOB_AHEAD_MS: f64 = 10_000.0;
 pub const BOOT_QUIET_MS: f64 = 1_000.0;
 /// While a hub watches unfinished jobs, its alarm is at most this far away.
 pub const BOOT_CHECK_MS: f64 = 5_000.0;
+/// Jobs a starting hub sends again in one invocation (each send is a few
+/// subrequests); the next batch follows in the next alarm, at once.
+pub const BOOT_BATCH: u32 = 100;
 
 /// A moving queue restarts the silence of the owner's queued jobs once it
 /// is older than this (each restart rewrites their rows).
