@@ -12,8 +12,9 @@ fn reply<C: Call<HubProtocol>>(answer: AppResult<C::Answer>) -> Response {
 impl JobHub {
     /// At this instance's first call or alarm (the object started anew: the
     /// server restarted, or the object moved), the jobs whose messages a
-    /// restart may have lost are sent again at once.
-    /// The first call starts it; each alarm goes on with the next batch.
+    /// restart may have lost are sent again at once, a batch at a time: the
+    /// first call or alarm starts, each alarm after it sends the next batch
+    /// (the alarm is due at once while batches remain).
     pub(super) async fn wake(&self, alarm: bool) {
         let after = match self.boot.replace(Boot::Done) {
             Boot::NotStarted => None,
@@ -31,12 +32,7 @@ impl JobHub {
                     console_log!("JobHub: started anew; {n} unfinished jobs sent again");
                 }
                 if let Some(cursor) = next {
-                    // More to see: the next alarm, at once, goes on.
                     self.boot.replace(Boot::From(cursor));
-                    let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(now_ms()));
-                    if let Err(e) = self.state.storage().set_alarm(ScheduledTime::new(at)).await {
-                        console_error!("JobHub: setting the alarm for the next batch failed: {e}");
-                    }
                 }
             }
             Err(e) => console_error!("JobHub: sending unfinished jobs again at start failed: {e}"),

@@ -228,7 +228,7 @@ impl JobHub {
         let due = [
             outbox::next_due(db)?,
             watchdog::next_stall(db)?,
-            watchdog::next_boot_check(db)?,
+            watchdog::next_boot_check(db, &self.boot.borrow())?,
             members::next_stall(db)?,
             uploads::next_expiry(db)?,
             limits::next_check(db)?,

@@ -52,12 +52,16 @@ pub fn open(db: &Db, upload: &Upload) -> AppResult<()> {
 /// request died between storing the PDF and making the job, so the PDF
 /// goes. Each is logged.
 pub async fn remove_orphans(db: &Db, env: &worker::Env) -> AppResult<u32> {
+    let due = super::limits::take_checks(db, crate::util::now_ms())?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let store = crate::store::Store::new(env)?;
     let mut removed = 0;
-    for (owner, id) in super::limits::take_checks(db, crate::util::now_ms())? {
+    for (owner, id) in due {
         if super::index::get(db, &id)?.is_some() || owner.is_empty() {
             continue;
         }
-        let store = crate::store::Store::new(env)?;
         store
             .delete_key(shared::contract::validate::keys::pdf(&owner, &id))
             .await?;

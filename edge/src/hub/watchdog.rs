@@ -318,12 +318,13 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
 
 /// While any job is watched: the next check a restarted hub wakes for
 /// ([`watchdog::BOOT_CHECK_MS`] from now).
-pub fn next_boot_check(db: &Db) -> AppResult<Option<f64>> {
-    let rows: Vec<WatchRow> = db.rows(
-        "SELECT job_id, owner, attempt, phase, since_ms, free FROM watch LIMIT 1",
-        vec![],
-    )?;
-    Ok((!rows.is_empty()).then(|| now_ms() + watchdog::BOOT_CHECK_MS))
+/// A start with batches still to send is due at once.
+pub fn next_boot_check(db: &Db, boot: &Boot) -> AppResult<Option<f64>> {
+    if let Boot::From(_) = boot {
+        return Ok(Some(now_ms()));
+    }
+    let watched = db.exists("SELECT 1 FROM watch LIMIT 1", vec![])?;
+    Ok(watched.then(|| now_ms() + watchdog::BOOT_CHECK_MS))
 }
 
 /// Where a start's next batch begins: after this job (its `created_at`, id).
