@@ -116,8 +116,7 @@ pub fn command(options: &Options) -> Result<Command, LaunchError> {
         .arg("CALLBACK_ALLOW_LOOPBACK:1")
         // No internet here: keep wrangler from phoning home.
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("DOCKET_PROFILE", "dev");
+        .env("WRANGLER_SEND_METRICS", "false");
     for (name, value) in &options.vars {
         cmd.arg("--var").arg(format!("{name}:{value}"));
     }
@@ -141,11 +140,10 @@ impl Wrangler {
         Ok(server)
     }
 
-    /// Spawns, and once more when wrangler exits before it is ready: under
-    /// load its file watcher sometimes reports the sources changed while it
-    /// starts, and the rebuild's second workerd finds the first one's port
-    /// still taken (seen once in some twenty fresh-clone runs). A second
-    /// failure is the answer.
+    /// Spawns, and once more when wrangler exits before it is ready: the
+    /// free ports it is given are found free a moment before it binds them,
+    /// and a server another test starts at the same time may take one. A
+    /// second failure is the answer.
     fn spawn_patiently(&mut self) -> Result<(), LaunchError> {
         match self.spawn() {
             Err(LaunchError::Exited { status, log }) => {

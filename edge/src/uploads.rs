@@ -71,6 +71,9 @@ pub async fn append(
     }
     let mut hashed = buf.len();
     let mut sniffed = upload.parts_end() > 0 || buf.len() >= PDF_HEADER_WINDOW;
+    // Whether the body ended before the client sent all of it: what arrived
+    // is kept, whatever the client meant the append to be.
+    let mut broke_off = false;
     if let Some(mut body) = body {
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
@@ -79,6 +82,7 @@ pub async fn append(
                     // The connection broke off: the parts kept stay kept,
                     // and what arrived after them becomes the tail.
                     console_warn!("upload {}: the append broke off: {e}", upload.id);
+                    broke_off = true;
                     break;
                 }
             };
@@ -127,55 +131,56 @@ pub async fn append(
         }
     }
     let end = upload.parts_end() + buf.len() as u64;
-    let appended =
-        match upload::settle(&upload, complete, end).map_err(|e| AppError::Client(e.to_body()))? {
-            Tail::Kept if end <= upload.offset => Appended::Kept(upload),
-            Tail::Kept => {
+    let appended = match upload::settle(&upload, complete, end, broke_off)
+        .map_err(|e| AppError::Client(e.to_body()))?
+    {
+        Tail::Kept if end <= upload.offset => Appended::Kept(upload),
+        Tail::Kept => {
+            hash.update(&buf[hashed.min(buf.len())..]);
+            let key = keys::upload_tail(&upload.owner, &upload.id, end);
+            store.put_bytes(key, buf).await?;
+            let kept = UploadTailKept {
+                id: upload.id.clone(),
+                from: upload.offset,
+                end,
+                hash: hash.to_hex(),
+            };
+            Appended::Kept(call(env, &owner.owner, kept).await?)
+        }
+        Tail::LastPart => {
+            if !sniffed {
+                refuse_unless_pdf(env, &store, owner, &upload, &buf).await?;
+            }
+            let etag = if buf.is_empty() {
+                None
+            } else {
                 hash.update(&buf[hashed.min(buf.len())..]);
-                let key = keys::upload_tail(&upload.owner, &upload.id, end);
-                store.put_bytes(key, buf).await?;
-                let kept = UploadTailKept {
+                Some(
+                    store
+                        .upload_part(
+                            &upload.owner,
+                            &upload.id,
+                            &upload.multipart_id,
+                            Upload::part_number(upload.parts_end()),
+                            buf,
+                        )
+                        .await?,
+                )
+            };
+            let upload = call(
+                env,
+                &owner.owner,
+                UploadCompleting {
                     id: upload.id.clone(),
                     from: upload.offset,
-                    end,
-                    hash: hash.to_hex(),
-                };
-                Appended::Kept(call(env, &owner.owner, kept).await?)
-            }
-            Tail::LastPart => {
-                if !sniffed {
-                    refuse_unless_pdf(env, &store, owner, &upload, &buf).await?;
-                }
-                let etag = if buf.is_empty() {
-                    None
-                } else {
-                    hash.update(&buf[hashed.min(buf.len())..]);
-                    Some(
-                        store
-                            .upload_part(
-                                &upload.owner,
-                                &upload.id,
-                                &upload.multipart_id,
-                                Upload::part_number(upload.parts_end()),
-                                buf,
-                            )
-                            .await?,
-                    )
-                };
-                let upload = call(
-                    env,
-                    &owner.owner,
-                    UploadCompleting {
-                        id: upload.id.clone(),
-                        from: upload.offset,
-                        etag,
-                        sha256: hash.finish(),
-                    },
-                )
-                .await?;
-                Appended::Job(finish(env, &store, owner, upload).await?)
-            }
-        };
+                    etag,
+                    sha256: hash.finish(),
+                },
+            )
+            .await?;
+            Appended::Job(finish(env, &store, owner, upload).await?)
+        }
+    };
     // The tail the appends before kept is in a part or a newer tail now
     // (unless nothing arrived).
     let moved = match &appended {

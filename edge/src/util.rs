@@ -57,3 +57,29 @@ pub fn wasm_memory_bytes() -> u64 {
         0
     }
 }
+
+/// How long a platform call (a Durable Object's answer, an R2 object of
+/// the analysis' own making) may take before it counts as lost. Far above
+/// any answer's time (a long-poll is held 30 s at most), far below the
+/// platform's 15-minute limit on a queue consumer: a consumer waiting on a
+/// call that never answers would otherwise hold its queue until then (the
+/// local queue, which delivers one batch at a time, for ever).
+pub const CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// `call`'s result, or an internal error naming `what` when it has not
+/// answered within [`CALL_LIMIT`] (the caller's usual failure path then
+/// retries it).
+pub async fn within<T>(
+    what: &str,
+    call: impl std::future::Future<Output = crate::error::AppResult<T>>,
+) -> crate::error::AppResult<T> {
+    use futures_util::future::{Either, select};
+    let call = std::pin::pin!(call);
+    match select(call, worker::Delay::from(CALL_LIMIT)).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right(_) => Err(crate::error::AppError::Internal(format!(
+            "{what}: no answer within {} s",
+            CALL_LIMIT.as_secs()
+        ))),
+    }
+}

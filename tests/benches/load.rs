@@ -22,6 +22,11 @@ use shared::contract::api::Job;
 /// A job is stuck when it has not ended this long after its upload.
 const STUCK_AFTER: Duration = Duration::from_secs(300);
 
+/// Set when a job was stuck: the server is not analysing, so the clients
+/// submit nothing more (each further job would wait its `STUCK_AFTER` too,
+/// and the run would take hours to say what the first one said).
+static GAVE_UP: AtomicBool = AtomicBool::new(false);
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -78,7 +83,14 @@ fn client(
                 eta_ms: None,
                 outcome: Ok(()),
             };
-            record.outcome = follow(&api, sample, started, &mut record);
+            record.outcome = if GAVE_UP.load(Ordering::Relaxed) {
+                Err(format!(
+                    "{}: not sent, an earlier job was stuck",
+                    sample.name
+                ))
+            } else {
+                follow(&api, sample, started, &mut record)
+            };
             record
         })
         .collect()
@@ -119,6 +131,7 @@ fn follow(api: &Api, sample: &Sample, started: Instant, record: &mut Record) -> 
     let mut etag = answer.headers.get("etag").cloned().unwrap_or_default();
     while !job.state().is_terminal() {
         if started.elapsed() > STUCK_AFTER {
+            GAVE_UP.store(true, Ordering::Relaxed);
             return Err(format!(
                 "job {} ({}) stuck in {}",
                 job.id,

@@ -66,19 +66,6 @@ pub fn all(profile: Profile) -> Result<()> {
     worker(profile)
 }
 
-/// What `wrangler.toml`'s build command runs (`DOCKET_PROFILE`, default release).
-pub fn for_wrangler() -> Result<()> {
-    let profile = match std::env::var("DOCKET_PROFILE").as_deref() {
-        Ok("dev") => Profile::Dev,
-        Ok("dev-without-hooks") => Profile::DevWithoutHooks,
-        Ok("release") | Err(_) => Profile::Release,
-        Ok(other) => {
-            bail!("DOCKET_PROFILE must be dev, dev-without-hooks or release, not {other:?}")
-        }
-    };
-    all(profile)
-}
-
 /// A build's stamp: which profile made the output, and when.
 struct Stamp {
     file: PathBuf,

@@ -36,6 +36,14 @@ pub fn e2e_only(filter: Option<&str>) -> Result<()> {
 }
 
 fn end_to_end_filtered(work: &std::path::Path, filter: Option<&str>) -> Result<Counts> {
+    let marks = crate::serverlog::Marks::take(work)?;
+    let mut counts = suites(work, filter)?;
+    // Every server's log, the ones the tests started themselves too.
+    counts.add(crate::serverlog::verdict(work, &marks)?);
+    Ok(counts)
+}
+
+fn suites(work: &std::path::Path, filter: Option<&str>) -> Result<Counts> {
     let cli = build::cli()?;
     let mut counts = Counts::default();
     // The retention sweep removes everyone's old jobs: it runs after the rest,

@@ -3,7 +3,7 @@
 //! - `cargo xtask dev`   installs what is missing, builds, serves on :8787
 //! - `cargo xtask test`  every check, ending with `N passed, N failed`
 //! - `cargo xtask build [--release]`  the SPA and the worker
-//! - `cargo xtask build-worker`  what `wrangler.toml`'s build command runs
+//! - `cargo xtask deploy [ARGS]`  a release build, then `wrangler deploy ARGS`
 //! - `cargo xtask setup [--browser]`  only the installs
 //!
 //! External programs are run directly (no `sh -c`), with paths from the root.
@@ -12,7 +12,9 @@ mod bench;
 mod build;
 mod e2e;
 mod layout;
+mod patches;
 mod runner;
+mod serverlog;
 mod setup;
 mod test;
 mod util;
@@ -39,7 +41,7 @@ fn run() -> Result<()> {
         ["e2e", filter] => e2e::e2e_only(Some(filter)),
         ["build"] => build::all(build::Profile::Dev),
         ["build", "--release"] => build::all(build::Profile::Release),
-        ["build-worker"] => build::for_wrangler(),
+        ["deploy", rest @ ..] => wrangler::deploy(rest),
         ["bench", "analysis"] => bench::analysis(),
         ["bench", "calibration"] => bench::calibration(),
         ["bench", "ws"] => bench::ws(),
@@ -114,5 +116,5 @@ usage: cargo xtask <command>
                      times, reads, wasm memory, poll latency (--small: 100 MB, 5,000 pages)
   bench fuzz-api     schemathesis against the OpenAPI document, 300 examples per operation
   bench              all of the benchmarks above, in that order
-  build-worker       the build `wrangler.toml` runs (DOCKET_PROFILE=dev|release, default release)
+  deploy [ARGS]      build for release, then `wrangler deploy ARGS` (e.g. --dry-run)
   setup [--browser]  only install the tools (with --browser: Chromium and ChromeDriver too)";

@@ -82,7 +82,7 @@ fn npm_packages() -> Result<()> {
     };
     if fresh && esbuild_bin().is_file() && wasm_opt_bin().is_file() {
         println!("ok: npm packages (wrangler, esbuild, binaryen, playwright-core, axe-core)");
-        return Ok(());
+        return crate::patches::miniflare();
     }
     if which("npm").is_none() {
         bail!("npm is not installed: install Node.js 20+ (with npm) and run again");
@@ -90,7 +90,8 @@ fn npm_packages() -> Result<()> {
     println!("installing npm packages from package-lock.json");
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&root))
+        .current_dir(&root))?;
+    crate::patches::miniflare()
 }
 
 pub fn esbuild_bin() -> PathBuf {

@@ -62,7 +62,8 @@ pub(super) async fn fan_out(
             first,
             last,
         };
-        queue.send(message).await?;
+        let send = queue.send(message);
+        crate::util::within("the queue's send of a slice", async { Ok(send.await?) }).await?;
     }
     log(LogLine::about(What::FannedOut, &job_id, attempt)
         .owner(owner)

@@ -122,7 +122,11 @@ pub async fn send_population(db: &Db, env: &Env, owner: &str, id: &str) -> AppRe
         owner: owner.to_owned(),
         collection_id: id.to_owned(),
     };
-    env.queue(ANALYSIS_QUEUE)?.send(message).await?;
+    let queue = env.queue(ANALYSIS_QUEUE)?;
+    crate::util::within("the queue's send of a population", async {
+        Ok(queue.send(message).await?)
+    })
+    .await?;
     console_log!("collection {id}: every document has ended; its population is sent");
     Ok(())
 }

@@ -206,14 +206,14 @@ async fn send_as(db: &Db, env: &Env, send: SendAttempt, free: bool) -> AppResult
         attempt,
         free,
     };
-    env.queue(ANALYSIS_QUEUE)?
-        .send(
-            MessageBuilder::new(message)
-                .delay_seconds(send.delay_secs)
-                .build(),
-        )
-        .await?;
-    Ok(())
+    let queue = env.queue(ANALYSIS_QUEUE)?;
+    let message = MessageBuilder::new(message)
+        .delay_seconds(send.delay_secs)
+        .build();
+    crate::util::within("the queue's send of an attempt", async {
+        Ok(queue.send(message).await?)
+    })
+    .await
 }
 
 /// A consumer asks to run `attempt`: yes unless a newer attempt was sent
@@ -275,9 +275,10 @@ pub fn next_stall(db: &Db) -> AppResult<Option<f64>> {
     })
 }
 
-/// Sends every stalled job again as its next attempt. A job whose message
-/// past the last attempt (the one that ends it in `error`) stalled too is
-/// no longer watched: the sweep is the backstop for it.
+/// Sends every stalled job again as its next attempt (a free one unless it
+/// ran: `watchdog::resend_counts`). A job whose message past the last
+/// attempt (the one that ends it in `error`) stalled too is no longer
+/// watched: the sweep is the backstop for it.
 pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
     let rows = oldest_first(db)?;
     let watches: Vec<Watch> = rows.iter().map(WatchRow::watch).collect();
@@ -286,8 +287,8 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
     for i in stalled {
         let row = &rows[i];
         let next = row.attempt as u32 + 1;
-        let cancelling = Phase::parse(&row.phase) == Phase::Cancelling;
-        if watchdog::spent(next, row.free as u32) > max_attempts + 1 && !cancelling {
+        let counts = watchdog::resend_counts(Phase::parse(&row.phase));
+        if counts && watchdog::spent(next, row.free as u32) > max_attempts + 1 {
             log(
                 LogLine::about(What::Recovered, &row.job_id, row.attempt as u32)
                     .owner(&row.owner)
@@ -300,8 +301,10 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
             .owner(&row.owner)
             .duration_ms(now_ms() - row.since_ms)
             .detail(format!(
-                "attempt {} {} and stalled; sent again as attempt {next}",
-                row.attempt, row.phase
+                "attempt {} {} and stalled; sent again as attempt {next}{}",
+                row.attempt,
+                row.phase,
+                [" (not counted against the job's attempts)", ""][usize::from(counts)]
             )));
         let again = SendAttempt {
             owner: row.owner.clone(),
@@ -310,7 +313,7 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
             delay_secs: 0,
             created_at: None,
         };
-        send_attempt(db, env, again).await?;
+        send_as(db, env, again, !counts).await?;
         sent += 1;
     }
     Ok(sent)

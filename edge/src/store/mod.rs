@@ -14,6 +14,7 @@ mod uploads;
 
 use crate::config::{FILES_R2, JOBS_KV};
 use crate::error::AppResult;
+use crate::util::within;
 
 #[derive(Clone)]
 pub struct Store {
@@ -56,17 +57,19 @@ impl Store {
     }
 
     pub async fn get_job(&self, owner: &str, id: &str) -> AppResult<Option<Job>> {
-        Ok(self.kv.get(&keys::job(owner, id)).json().await?)
+        within("KV's get of a job", async {
+            Ok(self.kv.get(&keys::job(owner, id)).json().await?)
+        })
+        .await
     }
 
     pub async fn put_job(&self, owner: &str, job: &Job) -> AppResult<()> {
         let meta = JobMeta::of(job);
-        self.kv
+        let put = self
+            .kv
             .put(&keys::job(owner, &job.id), job)?
-            .metadata(meta)?
-            .execute()
-            .await?;
-        Ok(())
+            .metadata(meta)?;
+        within("KV's put of a job", async { Ok(put.execute().await?) }).await
     }
 
     /// One page of every owner's job records (keys and their metadata).
@@ -136,10 +139,14 @@ impl Store {
         first: u32,
         ndjson: String,
     ) -> AppResult<()> {
-        self.files
-            .put(keys::numbers(owner, id, first), ndjson)
-            .execute()
-            .await?;
+        within("R2's put of a list of numbers", async {
+            Ok(self
+                .files
+                .put(keys::numbers(owner, id, first), ndjson)
+                .execute()
+                .await?)
+        })
+        .await?;
         Ok(())
     }
 
@@ -215,13 +222,16 @@ impl Store {
 
     /// An object as text.
     pub async fn text_of(&self, key: String) -> AppResult<Option<String>> {
-        let Some(object) = self.files.get(key).execute().await? else {
-            return Ok(None);
-        };
-        match object.body() {
-            Some(body) => Ok(Some(body.text().await?)),
-            None => Ok(None),
-        }
+        within("R2's get of an object as text", async {
+            let Some(object) = self.files.get(key).execute().await? else {
+                return Ok(None);
+            };
+            match object.body() {
+                Some(body) => Ok(Some(body.text().await?)),
+                None => Ok(None),
+            }
+        })
+        .await
     }
 
     /// A slice's partial result (`shared::analysis::Partial` as JSON).
@@ -232,19 +242,27 @@ impl Store {
         first: u32,
         json: String,
     ) -> AppResult<()> {
-        self.files
-            .put(keys::partial(owner, id, first), json)
-            .execute()
-            .await?;
+        within("R2's put of a partial result", async {
+            Ok(self
+                .files
+                .put(keys::partial(owner, id, first), json)
+                .execute()
+                .await?)
+        })
+        .await?;
         Ok(())
     }
 
     /// A slice's sorted run of amounts (`shared::forensics::amounts::run_bytes`).
     pub async fn put_run(&self, owner: &str, id: &str, first: u32, run: Vec<u8>) -> AppResult<()> {
-        self.files
-            .put(keys::run(owner, id, first), run)
-            .execute()
-            .await?;
+        within("R2's put of a run of amounts", async {
+            Ok(self
+                .files
+                .put(keys::run(owner, id, first), run)
+                .execute()
+                .await?)
+        })
+        .await?;
         Ok(())
     }
 
@@ -305,21 +323,27 @@ impl ByteSource for PdfRanges {
     }
 
     async fn read(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ReadError> {
-        let failed = |e: worker::Error| ReadError(format!("R2 read of {}: {e}", self.key));
-        let object = self
-            .files
-            .get(&self.key)
-            .range(Range::OffsetWithLength {
-                offset,
-                length: len,
-            })
-            .execute()
+        let key = &self.key;
+        let read = async {
+            let failed = |e: worker::Error| ReadError(format!("R2 read of {key}: {e}"));
+            let object = self
+                .files
+                .get(key)
+                .range(Range::OffsetWithLength {
+                    offset,
+                    length: len,
+                })
+                .execute()
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| ReadError(format!("{key} is gone from R2")))?;
+            let body = object
+                .body()
+                .ok_or_else(|| ReadError(format!("{key} has no body")))?;
+            body.bytes().await.map_err(failed)
+        };
+        within("an R2 range read", async { Ok(read.await) })
             .await
-            .map_err(failed)?
-            .ok_or_else(|| ReadError(format!("{} is gone from R2", self.key)))?;
-        let body = object
-            .body()
-            .ok_or_else(|| ReadError(format!("{} has no body", self.key)))?;
-        body.bytes().await.map_err(failed)
+            .map_err(|e| ReadError(e.to_string()))?
     }
 }

@@ -287,9 +287,16 @@ pub enum Tail {
 /// the offset its bytes reached (kept parts plus the tail). An append that
 /// brings every byte ends the upload whether or not it said so: a client
 /// reading a stream learns that it has sent the last byte only afterwards,
-/// and no byte could follow.
-pub fn settle(upload: &Upload, complete: Option<bool>, end: u64) -> Result<Tail, UploadError> {
-    if complete != Some(true) && end != upload.length {
+/// and no byte could follow. An append whose body `broke_off` (the
+/// connection was lost) keeps what arrived even when it said it was the
+/// last: the client sends the rest from the offset it is told.
+pub fn settle(
+    upload: &Upload,
+    complete: Option<bool>,
+    end: u64,
+    broke_off: bool,
+) -> Result<Tail, UploadError> {
+    if (broke_off || complete != Some(true)) && end != upload.length {
         return Ok(Tail::Kept);
     }
     if end != upload.length {
@@ -432,13 +439,28 @@ mod tests {
     #[test]
     fn an_append_keeps_its_tail_unless_it_ends_the_upload() {
         let u = upload(PART_SIZE + 10);
-        assert_eq!(settle(&u, Some(false), PART_SIZE + 3), Ok(Tail::Kept));
-        assert_eq!(settle(&u, None, PART_SIZE + 3), Ok(Tail::Kept));
-        assert_eq!(settle(&u, Some(true), PART_SIZE + 10), Ok(Tail::LastPart));
+        assert_eq!(
+            settle(&u, Some(false), PART_SIZE + 3, false),
+            Ok(Tail::Kept)
+        );
+        assert_eq!(settle(&u, None, PART_SIZE + 3, false), Ok(Tail::Kept));
+        assert_eq!(
+            settle(&u, Some(true), PART_SIZE + 10, false),
+            Ok(Tail::LastPart)
+        );
         // Every byte arrived: the end, said or not.
-        assert_eq!(settle(&u, Some(false), PART_SIZE + 10), Ok(Tail::LastPart));
-        assert_eq!(settle(&u, None, PART_SIZE + 10), Ok(Tail::LastPart));
-        let short = settle(&u, Some(true), PART_SIZE + 3).unwrap_err();
+        assert_eq!(
+            settle(&u, Some(false), PART_SIZE + 10, false),
+            Ok(Tail::LastPart)
+        );
+        assert_eq!(settle(&u, None, PART_SIZE + 10, false), Ok(Tail::LastPart));
+        // A last append cut short keeps what arrived.
+        assert_eq!(settle(&u, Some(true), PART_SIZE + 3, true), Ok(Tail::Kept));
+        assert_eq!(
+            settle(&u, Some(true), PART_SIZE + 10, true),
+            Ok(Tail::LastPart)
+        );
+        let short = settle(&u, Some(true), PART_SIZE + 3, false).unwrap_err();
         assert_eq!(short.to_body().code, ErrorCode::BadRequest);
         assert!(short.to_string().contains("kept up to 0"));
     }

@@ -101,6 +101,18 @@ pub fn spent(attempt: u32, free: u32) -> u32 {
     attempt.saturating_sub(free)
 }
 
+/// Whether sending a stalled job again uses up one of its attempts. Only an
+/// attempt that ran and fell silent does: the document itself may be what
+/// kills the isolate, so those sends are limited. A message still waiting
+/// when its bound passed was slow (behind other owners' long analyses, which
+/// a hub does not see) or lost, and the document was never tried: sending it
+/// again is free, so a busy queue never fails a job (the late message is
+/// dropped at its claim, and the sweep is the backstop for a queue that
+/// delivers nothing).
+pub fn resend_counts(phase: Phase) -> bool {
+    phase == Phase::Running
+}
+
 /// What a hub that has just started does with a watched job: `Some(delay)`
 /// sends it again (a delayed retry keeps what is left of its delay, ms);
 /// `None` leaves it to the stall bounds (a running attempt heard from within
@@ -192,6 +204,13 @@ mod tests {
             since_ms,
             free: 0,
         }
+    }
+
+    #[test]
+    fn only_a_silent_running_attempt_counts_when_it_is_sent_again() {
+        assert!(resend_counts(Phase::Running));
+        assert!(!resend_counts(Phase::Queued));
+        assert!(!resend_counts(Phase::Cancelling));
     }
 
     #[test]

@@ -73,9 +73,11 @@ impl<P: Protocol> Object<P> {
 
 /// Makes a call to an object and decodes its typed answer.
 pub async fn send<P: Protocol, C: Call<P>>(object: &Object<P>, request: C) -> AppResult<C::Answer> {
-    let mut resp = forward(object, request.wrap(), None).await?;
-    let status = resp.status_code();
-    let text = resp.text().await?;
+    let (status, text) = crate::util::within("a Durable Object's answer", async {
+        let mut resp = forward(object, request.wrap(), None).await?;
+        Ok((resp.status_code(), resp.text().await?))
+    })
+    .await?;
     if (200..300).contains(&status) {
         Ok(serde_json::from_str(&text)?)
     } else {
