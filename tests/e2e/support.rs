@@ -218,8 +218,10 @@ impl Client {
                     }
                     break answer;
                 }
-                // A server that is restarting drops connections for a moment.
-                Err(e) if tries < self.transport_retries => {
+                // A server that is restarting drops connections for a moment;
+                // and after wrangler's proxy broke off the exchange before
+                // (the 503 above), the connection it leaves may be reset.
+                Err(e) if tries < self.transport_retries.max(restarts) => {
                     eprintln!("{method} {path}: {e}; trying again");
                     tries += 1;
                     std::thread::sleep(Duration::from_millis(500));

@@ -298,10 +298,11 @@ fn a_redirect_is_not_followed_and_counts_as_a_failure() {
     );
     let job = submit_with_callback(&client, "redirect.pdf", &receiver.url("/"));
     receiver.wait_for(Duration::from_secs(60), |h| h.len() >= 2 * EVENTS_OF_A_JOB);
+    // Every event delivered in the end (on a busy machine an attempt may
+    // also go unanswered in time and be retried once more: that is not
+    // what this test is about).
     let done = wait_for_log(&client, &job.id, |j| {
-        j.callback
-            .as_ref()
-            .is_some_and(|c| c.deliveries.len() == 2 * EVENTS_OF_A_JOB)
+        count(j, DeliveryOutcome::Delivered) == EVENTS_OF_A_JOB
     });
     assert!(elsewhere.hits().is_empty(), "the redirect was followed");
     for d in done.callback.expect("callback").deliveries {

@@ -26,7 +26,7 @@ impl JobHub {
         };
         let db = self.db();
         let batch = Config::from_env(&self.env).boot_batch;
-        match watchdog::at_boot(&db, &self.env, after, batch).await {
+        match boot::at_boot(&db, &self.env, after, batch).await {
             Ok((n, next)) => {
                 if n > 0 {
                     console_log!("JobHub: started anew; {n} unfinished jobs sent again");

@@ -22,6 +22,7 @@
 //! wakes long-polls and emits one event — without awaiting in between, so
 //! events are numbered, stored and pushed in one uninterrupted step).
 
+mod boot;
 mod calls;
 pub mod client;
 mod collections;
@@ -57,9 +58,9 @@ use std::rc::Rc;
 
 use shared::contract::api::QueueInfo;
 
+use self::boot::Boot;
 use self::longpoll::Waiters;
 use self::sse::Streams;
-use self::watchdog::Boot;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::objects::protocol::{
@@ -228,7 +229,7 @@ impl JobHub {
         let due = [
             outbox::next_due(db)?,
             watchdog::next_stall(db)?,
-            watchdog::next_boot_check(db, &self.boot.borrow())?,
+            boot::next_boot_check(db, &self.boot.borrow())?,
             members::next_stall(db)?,
             uploads::next_expiry(db)?,
             limits::next_check(db)?,

@@ -4,8 +4,8 @@
 //! ([`claim`]) and by the owner cancelling the job ([`cancel`]). The hub's alarm fires at the earliest moment one of them
 //! would count as stalled; [`recover`] sends each stalled job again as its
 //! next attempt (past the last attempt, the consumer ends it in `error`).
-//! A hub that starts anew sends its lost jobs again at once ([`at_boot`]),
-//! as free attempts. The rules — bounds, who may run, what a start sends —
+//! A hub that starts anew sends its lost jobs again at once
+//! (`super::boot`), as free attempts. The rules — bounds, who may run, what a start sends —
 //! are `shared::jobs::watchdog`'s.
 
 use serde::Deserialize;
@@ -22,20 +22,20 @@ use crate::objects::protocol::{Cancel, Cancelled, SendAttempt};
 use crate::util::{log, now_ms};
 
 #[derive(Deserialize)]
-struct WatchRow {
-    job_id: String,
-    owner: String,
-    attempt: f64,
-    phase: String,
-    since_ms: f64,
-    free: f64,
+pub(super) struct WatchRow {
+    pub job_id: String,
+    pub owner: String,
+    pub attempt: f64,
+    pub phase: String,
+    pub since_ms: f64,
+    pub free: f64,
     /// Read only where the query asks for it (a start's batches).
     #[serde(default)]
-    created_at: String,
+    pub created_at: String,
 }
 
 impl WatchRow {
-    fn watch(&self) -> Watch {
+    pub(super) fn watch(&self) -> Watch {
         Watch {
             attempt: self.attempt as u32,
             phase: Phase::parse(&self.phase),
@@ -179,7 +179,7 @@ pub async fn send_attempt(db: &Db, env: &Env, send: SendAttempt) -> AppResult<()
 
 /// [`send_attempt`]; `free`: the send does not count against the job's
 /// attempts (a hub's start sends it).
-async fn send_as(db: &Db, env: &Env, send: SendAttempt, free: bool) -> AppResult<()> {
+pub(super) async fn send_as(db: &Db, env: &Env, send: SendAttempt, free: bool) -> AppResult<()> {
     let held = get(db, &send.job_id)?;
     let attempt = watchdog::next_attempt(held.as_ref().map(|r| r.attempt as u32), send.attempt);
     let free = held.map_or(0, |r| r.free as u32) + u32::from(free);
@@ -283,6 +283,7 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
     let rows = oldest_first(db)?;
     let watches: Vec<Watch> = rows.iter().map(WatchRow::watch).collect();
     let (_, stalled) = watchdog::survey(&watches, now_ms());
+    let stalled = still_waiting(db, env, &rows, stalled).await?;
     let mut sent = 0;
     for i in stalled {
         let row = &rows[i];
@@ -319,80 +320,34 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
     Ok(sent)
 }
 
-/// While any job is watched: the next check a restarted hub wakes for
-/// ([`watchdog::BOOT_CHECK_MS`] from now).
-/// A start with batches still to send is due at once.
-pub fn next_boot_check(db: &Db, boot: &Boot) -> AppResult<Option<f64>> {
-    if let Boot::From(_) = boot {
-        return Ok(Some(now_ms()));
-    }
-    let watched = db.exists("SELECT 1 FROM watch LIMIT 1", vec![])?;
-    Ok(watched.then(|| now_ms() + watchdog::BOOT_CHECK_MS))
-}
-
-/// Where a start's next batch begins: after this job (its `created_at`, id).
-pub type BootCursor = (String, String);
-
-/// A hub instance's start ([`at_boot`]): not yet, going on after a job, done.
-pub enum Boot {
-    NotStarted,
-    From(BootCursor),
-    Done,
-}
-
-/// A hub that has just started: every job whose message a restart may have
-/// lost is sent again at once, as a free attempt (`watchdog::at_boot`),
-/// `batch` watched jobs at a time (`watchdog::BOOT_BATCH` by default), oldest first, from
-/// after `after`. How many were sent, and where the next batch begins
-/// (`None`: every watched job was seen).
-pub async fn at_boot(
+/// The stalled rows whose jobs are not still waiting behind others in the
+/// deployment's line (`watchdog::still_in_line`); those that are wait on,
+/// their silence counted again.
+async fn still_waiting(
     db: &Db,
     env: &Env,
-    after: Option<BootCursor>,
-    batch: u32,
-) -> AppResult<(u32, Option<BootCursor>)> {
-    let (created_at, job_id) = after.unwrap_or_default();
-    let rows: Vec<WatchRow> = db.rows(
-        "SELECT job_id, owner, attempt, phase, since_ms, free, created_at FROM watch \
-         WHERE created_at > ? OR (created_at = ? AND job_id > ?) \
-         ORDER BY created_at, job_id LIMIT ?",
-        vec![
-            created_at.clone().into(),
-            created_at.into(),
-            job_id.into(),
-            i64::from(batch.max(1)).into(),
-        ],
-    )?;
-    let next = (rows.len() == batch.max(1) as usize)
-        .then(|| {
-            rows.last()
-                .map(|r| (r.created_at.clone(), r.job_id.clone()))
-        })
-        .flatten();
-    let now = now_ms();
-    let mut sent = 0;
-    for row in &rows {
-        let Some(delay_ms) = watchdog::at_boot(&row.watch(), now) else {
-            continue;
-        };
-        let next = row.attempt as u32 + 1;
-        log(LogLine::about(What::Recovered, &row.job_id, next)
-            .owner(&row.owner)
-            .duration_ms(now - row.since_ms)
-            .detail(format!(
-                "the hub started anew: attempt {} {}; sent again at once as attempt {next} \
-                 (not counted against the job's attempts)",
-                row.attempt, row.phase
-            )));
-        let again = SendAttempt {
-            owner: row.owner.clone(),
-            job_id: row.job_id.clone(),
-            attempt: next,
-            delay_secs: (delay_ms / 1000.0).ceil() as u32,
-            created_at: None,
-        };
-        send_as(db, env, again, true).await?;
-        sent += 1;
+    rows: &[WatchRow],
+    stalled: Vec<usize>,
+) -> AppResult<Vec<usize>> {
+    let queued: Vec<usize> = stalled
+        .iter()
+        .copied()
+        .filter(|&i| Phase::parse(&rows[i].phase) == Phase::Queued)
+        .collect();
+    let ids = queued.iter().map(|&i| rows[i].job_id.clone()).collect();
+    let places = crate::line::positions(env, ids).await;
+    let mut waiting = Vec::new();
+    for (&i, place) in queued.iter().zip(places) {
+        if let Some(more) = watchdog::still_in_line(place) {
+            db.exec(
+                "UPDATE watch SET since_ms = ? WHERE job_id = ?",
+                vec![(now_ms() + more).into(), rows[i].job_id.clone().into()],
+            )?;
+            waiting.push(i);
+        }
     }
-    Ok((sent, next))
+    Ok(stalled
+        .into_iter()
+        .filter(|i| !waiting.contains(i))
+        .collect())
 }

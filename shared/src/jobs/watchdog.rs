@@ -113,6 +113,18 @@ pub fn resend_counts(phase: Phase) -> bool {
     phase == Phase::Running
 }
 
+/// A queued job past its bound that the queue's line still shows behind
+/// others (`position` > 0 in the whole deployment's line, which a hub's own
+/// count of jobs ahead does not see) is waiting, not lost: its silence
+/// counts again from now plus what the line expects its wait to be, at
+/// most [`QUEUED_BASE_MS`] more. `None`: not in the line (its message may be
+/// lost, or it is a fanned-out job's slices), or first in it and still not
+/// taken — sent again.
+pub fn still_in_line(place: Option<crate::contract::api::QueueInfo>) -> Option<f64> {
+    let place = place.filter(|p| p.position > 0)?;
+    Some((f64::from(place.eta_seconds) * 1000.0).min(QUEUED_BASE_MS))
+}
+
 /// What a hub that has just started does with a watched job: `Some(delay)`
 /// sends it again (a delayed retry keeps what is left of its delay, ms);
 /// `None` leaves it to the stall bounds (a running attempt heard from within
@@ -204,6 +216,22 @@ mod tests {
             since_ms,
             free: 0,
         }
+    }
+
+    #[test]
+    fn a_job_the_line_shows_behind_others_waits_on() {
+        use crate::contract::api::QueueInfo;
+        let at = |position, eta_seconds| {
+            Some(QueueInfo {
+                position,
+                eta_seconds,
+            })
+        };
+        assert_eq!(still_in_line(at(3, 12)), Some(12_000.0));
+        assert_eq!(still_in_line(at(40, 900)), Some(QUEUED_BASE_MS));
+        // First in line and not taken, or not in the line at all: sent again.
+        assert_eq!(still_in_line(at(0, 5)), None);
+        assert_eq!(still_in_line(None), None);
     }
 
     #[test]
