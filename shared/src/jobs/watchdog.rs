@@ -114,14 +114,15 @@ pub fn resend_counts(phase: Phase) -> bool {
 }
 
 /// A queued job past its bound that the queue's line still shows behind
-/// others (`position` > 0 in the whole deployment's line, which a hub's own
-/// count of jobs ahead does not see) is waiting, not lost: its silence
+/// others (`position` > 1 in the whole deployment's line — it counts from
+/// 1 —, which a hub's own count of jobs ahead does not see) is waiting,
+/// not lost: its silence
 /// counts again from now plus what the line expects its wait to be, at
 /// most [`QUEUED_BASE_MS`] more. `None`: not in the line (its message may be
 /// lost, or it is a fanned-out job's slices), or first in it and still not
 /// taken — sent again.
 pub fn still_in_line(place: Option<crate::contract::api::QueueInfo>) -> Option<f64> {
-    let place = place.filter(|p| p.position > 0)?;
+    let place = place.filter(|p| p.position > 1)?;
     Some((f64::from(place.eta_seconds) * 1000.0).min(QUEUED_BASE_MS))
 }
 
@@ -227,10 +228,10 @@ mod tests {
                 eta_seconds,
             })
         };
-        assert_eq!(still_in_line(at(3, 12)), Some(12_000.0));
+        assert_eq!(still_in_line(at(2, 12)), Some(12_000.0));
         assert_eq!(still_in_line(at(40, 900)), Some(QUEUED_BASE_MS));
         // First in line and not taken, or not in the line at all: sent again.
-        assert_eq!(still_in_line(at(0, 5)), None);
+        assert_eq!(still_in_line(at(1, 5)), None);
         assert_eq!(still_in_line(None), None);
     }
 
