@@ -305,7 +305,11 @@ pub async fn recover(db: &Db, env: &Env, max_attempts: u32) -> AppResult<u32> {
                 "attempt {} {} and stalled; sent again as attempt {next}{}",
                 row.attempt,
                 row.phase,
-                [" (not counted against the job's attempts)", ""][usize::from(counts)]
+                if counts {
+                    ""
+                } else {
+                    " (not counted against the job's attempts)"
+                }
             )));
         let again = SendAttempt {
             owner: row.owner.clone(),

@@ -139,15 +139,12 @@ impl Store {
         first: u32,
         ndjson: String,
     ) -> AppResult<()> {
-        within("R2's put of a list of numbers", async {
-            Ok(self
-                .files
-                .put(keys::numbers(owner, id, first), ndjson)
-                .execute()
-                .await?)
-        })
-        .await?;
-        Ok(())
+        self.put_within(
+            "R2's put of a list of numbers",
+            keys::numbers(owner, id, first),
+            ndjson,
+        )
+        .await
     }
 
     /// The parts of a job's list of numbers, in page order.
@@ -242,28 +239,33 @@ impl Store {
         first: u32,
         json: String,
     ) -> AppResult<()> {
-        within("R2's put of a partial result", async {
-            Ok(self
-                .files
-                .put(keys::partial(owner, id, first), json)
-                .execute()
-                .await?)
-        })
-        .await?;
-        Ok(())
+        self.put_within(
+            "R2's put of a partial result",
+            keys::partial(owner, id, first),
+            json,
+        )
+        .await
     }
 
     /// A slice's sorted run of amounts (`shared::forensics::amounts::run_bytes`).
     pub async fn put_run(&self, owner: &str, id: &str, first: u32, run: Vec<u8>) -> AppResult<()> {
-        within("R2's put of a run of amounts", async {
-            Ok(self
-                .files
-                .put(keys::run(owner, id, first), run)
-                .execute()
-                .await?)
-        })
-        .await?;
-        Ok(())
+        self.put_within(
+            "R2's put of a run of amounts",
+            keys::run(owner, id, first),
+            run,
+        )
+        .await
+    }
+
+    /// An object of the analysis' own making, put within `util::CALL_LIMIT`.
+    async fn put_within(
+        &self,
+        what: &str,
+        key: String,
+        value: impl Into<worker::Data>,
+    ) -> AppResult<()> {
+        let put = self.files.put(key, value);
+        within(what, async { Ok(put.execute().await.map(drop)?) }).await
     }
 
     /// A slice's run, read by ranges (`size` bytes).
