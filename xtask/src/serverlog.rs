@@ -9,6 +9,11 @@
 //! failure itself (`DNS lookup failed`), and reports the request's own body
 //! as an uncaught `internal error` right after it; Docket's code has caught
 //! and recorded the failed delivery by then (`what":"webhook"`).
+//!
+//! And a start that lost a race for its port (`Address already in use`):
+//! the free ports a test's server is given are free a moment before wrangler
+//! binds them, another test's server may take one first, and the harness
+//! (`devserver`) then starts it once more. Such a server never served.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -126,7 +131,8 @@ fn offending_lines(log: &str) -> Vec<(usize, String)> {
         }
         let echo_of_dns = line.contains("Uncaught Error: internal error")
             && last_dns.is_some_and(|d| seen - d <= DNS_ECHO_LINES);
-        if !echo_of_dns {
+        let lost_its_port = line.contains("✘ [ERROR] Address already in use");
+        if !echo_of_dns && !lost_its_port {
             found.push((i + 1, line.trim().to_owned()));
         }
     }
@@ -187,5 +193,16 @@ mod tests {
         // Another error after a lookup counts.
         let other = "DNS lookup failed\n✘ [ERROR] Uncaught Error: Network connection lost.\n";
         assert_eq!(offending_lines(other).len(), 1);
+    }
+
+    #[test]
+    fn a_start_that_lost_its_port_is_excused() {
+        let log = "✘ [ERROR] Address already in use (127.0.0.1:43067). Please check that you \
+                   are not already running a server on this address\n\
+                   ✘ [ERROR] Address family not supported\n";
+        assert_eq!(
+            offending_lines(log),
+            vec![(2, "✘ [ERROR] Address family not supported".to_owned())]
+        );
     }
 }
