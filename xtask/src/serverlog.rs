@@ -16,6 +16,7 @@
 //! (`devserver`) then starts it once more. Such a server never served.
 
 use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::runner::Counts;
@@ -34,16 +35,27 @@ pub struct Offence {
 
 /// How long each server log was before a run: the logs are appended to
 /// (a restarted server keeps its file), so a run reads only what it added.
-pub struct Marks(HashMap<PathBuf, u64>);
+/// A log removed and written anew during the run (a test's server starts
+/// on a fresh log) is another file: it is read whole.
+pub struct Marks(HashMap<PathBuf, (u64, u64)>);
 
 impl Marks {
     pub fn take(work: &Path) -> std::io::Result<Marks> {
         let mut marks = HashMap::new();
         for log in logs(work)? {
-            let len = std::fs::metadata(&log)?.len();
-            marks.insert(log, len);
+            let meta = std::fs::metadata(&log)?;
+            marks.insert(log, (birth(&meta), meta.len()));
         }
         Ok(Marks(marks))
+    }
+
+    /// Where this run's part of `log` begins.
+    fn start_of(&self, log: &Path) -> std::io::Result<usize> {
+        let made = birth(&std::fs::metadata(log)?);
+        Ok(match self.0.get(log) {
+            Some(&(before, len)) if before == made => len as usize,
+            _ => 0,
+        })
     }
 }
 
@@ -61,13 +73,24 @@ fn logs(work: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(logs)
 }
 
+/// Which file a log is: its inode and when it was made (an inode freed by a
+/// removal is handed to the next file at once).
+fn birth(meta: &std::fs::Metadata) -> u64 {
+    let made = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64);
+    meta.ino() ^ made
+}
+
 /// The offending lines every `wrangler-*.log` in `work` gained since `marks`
 /// (line numbers count from where the run began in that file).
 pub fn offences_since(work: &Path, marks: &Marks) -> std::io::Result<Vec<Offence>> {
     let mut found = Vec::new();
     for log in logs(work)? {
+        let from = marks.start_of(&log)?;
         let bytes = std::fs::read(&log)?;
-        let from = marks.0.get(&log).copied().unwrap_or(0) as usize;
         let text = String::from_utf8_lossy(bytes.get(from..).unwrap_or_default());
         for (line, text) in offending_lines(&text) {
             found.push(Offence {
@@ -193,6 +216,27 @@ mod tests {
         // Another error after a lookup counts.
         let other = "DNS lookup failed\n✘ [ERROR] Uncaught Error: Network connection lost.\n";
         assert_eq!(offending_lines(other).len(), 1);
+    }
+
+    #[test]
+    fn a_log_written_anew_during_the_run_is_read_whole() {
+        let work = std::env::temp_dir().join(format!("serverlog-{}", std::process::id()));
+        std::fs::create_dir_all(&work).unwrap();
+        let log = work.join("wrangler-t.log");
+        std::fs::write(&log, "old line\n".repeat(50)).unwrap();
+        let marks = Marks::take(&work).unwrap();
+        // A fresh log, shorter than the old one, with an error in it.
+        std::fs::remove_file(&log).unwrap();
+        std::fs::write(&log, "✘ [ERROR] new\n").unwrap();
+        let found = offences_since(&work, &marks).unwrap();
+        // Appended to instead: only what was added counts.
+        let marks = Marks::take(&work).unwrap();
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        std::io::Write::write_all(&mut file, b"fine\n").unwrap();
+        let added = offences_since(&work, &marks).unwrap();
+        std::fs::remove_dir_all(&work).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(added.is_empty(), "{added:?}");
     }
 
     #[test]
