@@ -166,6 +166,12 @@ impl Wrangler {
         format!("http://127.0.0.1:{}", self.options.port)
     }
 
+    /// How wrangler ended, if it has (`None` while it runs).
+    pub fn exited(&mut self) -> Option<String> {
+        let child = self.child.as_mut()?;
+        child.try_wait().ok().flatten().map(|s| s.to_string())
+    }
+
     /// Its process group (wrangler's pid) while it runs: for CPU and memory
     /// figures, and for killing it whole.
     pub fn group(&self) -> Option<u32> {
@@ -301,6 +307,16 @@ pub fn mint_token(port: u16) -> std::io::Result<String> {
 /// CPU seconds (user + system) and resident MiB of every process in a group,
 /// from `/proc` (Linux).
 pub fn group_usage(group: u32) -> (f64, f64) {
+    usage_of(group, None)
+}
+
+/// Resident MiB of the group's processes named `name` (`workerd`: the
+/// runtime itself, without wrangler's Node process), from `/proc`.
+pub fn named_rss(group: u32, name: &str) -> f64 {
+    usage_of(group, Some(name)).1
+}
+
+fn usage_of(group: u32, name: Option<&str>) -> (f64, f64) {
     let ticks = 100.0; // USER_HZ on Linux
     let (mut cpu, mut rss_kib) = (0.0, 0.0);
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -310,10 +326,15 @@ pub fn group_usage(group: u32) -> (f64, f64) {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        // Fields after the command's closing parenthesis: state is field 3.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        // `pid (command) state …`: the command may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
             continue;
         };
+        if name.is_some_and(|n| !stat[open + 1..close].starts_with(n)) {
+            continue;
+        }
+        // Fields after the command's closing parenthesis: state is field 3.
+        let after = stat.get(close + 2..).unwrap_or_default();
         let fields: Vec<&str> = after.split_whitespace().collect();
         // pgrp is field 5 (index 2 here); utime 14, stime 15 (index 11, 12).
         if fields.get(2).and_then(|f| f.parse::<u32>().ok()) != Some(group) {

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use docket_tests::api::Api;
+use docket_tests::dice::{Dice, env_or, seed};
 use docket_tests::expect::{Outcome, Sample, check, corpus_samples, native_report, same_report};
 use docket_tests::server;
 use docket_tests::stats::percentile;
@@ -37,25 +38,6 @@ const BOUND: Duration = Duration::from_secs(60);
 /// How long a client keeps sending one request again while the server is
 /// down (a restart takes seconds).
 const PATIENCE: Duration = Duration::from_secs(240);
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A small deterministic generator (xorshift64*) for the kill moments.
-struct Dice(u64);
-
-impl Dice {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
 
 /// One upload as its client saw it.
 struct Upload {
@@ -144,14 +126,7 @@ fn main() {
     let jobs = env_or("DOCKET_CHAOS_JOBS", 200) as usize;
     let clients = env_or("DOCKET_CHAOS_CLIENTS", 8).max(1) as usize;
     let kills = env_or("DOCKET_CHAOS_KILLS", 5);
-    let seed = env_or(
-        "DOCKET_CHAOS_SEED",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-    )
-    .max(1);
+    let seed = seed("DOCKET_CHAOS_SEED");
     let mut dice = Dice(seed);
     let samples = corpus_samples(u64::MAX);
     assert!(samples.len() >= 10, "the corpus is missing files");

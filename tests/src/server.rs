@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-pub use devserver::{Wrangler, group_usage};
+pub use devserver::{Wrangler, group_usage, named_rss};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

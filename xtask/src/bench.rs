@@ -1,4 +1,4 @@
-//! Benchmarks (`cargo xtask bench [analysis|calibration|ws|fairness|load|collection|delivery|chaos|big|fuzz-api]`;
+//! Benchmarks (`cargo xtask bench [analysis|calibration|ws|fairness|load|collection|delivery|chaos|soak|big|fuzz-api]`;
 //! and fuzzing (`cargo xtask fuzz`, the analysis engine; `bench fuzz-api`, the
 //! HTTP API with schemathesis).
 
@@ -374,44 +374,6 @@ pub fn delivery() -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// A chaos run's size: uploads, clients, kills.
-#[derive(Debug, Clone, Copy)]
-pub struct Chaos {
-    pub jobs: u32,
-    pub clients: u32,
-    pub kills: u32,
-}
-
-/// The long form: 200 uploads from 8 clients, 5 kills.
-pub const CHAOS_LONG: Chaos = Chaos {
-    jobs: 200,
-    clients: 8,
-    kills: 5,
-};
-
-/// `cargo xtask bench chaos` (and its short form in `cargo xtask test`): the
-/// server, started with the default settings by `tests/benches/chaos.rs`
-/// itself, SIGKILLed and restarted while clients upload; fails on any lost,
-/// stuck, duplicated or differing job, or a recovery slower than 60 s.
-pub fn chaos(size: Chaos) -> Result<()> {
-    setup::tools()?;
-    crate::build::app(crate::build::Profile::Dev)?;
-    crate::build::worker(crate::build::Profile::Dev)?;
-    util::step(&format!(
-        "chaos: {} uploads from {} clients, {} kills (tests/benches/chaos.rs)",
-        size.jobs, size.clients, size.kills
-    ));
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(util::root())
-        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", "chaos"])
-        .env("DOCKET_CORPUS", util::corpus())
-        .env("DOCKET_WRANGLER", setup::wrangler_bin())
-        .env("DOCKET_CHAOS_JOBS", size.jobs.to_string())
-        .env("DOCKET_CHAOS_CLIENTS", size.clients.to_string())
-        .env("DOCKET_CHAOS_KILLS", size.kills.to_string());
-    util::run(&mut cmd)
 }
 
 /// `cargo xtask bench fuzz-api`: schemathesis, long (300 examples per

@@ -179,10 +179,21 @@ fn run_against(
 }
 
 /// The chaos run's short form (the long one is `cargo xtask bench chaos`).
-pub(crate) const CHAOS_SHORT: crate::bench::Chaos = crate::bench::Chaos {
+pub(crate) const CHAOS_SHORT: crate::stress::Chaos = crate::stress::Chaos {
     jobs: 96,
     clients: 8,
     kills: 2,
+};
+
+/// The soak run's short form (the long one is `cargo xtask bench soak`).
+/// Without the Server-Sent Events reconnects for now: a stream dropped by
+/// its client makes workerd log `Uncaught Error: Network connection lost`
+/// (found by the soak, not yet traced to its cause; issue #30), which the
+/// long form reports and fails on.
+pub(crate) const SOAK_SHORT: crate::stress::Soak = crate::stress::Soak {
+    seconds: 60,
+    clients: 4,
+    only: Some("Small,Big,Resumable,Socket,Webhook,Cancel,Delete"),
 };
 
 /// The pseudo test binary that is the browser end-to-end script.

@@ -16,6 +16,7 @@ mod patches;
 mod runner;
 mod serverlog;
 mod setup;
+mod stress;
 mod test;
 mod util;
 mod wrangler;
@@ -52,7 +53,9 @@ fn run() -> Result<()> {
         // The fault tests on a fresh server (the same tests `cargo xtask
         // test` runs; they are already full length).
         ["bench", "faults"] => e2e::e2e_only(Some("faults")),
-        ["bench", "chaos"] => bench::chaos(bench::CHAOS_LONG),
+        ["bench", "chaos"] => stress::chaos(stress::CHAOS_LONG),
+        ["bench", "soak"] => counted(stress::soak(stress::SOAK_LONG)?),
+        ["bench", "soak", "--short"] => counted(stress::soak(e2e::SOAK_SHORT)?),
         ["bench", "big"] => bench::big(false),
         ["bench", "big", "--small"] => bench::big(true),
         ["bench", "fuzz-api"] => bench::fuzz_api(),
@@ -74,6 +77,14 @@ fn run() -> Result<()> {
     }
 }
 
+/// A run whose counts say it failed is an error.
+fn counted(counts: runner::Counts) -> Result<()> {
+    if counts.failed > 0 {
+        bail!("{} check(s) failed", counts.failed);
+    }
+    Ok(())
+}
+
 /// `cargo xtask bench`: every long form, one after another; stops at the
 /// first that fails.
 fn bench_all() -> Result<()> {
@@ -85,7 +96,8 @@ fn bench_all() -> Result<()> {
     bench::collection()?;
     bench::delivery()?;
     e2e::e2e_only(Some("faults"))?;
-    bench::chaos(bench::CHAOS_LONG)?;
+    stress::chaos(stress::CHAOS_LONG)?;
+    counted(stress::soak(stress::SOAK_LONG)?)?;
     bench::big(false)?;
     bench::fuzz_api()
 }
@@ -111,6 +123,9 @@ usage: cargo xtask <command>
                      close → result, API latency, merge memory, the fabricating vendor's rank
   bench delivery     polling, long-poll, WebSocket and webhook on one workload (a table)
   bench faults       the fault tests (crash, failing analyses, receiver outage, dropped sockets, bad input)
+  bench soak         30 minutes of mixed load (uploads, resumable ones dropped, SSE and
+                     WebSocket reconnects, flaky webhooks, cancels, deletes); workerd's memory
+                     (--short: the minute `cargo xtask test` runs)
   bench chaos        200 uploads from 8 clients, the server SIGKILLed 5 times; recovery times
   bench big [--small]  PDFs of 100 MB, 500 MB, 1 GB and 50,000 pages through the CLI: upload
                      times, reads, wasm memory, poll latency (--small: 100 MB, 5,000 pages)

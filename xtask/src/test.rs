@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::build::{self, Profile};
-use crate::e2e::{CHAOS_SHORT, end_to_end};
+use crate::e2e::{CHAOS_SHORT, SOAK_SHORT, end_to_end};
 use crate::runner::{Counts, plain, tests};
 use crate::setup;
 use crate::util::{root, step};
@@ -167,13 +167,16 @@ pub fn run() -> Result<()> {
             "chaos (short): the server SIGKILLed while clients upload",
             || {
                 let marks = crate::serverlog::Marks::take(&work)?;
-                crate::bench::chaos(CHAOS_SHORT)?;
+                crate::stress::chaos(CHAOS_SHORT)?;
                 // Its server's log too (SIGKILLs are no errors).
                 let mut counts = crate::serverlog::verdict(&work, &marks)?;
                 counts.passed += 1;
                 Ok(counts)
             },
         );
+        report.check("soak (short): mixed load, workerd's memory sampled", || {
+            crate::stress::soak(SOAK_SHORT)
+        });
         report.check(
             "wrangler deploy --dry-run (the worker without the test hooks)",
             || dry_run(&work),
