@@ -187,9 +187,9 @@ pub(crate) const CHAOS_SHORT: crate::stress::Chaos = crate::stress::Chaos {
 
 /// The soak run's short form (the long one is `cargo xtask bench soak`).
 /// Without the Server-Sent Events reconnects for now: a stream dropped by
-/// its client makes workerd log `Uncaught Error: Network connection lost`
-/// (found by the soak, not yet traced to its cause; issue #30), which the
-/// long form reports and fails on.
+/// its client while the hub is busy makes workerd log `Uncaught Error:
+/// Network connection lost` (found by the soak, not yet traced to its cause;
+/// BENCHMARKS.md, issue #30), which the long form reports and fails on.
 pub(crate) const SOAK_SHORT: crate::stress::Soak = crate::stress::Soak {
     seconds: 60,
     clients: 4,
