@@ -307,16 +307,36 @@ pub fn mint_token(port: u16) -> std::io::Result<String> {
 /// CPU seconds (user + system) and resident MiB of every process in a group,
 /// from `/proc` (Linux).
 pub fn group_usage(group: u32) -> (f64, f64) {
-    usage_of(group, None)
+    usage_of(group, &|_, _| true)
 }
 
-/// Resident MiB of the group's processes named `name` (`workerd`: the
-/// runtime itself, without wrangler's Node process), from `/proc`.
-pub fn named_rss(group: u32, name: &str) -> f64 {
-    usage_of(group, Some(name)).1
+/// Resident MiB of the group's two workerd processes: the runtime that runs
+/// the worker (and miniflare's KV, R2, queues and objects; the one started
+/// with an inspector) and wrangler's local proxy in front of it.
+pub fn workerd_rss(group: u32) -> WorkerdRss {
+    let is_workerd = |comm: &str| comm.starts_with("workerd");
+    WorkerdRss {
+        runtime: usage_of(group, &|comm, cmdline| {
+            is_workerd(comm) && cmdline.contains("--inspector-addr")
+        })
+        .1,
+        proxy: usage_of(group, &|comm, cmdline| {
+            is_workerd(comm) && !cmdline.contains("--inspector-addr")
+        })
+        .1,
+    }
 }
 
-fn usage_of(group: u32, name: Option<&str>) -> (f64, f64) {
+/// [`workerd_rss`]'s figures, MiB.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerdRss {
+    pub runtime: f64,
+    pub proxy: f64,
+}
+
+/// CPU seconds and resident MiB of the group's processes that `pick` takes
+/// (given each one's command name and command line).
+fn usage_of(group: u32, pick: &dyn Fn(&str, &str) -> bool) -> (f64, f64) {
     let ticks = 100.0; // USER_HZ on Linux
     let (mut cpu, mut rss_kib) = (0.0, 0.0);
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -330,7 +350,8 @@ fn usage_of(group: u32, name: Option<&str>) -> (f64, f64) {
         let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
             continue;
         };
-        if name.is_some_and(|n| !stat[open + 1..close].starts_with(n)) {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if !pick(&stat[open + 1..close], &String::from_utf8_lossy(&cmdline)) {
             continue;
         }
         // Fields after the command's closing parenthesis: state is field 3.

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-pub use devserver::{Wrangler, group_usage, named_rss};
+pub use devserver::{WorkerdRss, Wrangler, group_usage, workerd_rss};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
