@@ -470,8 +470,9 @@ impl Client<'_> {
     }
 }
 
+/// Whether an event's job has ended (the state machine's rule, `shared`'s).
 fn is_end(state: &Value) -> bool {
-    matches!(state.as_str(), Some("completed" | "error" | "cancelled"))
+    serde_json::from_value::<JobState>(state.clone()).is_ok_and(|s| s.is_terminal())
 }
 
 fn median(values: &[f64]) -> f64 {

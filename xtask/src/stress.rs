@@ -30,19 +30,14 @@ pub const CHAOS_LONG: Chaos = Chaos {
 /// itself, SIGKILLed and restarted while clients upload; fails on any lost,
 /// stuck, duplicated or differing job, or a recovery slower than 60 s.
 pub fn chaos(size: Chaos) -> Result<()> {
-    setup::tools()?;
-    crate::build::app(crate::build::Profile::Dev)?;
-    crate::build::worker(crate::build::Profile::Dev)?;
-    util::step(&format!(
-        "chaos: {} uploads from {} clients, {} kills (tests/benches/chaos.rs)",
-        size.jobs, size.clients, size.kills
-    ));
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(util::root())
-        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", "chaos"])
-        .env("DOCKET_CORPUS", util::corpus())
-        .env("DOCKET_WRANGLER", setup::wrangler_bin())
-        .env("DOCKET_CHAOS_JOBS", size.jobs.to_string())
+    let mut cmd = stress_bench(
+        "chaos",
+        &format!(
+            "{} uploads from {} clients, {} kills",
+            size.jobs, size.clients, size.kills
+        ),
+    )?;
+    cmd.env("DOCKET_CHAOS_JOBS", size.jobs.to_string())
         .env("DOCKET_CHAOS_CLIENTS", size.clients.to_string())
         .env("DOCKET_CHAOS_KILLS", size.kills.to_string());
     util::run(&mut cmd)
@@ -70,22 +65,17 @@ pub const SOAK_LONG: Soak = Soak {
 /// lost or stuck job, an undelivered webhook, memory that grows in a long
 /// run, or an error in the server's log.
 pub fn soak(size: Soak) -> Result<Counts> {
-    setup::tools()?;
-    crate::build::app(crate::build::Profile::Dev)?;
-    crate::build::worker(crate::build::Profile::Dev)?;
-    util::step(&format!(
-        "soak: {} s of mixed load from {} clients (tests/benches/soak.rs)",
-        size.seconds, size.clients
-    ));
+    let mut cmd = stress_bench(
+        "soak",
+        &format!(
+            "{} s of mixed load from {} clients",
+            size.seconds, size.clients
+        ),
+    )?;
     let work = util::root().join("target/xtask");
     std::fs::create_dir_all(&work)?;
     let marks = crate::serverlog::Marks::take(&work)?;
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(util::root())
-        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", "soak"])
-        .env("DOCKET_CORPUS", util::corpus())
-        .env("DOCKET_WRANGLER", setup::wrangler_bin())
-        .env("DOCKET_SOAK_SECONDS", size.seconds.to_string())
+    cmd.env("DOCKET_SOAK_SECONDS", size.seconds.to_string())
         .env("DOCKET_SOAK_CLIENTS", size.clients.to_string());
     if let Some(only) = size.only {
         cmd.env("DOCKET_SOAK_ONLY", only);
@@ -100,4 +90,20 @@ pub fn soak(size: Soak) -> Result<Counts> {
         }
     }
     Ok(counts)
+}
+
+/// Tools and the dev build in place, the step announced, and the `cargo
+/// bench` of `tests/benches/{name}.rs` (which starts its own server) ready
+/// for its settings.
+fn stress_bench(name: &str, what: &str) -> Result<Command> {
+    setup::tools()?;
+    crate::build::app(crate::build::Profile::Dev)?;
+    crate::build::worker(crate::build::Profile::Dev)?;
+    util::step(&format!("{name}: {what} (tests/benches/{name}.rs)"));
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(util::root())
+        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", name])
+        .env("DOCKET_CORPUS", util::corpus())
+        .env("DOCKET_WRANGLER", setup::wrangler_bin());
+    Ok(cmd)
 }
