@@ -19,6 +19,7 @@ mod jobs;
 mod limiter;
 mod line;
 mod objects;
+mod pipe;
 mod retention;
 mod routes;
 mod store;

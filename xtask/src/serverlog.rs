@@ -14,6 +14,13 @@
 //! the free ports a test's server is given are free a moment before wrangler
 //! binds them, another test's server may take one first, and the harness
 //! (`devserver`) then starts it once more. Such a server never served.
+//!
+//! And a client that hung up on a streamed body (an event stream, a list of
+//! numbers): when its connection is reset while the runtime writes to it,
+//! workerd reports `Uncaught Error: Network connection lost.` for the body's
+//! request (its debug log shows the reset `writev` first). Docket's body
+//! (`edge/src/pipe.rs`) sees the same hang-up and logs `client_left`; so as
+//! many of those reports are excused as Docket logged hang-ups, no more.
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -132,8 +139,15 @@ pub fn verdict(work: &Path, marks: &Marks) -> anyhow::Result<Counts> {
     })
 }
 
+/// Docket's line for a client that hung up on a streamed body
+/// (`edge/src/pipe.rs`'s `CLIENT_LEFT`).
+const CLIENT_LEFT: &str = r#""what":"client_left""#;
+/// workerd's report of the same hang-up.
+const CONNECTION_LOST: &str = "Uncaught Error: Network connection lost.";
+
 /// The offending lines of one log (1-based numbers, colours stripped).
 fn offending_lines(log: &str) -> Vec<(usize, String)> {
+    let mut hang_ups = log.lines().filter(|l| l.contains(CLIENT_LEFT)).count();
     let mut found = Vec::new();
     let mut last_dns: Option<usize> = None;
     // Lines with text in them (the echo's distance is counted in those).
@@ -155,7 +169,11 @@ fn offending_lines(log: &str) -> Vec<(usize, String)> {
         let echo_of_dns = line.contains("Uncaught Error: internal error")
             && last_dns.is_some_and(|d| seen - d <= DNS_ECHO_LINES);
         let lost_its_port = line.contains("✘ [ERROR] Address already in use");
-        if !echo_of_dns && !lost_its_port {
+        let hang_up = line.contains(CONNECTION_LOST) && hang_ups > 0;
+        if hang_up {
+            hang_ups -= 1;
+        }
+        if !echo_of_dns && !lost_its_port && !hang_up {
             found.push((i + 1, line.trim().to_owned()));
         }
     }
@@ -237,6 +255,20 @@ mod tests {
         std::fs::remove_dir_all(&work).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(added.is_empty(), "{added:?}");
+    }
+
+    #[test]
+    fn a_lost_connection_is_excused_once_for_each_hang_up_docket_logged() {
+        let lost = "✘ [ERROR] Uncaught Error: Network connection lost.\n";
+        let left = "{\"log\":\"docket.stream\",\"what\":\"client_left\"}\n";
+        assert!(offending_lines(&format!("{lost}{left}{left}{lost}")).is_empty());
+        // Without a hang-up, or more reports than hang-ups: they count.
+        assert_eq!(offending_lines(lost).len(), 1);
+        let more = format!("{left}{lost}{lost}");
+        assert_eq!(offending_lines(&more), vec![(3, lost.trim().to_owned())]);
+        // A hang-up excuses nothing else.
+        let other = format!("{left}✘ [ERROR] Uncaught Error: internal error\n");
+        assert_eq!(offending_lines(&other).len(), 1);
     }
 
     #[test]

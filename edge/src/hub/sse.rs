@@ -3,8 +3,9 @@
 //! whose body the hub keeps feeding, so — unlike a hibernating WebSocket — it
 //! keeps the object in memory for as long as it is open: at most
 //! `shared::delivery::sse::MAX_STREAMS_PER_OWNER` per owner, a comment every
-//! `HEARTBEAT_SECS` (which also finds the streams whose client left: the
-//! runtime drops a cancelled body, and sending to it fails).
+//! `HEARTBEAT_SECS`. Each body is a `crate::pipe` body: when its client
+//! leaves, its writer fails and drops the stream's receiver, which frees its
+//! place at once.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -58,8 +59,8 @@ impl Streams {
         }
         self.senders.borrow_mut().push(tx);
         self.beat();
-        let body = rx.map(|frame| Ok::<Vec<u8>, worker::Error>(frame.into_bytes()));
-        let mut resp = Response::from_stream(body)?;
+        let mut resp =
+            crate::pipe::respond(rx.map(|frame| Ok::<Vec<u8>, worker::Error>(frame.into_bytes())))?;
         let headers = resp.headers_mut();
         headers.set("content-type", sse::CONTENT_TYPE)?;
         headers.set("cache-control", "no-cache, no-transform")?;

@@ -155,7 +155,7 @@ pub(super) async fn numbers(
         }
     });
     let head = stream::iter([Ok::<Vec<u8>, worker::Error>(head.into_bytes())]);
-    let mut resp = Response::from_stream(head.chain(body))?;
+    let mut resp = crate::pipe::respond(head.chain(body))?;
     resp.headers_mut()
         .set("content-type", format.content_type())?;
     Ok(resp)

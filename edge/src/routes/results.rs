@@ -144,7 +144,7 @@ pub async fn numbers(
             Ok::<Vec<u8>, worker::Error>(rendered.into_bytes())
         }
     });
-    let mut resp = Response::from_stream(head.chain(body))?;
+    let mut resp = crate::pipe::respond(head.chain(body))?;
     resp.headers_mut()
         .set("content-type", format.content_type())?;
     if format == ListFormat::Csv {
