@@ -247,6 +247,9 @@ fn a_restart_sends_every_lost_job_again_at_once() {
             client.submit(&bytes, &format!("lost-{i}.pdf"))
         })
         .collect();
+    if std::env::var_os("DOCKET_RECOVERY_BASELINE").is_some() {
+        return recovery_baseline(&client, &jobs, &log);
+    }
     server.kill9();
     // Unfinished at the kill: no end in the log (what the API said an
     // instant before may have changed since).
@@ -332,6 +335,35 @@ fn a_restart_sends_every_lost_job_again_at_once() {
          after another)",
         unfinished.len(),
         resent.values().copied().fold(f64::MAX, f64::min),
+        analysing_ms / 1000.0
+    );
+}
+
+/// The same backlog without a crash (`DOCKET_RECOVERY_BASELINE=1`), for
+/// BENCHMARKS.md: how long the jobs take to end from the last upload when
+/// nothing was lost.
+fn recovery_baseline(client: &Client, jobs: &[Job], log: &std::path::Path) {
+    let uploaded = Instant::now();
+    for job in jobs {
+        let job = client.wait_terminal(&job.id, BOUND);
+        assert_eq!(
+            job.state(),
+            JobState::Completed,
+            "{}: {:?}",
+            job.id,
+            job.error
+        );
+    }
+    let ended = uploaded.elapsed().as_secs_f64();
+    let analysing_ms: f64 = oplog_lines(log)
+        .iter()
+        .filter(|l| l["what"] == "analysed")
+        .filter_map(|l| l["duration_ms"].as_f64())
+        .sum();
+    println!(
+        "{} jobs without a crash: all ended {ended:.1} s after the last upload (their \
+         analyses took {:.1} s one after another)",
+        jobs.len(),
         analysing_ms / 1000.0
     );
 }
