@@ -318,24 +318,14 @@ fn a_restart_sends_every_lost_job_again_at_once() {
             job.error
         );
     }
-    let lines = oplog_lines(&log);
-    let analysing_ms: f64 = lines
-        .iter()
-        .filter(|l| {
-            l["what"] == "analysed"
-                && l["job_id"]
-                    .as_str()
-                    .is_some_and(|id| resent.contains_key(id))
-        })
-        .filter_map(|l| l["duration_ms"].as_f64())
-        .sum();
+    let analysing = analysed_seconds(&log, |id| resent.contains_key(id));
     println!(
         "{n} jobs, {} unfinished at the kill: every one sent again {:.1}–{last_sent:.1} s after \
          the health check; all ended {ended:.1} s after it (their analyses took {:.1} s one \
          after another)",
         unfinished.len(),
         resent.values().copied().fold(f64::MAX, f64::min),
-        analysing_ms / 1000.0
+        analysing
     );
 }
 
@@ -355,17 +345,24 @@ fn recovery_baseline(client: &Client, jobs: &[Job], log: &std::path::Path) {
         );
     }
     let ended = uploaded.elapsed().as_secs_f64();
-    let analysing_ms: f64 = oplog_lines(log)
-        .iter()
-        .filter(|l| l["what"] == "analysed")
-        .filter_map(|l| l["duration_ms"].as_f64())
-        .sum();
+    let analysing = analysed_seconds(log, |_| true);
     println!(
         "{} jobs without a crash: all ended {ended:.1} s after the last upload (their \
          analyses took {:.1} s one after another)",
         jobs.len(),
-        analysing_ms / 1000.0
+        analysing
     );
+}
+
+/// The analyses of the jobs `of` picks, one after another: their `analysed`
+/// lines' durations in the server's log, in seconds.
+fn analysed_seconds(log: &std::path::Path, of: impl Fn(&str) -> bool) -> f64 {
+    let ms: f64 = oplog_lines(log)
+        .iter()
+        .filter(|l| l["what"] == "analysed" && l["job_id"].as_str().is_some_and(&of))
+        .filter_map(|l| l["duration_ms"].as_f64())
+        .sum();
+    ms / 1000.0
 }
 
 /// An upload whose request dies after its PDF is stored and before its job
