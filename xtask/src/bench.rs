@@ -250,10 +250,8 @@ pub fn fairness() -> Result<()> {
 
 /// `cargo bench` of one of `tests/`' benchmarks against the server at `url`.
 fn tests_bench(name: &str, url: &str) -> Command {
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(util::root())
-        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", name])
-        .env("DOCKET_URL", url)
+    let mut cmd = util::tests_bench(name);
+    cmd.env("DOCKET_URL", url)
         .env("DOCKET_CORPUS", util::corpus());
     cmd
 }
@@ -267,10 +265,8 @@ pub fn big(small: bool) -> Result<()> {
     crate::build::worker(crate::build::Profile::Dev)?;
     let cli = crate::build::cli()?;
     util::step("big documents (tests/benches/big.rs)");
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(util::root())
-        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", "big"])
-        .env("DOCKET_CLI", cli)
+    let mut cmd = util::tests_bench("big");
+    cmd.env("DOCKET_CLI", cli)
         .env("DOCKET_WRANGLER", setup::wrangler_bin());
     if small {
         cmd.env("DOCKET_BIG", "small");

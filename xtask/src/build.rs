@@ -234,9 +234,10 @@ pub fn worker(profile: Profile) -> Result<()> {
 
 /// Builds the `docket` CLI the end-to-end tests drive; returns its path.
 pub(crate) fn cli() -> Result<PathBuf> {
-    let status = Command::new("cargo")
-        .current_dir(root())
-        .args(["build", "--quiet", "-p", "docket-cli"])
+    // The test profile and every native package: the build the end-to-end
+    // tests make anyway (`target/debug`).
+    let status = crate::util::native("build")
+        .args(["--quiet", "--profile", "test", "--bin", "docket"])
         .status()?;
     if !status.success() {
         bail!("building the CLI failed");

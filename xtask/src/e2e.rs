@@ -151,8 +151,8 @@ fn run_against(
             continue;
         }
         let run = tests(
-            Command::new("cargo")
-                .args(["test", "-p", "docket-tests", "--test", binary, "--"])
+            crate::util::native("test")
+                .args(["--test", binary, "--"])
                 .args(["--test-threads", threads])
                 .args(filter)
                 .env("DOCKET_URL", server.url())

@@ -100,10 +100,8 @@ fn stress_bench(name: &str, what: &str) -> Result<Command> {
     crate::build::app(crate::build::Profile::Dev)?;
     crate::build::worker(crate::build::Profile::Dev)?;
     util::step(&format!("{name}: {what} (tests/benches/{name}.rs)"));
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(util::root())
-        .args(["bench", "--quiet", "-p", "docket-tests", "--bench", name])
-        .env("DOCKET_CORPUS", util::corpus())
+    let mut cmd = util::tests_bench(name);
+    cmd.env("DOCKET_CORPUS", util::corpus())
         .env("DOCKET_WRANGLER", setup::wrangler_bin());
     Ok(cmd)
 }

@@ -55,21 +55,11 @@ pub fn run() -> Result<()> {
         plain(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))
     });
     report.check("clippy (native)", || {
-        plain(Command::new("cargo").args([
-            "clippy",
-            "--workspace",
-            "--exclude",
-            "docket-edge",
-            "--exclude",
-            "docket-app",
-            "--exclude",
-            "docket-bench-wasm",
-            "--all-targets",
-            "--all-features",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        plain(
+            crate::util::native("clippy")
+                .arg("--all-targets")
+                .args(["--", "-D", "warnings"]),
+        )
     });
     report.check("clippy (wasm32: edge, app, bench-wasm)", || {
         plain(Command::new("cargo").args([
@@ -88,15 +78,22 @@ pub fn run() -> Result<()> {
             "warnings",
         ]))
     });
+    // The same packages as above (so their dependencies' features and
+    // builds are the same), the worker's test hooks on.
     report.check("clippy (wasm32: edge with the test hooks)", || {
         plain(Command::new("cargo").args([
             "clippy",
             "-p",
             "docket-edge",
+            "-p",
+            "docket-app",
+            "-p",
+            "docket-bench-wasm",
             "--features",
-            "test-hooks",
+            "docket-edge/test-hooks",
             "--target",
             "wasm32-unknown-unknown",
+            "--all-targets",
             "--",
             "-D",
             "warnings",
@@ -112,18 +109,12 @@ pub fn run() -> Result<()> {
         },
     );
     report.check("unit tests (native)", || {
-        tests(Command::new("cargo").args([
-            "test",
-            "-p",
-            "docket-shared",
-            "-p",
-            "xtask",
-            "-p",
-            "docket-cli",
-            "-p",
-            "docket-devserver",
-            "--all-features",
-        ]))
+        let mut cmd = crate::util::native("test");
+        cmd.args(["--lib", "--bins"]);
+        for name in crate::util::unit_test_targets()? {
+            cmd.args(["--test", &name]);
+        }
+        tests(&mut cmd)
     });
     report.check(
         "Nigrini's suite against benford_py (reference computed in the run)",
@@ -216,17 +207,8 @@ pub fn run() -> Result<()> {
 pub(crate) fn reference_tests() -> Result<Counts> {
     let python = setup::benford_py()?;
     tests(
-        Command::new("cargo")
-            .args([
-                "test",
-                "-p",
-                "docket-shared",
-                "--all-features",
-                "--test",
-                "reference",
-                "--",
-                "--ignored",
-            ])
+        crate::util::native("test")
+            .args(["--test", "reference", "--", "--ignored"])
             .env("DOCKET_BENFORD_PY", python),
     )
 }

@@ -43,6 +43,78 @@ pub fn corpus() -> PathBuf {
     root().join("tests/corpus")
 }
 
+/// The native packages, with all their features: every native cargo call
+/// (clippy, the unit tests, the CLI, the end-to-end tests, the client
+/// benchmarks) selects all of them, because cargo unifies dependencies'
+/// features over the packages a call selects — a call that selected fewer
+/// would build dozens of dependencies again with other features.
+pub const NATIVE: [&str; 11] = [
+    "-p",
+    "docket-shared",
+    "-p",
+    "xtask",
+    "-p",
+    "docket-cli",
+    "-p",
+    "docket-devserver",
+    "-p",
+    "docket-tests",
+    "--all-features",
+];
+
+/// `cargo {sub}` over [`NATIVE`], run at the repository root.
+pub fn native(sub: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root()).arg(sub).args(NATIVE);
+    cmd
+}
+
+/// `cargo bench` of `tests/benches/{name}.rs`, built with the test profile
+/// like the end-to-end tests (these benchmarks are HTTP clients: what they
+/// measure is the server, and the bench profile would build every
+/// dependency once more).
+pub fn tests_bench(name: &str) -> Command {
+    let mut cmd = native("bench");
+    cmd.args(["--quiet", "--profile", "test", "--bench", name]);
+    cmd
+}
+
+/// The names of the integration tests of every native package but
+/// `docket-tests` (whose tests need a running server), from `cargo metadata`.
+pub fn unit_test_targets() -> Result<Vec<String>> {
+    let json = output(Command::new("cargo").current_dir(root()).args([
+        "metadata",
+        "--no-deps",
+        "--format-version",
+        "1",
+    ]))?;
+    let meta: serde_json::Value = serde_json::from_str(&json).context("reading cargo metadata")?;
+    let wanted: Vec<&str> = NATIVE
+        .iter()
+        .copied()
+        .filter(|a| a.starts_with("docket-") || *a == "xtask")
+        .filter(|a| *a != "docket-tests")
+        .collect();
+    let mut names = Vec::new();
+    for package in meta["packages"].as_array().into_iter().flatten() {
+        if !wanted.contains(&package["name"].as_str().unwrap_or_default()) {
+            continue;
+        }
+        for target in package["targets"].as_array().into_iter().flatten() {
+            let is_test = target["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "test"));
+            if is_test && let Some(name) = target["name"].as_str() {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    if names.is_empty() {
+        bail!("cargo metadata lists no integration tests");
+    }
+    Ok(names)
+}
+
 /// Prints a step header.
 pub fn step(what: &str) {
     println!("\n==> {what}");
