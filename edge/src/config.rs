@@ -1,10 +1,10 @@
 //! Settings read from `wrangler.toml` `[vars]`, with defaults that keep one
 //! analysis inside a Worker's 128 MB.
 
-use shared::analysis::Limits;
 use shared::contract::callback;
 use shared::delivery::ratelimit::{Quotas, Rule};
 use shared::delivery::webhooks::Schedule;
+use shared::jobs::limits::Limits;
 use shared::jobs::queue::DEFAULT_MAX_ATTEMPTS;
 use shared::jobs::retention::{
     DEFAULT_ORPHAN_AFTER_SECS, DEFAULT_RETENTION_DAYS, DEFAULT_STUCK_AFTER_SECS,
@@ -19,6 +19,9 @@ pub const WEBHOOKS_QUEUE: &str = "WEBHOOKS";
 pub const JOB_HUB: &str = "JOB_HUB";
 pub const LIMITER: &str = "LIMITER";
 pub const LINE: &str = "LINE";
+/// The analyser Worker, for a build without the engine (the page view).
+#[cfg(not(feature = "analyser"))]
+pub const ANALYSER: &str = "ANALYSER";
 
 /// The queues' names, which the consumer tells apart.
 pub const ANALYSIS_DLQ_NAME: &str = "docket-analysis-dlq";

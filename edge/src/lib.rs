@@ -9,7 +9,13 @@
 //! **Invariant:** no business rule lives here. Whether a transition is legal,
 //! what a valid upload is, what the report says: all of that is `shared`'s.
 
+// Without the analyser the consumer's helpers (the job writer, the slice
+// and result stores, the failure injection of analyses) have no caller yet:
+// they move behind the feature as the two Workers are wired (#30).
+#![cfg_attr(not(feature = "analyser"), allow(dead_code))]
+
 mod config;
+#[cfg(feature = "analyser")]
 mod consumer;
 mod error;
 mod hooks;
@@ -53,9 +59,26 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
     if queue == config::WEBHOOKS_QUEUE_NAME || queue == config::WEBHOOKS_DLQ_NAME {
         webhooks::handle_batch(batch, env).await;
     } else {
-        consumer::handle_batch(batch, env).await;
+        analysis_batch(batch, env).await;
     }
     Ok(())
+}
+
+#[cfg(feature = "analyser")]
+async fn analysis_batch(batch: MessageBatch<serde_json::Value>, env: Env) {
+    consumer::handle_batch(batch, env).await;
+}
+
+/// A build without the analyser is not the analysis queue's consumer (its
+/// wrangler configuration names none); a batch that reaches it anyway goes
+/// back to the queue for the Worker that has one.
+#[cfg(not(feature = "analyser"))]
+async fn analysis_batch(batch: MessageBatch<serde_json::Value>, _env: Env) {
+    worker::console_error!(
+        "{{\"log\":\"docket.queue\",\"what\":\"no_analyser\",\"queue\":\"{}\"}}",
+        batch.queue()
+    );
+    batch.retry_all();
 }
 
 #[event(scheduled)]

@@ -229,7 +229,41 @@ pub fn worker(profile: Profile) -> Result<()> {
         kib(gzip_size(&wasm)?),
         wasm.display()
     );
+    if profile == Profile::Release {
+        api_worker()?;
+    }
     stamp.write()
+}
+
+/// The worker without the analyser (`--no-default-features`: routes,
+/// objects, uploads, webhooks, the sweep; no engine), built in release into
+/// `edge/build-api` for its size (#30: the API Worker ≤ 500 KB gzipped; not
+/// yet the Worker `cargo xtask dev` runs).
+fn api_worker() -> Result<()> {
+    let root = root();
+    step("building the API worker without the analyser (release, for its size)");
+    let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
+    let worker_build = which("worker-build").context("worker-build is not installed")?;
+    run(Command::new(worker_build)
+        .current_dir(root.join("edge"))
+        .env("CARGO_TARGET_DIR", root.join("target/edge"))
+        .env("WASM_BINDGEN_BIN", bindgen)
+        .env("ESBUILD_BIN", setup::esbuild_bin())
+        .env("WASM_OPT_BIN", setup::wasm_opt_bin())
+        .args([
+            "--release",
+            "--out-dir",
+            "build-api",
+            "--no-default-features",
+        ]))?;
+    let wasm = root.join("edge/build-api/index_bg.wasm");
+    println!(
+        "API worker wasm (no analyser): {} raw, {} gzipped ({})",
+        kib(std::fs::metadata(&wasm)?.len() as usize),
+        kib(gzip_size(&wasm)?),
+        wasm.display()
+    );
+    Ok(())
 }
 
 /// Builds the `docket` CLI the end-to-end tests drive; returns its path.

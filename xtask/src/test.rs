@@ -99,6 +99,26 @@ pub fn run() -> Result<()> {
             "warnings",
         ]))
     });
+    // The worker without the analyser (the API Worker of #30), the same
+    // packages again.
+    report.check("clippy (wasm32: edge without the analyser)", || {
+        plain(Command::new("cargo").args([
+            "clippy",
+            "-p",
+            "docket-edge",
+            "-p",
+            "docket-app",
+            "-p",
+            "docket-bench-wasm",
+            "--no-default-features",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
     report.check(
         "layout: no new import cycle or big file (xtask/layout-baseline.txt)",
         || {

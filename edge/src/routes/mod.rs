@@ -179,11 +179,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
                         format!("a page is a page number (1 or more), not {page:?}"),
                     )
                 })?;
-            let config = crate::config::Config::from_env(&env);
-            with_rate(
-                results::page_view(&env, &owner, id, page, &config).await,
-                rate,
-            )
+            with_rate(results::page_view(&env, &owner, id, page, &req).await, rate)
         }
         (["uploads", id], Method::Head) => {
             let (owner, rate) = enter(&req, &env, Counted::Request).await?;

@@ -13,6 +13,7 @@ use shared::forensics::evidence::ListFormat;
 use worker::{Env, Response};
 
 use super::jobs::load;
+#[cfg(feature = "analyser")]
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::routes::submit::RETRY_AFTER_SECS;
@@ -160,17 +161,19 @@ pub async fn numbers(
 /// reads it — its text lines with their boxes and the page's media box —
 /// for drawing the page with its suspects (the SPA's page view). The PDF is
 /// opened by range reads for that page alone.
+#[cfg(feature = "analyser")]
 pub async fn page_view(
     env: &Env,
     owner: &OwnerRecord,
     id: &str,
     page: u32,
-    config: &Config,
+    _req: &worker::Request,
 ) -> AppResult<Response> {
     let job = load(env, owner, id).await?;
     if let Some(refusal) = no_result(&job)? {
         return Ok(refusal);
     }
+    let config = Config::from_env(env);
     let store = Store::new(env)?;
     let size = store
         .pdf_size(&owner.owner, id)
@@ -196,6 +199,25 @@ pub async fn page_view(
         .await
         .map_err(|e| AppError::Internal(format!("job {id}, page {page}: {e}")))?;
     Ok(Response::from_json(&view)?)
+}
+
+/// The page view in a build without the engine: the request as it came, to
+/// the Worker that has it (the `ANALYSER` service binding), once the job is
+/// known to have a result.
+#[cfg(not(feature = "analyser"))]
+pub async fn page_view(
+    env: &Env,
+    owner: &OwnerRecord,
+    id: &str,
+    _page: u32,
+    req: &worker::Request,
+) -> AppResult<Response> {
+    let job = load(env, owner, id).await?;
+    if let Some(refusal) = no_result(&job)? {
+        return Ok(refusal);
+    }
+    let analyser = env.service(crate::config::ANALYSER)?;
+    Ok(analyser.fetch_request(req.clone()?).await?)
 }
 
 fn to_worker(e: AppError) -> worker::Error {

@@ -1,14 +1,17 @@
 //! Storage behind small service methods: job records and owner tokens in KV,
 //! PDFs and results in R2, laid out as `shared::contract::validate::keys` says.
 
+#[cfg(feature = "analyser")]
 use shared::analysis::source::{ByteSource, ReadError};
 use shared::contract::api::Job;
 use shared::contract::auth::{OwnerRecord, token_key};
 use shared::contract::idempotency::{self, Record};
 use shared::contract::validate::keys;
 use shared::jobs::retention::JobMeta;
+#[cfg(feature = "analyser")]
+use worker::Range;
 use worker::kv::{KvStore, ListResponse};
-use worker::{Bucket, Env, FixedLengthStream, Range};
+use worker::{Bucket, Env, FixedLengthStream};
 
 mod uploads;
 
@@ -319,6 +322,7 @@ pub struct PdfRanges {
     size: u64,
 }
 
+#[cfg(feature = "analyser")]
 impl ByteSource for PdfRanges {
     fn len(&self) -> u64 {
         self.size

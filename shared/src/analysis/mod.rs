@@ -63,26 +63,7 @@ use layout::LineBox;
 pub use merge::{Merger, Partial, warnings_of};
 use runs::AmountRuns;
 
-/// Bounds that keep one analysis inside a Worker's 128 MB.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest document accepted, in bytes.
-    pub max_bytes: u64,
-    /// Most pages analysed.
-    pub max_pages: u32,
-    /// Most bytes any one stream may inflate to.
-    pub max_stream_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_bytes: 32 * 1024 * 1024,
-            max_pages: 5_000,
-            max_stream_bytes: 16 * 1024 * 1024,
-        }
-    }
-}
+pub use crate::jobs::limits::Limits;
 
 /// Loaded objects (bytes of stream data) beyond which those a page read are
 /// let go before the next page (the catalog and the page tree stay).
