@@ -19,6 +19,8 @@ pub const WEBHOOKS_QUEUE: &str = "WEBHOOKS";
 pub const JOB_HUB: &str = "JOB_HUB";
 pub const LIMITER: &str = "LIMITER";
 pub const LINE: &str = "LINE";
+/// The SPA's static files (and the OpenAPI document among them).
+pub const ASSETS: &str = "ASSETS";
 /// The analyser Worker, for a build without the engine (the page view).
 #[cfg(not(feature = "analyser"))]
 pub const ANALYSER: &str = "ANALYSER";

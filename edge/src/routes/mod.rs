@@ -22,8 +22,28 @@ use worker::{Env, Method, Request, Response, console_warn};
 use crate::error::{AppError, AppResult, rate_headers};
 use crate::store::Store;
 
-/// The OpenAPI 3.1 description of this API (`edge/openapi.json`).
-const OPENAPI: &str = include_str!("../../openapi.json");
+/// The OpenAPI 3.1 description of this API: `edge/openapi.json`, which the
+/// build puts among the SPA's static files (`app/dist`), out of the
+/// Worker's code. A missing file is the SPA's page from the assets' fallback,
+/// not JSON: an error, never that page.
+async fn openapi(env: &Env) -> AppResult<Response> {
+    let assets = env.assets(crate::config::ASSETS)?;
+    let mut found = assets
+        .fetch("https://assets.invalid/openapi.json", None)
+        .await?;
+    let is_json = found
+        .headers()
+        .get("content-type")?
+        .is_some_and(|t| t.contains("json"));
+    if found.status_code() != 200 || !is_json {
+        return Err(AppError::Internal(
+            "the OpenAPI document is not among the static files (app/dist/openapi.json)".into(),
+        ));
+    }
+    let mut resp = Response::ok(found.text().await?)?;
+    resp.headers_mut().set("content-type", "application/json")?;
+    Ok(resp)
+}
 
 /// Answers one request; never fails (errors become error answers).
 pub async fn handle(req: Request, env: Env) -> Response {
@@ -71,11 +91,7 @@ async fn dispatch(req: Request, env: Env) -> AppResult<Response> {
     }
     match (segments.as_slice(), method) {
         (["health"], Method::Get | Method::Head) => health(&env),
-        (["openapi.json"], Method::Get) => {
-            let mut resp = Response::ok(OPENAPI)?;
-            resp.headers_mut().set("content-type", "application/json")?;
-            Ok(resp)
-        }
+        (["openapi.json"], Method::Get) => openapi(&env).await,
         // Test-only: the retention sweep at a given time. Only in a worker
         // built with the test hooks, and there off unless
         // DOCKET_TEST_HOOKS=1 (then it is an ordinary 404).
