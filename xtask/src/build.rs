@@ -160,17 +160,9 @@ pub fn app(profile: Profile) -> Result<()> {
     if profile == Profile::Release {
         run(Command::new(setup::wasm_opt_bin())
             .arg(&out)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-            ])
-            .args([
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--enable-reference-types",
-            ])
-            .args(["--enable-multivalue", "-o"])
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg("-o")
             .arg(&out))?;
     }
     for file in ["app/index.html", "app/style.css", "edge/openapi.json"] {
@@ -218,6 +210,9 @@ pub fn worker(profile: Profile) -> Result<()> {
         Profile::Release => cmd.arg("--release"),
     };
     run(&mut cmd)?;
+    if profile == Profile::Release {
+        strip_names(&build.join("index_bg.wasm"))?;
+    }
     if profile != Profile::Dev {
         let found = hook_strings_in_worker()?;
         if !found.is_empty() {
@@ -232,17 +227,39 @@ pub fn worker(profile: Profile) -> Result<()> {
         kib(gzip_size(&wasm)?),
         wasm.display()
     );
-    if profile == Profile::Release {
-        api_worker()?;
-    }
     stamp.write()
 }
+
+/// Drops the function names worker-build keeps in a release worker (its
+/// wasm-opt pass runs with `--debuginfo`): a fifth of the file, for stack
+/// traces. Stripped here, after wasm-bindgen, so wasm-bindgen still sees the
+/// target features (a `strip = "symbols"` profile would hide them).
+fn strip_names(wasm: &Path) -> Result<()> {
+    run(Command::new(setup::wasm_opt_bin())
+        .arg(wasm)
+        .arg("--strip-debug")
+        .args(WASM_FEATURES)
+        // wasm-bindgen's catch wrappers in the worker.
+        .arg("--enable-exception-handling")
+        .arg("-o")
+        .arg(wasm))
+}
+
+/// The wasm features our builds use, for binaryen's wasm-opt.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 /// The worker without the analyser (`--no-default-features`: routes,
 /// objects, uploads, webhooks, the sweep; no engine), built in release into
 /// `edge/build-api` for its size (#30: the API Worker ≤ 500 KB gzipped; not
-/// yet the Worker `cargo xtask dev` runs).
-fn api_worker() -> Result<()> {
+/// yet the Worker `cargo xtask dev` runs); `cargo xtask build --release`.
+pub fn api_worker() -> Result<()> {
     let root = root();
     step("building the API worker without the analyser (release, for its size)");
     let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
@@ -260,6 +277,7 @@ fn api_worker() -> Result<()> {
             "--no-default-features",
         ]))?;
     let wasm = root.join("edge/build-api/index_bg.wasm");
+    strip_names(&wasm)?;
     println!(
         "API worker wasm (no analyser): {} raw, {} gzipped ({})",
         kib(std::fs::metadata(&wasm)?.len() as usize),

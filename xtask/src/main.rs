@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask dev`   installs what is missing, builds, serves on :8787
 //! - `cargo xtask test`  every check, ending with `N passed, N failed`
-//! - `cargo xtask build [--release]`  the SPA and the worker
+//! - `cargo xtask build [--release]`  the SPA and the worker (release: and the
+//!   API worker alone, for its size)
 //! - `cargo xtask deploy [ARGS]`  a release build, then `wrangler deploy ARGS`
 //! - `cargo xtask setup [--browser]`  only the installs
 //!
@@ -41,7 +42,10 @@ fn run() -> Result<()> {
         ["e2e"] => e2e::e2e_only(None),
         ["e2e", filter] => e2e::e2e_only(Some(filter)),
         ["build"] => build::all(build::Profile::Dev),
-        ["build", "--release"] => build::all(build::Profile::Release),
+        ["build", "--release"] => {
+            build::all(build::Profile::Release)?;
+            build::api_worker()
+        }
         ["deploy", rest @ ..] => wrangler::deploy(rest),
         ["bench", "analysis"] => bench::analysis(),
         ["bench", "calibration"] => bench::calibration(),
@@ -112,7 +116,8 @@ usage: cargo xtask <command>
   layout             no import cycle, no file over its line limit (xtask/layout-baseline.txt)
   layout --edges C   crate C's import edges (top-level modules, then files)
   reference          Nigrini's suite against benford_py (installs it pinned under target/)
-  build [--release]  build the SPA and the worker
+  build [--release]  build the SPA and the worker (release: also the API worker
+                     without the analyser, for its size)
   fuzz [SECONDS]     fuzz the analysis entry point (default 600 s)
   bench analysis     engine throughput and memory over the corpus vs pdftotext
   bench calibration  how often honest and made-up samples are called nonconforming

@@ -39,7 +39,7 @@ impl Protocol for HubProtocol {
 
 /// Every call a hub understands.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum HubCall {
     Publish(Publish),
     MarkDeleted(MarkDeleted),

@@ -19,7 +19,7 @@ impl Protocol for LimiterProtocol {
 
 /// Every call a limiter understands.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum LimiterCall {
     CountRequest(CountRequest),
 }

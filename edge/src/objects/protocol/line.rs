@@ -18,7 +18,7 @@ impl Protocol for LineProtocol {
 
 /// Every call the line understands.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum LineCall {
     Enqueue(Enqueue),
     Dequeue(Dequeue),
