@@ -8,7 +8,7 @@ use futures_util::{StreamExt, stream};
 use shared::contract::api::ErrorCode;
 use shared::contract::auth::OwnerRecord;
 use shared::contract::collection::CollectionState;
-use shared::contract::population::PopulationReport;
+use shared::contract::population::DocumentDeviation;
 use shared::forensics::evidence::{CSV_HEADER, ListFormat};
 use worker::{Env, Request, Response};
 
@@ -67,7 +67,12 @@ pub(super) async fn result(
         resp.headers_mut().set("content-type", "application/json")?;
         return Ok(resp);
     }
-    let report: PopulationReport = serde_json::from_str(&json)?;
+    /// The report's ranking alone (the rest of it is not read).
+    #[derive(serde::Deserialize)]
+    struct OnlyDocuments {
+        documents: Vec<DocumentDeviation>,
+    }
+    let report: OnlyDocuments = serde_json::from_str(&json)?;
     let mut out = String::from("rank,job_id,filename,used,mad,excess_mad,p_value\n");
     for (i, d) in report.documents.iter().enumerate() {
         out.push_str(&format!(

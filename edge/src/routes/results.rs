@@ -7,7 +7,7 @@
 use futures_util::{StreamExt, stream};
 use shared::contract::api::{ErrorBody, ErrorCode, ErrorResponse, Job, JobState};
 use shared::contract::auth::OwnerRecord;
-use shared::contract::report::{Report, digit_table_csv};
+use shared::contract::report::{DigitTables, digit_table_csv};
 use shared::contract::tables::TableStats;
 use shared::forensics::evidence::ListFormat;
 use worker::{Env, Response};
@@ -43,8 +43,8 @@ pub async fn result(env: &Env, owner: &OwnerRecord, id: &str, csv: bool) -> AppR
         Err(refusal) => return Ok(refusal),
     };
     let (body, content_type) = if csv {
-        let report: Report = serde_json::from_str(&report)?;
-        (digit_table_csv(&report), "text/csv; charset=utf-8")
+        let tables: DigitTables = serde_json::from_str(&report)?;
+        (digit_table_csv(&tables), "text/csv; charset=utf-8")
     } else {
         (report, "application/json")
     };

@@ -207,6 +207,11 @@ fn no_distortion() -> Distortion {
     Magnitudes::default().finish().2
 }
 
+/// The second-order test over no amounts.
+pub fn empty_second_order() -> DigitTest {
+    from_counts(Kind::FirstTwo, vec![0; 90])
+}
+
 impl Default for AmountTests {
     fn default() -> Self {
         Ordered::default().finish()
@@ -267,9 +272,11 @@ impl Ordered {
 
     pub fn finish(mut self) -> AmountTests {
         self.close_run();
-        if self.counts.is_empty() {
-            self.counts = vec![0; 90];
-        }
+        let second_order = if self.counts.is_empty() {
+            empty_second_order()
+        } else {
+            from_counts(Kind::FirstTwo, self.counts)
+        };
         let (summation, mantissas, distortion) = self.magnitudes.finish();
         AmountTests {
             summation,
@@ -277,7 +284,7 @@ impl Ordered {
             distortion,
             count: self.amounts,
             distinct: self.distinct,
-            second_order: from_counts(Kind::FirstTwo, self.counts),
+            second_order,
             duplicates: self
                 .top
                 .into_iter()
