@@ -193,17 +193,7 @@ pub fn worker(profile: Profile) -> Result<()> {
         return Ok(());
     }
     step(&format!("building the worker ({})", profile.name()));
-    let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
-    let worker_build = which("worker-build").context("worker-build is not installed")?;
-    let mut cmd = Command::new(worker_build);
-    cmd.current_dir(root.join("edge"))
-        // Its own target dir: worker-build sets env that would invalidate the
-        // SPA's and the native builds' artefacts on every switch.
-        .env("CARGO_TARGET_DIR", root.join("target/edge"))
-        // worker-build never looks on PATH and would download from GitHub.
-        .env("WASM_BINDGEN_BIN", bindgen)
-        .env("ESBUILD_BIN", setup::esbuild_bin())
-        .env("WASM_OPT_BIN", setup::wasm_opt_bin());
+    let mut cmd = worker_build()?;
     match profile {
         Profile::Dev => cmd.args(["--dev", "--no-opt", "--features", "test-hooks"]),
         Profile::DevWithoutHooks => cmd.args(["--dev", "--no-opt"]),
@@ -228,6 +218,23 @@ pub fn worker(profile: Profile) -> Result<()> {
         wasm.display()
     );
     stamp.write()
+}
+
+/// worker-build in `edge/`, with its tools named and its own target dir.
+fn worker_build() -> Result<Command> {
+    let root = root();
+    let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
+    let worker_build = which("worker-build").context("worker-build is not installed")?;
+    let mut cmd = Command::new(worker_build);
+    cmd.current_dir(root.join("edge"))
+        // Its own target dir: worker-build sets env that would invalidate the
+        // SPA's and the native builds' artefacts on every switch.
+        .env("CARGO_TARGET_DIR", root.join("target/edge"))
+        // worker-build never looks on PATH and would download from GitHub.
+        .env("WASM_BINDGEN_BIN", bindgen)
+        .env("ESBUILD_BIN", setup::esbuild_bin())
+        .env("WASM_OPT_BIN", setup::wasm_opt_bin());
+    Ok(cmd)
 }
 
 /// Drops the function names worker-build keeps in a release worker (its
@@ -262,20 +269,12 @@ const WASM_FEATURES: [&str; 6] = [
 pub fn api_worker() -> Result<()> {
     let root = root();
     step("building the API worker without the analyser (release, for its size)");
-    let bindgen = which("wasm-bindgen").context("wasm-bindgen is not installed")?;
-    let worker_build = which("worker-build").context("worker-build is not installed")?;
-    run(Command::new(worker_build)
-        .current_dir(root.join("edge"))
-        .env("CARGO_TARGET_DIR", root.join("target/edge"))
-        .env("WASM_BINDGEN_BIN", bindgen)
-        .env("ESBUILD_BIN", setup::esbuild_bin())
-        .env("WASM_OPT_BIN", setup::wasm_opt_bin())
-        .args([
-            "--release",
-            "--out-dir",
-            "build-api",
-            "--no-default-features",
-        ]))?;
+    run(worker_build()?.args([
+        "--release",
+        "--out-dir",
+        "build-api",
+        "--no-default-features",
+    ]))?;
     let wasm = root.join("edge/build-api/index_bg.wasm");
     strip_names(&wasm)?;
     println!(

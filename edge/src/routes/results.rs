@@ -159,20 +159,31 @@ pub async fn numbers(
 
 /// `GET /jobs/{id}/pages/{page}`: a completed job's page as the engine
 /// reads it — its text lines with their boxes and the page's media box —
-/// for drawing the page with its suspects (the SPA's page view). The PDF is
-/// opened by range reads for that page alone.
-#[cfg(feature = "analyser")]
+/// for drawing the page with its suspects (the SPA's page view).
 pub async fn page_view(
+    env: &Env,
+    owner: &OwnerRecord,
+    id: &str,
+    page: u32,
+    req: &worker::Request,
+) -> AppResult<Response> {
+    let job = load(env, owner, id).await?;
+    if let Some(refusal) = no_result(&job)? {
+        return Ok(refusal);
+    }
+    draw_page(env, owner, id, page, req).await
+}
+
+/// The engine draws the page; the PDF is opened by range reads for that
+/// page alone.
+#[cfg(feature = "analyser")]
+async fn draw_page(
     env: &Env,
     owner: &OwnerRecord,
     id: &str,
     page: u32,
     _req: &worker::Request,
 ) -> AppResult<Response> {
-    let job = load(env, owner, id).await?;
-    if let Some(refusal) = no_result(&job)? {
-        return Ok(refusal);
-    }
     let config = Config::from_env(env);
     let store = Store::new(env)?;
     let size = store
@@ -201,21 +212,16 @@ pub async fn page_view(
     Ok(Response::from_json(&view)?)
 }
 
-/// The page view in a build without the engine: the request as it came, to
-/// the Worker that has it (the `ANALYSER` service binding), once the job is
-/// known to have a result.
+/// A build without the engine asks the Worker that has it (the `ANALYSER`
+/// service binding), with the request as it came.
 #[cfg(not(feature = "analyser"))]
-pub async fn page_view(
+async fn draw_page(
     env: &Env,
-    owner: &OwnerRecord,
-    id: &str,
+    _owner: &OwnerRecord,
+    _id: &str,
     _page: u32,
     req: &worker::Request,
 ) -> AppResult<Response> {
-    let job = load(env, owner, id).await?;
-    if let Some(refusal) = no_result(&job)? {
-        return Ok(refusal);
-    }
     let analyser = env.service(crate::config::ANALYSER)?;
     Ok(analyser.fetch_request(req.clone()?).await?)
 }
